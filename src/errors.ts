@@ -41,7 +41,23 @@ export type WireErrorCode =
   /** A result stream ended out of order (EMPTY after PART, a message that is not ROWS…). */
   | "BAD_SEQUENCE"
   /** The server answered FAILURE. */
-  | "SERVER_FAILURE";
+  | "SERVER_FAILURE"
+  /** A connection could not be opened (refused, unreachable, bad address). */
+  | "CONNECTION_FAILED"
+  /** The connection closed or broke while a request was in flight or before it was sent. */
+  | "CONNECTION_CLOSED"
+  /** The connection broke after a write was sent and before its reply: it may or may not have run. */
+  | "OUTCOME_UNKNOWN"
+  /** No node of the given list knows a leader (after the bounded retries). */
+  | "NO_LEADER"
+  /** A call did not finish within its timeout. */
+  | "TIMEOUT"
+  /** A call was cancelled through its AbortSignal. */
+  | "ABORTED"
+  /** A call was made on a closed client, or in a state that does not allow it. */
+  | "BAD_STATE"
+  /** The bridge refused or closed a connection (bad token, Origin, target, cap…). */
+  | "REFUSED";
 
 const WIRE_ERROR_NAMES = new Set([
   "WireError",
@@ -50,6 +66,9 @@ const WIRE_ERROR_NAMES = new Set([
   "HandshakeError",
   "PoisonedError",
   "ServerError",
+  "ConnectionError",
+  "TimeoutError",
+  "CancelledError",
 ]);
 
 export interface WireErrorOptions {
@@ -118,6 +137,30 @@ export class ServerError extends WireError {
   constructor(sqliteCode: number, message: string, options: WireErrorOptions = {}) {
     super("SERVER_FAILURE", message, options);
     this.sqliteCode = sqliteCode;
+  }
+}
+
+/**
+ * The transport failed: connect refused, connection lost, bridge refusal. `code` tells which;
+ * `OUTCOME_UNKNOWN` means a write was sent and its reply never came, so it may have committed.
+ */
+export class ConnectionError extends WireError {
+  override name = "ConnectionError";
+}
+
+/** A call ran past its timeout. The connection it ran on is closed (its state is unknown). */
+export class TimeoutError extends WireError {
+  override name = "TimeoutError";
+  constructor(message: string, options: WireErrorOptions = {}) {
+    super("TIMEOUT", message, options);
+  }
+}
+
+/** A call was cancelled through its AbortSignal; `cause` is the signal's reason. */
+export class CancelledError extends WireError {
+  override name = "CancelledError";
+  constructor(message: string, options: WireErrorOptions = {}) {
+    super("ABORTED", message, options);
   }
 }
 
