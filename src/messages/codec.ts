@@ -1,0 +1,266 @@
+// The generic codec: one encoder and one decoder that walk the declarations of schemas.ts.
+
+import { DecodeError, EncodeError, isWireError } from "../errors.ts";
+import { type Limits, resolveLimits } from "../limits.ts";
+import type { IntMode } from "../values/int-mode.ts";
+import { HEADER_BYTES, WORD_BYTES } from "../wire/constants.ts";
+import { type FrameHeader, readHeader, writeHeader } from "../wire/header.ts";
+import { WireReader } from "../wire/reader.ts";
+import { WireWriter } from "../wire/writer.ts";
+import type { Side } from "./codes.ts";
+import { type DecodeContext, type EncodeContext, readField, writeField } from "./field-kinds.ts";
+import type { MessageDeclaration, Variant } from "./fields.ts";
+import { REQUESTS_BY_CODE, RESPONSES_BY_CODE, requestSchemas, responseSchemas } from "./schemas.ts";
+import type { Message, Request, RequestInput, Response, ResponseInput } from "./types.ts";
+
+export interface CodecOptions {
+  /** Caps; missing entries take the defaults of `DEFAULT_LIMITS`. */
+  limits?: Partial<Limits>;
+  /** The connection used the legacy handshake: LEADER responses carry the address only. */
+  legacy?: boolean;
+}
+
+export interface DecodeOptions extends CodecOptions {
+  /** How INTEGER and UNIXTIME cells come out (default "number", which never rounds). */
+  intMode?: IntMode;
+  /** Accept the raft-internal requests HEARTBEAT and CONNECT (refused by default). */
+  allowInternal?: boolean;
+}
+
+/** Options after defaults are applied; built once per decoder. */
+export interface ResolvedDecodeOptions {
+  limits: Readonly<Limits>;
+  legacy: boolean;
+  intMode: IntMode;
+  allowInternal: boolean;
+}
+
+export function resolveDecodeOptions(options: DecodeOptions = {}): ResolvedDecodeOptions {
+  return {
+    limits: resolveLimits(options.limits),
+    legacy: options.legacy === true,
+    intMode: options.intMode ?? "number",
+    allowInternal: options.allowInternal === true,
+  };
+}
+
+function tableFor(side: Side): (MessageDeclaration | undefined)[] {
+  return side === "request" ? REQUESTS_BY_CODE : RESPONSES_BY_CODE;
+}
+
+function applies(variant: Variant, schema: number | undefined, legacy: boolean): boolean {
+  const when = variant.when;
+  if (when === undefined) return true;
+  if (when.legacy !== undefined && when.legacy !== legacy) return false;
+  if (when.schema !== undefined && schema !== undefined && when.schema !== schema) return false;
+  return true;
+}
+
+/** Looks up the declaration of a header's type and checks the schema byte and policy. */
+export function declarationFor(side: Side, header: FrameHeader, at: number, options: ResolvedDecodeOptions): MessageDeclaration {
+  const declaration = tableFor(side)[header.type];
+  if (declaration === undefined) {
+    throw new DecodeError("UNKNOWN_TYPE", `header.type: unknown ${side} type ${header.type} at offset ${at + 4}`, {
+      offset: at + 4,
+      field: "header.type",
+    });
+  }
+  if (declaration.internal && !options.allowInternal) {
+    throw new DecodeError(
+      "INTERNAL_MESSAGE",
+      `header.type: ${declaration.type} (${header.type}) is raft-internal and refused at offset ${at + 4}`,
+      { offset: at + 4, field: "header.type" },
+    );
+  }
+  if (header.schema > declaration.maxSchema) {
+    throw new DecodeError(
+      "BAD_SCHEMA",
+      `header.schema: schema ${header.schema} exceeds ${declaration.type}'s ceiling of ${declaration.maxSchema} at offset ${at + 5}`,
+      { offset: at + 5, field: "header.schema" },
+    );
+  }
+  return declaration;
+}
+
+/**
+ * Decodes the body of a frame whose header is already read and checked. `frameStart` is the
+ * position of the header in `bytes`; `base` is added to offsets in errors (stream position).
+ */
+export function decodeBody(
+  side: Side,
+  header: FrameHeader,
+  bytes: Uint8Array,
+  frameStart: number,
+  options: ResolvedDecodeOptions,
+  base = 0,
+): Message {
+  const declaration = declarationFor(side, header, base + frameStart, options);
+  const bodyStart = frameStart + HEADER_BYTES;
+  const bodyEnd = frameStart + header.frameBytes;
+  const reader = new WireReader(bytes, bodyStart, bodyEnd, base);
+  let firstError: unknown;
+  for (const variant of declaration.variants) {
+    if (!applies(variant, header.schema, options.legacy)) continue;
+    reader.pos = bodyStart;
+    const message: Record<string, unknown> = { type: declaration.type, code: declaration.code, schema: header.schema };
+    const ctx: DecodeContext = {
+      reader,
+      bodyStart,
+      schema: header.schema,
+      intMode: options.intMode,
+      limits: options.limits,
+      message,
+      path: declaration.type,
+    };
+    try {
+      for (const spec of variant.fields) {
+        const value = readField(ctx, spec);
+        if (spec.name !== undefined) message[spec.name] = value;
+      }
+      if (reader.pos !== bodyEnd) {
+        reader.fail("BAD_LENGTH", declaration.type, `${bodyEnd - reader.pos} bytes trail the last field of the body`);
+      }
+      const problem = declaration.check?.(message);
+      if (problem !== undefined) {
+        throw new DecodeError("BAD_VALUE", `${declaration.type}.${problem.field}: ${problem.problem} at offset ${base + bodyStart}`, {
+          offset: base + bodyStart,
+          field: `${declaration.type}.${problem.field}`,
+        });
+      }
+      return message as unknown as Message;
+    } catch (error) {
+      // A later variant may fit where the first did not (legacy PROMOTE, FAILURE after ROWS).
+      // Only an error of a variant that could not fit is swallowed; the first one is reported.
+      if (!isWireError(error)) throw error;
+      firstError ??= error;
+    }
+  }
+  throw firstError;
+}
+
+function resolvedFor(options: DecodeOptions | undefined): ResolvedDecodeOptions {
+  return resolveDecodeOptions(options);
+}
+
+/**
+ * Decodes exactly one frame (header + body). A short buffer, a body that does not match its
+ * header, or bytes after the frame are all DecodeErrors.
+ */
+export function decodeFrame(side: Side, bytes: Uint8Array, options?: DecodeOptions): Message {
+  const resolved = resolvedFor(options);
+  if (bytes.length < HEADER_BYTES) {
+    throw new DecodeError("TRUNCATED", `header: needs ${HEADER_BYTES} bytes, got ${bytes.length} at offset 0`, {
+      offset: 0,
+      field: "header",
+    });
+  }
+  const header = readHeader(bytes, 0, resolved.limits.maxMessageBytes);
+  if (bytes.length < header.frameBytes) {
+    throw new DecodeError(
+      "TRUNCATED",
+      `body: header declares ${header.frameBytes - HEADER_BYTES} body bytes, ${bytes.length - HEADER_BYTES} present at offset ${HEADER_BYTES}`,
+      { offset: HEADER_BYTES, field: "body" },
+    );
+  }
+  if (bytes.length > header.frameBytes) {
+    throw new DecodeError("BAD_LENGTH", `frame: ${bytes.length - header.frameBytes} bytes follow the frame at offset ${header.frameBytes}`, {
+      offset: header.frameBytes,
+      field: "frame",
+    });
+  }
+  return decodeBody(side, header, bytes, 0, resolved);
+}
+
+export function decodeRequest(bytes: Uint8Array, options?: DecodeOptions): Request {
+  return decodeFrame("request", bytes, options) as Request;
+}
+
+export function decodeResponse(bytes: Uint8Array, options?: DecodeOptions): Response {
+  return decodeFrame("response", bytes, options) as Response;
+}
+
+const RESERVED_PROPERTIES = new Set(["type", "code", "schema"]);
+
+function chooseVariant(declaration: MessageDeclaration, message: Record<string, unknown>, schema: number | undefined, legacy: boolean): Variant {
+  const present = Object.keys(message).filter((key) => !RESERVED_PROPERTIES.has(key) && message[key] !== undefined);
+  for (const variant of declaration.variants) {
+    if (!applies(variant, schema, legacy)) continue;
+    const names = new Set(variant.fields.flatMap((spec) => (spec.name === undefined ? [] : [spec.name])));
+    const required = variant.fields.filter((spec) => spec.name !== undefined && spec.kind !== "params");
+    if (present.every((key) => names.has(key)) && required.every((spec) => message[spec.name!] !== undefined)) return variant;
+  }
+  const known = [...new Set(declaration.variants.flatMap((v) => v.fields.flatMap((spec) => (spec.name ? [spec.name] : []))))];
+  throw new EncodeError(
+    "BAD_VALUE",
+    `${declaration.type}: no layout fits the fields given (${present.join(", ") || "none"}); it takes ${known.join(", ") || "no fields"}${legacy ? " (legacy)" : ""}`,
+    { field: declaration.type },
+  );
+}
+
+/**
+ * Encodes one message as a whole frame. The encoder is as strict as the decoder: any value the
+ * decoder would refuse is an EncodeError naming the field, and nothing is returned.
+ */
+export function encodeMessage(side: Side, input: RequestInput | ResponseInput | Message, options: CodecOptions = {}): Uint8Array {
+  const message = input as unknown as Record<string, unknown>;
+  const schemas: Record<string, MessageDeclaration> = side === "request" ? requestSchemas : responseSchemas;
+  const typeName = message["type"];
+  const declaration = typeof typeName === "string" && Object.hasOwn(schemas, typeName) ? schemas[typeName] : undefined;
+  if (declaration === undefined) {
+    throw new EncodeError("UNKNOWN_TYPE", `type: ${JSON.stringify(typeName)} is not a ${side} type`, { field: "type" });
+  }
+  if (message["code"] !== undefined && message["code"] !== declaration.code) {
+    throw new EncodeError("BAD_VALUE", `${declaration.type}.code: ${String(message["code"])} is not ${declaration.code}`, { field: `${declaration.type}.code` });
+  }
+  const explicitSchema = message["schema"];
+  if (explicitSchema !== undefined && (typeof explicitSchema !== "number" || !Number.isInteger(explicitSchema) || explicitSchema < 0 || explicitSchema > declaration.maxSchema)) {
+    throw new EncodeError("BAD_SCHEMA", `${declaration.type}.schema: ${String(explicitSchema)} is not in 0..${declaration.maxSchema}`, {
+      field: `${declaration.type}.schema`,
+    });
+  }
+  const limits = resolveLimits(options.limits);
+  const legacy = options.legacy === true;
+  const variant = chooseVariant(declaration, message, explicitSchema as number | undefined, legacy);
+  const writer = new WireWriter();
+  writer.zeros(HEADER_BYTES);
+  const ctx: EncodeContext = {
+    writer,
+    bodyStart: HEADER_BYTES,
+    schema: (explicitSchema as number | undefined) ?? variant.when?.schema,
+    limits,
+    message,
+    path: declaration.type,
+  };
+  for (const spec of variant.fields) writeField(ctx, spec, spec.name === undefined ? undefined : message[spec.name]);
+  const problem = declaration.check?.(message);
+  if (problem !== undefined) {
+    throw new EncodeError("BAD_VALUE", `${declaration.type}.${problem.field}: ${problem.problem}`, { field: `${declaration.type}.${problem.field}` });
+  }
+  const schema = ctx.schema ?? 0;
+  if (schema > declaration.maxSchema) {
+    throw new EncodeError("BAD_SCHEMA", `${declaration.type}: needs schema ${schema}, above its ceiling ${declaration.maxSchema}`, {
+      field: `${declaration.type}.schema`,
+    });
+  }
+  const frame = writer.finish();
+  const bodyBytes = frame.length - HEADER_BYTES;
+  if (bodyBytes % WORD_BYTES !== 0) {
+    // Every field pads itself; an unaligned body would be a bug in a field kind, not bad input.
+    throw new EncodeError("BAD_LENGTH", `${declaration.type}: body of ${bodyBytes} bytes is not word-aligned`, { field: declaration.type });
+  }
+  if (frame.length > limits.maxMessageBytes) {
+    throw new EncodeError("LIMIT", `${declaration.type}: frame of ${frame.length} bytes exceeds the cap of ${limits.maxMessageBytes}`, {
+      field: declaration.type,
+    });
+  }
+  writeHeader(frame, 0, bodyBytes / WORD_BYTES, declaration.code, schema);
+  return frame;
+}
+
+export function encodeRequest(message: RequestInput | Request, options?: CodecOptions): Uint8Array {
+  return encodeMessage("request", message, options);
+}
+
+export function encodeResponse(message: ResponseInput | Response, options?: CodecOptions): Uint8Array {
+  return encodeMessage("response", message, options);
+}
