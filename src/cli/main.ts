@@ -1,0 +1,45 @@
+// The `dqlite-wire` command: a dispatcher over small subcommands.
+//
+// Exit status: 0 success, 1 the input was read but is invalid (decode/encode errors, failed
+// queries), 2 usage errors (unknown option, non-hex input, bad JSON).
+
+import { UsageError } from "./io.ts";
+
+const USAGE = `usage: dqlite-wire <command> [options]
+
+commands:
+  decode --side request|response [--lines|--stream] [--int-mode number|bigint|string]
+         [--max-rows N] [--max-message-size N] [--legacy] [--allow-internal] [HEX]
+  encode --side request|response [--lines] [--legacy] [JSON]
+`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, () => Promise<Command>> = {
+  decode: async () => (await import("./codec-commands.ts")).runDecodeCommand,
+  encode: async () => (await import("./codec-commands.ts")).runEncodeCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    process.stdout.write(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const load = commands[name];
+  if (load === undefined) {
+    process.stderr.write(`dqlite-wire: unknown command ${JSON.stringify(name)}\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await (await load())(rest);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    // node:util parseArgs reports unknown options with ERR_PARSE_ARGS_* codes.
+    if (error instanceof UsageError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"))) {
+      process.stderr.write(`dqlite-wire ${name}: ${(error as Error).message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
