@@ -1,0 +1,231 @@
+// Assembles one query result from the frames that follow a QUERY request: one or more ROWS
+// frames (PART … DONE), or an EMPTY after PART (interrupted), or a FAILURE at any point.
+//
+// Feed it bytes that start at a frame boundary, as they come off the socket. Each `read` takes
+// the longest run of whole ROWS frames at the front of the input, decodes them in one core call
+// and reports how many bytes it used; a partial frame at the end is left for the next call, and
+// a frame that is not ROWS ends the run (it is handled alone by the next call). State carries
+// across calls: the column names of the first frame, the frame and row counts for the caps.
+// After a DecodeError the reader is poisoned: the stream position is lost, so every later call
+// raises a PoisonedError.
+
+import { DecodeError, PoisonedError, type ServerError, type WireError } from "../errors.ts";
+import { type Limits, resolveLimits } from "../limits.ts";
+import { ResponseType } from "../messages/codes.ts";
+import type { IntMode } from "../values/int-mode.ts";
+import { HEADER_BYTES } from "../wire/constants.ts";
+import { type CoreLimits, CoreStop, INT32_MAX, minRowBytes } from "./core-abi.ts";
+import type { EngineChoice, EngineKind, RowEngine } from "./engine.ts";
+import { selectEngine } from "./engines.ts";
+import { decodeCheckedUtf8 } from "./lazy-text.ts";
+import { RowBatch } from "./row-batch.ts";
+import { rowsDecodeError } from "./row-errors.ts";
+import { decodeResultEnd } from "./result-end.ts";
+
+export interface ResultReaderOptions {
+  /** "auto" (default): WebAssembly when it is initialised or can be, else the TS core. */
+  engine?: EngineChoice;
+  intMode?: IntMode;
+  limits?: Partial<Limits>;
+}
+
+/**
+ * `more`: the result goes on, call again with the following bytes. `done`: a DONE frame ended
+ * it. `interrupted`: an EMPTY frame ended it after PART. `failed`: a FAILURE frame ended it;
+ * `error` is the ServerError with the SQLite code.
+ */
+export type ResultState = "more" | "done" | "interrupted" | "failed";
+
+export interface ResultStep {
+  /** Bytes of whole frames used from the start of the input. */
+  consumed: number;
+  /** Rows of the ROWS frames decoded by this call; undefined when none was. */
+  batch: RowBatch | undefined;
+  state: ResultState;
+  error?: ServerError;
+}
+
+/** Caps clamped to int32: both cores compare in 32-bit integers. */
+function coreLimits(limits: Readonly<Limits>): CoreLimits {
+  const clamp = (n: number) => Math.min(n, INT32_MAX);
+  return {
+    maxColumns: clamp(limits.maxColumns),
+    maxRowsPerFrame: clamp(limits.maxRowsPerFrame),
+    maxFramesPerResult: clamp(limits.maxFramesPerResult),
+    maxRowsPerResult: clamp(limits.maxRowsPerResult),
+    maxNameBytes: clamp(limits.maxNameBytes),
+    maxValueBytes: clamp(limits.maxValueBytes),
+  };
+}
+
+const EMPTY_BYTES = new Uint8Array(0);
+
+export class ResultReader {
+  readonly intMode: IntMode;
+  readonly limits: Readonly<Limits>;
+  readonly #coreLimits: CoreLimits;
+  readonly #engine: RowEngine;
+  #columns: readonly string[] | undefined;
+  #columnCount = -1;
+  #refBytes: Uint8Array = EMPTY_BYTES;
+  #refStart = new Int32Array(0);
+  #refLength = new Int32Array(0);
+  #frames = 0;
+  #rows = 0;
+  #ended: ResultState | undefined;
+  #poison: WireError | undefined;
+
+  constructor(options: ResultReaderOptions = {}) {
+    this.intMode = options.intMode ?? "number";
+    this.limits = resolveLimits(options.limits);
+    this.#coreLimits = coreLimits(this.limits);
+    this.#engine = selectEngine(options.engine ?? "auto");
+  }
+
+  /** The engine decoding for this reader. */
+  get engine(): EngineKind {
+    return this.#engine.kind;
+  }
+
+  /** Column names, once the first ROWS frame has been read. */
+  get columns(): readonly string[] | undefined {
+    return this.#columns;
+  }
+
+  get framesRead(): number {
+    return this.#frames;
+  }
+
+  get rowsRead(): number {
+    return this.#rows;
+  }
+
+  /** The final state once the result has ended, else undefined. */
+  get ended(): ResultState | undefined {
+    return this.#ended;
+  }
+
+  /**
+   * Decodes the whole frames at the front of `bytes`. `base` is the stream offset of `bytes[0]`,
+   * added to error offsets.
+   */
+  read(bytes: Uint8Array, base = 0): ResultStep {
+    if (this.#poison !== undefined) {
+      throw new PoisonedError("POISONED", `result reader failed earlier: ${this.#poison.message}`, { cause: this.#poison, offset: base });
+    }
+    if (this.#ended !== undefined) {
+      throw new DecodeError("BAD_STATE", `result already ended (${this.#ended}); read no more frames into it`, { offset: base });
+    }
+    try {
+      return this.#read(bytes, base);
+    } catch (error) {
+      if (error instanceof DecodeError) this.#poison = error;
+      throw error;
+    }
+  }
+
+  #read(bytes: Uint8Array, base: number): ResultStep {
+    if (bytes.length > INT32_MAX) throw new RangeError("read() takes at most 2^31 - 1 bytes per call");
+    const maxMessageBytes = this.limits.maxMessageBytes;
+    const length = bytes.length;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+    // Find the run of whole ROWS frames at the front; only headers are read here.
+    let spanEnd = 0;
+    let stopAt: "short" | "other" | "oversized" = "short";
+    while (length - spanEnd >= HEADER_BYTES) {
+      const frameBytes = HEADER_BYTES + view.getUint32(spanEnd, true) * 8;
+      if (frameBytes > maxMessageBytes) {
+        stopAt = "oversized";
+        break;
+      }
+      if (bytes[spanEnd + 4] !== ResponseType.Rows) {
+        stopAt = "other";
+        break;
+      }
+      if (frameBytes > length - spanEnd) break;
+      spanEnd += frameBytes;
+    }
+
+    if (spanEnd > 0) return this.#decodeRows(bytes, view, spanEnd, base);
+    if (stopAt === "oversized") {
+      const frameBytes = HEADER_BYTES + view.getUint32(0, true) * 8;
+      throw new DecodeError("LIMIT", `frame of ${frameBytes} bytes exceeds maxMessageBytes ${maxMessageBytes} at offset ${base}`, {
+        offset: base,
+        field: "header.size",
+      });
+    }
+    if (stopAt === "other") {
+      const frameBytes = HEADER_BYTES + view.getUint32(0, true) * 8;
+      if (frameBytes > length) return { consumed: 0, batch: undefined, state: "more" };
+      const end = decodeResultEnd(bytes.subarray(0, frameBytes), base, this.#frames > 0, this.limits);
+      this.#ended = end.state;
+      return end.state === "failed"
+        ? { consumed: frameBytes, batch: undefined, state: "failed", error: end.error }
+        : { consumed: frameBytes, batch: undefined, state: end.state };
+    }
+    return { consumed: 0, batch: undefined, state: "more" };
+  }
+
+  #decodeRows(bytes: Uint8Array, view: DataView, spanEnd: number, base: number): ResultStep {
+    const first = this.#columnCount < 0;
+    let columns = this.#columnCount;
+    if (first) {
+      // Size the outputs from the first frame's count; the core validates it in order later.
+      const bodyBytes = view.getUint32(0, true) * 8;
+      const countOk = bodyBytes >= 8 && view.getUint32(HEADER_BYTES + 4, true) === 0;
+      const count = countOk ? view.getUint32(HEADER_BYTES, true) : 0;
+      columns = count <= this.#coreLimits.maxColumns && count * 8 <= bodyBytes - 8 ? count : 0;
+      this.#refStart = new Int32Array(columns);
+      this.#refLength = new Int32Array(columns);
+    }
+    // Every row takes at least its header and a word per cell, which bounds the rows of the span.
+    const capacity = columns === 0 ? 0 : Math.floor(spanEnd / minRowBytes(columns));
+    const { outcome, storage } = this.#engine.decode({
+      bytes,
+      start: 0,
+      end: spanEnd,
+      knownColumns: this.#columnCount,
+      refBytes: this.#refBytes,
+      refStart: this.#refStart,
+      refLength: this.#refLength,
+      framesBefore: this.#frames,
+      rowsBefore: this.#rows,
+      intNumbers: this.intMode === "number",
+      limits: this.#coreLimits,
+      allocColumns: columns,
+      capacity,
+    });
+    if (outcome.stop === CoreStop.Error) throw rowsDecodeError(outcome, this.#coreLimits, bytes, base);
+
+    if (first) this.#adoptNames(bytes, columns);
+    this.#frames += outcome.frames;
+    this.#rows += outcome.rows;
+    const batch = new RowBatch(this.#columns!, outcome.rows, this.intMode, bytes, storage);
+    if (outcome.stop === CoreStop.Done) {
+      this.#ended = "done";
+      return { consumed: outcome.consumedEnd, batch, state: "done" };
+    }
+    return { consumed: outcome.consumedEnd, batch, state: "more" };
+  }
+
+  /** Keeps the first frame's names: as strings, and as bytes for the drift check. */
+  #adoptNames(bytes: Uint8Array, columns: number): void {
+    const names: string[] = new Array(columns);
+    let total = 0;
+    for (let c = 0; c < columns; c++) total += this.#refLength[c]!;
+    const ref = new Uint8Array(total);
+    let at = 0;
+    for (let c = 0; c < columns; c++) {
+      const start = this.#refStart[c]!;
+      const len = this.#refLength[c]!;
+      names[c] = decodeCheckedUtf8(bytes, start, len);
+      ref.set(bytes.subarray(start, start + len), at);
+      this.#refStart[c] = at;
+      at += len;
+    }
+    this.#refBytes = ref;
+    this.#columns = Object.freeze(names);
+    this.#columnCount = columns;
+  }
+}

@@ -1,0 +1,188 @@
+// The rows of one decode call, column by column. Each column is a type tag per row plus one
+// 8-byte slot per row, seen through three typed views of the same memory: `numbers` (FLOAT,
+// BOOLEAN as 0/1, and INTEGER/UNIXTIME in intMode "number"), `int64s` (INTEGER/UNIXTIME in
+// intModes "bigint" and "string") and `spans` (TEXT/ISO8601/BLOB: [offset, length] pairs into
+// `bytes`, the input the batch was decoded from). The tag says which view holds the cell; rows
+// may change type freely. Text is decoded only when read; arrays and objects are built on demand.
+//
+// Lifetime: a batch owns its arrays (they are never views of WebAssembly memory) and keeps a
+// reference to the input bytes it was decoded from, without copying them. Do not overwrite that
+// input while the batch is in use: text and blob cells are read from it.
+
+import type { CellValue } from "../values/cell.ts";
+import type { IntMode } from "../values/int-mode.ts";
+import { decodeCheckedUtf8 } from "./lazy-text.ts";
+
+/** One column of a batch. Views are created on first access of the column. */
+export class RowColumn {
+  readonly name: string;
+  readonly index: number;
+  /** Value type code (ValueType) of each row's cell. */
+  readonly types: Uint8Array;
+  /** FLOAT cells, BOOLEAN cells (0/1), INTEGER/UNIXTIME cells in intMode "number". */
+  readonly numbers: Float64Array;
+  /** INTEGER/UNIXTIME cells in intMode "bigint" or "string" (raw int64). */
+  readonly int64s: BigInt64Array;
+  /** TEXT/ISO8601/BLOB cells: byte offset into `bytes` at [2 * row], byte length at [2 * row + 1]. */
+  readonly spans: Uint32Array;
+  readonly bytes: Uint8Array;
+  readonly intMode: IntMode;
+
+  constructor(batch: RowBatch, index: number, types: Uint8Array, slots: ArrayBuffer, slotsOffset: number) {
+    const rows = batch.rowCount;
+    this.name = batch.columns[index]!;
+    this.index = index;
+    this.types = types;
+    this.numbers = new Float64Array(slots, slotsOffset, rows);
+    this.int64s = new BigInt64Array(slots, slotsOffset, rows);
+    this.spans = new Uint32Array(slots, slotsOffset, rows * 2);
+    this.bytes = batch.bytes;
+    this.intMode = batch.intMode;
+  }
+
+  /** The cell of `row` as the codec would return it (text decoded, blob copied). */
+  value(row: number): CellValue {
+    if (!(row >= 0 && row < this.types.length)) throw new RangeError(`row ${row} is outside 0..${this.types.length - 1}`);
+    return cellValue(this.types[row]!, row, this.numbers, this.int64s, this.spans, this.bytes, this.intMode);
+  }
+
+  /** The text of a TEXT or ISO8601 cell. */
+  text(row: number): string {
+    const type = this.types[row];
+    if (type !== 3 && type !== 10) throw new TypeError(`row ${row} of column ${this.name} is not text`);
+    return decodeCheckedUtf8(this.bytes, this.spans[row * 2]!, this.spans[row * 2 + 1]!);
+  }
+
+  /** A copy of the bytes of a BLOB cell. */
+  blob(row: number): Uint8Array {
+    if (this.types[row] !== 4) throw new TypeError(`row ${row} of column ${this.name} is not a blob`);
+    const start = this.spans[row * 2]!;
+    return this.bytes.slice(start, start + this.spans[row * 2 + 1]!);
+  }
+}
+
+function cellValue(
+  type: number,
+  row: number,
+  numbers: Float64Array,
+  int64s: BigInt64Array,
+  spans: Uint32Array,
+  bytes: Uint8Array,
+  intMode: IntMode,
+): CellValue {
+  switch (type) {
+    case 1:
+    case 9:
+      if (intMode === "number") return numbers[row]!;
+      return intMode === "bigint" ? int64s[row]! : int64s[row]!.toString();
+    case 2:
+      return numbers[row]!;
+    case 3:
+    case 10:
+      return decodeCheckedUtf8(bytes, spans[row * 2]!, spans[row * 2 + 1]!);
+    case 4: {
+      const start = spans[row * 2]!;
+      return bytes.slice(start, start + spans[row * 2 + 1]!);
+    }
+    case 5:
+      return null;
+    default:
+      return numbers[row] !== 0;
+  }
+}
+
+/** Column-major storage as a core produced it: column c's rows start at c * stride. */
+export interface ColumnStorage {
+  types: Uint8Array;
+  slots: ArrayBuffer;
+  /** Byte offset of column 0's slots in `slots` (8-aligned). */
+  slotsOffset: number;
+  stride: number;
+}
+
+export class RowBatch {
+  /** Column names, from the first frame of the result. */
+  readonly columns: readonly string[];
+  readonly rowCount: number;
+  readonly intMode: IntMode;
+  /** The input the batch was decoded from; `spans` index into it. */
+  readonly bytes: Uint8Array;
+  readonly #storage: ColumnStorage;
+  readonly #views: (RowColumn | undefined)[];
+
+  constructor(columns: readonly string[], rowCount: number, intMode: IntMode, bytes: Uint8Array, storage: ColumnStorage) {
+    this.columns = columns;
+    this.rowCount = rowCount;
+    this.intMode = intMode;
+    this.bytes = bytes;
+    this.#storage = storage;
+    this.#views = new Array(columns.length);
+  }
+
+  column(index: number): RowColumn {
+    let view = this.#views[index];
+    if (view === undefined) {
+      if (!(index >= 0 && index < this.columns.length)) {
+        throw new RangeError(`column ${index} is outside 0..${this.columns.length - 1}`);
+      }
+      const { types, slots, slotsOffset, stride } = this.#storage;
+      const start = index * stride;
+      view = new RowColumn(this, index, types.subarray(start, start + this.rowCount), slots, slotsOffset + start * 8);
+      this.#views[index] = view;
+    }
+    return view;
+  }
+
+  /** The cell at (row, column) as the codec would return it. */
+  get(row: number, column: number): CellValue {
+    return this.column(column).value(row);
+  }
+
+  /** One array of values per row. */
+  arrays(): CellValue[][] {
+    const rows = this.rowCount;
+    const width = this.columns.length;
+    const out: CellValue[][] = new Array(rows);
+    const cols = this.#allColumns();
+    for (let r = 0; r < rows; r++) {
+      const values: CellValue[] = new Array(width);
+      for (let c = 0; c < width; c++) {
+        const col = cols[c]!;
+        values[c] = cellValue(col.types[r]!, r, col.numbers, col.int64s, col.spans, this.bytes, this.intMode);
+      }
+      out[r] = values;
+    }
+    return out;
+  }
+
+  /**
+   * One object per row keyed by column name. When two columns share a name the later one wins,
+   * as in most SQL drivers; read `arrays()` to keep both.
+   */
+  objects(): Record<string, CellValue>[] {
+    const rows = this.rowCount;
+    const width = this.columns.length;
+    const names = this.columns;
+    const out: Record<string, CellValue>[] = new Array(rows);
+    const cols = this.#allColumns();
+    // A column named __proto__ must become an own property, not replace the prototype.
+    const plain = !names.includes("__proto__");
+    for (let r = 0; r < rows; r++) {
+      const object: Record<string, CellValue> = {};
+      for (let c = 0; c < width; c++) {
+        const col = cols[c]!;
+        const value = cellValue(col.types[r]!, r, col.numbers, col.int64s, col.spans, this.bytes, this.intMode);
+        if (plain) object[names[c]!] = value;
+        else Object.defineProperty(object, names[c]!, { value, enumerable: true, writable: true, configurable: true });
+      }
+      out[r] = object;
+    }
+    return out;
+  }
+
+  #allColumns(): RowColumn[] {
+    const cols: RowColumn[] = new Array(this.columns.length);
+    for (let c = 0; c < cols.length; c++) cols[c] = this.column(c);
+    return cols;
+  }
+}
