@@ -1,0 +1,52 @@
+// dqlite-wire: the dqlite wire protocol for browsers, Deno, Bun and Node.
+// This entry point loads everywhere: nothing here imports node:* modules.
+
+export * from "./errors.ts";
+export { DEFAULT_LIMITS, resolveLimits, type Limits } from "./limits.ts";
+
+export { RequestType, ResponseType, NodeRole, FailureCode, type Side } from "./messages/codes.ts";
+export { requestSchemas, responseSchemas, type RequestTypeName, type ResponseTypeName } from "./messages/schemas.ts";
+export type { FieldKind, FieldSpec, MessageDeclaration, Variant } from "./messages/fields.ts";
+export {
+  decodeFrame,
+  decodeRequest,
+  decodeResponse,
+  encodeMessage,
+  encodeRequest,
+  encodeResponse,
+  type CodecOptions,
+  type DecodeOptions,
+} from "./messages/codec.ts";
+export type {
+  FileEntry,
+  Message,
+  NodeInfo,
+  NodeInput,
+  Request,
+  RequestInput,
+  RequestInputOf,
+  RequestOf,
+  Response,
+  ResponseInput,
+  ResponseInputOf,
+  ResponseOf,
+  RowsMarker,
+} from "./messages/types.ts";
+
+export { ValueType, valueTypeName, type ValueTypeName } from "./values/value-type.ts";
+export type { IntMode } from "./values/int-mode.ts";
+export type { CellValue, ParamInput, Tuple, TypedParam } from "./values/cell.ts";
+export type { ParamsInput, ParamsTuple } from "./values/tuple.ts";
+
+export { FrameDecoder, type FrameDecoderOptions, type RawFrame } from "./stream/frame-decoder.ts";
+export { FrameDecoderStream } from "./stream/frame-stream.ts";
+
+export { messageFromJSON, messageToJSON } from "./json/message-json.ts";
+
+export {
+  HANDSHAKE_BYTES,
+  HEADER_BYTES,
+  PROTOCOL_VERSION,
+  PROTOCOL_VERSION_LEGACY,
+  WORD_BYTES,
+} from "./wire/constants.ts";
