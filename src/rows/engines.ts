@@ -6,7 +6,7 @@ import { readyWasmEngine } from "./wasm-engine.ts";
 
 export function selectEngine(choice: EngineChoice): RowEngine {
   if (choice === "js") return tsEngine;
-  const wasm = readyWasmEngine(choice === "wasm");
+  const wasm = readyWasmEngine();
   if (wasm !== undefined) return wasm;
   if (choice === "wasm") {
     throw new DecodeError("BAD_STATE", "the WebAssembly row engine is not available: call and await initRowEngine() first");

@@ -1,5 +1,242 @@
-import type { RowEngine } from "./engine.ts";
-export function readyWasmEngine(_required: boolean): RowEngine | undefined {
-  return undefined;
+// The WebAssembly row engine: loads the AssemblyScript core (assembly/rows.ts) and drives it
+// through the same EngineRequest as the TS core.
+//
+// Loading: the module bytes are inlined as base64 (src/generated/, built by `npm run asbuild`),
+// so one import works in Node, Deno without permissions, Bun, browsers and bundlers. Runtimes
+// that forbid compiling at run time (edge workers) pass a precompiled WebAssembly.Module, or the
+// bytes of the shipped .wasm file, to `initRowEngine` / `initRowEngineSync`.
+//
+// Memory: each call copies the input span into linear memory once, runs the core once for all
+// the frames, and copies the used part of the column outputs out into fresh JS buffers. No view
+// of WebAssembly memory ever leaves this module, so a batch stays valid after later calls and
+// after memory growth; there is nothing stale to read.
+
+import { wasmBase64 as scalarBase64 } from "../generated/rows-wasm-scalar.ts";
+import { wasmBase64 as simdBase64 } from "../generated/rows-wasm-simd.ts";
+import { type CoreOutcome, CoreStop } from "./core-abi.ts";
+import type { EngineKind, EngineRequest, EngineResult, RowEngine } from "./engine.ts";
+
+/**
+ * Whether `auto` takes the SIMD build where the runtime validates it. The SIMD build only
+ * speeds up long text scans; bench/ shows no gain on realistic rows (see docs/benchmark.md).
+ */
+const PREFER_SIMD = false;
+
+/** What the caller may hand over instead of the inlined bytes. */
+export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView;
+
+export interface RowEngineInitOptions {
+  /** A precompiled module or the bytes of rows.wasm / rows-simd.wasm (edge runtimes). */
+  source?: WasmSource;
+  /** Use the SIMD build when the runtime supports it (default: only where it pays). */
+  simd?: boolean;
 }
-export function initRowEngineSync(): void {}
+
+interface CoreExports {
+  memory: WebAssembly.Memory;
+  decodeSpan(
+    inPtr: number, inLen: number, start: number, end: number,
+    knownColumns: number, refPtr: number, framesBefore: number, rowsBefore: number, intNumbers: number,
+    maxColumns: number, maxRowsPerFrame: number, maxFramesPerResult: number, maxRowsPerResult: number,
+    maxNameBytes: number, maxValueBytes: number,
+    allocColumns: number, capacity: number, typesPtr: number, slotsPtr: number, outPtr: number,
+  ): number;
+}
+
+const PAGE_BYTES = 65536;
+const RESULT_PTR = 0;
+const REF_PTR = 64;
+const align8 = (n: number) => (n + 7) & ~7;
+
+let engine: WasmRowEngine | undefined;
+let loading: Promise<EngineKind> | undefined;
+
+function base64Bytes(base64: string): Uint8Array {
+  const native = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array }).fromBase64;
+  if (typeof native === "function") return native(base64);
+  const binary = atob(base64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+function bundledBytes(simd: boolean | undefined): { bytes: Uint8Array; kind: EngineKind } {
+  const wantSimd = simd ?? PREFER_SIMD;
+  if (wantSimd) {
+    const bytes = base64Bytes(simdBase64);
+    if (WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) return { bytes, kind: "wasm-simd" };
+  }
+  return { bytes: base64Bytes(scalarBase64), kind: "wasm" };
+}
+
+/** Both builds export the same names, so a caller's module is reported as the build it says. */
+function givenKind(options: RowEngineInitOptions): EngineKind {
+  return options.simd === true ? "wasm-simd" : "wasm";
+}
+
+function sourceBytes(source: ArrayBuffer | ArrayBufferView): Uint8Array {
+  return source instanceof ArrayBuffer
+    ? new Uint8Array(source)
+    : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+}
+
+function checkExports(instance: WebAssembly.Instance): CoreExports {
+  const exports = instance.exports as unknown as CoreExports;
+  if (!(exports.memory instanceof WebAssembly.Memory) || typeof exports.decodeSpan !== "function") {
+    throw new TypeError("the given WebAssembly module is not the dqlite-wire row core");
+  }
+  return exports;
+}
+
+/**
+ * Loads the WebAssembly row engine (asynchronous compile: required for large modules on a
+ * browser's main thread, and never blocking). Resolves to the engine kind now used by "auto".
+ */
+export function initRowEngine(options: RowEngineInitOptions = {}): Promise<EngineKind> {
+  if (engine !== undefined && options.source === undefined) return Promise.resolve(engine.kind);
+  if (loading !== undefined && options.source === undefined) return loading;
+  const run = async (): Promise<EngineKind> => {
+    let instance: WebAssembly.Instance;
+    let kind: EngineKind;
+    if (options.source instanceof WebAssembly.Module) {
+      instance = await WebAssembly.instantiate(options.source, {});
+      kind = givenKind(options);
+    } else {
+      const chosen = options.source === undefined ? bundledBytes(options.simd) : { bytes: sourceBytes(options.source), kind: givenKind(options) };
+      const module = await WebAssembly.compile(chosen.bytes as Uint8Array<ArrayBuffer>);
+      instance = await WebAssembly.instantiate(module, {});
+      kind = chosen.kind;
+    }
+    engine = new WasmRowEngine(checkExports(instance), kind);
+    return kind;
+  };
+  const promise = run();
+  if (options.source === undefined) {
+    loading = promise;
+    promise.catch(() => {
+      loading = undefined;
+    });
+  }
+  return promise;
+}
+
+/**
+ * Loads the engine synchronously. Fine in Node, Deno, Bun and workers; browsers refuse
+ * synchronous compilation of large modules on the main thread (this one is ~3 KiB, under the
+ * 4 KiB limit Chromium applies), where `initRowEngine` is the safe choice.
+ */
+export function initRowEngineSync(options: RowEngineInitOptions = {}): EngineKind {
+  if (engine !== undefined && options.source === undefined) return engine.kind;
+  let module: WebAssembly.Module;
+  let kind: EngineKind;
+  if (options.source instanceof WebAssembly.Module) {
+    module = options.source;
+    kind = givenKind(options);
+  } else {
+    const chosen = options.source === undefined ? bundledBytes(options.simd) : { bytes: sourceBytes(options.source), kind: givenKind(options) };
+    module = new WebAssembly.Module(chosen.bytes as Uint8Array<ArrayBuffer>);
+    kind = chosen.kind;
+  }
+  engine = new WasmRowEngine(checkExports(new WebAssembly.Instance(module, {})), kind);
+  return kind;
+}
+
+/**
+ * The loaded engine. When none is loaded yet it tries a synchronous load; where that is refused
+ * (no WebAssembly, or a browser main thread) it returns undefined and "auto" falls back to TS.
+ */
+export function readyWasmEngine(): RowEngine | undefined {
+  if (engine === undefined && typeof WebAssembly === "object") {
+    try {
+      initRowEngineSync();
+    } catch {
+      // Left undefined: the caller decides between the TS fallback and an error.
+    }
+  }
+  return engine;
+}
+
+/** Forgets the loaded engine (tests use it to exercise loading again). */
+export function resetRowEngine(): void {
+  engine = undefined;
+  loading = undefined;
+}
+
+class WasmRowEngine implements RowEngine {
+  readonly kind: EngineKind;
+  readonly #core: CoreExports;
+
+  constructor(core: CoreExports, kind: EngineKind) {
+    this.#core = core;
+    this.kind = kind;
+  }
+
+  decode(request: EngineRequest): EngineResult {
+    const core = this.#core;
+    const { bytes, end, knownColumns, allocColumns, capacity } = request;
+    const refColumns = Math.max(knownColumns, allocColumns, 0);
+    const refBytesPtr = REF_PTR + refColumns * 8;
+    const inPtr = align8(refBytesPtr + (knownColumns >= 0 ? request.refBytes.length : 0));
+    const cells = allocColumns * capacity;
+    const typesPtr = align8(inPtr + end);
+    const slotsPtr = align8(typesPtr + cells);
+    const needed = slotsPtr + cells * 8;
+    if (needed > 0xffff0000) throw new RangeError(`a row batch needs ${needed} bytes of WebAssembly memory, over 4 GiB`);
+    const memory = core.memory;
+    if (needed > memory.buffer.byteLength) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / PAGE_BYTES));
+
+    const heap = new Uint8Array(memory.buffer);
+    heap.set(end === bytes.length ? bytes : bytes.subarray(0, end), inPtr);
+    const heap32 = new Int32Array(memory.buffer);
+    if (knownColumns >= 0) {
+      heap.set(request.refBytes, refBytesPtr);
+      for (let c = 0; c < knownColumns; c++) {
+        heap32[(REF_PTR >> 2) + c * 2] = refBytesPtr + request.refStart[c]!;
+        heap32[(REF_PTR >> 2) + c * 2 + 1] = request.refLength[c]!;
+      }
+    }
+    const { limits } = request;
+    core.decodeSpan(
+      inPtr, end, request.start, end,
+      knownColumns, REF_PTR, request.framesBefore, request.rowsBefore, request.intNumbers ? 1 : 0,
+      limits.maxColumns, limits.maxRowsPerFrame, limits.maxFramesPerResult, limits.maxRowsPerResult,
+      limits.maxNameBytes, limits.maxValueBytes,
+      allocColumns, capacity, typesPtr, slotsPtr, RESULT_PTR,
+    );
+    const r = RESULT_PTR >> 2;
+    const outcome: CoreOutcome = {
+      stop: heap32[r]! as CoreStop,
+      consumedEnd: heap32[r + 1]!,
+      frames: heap32[r + 2]!,
+      rows: heap32[r + 3]!,
+      columns: heap32[r + 4]!,
+      frameIndex: heap32[r + 5]!,
+      fault: heap32[r + 6]! as CoreOutcome["fault"],
+      offset: heap32[r + 7]!,
+      row: heap32[r + 8]!,
+      column: heap32[r + 9]!,
+      detail: heap32[r + 10]!,
+    };
+
+    if (knownColumns < 0 && outcome.stop !== CoreStop.Error) {
+      for (let c = 0; c < allocColumns; c++) {
+        request.refStart[c] = heap32[(REF_PTR >> 2) + c * 2]! - inPtr;
+        request.refLength[c] = heap32[(REF_PTR >> 2) + c * 2 + 1]!;
+      }
+    }
+
+    // Copy the used rows of each column out, packed: column c's rows start at c * rows.
+    const rows = outcome.stop === CoreStop.Error ? 0 : outcome.rows;
+    const types = new Uint8Array(allocColumns * rows);
+    const slots = new ArrayBuffer(allocColumns * rows * 8);
+    if (rows > 0) {
+      const slotBytes = new Uint8Array(slots);
+      for (let c = 0; c < allocColumns; c++) {
+        const from = c * capacity;
+        types.set(heap.subarray(typesPtr + from, typesPtr + from + rows), c * rows);
+        slotBytes.set(heap.subarray(slotsPtr + from * 8, slotsPtr + (from + rows) * 8), c * rows * 8);
+      }
+    }
+    return { outcome, storage: { types, slots, slotsOffset: 0, stride: rows } };
+  }
+}
