@@ -107,8 +107,11 @@ export const responseSchemas = {
       { when: { legacy: true }, fields: [field.text("address", "maxAddressBytes")] },
     ],
     // (0, "") means "no leader known"; an address without an id cannot be right.
+    // Encoder input may carry the id as a number, decoded messages as a bigint.
     check: (m) =>
-      m["id"] === 0n && m["address"] !== "" ? { field: "id", problem: "node id 0 with a non-empty address" } : undefined,
+      (m["id"] === 0n || m["id"] === 0) && m["address"] !== ""
+        ? { field: "id", problem: "node id 0 with a non-empty address" }
+        : undefined,
   }),
   WELCOME: message({ type: "WELCOME", code: ResponseType.Welcome, variants: fixed([field.u64("heartbeatTimeout")]) }),
   SERVERS: message({ type: "SERVERS", code: ResponseType.Servers, variants: fixed([field.nodes()]) }),
