@@ -1,0 +1,39 @@
+// Picks the TCP transport of the runtime we are in. Deno and Bun both report
+// `process.versions.node`, so they are recognised by their own globals first. Each transport
+// is imported on demand, so a bundle for browsers never loads node:net.
+
+import { ConnectionError } from "../errors.ts";
+import type { ConnectOptions, Transport } from "./transport.ts";
+
+export interface TcpOptions extends ConnectOptions {
+  /** Bytes queued for a slow reader before the socket stops reading. Default 256 KiB. */
+  readHighWaterMarkBytes?: number;
+}
+
+export type TcpRuntime = "deno" | "bun" | "node";
+
+/** The runtime whose TCP API `connectTcp` uses here, or undefined (a browser). */
+export function detectTcpRuntime(): TcpRuntime | undefined {
+  const global = globalThis as { Deno?: unknown; Bun?: unknown; process?: { versions?: { node?: unknown } } };
+  if (global.Deno !== undefined) return "deno";
+  if (global.Bun !== undefined) return "bun";
+  if (typeof global.process?.versions?.node === "string") return "node";
+  return undefined;
+}
+
+/** Connects to a dqlite node ("HOST:PORT") with the runtime's own TCP sockets. */
+export async function connectTcp(address: string, options: TcpOptions = {}): Promise<Transport> {
+  switch (detectTcpRuntime()) {
+    case "deno":
+      return (await import("./deno-tcp.ts")).connectDenoTcp(address, options);
+    case "bun":
+      return (await import("./bun-tcp.ts")).connectBunTcp(address, options);
+    case "node":
+      return (await import("./node-tcp.ts")).connectNodeTcp(address, options);
+    default:
+      throw new ConnectionError(
+        "CONNECTION_FAILED",
+        `cannot connect to tcp://${address}: this runtime has no TCP sockets (a browser?); use connectWebSocket through the bridge`,
+      );
+  }
+}

@@ -1,0 +1,136 @@
+// The TCP transport for Deno (Deno.connect). Needs `--allow-net`.
+//
+// Deno's connection is pull-based (`read` into a buffer), so the readable stream reads only
+// when its reader wants more: backpressure needs no pausing here.
+
+import { ConnectionError } from "../errors.ts";
+import { parseAddress } from "./address.ts";
+import { connectWithin, describe } from "./connect-deadline.ts";
+import { DEFAULT_READ_HIGH_WATER_MARK_BYTES, type ConnectOptions, type Transport } from "./transport.ts";
+
+/** The part of Deno's API this module uses, declared here so the package needs no Deno types. */
+interface DenoTcpConn {
+  read(into: Uint8Array): Promise<number | null>;
+  write(bytes: Uint8Array): Promise<number>;
+  close(): void;
+  setNoDelay(noDelay?: boolean): void;
+}
+interface DenoRuntime {
+  connect(options: { hostname: string; port: number; transport?: "tcp" }): Promise<DenoTcpConn>;
+}
+
+/** Size of each socket read. Small reads are copied out so the buffer can be reused. */
+const READ_BUFFER_BYTES = 64 * 1024;
+/** How long `close()` lets queued writes flush before it drops the connection. */
+const CLOSE_FLUSH_MS = 1_000;
+
+export interface DenoTcpOptions extends ConnectOptions {
+  /** Bytes read ahead for a slow reader. Default 256 KiB. */
+  readHighWaterMarkBytes?: number;
+}
+
+export function connectDenoTcp(address: string, options: DenoTcpOptions = {}): Promise<Transport> {
+  const peer = `tcp://${address}`;
+  return connectWithin(peer, options, {
+    start: async () => {
+      const deno = (globalThis as { Deno?: DenoRuntime }).Deno;
+      if (deno === undefined) throw new ConnectionError("CONNECTION_FAILED", `cannot connect to ${peer}: not running in Deno`);
+      const { host, port } = parseAddress(address);
+      try {
+        return await deno.connect({ hostname: host, port, transport: "tcp" });
+      } catch (error) {
+        throw new ConnectionError("CONNECTION_FAILED", `cannot connect to ${peer}: ${describe(error)}`, { cause: error });
+      }
+    },
+    // Deno.connect cannot be aborted; a connection that arrives late is closed at once.
+    discard: (late) => closeQuietly(late),
+  }).then((conn) => new DenoTcpTransport(conn, peer, options.readHighWaterMarkBytes ?? DEFAULT_READ_HIGH_WATER_MARK_BYTES));
+}
+
+class DenoTcpTransport implements Transport {
+  readonly readable: ReadableStream<Uint8Array>;
+  private closed = false;
+  private brokenBy: ConnectionError | undefined;
+  private closing: Promise<void> | undefined;
+  /** Writes are chained: `conn.write` may write part of a buffer, and calls must not interleave. */
+  private writeChain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly conn: DenoTcpConn,
+    readonly peer: string,
+    readHighWaterMarkBytes: number,
+  ) {
+    conn.setNoDelay(true);
+    let buffer = new Uint8Array(READ_BUFFER_BYTES);
+    this.readable = new ReadableStream<Uint8Array>(
+      {
+        pull: async (controller) => {
+          let count: number | null;
+          try {
+            count = await conn.read(buffer);
+          } catch (error) {
+            if (this.closed) {
+              controller.close(); // our own close() interrupted the read
+              return;
+            }
+            this.brokenBy = new ConnectionError("CONNECTION_CLOSED", `connection to ${peer} broke: ${describe(error)}`, { cause: error });
+            controller.error(this.brokenBy);
+            return;
+          }
+          if (count === null) {
+            controller.close();
+            return;
+          }
+          if (count < READ_BUFFER_BYTES / 2) {
+            controller.enqueue(buffer.slice(0, count));
+          } else {
+            controller.enqueue(buffer.subarray(0, count));
+            buffer = new Uint8Array(READ_BUFFER_BYTES);
+          }
+        },
+        cancel: () => this.close(),
+      },
+      { highWaterMark: readHighWaterMarkBytes, size: (chunk) => chunk.byteLength },
+    );
+  }
+
+  write(bytes: Uint8Array): Promise<void> {
+    if (this.closed || this.brokenBy !== undefined) {
+      return Promise.reject(this.brokenBy ?? new ConnectionError("CONNECTION_CLOSED", `connection to ${this.peer} is closed`));
+    }
+    const next = this.writeChain.then(async () => {
+      let offset = 0;
+      while (offset < bytes.byteLength) {
+        try {
+          offset += await this.conn.write(bytes.subarray(offset));
+        } catch (error) {
+          throw new ConnectionError("CONNECTION_CLOSED", `write to ${this.peer} failed: ${describe(error)}`, { cause: error });
+        }
+      }
+    });
+    // A failed write must not poison the chain for the error reporting of later ones.
+    this.writeChain = next.catch(() => {});
+    return next;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.closed = true;
+      // Let accepted writes finish first, but not for longer than a peer that stopped
+      // reading would make us wait.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([this.writeChain, new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_FLUSH_MS)))]);
+      clearTimeout(timer);
+      closeQuietly(this.conn);
+    })();
+    return this.closing;
+  }
+}
+
+function closeQuietly(conn: DenoTcpConn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+}
