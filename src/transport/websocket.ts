@@ -36,7 +36,9 @@ export interface WebSocketLike {
   readonly bufferedAmount: number;
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
-  addEventListener(type: "open" | "error", listener: () => void): void;
+  addEventListener(type: "open", listener: () => void): void;
+  /** Browsers give no detail here; the `ws` package puts it in `message`. */
+  addEventListener(type: "error", listener: (event: { message?: unknown }) => void): void;
   addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
   addEventListener(type: "close", listener: (event: WebSocketCloseInfo) => void): void;
 }
@@ -150,6 +152,7 @@ class WebSocketTransport implements Transport {
 
     this.opened = new Promise<Transport>((resolve, reject) => {
       let isOpen = false;
+      let errorDetail = "";
       socket.addEventListener("open", () => {
         if (socket.protocol !== BRIDGE_SUBPROTOCOL) {
           const answered = socket.protocol === "" ? "no subprotocol" : `"${socket.protocol}"`;
@@ -177,15 +180,20 @@ class WebSocketTransport implements Transport {
         const info: WebSocketCloseInfo = { code: event.code, reason: event.reason, wasClean: event.wasClean };
         const said = `code ${info.code}${info.reason === "" ? "" : `: ${info.reason}`}`;
         if (!isOpen) {
-          reject(new ConnectionError("CONNECTION_FAILED", `cannot connect to ${peer}: closed with ${said}`, { cause: info }));
+          // Before "open" a browser reports every refusal (HTTP status, subprotocol, no server)
+          // as code 1006 without a reason: say what it can mean.
+          const detail = errorDetail !== "" ? ` (${errorDetail})` : info.code === 1006 ? " (no server, or the upgrade was refused)" : "";
+          reject(new ConnectionError("CONNECTION_FAILED", `cannot connect to ${peer}: closed with ${said}${detail}`, { cause: info }));
         }
         this.closedError ??= new ConnectionError("CONNECTION_CLOSED", `connection to ${peer} closed with ${said}`, { cause: info });
         if (info.code === NORMAL_CLOSURE) this.incoming.end();
         else this.incoming.fail(this.closedError);
         for (const wake of this.closeWaiters.splice(0)) wake();
       });
-      // An "error" event is always followed by "close", which carries the details.
-      socket.addEventListener("error", () => {});
+      // An "error" event is always followed by "close", which is where it is reported.
+      socket.addEventListener("error", (event) => {
+        if (typeof event.message === "string") errorDetail = event.message;
+      });
     });
   }
 
