@@ -1,0 +1,285 @@
+/// <reference types="node" />
+// One bridged connection: a WebSocket from a client piped to one TCP connection to a dqlite node.
+//
+// Client → node: every WebSocket message goes through the request frame gate; only whole, valid,
+// allowed frames are written to the node. When the TCP write buffer is full (`write()` returns
+// false), the bridge stops reading the WebSocket until the socket drains.
+// Node → client: bytes go out as they come (responses are the node's, not checked here). When the
+// WebSocket's `bufferedAmount` reaches the cap, the bridge stops reading the node's socket and
+// resumes once the client has taken the bytes.
+// Either way at most about one cap plus one chunk waits in the bridge per direction.
+
+import { Socket } from "node:net";
+import type { WebSocket } from "ws";
+import type { Admitted } from "./bridge-admission.ts";
+import { BridgeCloseCode } from "./bridge-close-codes.ts";
+import { GateRefusal, RequestFrameGate } from "./bridge-frame-gate.ts";
+import type { BridgeConnectionLogEntry } from "./bridge-log.ts";
+import { parseHostPort, type ResolvedBridgeOptions } from "./bridge-options.ts";
+
+/** A WebSocket close reason may hold at most 123 bytes of UTF-8 (RFC 6455 §5.5). */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+/** Live figures of one connection, for tests and monitoring. */
+export interface BridgeConnectionStats {
+  id: number;
+  client: string;
+  target: string;
+  bytesToTarget: number;
+  bytesToClient: number;
+  frames: number;
+  /** Bytes queued toward the client now (WebSocket `bufferedAmount`). */
+  bufferedToClient: number;
+  /** Bytes queued toward the node now (TCP write buffer). */
+  bufferedToTarget: number;
+  /** Bytes of an incomplete frame held back from the node. */
+  heldBytes: number;
+  peakBufferedToClient: number;
+  peakBufferedToTarget: number;
+  /** True while reading from the node is paused because the client is slow. */
+  targetPaused: boolean;
+  /** True while reading from the client is paused because the node is slow. */
+  clientPaused: boolean;
+}
+
+type ClosedBy = BridgeConnectionLogEntry["closedBy"];
+
+export class BridgeConnection {
+  private readonly tcp: Socket;
+  private readonly gate: RequestFrameGate;
+  private readonly startedAt = Date.now();
+  private lastActivity = Date.now();
+  private connected = false;
+  private bytesToTarget = 0;
+  private bytesToClient = 0;
+  private peakBufferedToClient = 0;
+  private peakBufferedToTarget = 0;
+  private targetPaused = false;
+  private clientPaused = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private frameTimer: NodeJS.Timeout | undefined;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private ending: { code: number; reason: string; closedBy: ClosedBy } | undefined;
+  private finished = false;
+  private readonly finishListeners: (() => void)[] = [];
+
+  constructor(
+    readonly id: number,
+    private readonly ws: WebSocket,
+    private readonly admitted: Admitted,
+    private readonly options: ResolvedBridgeOptions,
+    private readonly onFinished: (connection: BridgeConnection, entry: BridgeConnectionLogEntry) => void,
+  ) {
+    this.gate = new RequestFrameGate({ maxFrameBytes: options.maxFrameBytes, allowAdmin: options.allowAdmin });
+    // The TCP write buffer's high-water mark is the client→node cap: write() returns false there.
+    // (Node passes stream options through to the Duplex; its typings list only the socket ones.)
+    this.tcp = new Socket({ writableHighWaterMark: options.maxBufferedBytes } as ConstructorParameters<typeof Socket>[0]);
+    this.tcp.setNoDelay(true);
+    this.wireWebSocket();
+    this.wireTcp();
+    const { host, port } = parseHostPort(admitted.target, "bridge target");
+    this.connectTimer = setTimeout(
+      () => this.end(BridgeCloseCode.TargetUnreachable, `no connection to ${admitted.target} within ${options.connectTimeoutMs} ms`, "bridge"),
+      options.connectTimeoutMs,
+    );
+    this.tcp.connect(port, host);
+    this.scheduleIdleCheck(options.idleTimeoutMs);
+  }
+
+  get client(): string {
+    return this.admitted.client;
+  }
+
+  stats(): BridgeConnectionStats {
+    return {
+      id: this.id,
+      client: this.admitted.client,
+      target: this.admitted.target,
+      bytesToTarget: this.bytesToTarget,
+      bytesToClient: this.bytesToClient,
+      frames: this.gate.frames,
+      bufferedToClient: this.ws.bufferedAmount,
+      bufferedToTarget: this.tcp.writableLength,
+      heldBytes: this.gate.heldBytes,
+      peakBufferedToClient: this.peakBufferedToClient,
+      peakBufferedToTarget: this.peakBufferedToTarget,
+      targetPaused: this.targetPaused,
+      clientPaused: this.clientPaused,
+    };
+  }
+
+  /** Calls `listener` once both sides are closed and the connection is logged (at once if already). */
+  onceFinished(listener: () => void): void {
+    if (this.finished) listener();
+    else this.finishListeners.push(listener);
+  }
+
+  /** Closes the connection (both sides) with `code`; the first reason given is the one logged. */
+  end(code: number, reason: string, closedBy: ClosedBy): void {
+    if (this.ending !== undefined) return;
+    this.ending = { code, reason, closedBy };
+    this.clearTimers();
+    if (closedBy === "client") {
+      // Requests the client sent before closing still reach the node.
+      this.tcp.end();
+      this.tcp.setTimeout(this.options.closeGraceMs, () => this.tcp.destroy());
+    } else {
+      this.tcp.destroy();
+    }
+    if (this.ws.readyState === this.ws.OPEN) this.ws.close(code, fitCloseReason(reason));
+    if (this.ws.readyState !== this.ws.CLOSED) {
+      // A client that never answers the close frame must not hold its socket (and its slot).
+      this.graceTimer = setTimeout(() => this.ws.terminate(), this.options.closeGraceMs);
+    }
+  }
+
+  private wireWebSocket(): void {
+    const ws = this.ws;
+    ws.on("message", (data, isBinary) => this.fromClient(data as Buffer, isBinary));
+    ws.on("error", (error: Error & { code?: string }) => {
+      const code = error.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH" ? BridgeCloseCode.MessageTooBig : 1002;
+      this.end(code, error.message, "bridge");
+    });
+    ws.on("close", (code, reason) => {
+      if (this.ending === undefined) this.end(code, reason.length > 0 ? reason.toString() : "client closed the connection", "client");
+      this.finish();
+    });
+  }
+
+  private wireTcp(): void {
+    const tcp = this.tcp;
+    tcp.on("connect", () => {
+      this.connected = true;
+      clearTimeout(this.connectTimer);
+    });
+    tcp.on("data", (chunk: Buffer) => this.fromTarget(chunk));
+    tcp.on("drain", () => {
+      if (this.clientPaused) {
+        this.clientPaused = false;
+        this.ws.resume();
+      }
+    });
+    tcp.on("error", (error) => {
+      const code = this.connected ? BridgeCloseCode.TargetClosed : BridgeCloseCode.TargetUnreachable;
+      this.end(code, `${this.admitted.target}: ${error.message}`, "target");
+    });
+    tcp.on("close", () => this.end(BridgeCloseCode.TargetClosed, "the dqlite node closed the connection", "target"));
+  }
+
+  private fromClient(data: Buffer, isBinary: boolean): void {
+    if (this.ending !== undefined) return;
+    this.lastActivity = Date.now();
+    if (!isBinary) {
+      this.end(BridgeCloseCode.UnsupportedData, "text messages are not accepted; send binary frames", "bridge");
+      return;
+    }
+    const framesBefore = this.gate.frames;
+    let released: Buffer | undefined;
+    try {
+      released = this.gate.push(data);
+    } catch (error) {
+      if (!(error instanceof GateRefusal)) throw error;
+      this.end(error.code, error.reason, "bridge");
+      return;
+    }
+    this.trackFrameProgress(this.gate.frames > framesBefore || released !== undefined);
+    if (released === undefined) return;
+    this.bytesToTarget += released.length;
+    const accepted = this.tcp.write(released);
+    this.peakBufferedToTarget = Math.max(this.peakBufferedToTarget, this.tcp.writableLength);
+    if (!accepted && !this.clientPaused) {
+      this.clientPaused = true;
+      this.ws.pause();
+    }
+  }
+
+  private fromTarget(chunk: Buffer): void {
+    if (this.ending !== undefined) return;
+    this.lastActivity = Date.now();
+    this.bytesToClient += chunk.length;
+    this.ws.send(chunk, { binary: true }, () => this.sentToClient());
+    const buffered = this.ws.bufferedAmount;
+    this.peakBufferedToClient = Math.max(this.peakBufferedToClient, buffered);
+    if (buffered >= this.options.maxBufferedBytes && !this.targetPaused) {
+      this.targetPaused = true;
+      this.tcp.pause();
+    }
+  }
+
+  /** A send reached the client's socket; resume the node once half the cap has drained. */
+  private sentToClient(): void {
+    if (this.ending !== undefined) return;
+    this.lastActivity = Date.now();
+    if (this.targetPaused && this.ws.bufferedAmount < this.options.maxBufferedBytes / 2) {
+      this.targetPaused = false;
+      this.tcp.resume();
+    }
+  }
+
+  /**
+   * Bounds how long a frame may take to arrive: the clock starts with its first byte (or with the
+   * first byte after the previous frame completed) and stops when no partial frame is held.
+   */
+  private trackFrameProgress(completedSome: boolean): void {
+    if (!this.gate.midFrame) {
+      clearTimeout(this.frameTimer);
+      this.frameTimer = undefined;
+      return;
+    }
+    if (this.frameTimer !== undefined && !completedSome) return;
+    clearTimeout(this.frameTimer);
+    this.frameTimer = setTimeout(
+      () => this.end(BridgeCloseCode.SlowFrame, `frame not completed within ${this.options.frameTimeoutMs} ms`, "bridge"),
+      this.options.frameTimeoutMs,
+    );
+  }
+
+  private scheduleIdleCheck(delayMs: number): void {
+    this.idleTimer = setTimeout(() => {
+      const quietFor = Date.now() - this.lastActivity;
+      if (quietFor >= this.options.idleTimeoutMs) {
+        this.end(BridgeCloseCode.Idle, `nothing moved for ${this.options.idleTimeoutMs} ms`, "bridge");
+      } else {
+        this.scheduleIdleCheck(this.options.idleTimeoutMs - quietFor);
+      }
+    }, delayMs);
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.frameTimer);
+    clearTimeout(this.connectTimer);
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.graceTimer);
+    this.clearTimers();
+    const ending = this.ending ?? { code: 1006, reason: "connection lost", closedBy: "client" as const };
+    this.onFinished(this, {
+      event: "connection",
+      id: this.id,
+      client: this.admitted.client,
+      origin: this.admitted.origin,
+      target: this.admitted.target,
+      bytesToTarget: this.bytesToTarget,
+      bytesToClient: this.bytesToClient,
+      frames: this.gate.frames,
+      durationMs: Date.now() - this.startedAt,
+      code: ending.code,
+      reason: ending.reason,
+      closedBy: ending.closedBy,
+    });
+    for (const listener of this.finishListeners.splice(0)) listener();
+  }
+}
+
+/** Cuts a reason to the 123 bytes a close frame can carry, on a character boundary. */
+export function fitCloseReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES) return reason;
+  let cut = reason.slice(0, MAX_CLOSE_REASON_BYTES - 3);
+  while (Buffer.byteLength(cut + "…") > MAX_CLOSE_REASON_BYTES) cut = cut.slice(0, -1);
+  return cut + "…";
+}

@@ -1,0 +1,137 @@
+/// <reference types="node" />
+// The gate between a browser and a dqlite node: bytes from the client go in, and only the
+// handshake and whole, valid request frames of an allowed type come out. A frame is released
+// after its last byte arrived and its body decoded, so a malformed, oversized or forbidden frame
+// never reaches the node, not even in part.
+
+import { isWireError } from "../errors.ts";
+import { decodeRequest } from "../messages/codec.ts";
+import { RequestType } from "../messages/codes.ts";
+import { FrameDecoder } from "../stream/frame-decoder.ts";
+import { HANDSHAKE_BYTES, HEADER_BYTES, HEADER_TYPE_OFFSET } from "../wire/constants.ts";
+import { BridgeCloseCode } from "./bridge-close-codes.ts";
+
+/** Requests that change the cluster or copy the database out: forwarded only with allowAdmin. */
+const ADMIN_REQUESTS: ReadonlyMap<number, string> = new Map([
+  [RequestType.Add, "ADD"],
+  [RequestType.Assign, "ASSIGN"],
+  [RequestType.Remove, "REMOVE"],
+  [RequestType.Transfer, "TRANSFER"],
+  [RequestType.Weight, "WEIGHT"],
+  [RequestType.Dump, "DUMP"],
+]);
+
+/** Raft's own node-to-node requests: a client has no business sending them, ever. */
+const INTERNAL_REQUESTS: ReadonlyMap<number, string> = new Map([
+  [RequestType.Heartbeat, "HEARTBEAT"],
+  [RequestType.Connect, "CONNECT"],
+]);
+
+/** The gate refused the client's bytes; the connection must close with `code`. */
+export class GateRefusal extends Error {
+  override name = "GateRefusal";
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+export interface FrameGateOptions {
+  maxFrameBytes: number;
+  allowAdmin: boolean;
+}
+
+export class RequestFrameGate {
+  private readonly decoder: FrameDecoder;
+  private readonly limits: { maxMessageBytes: number };
+  private readonly allowAdmin: boolean;
+  private handshakeReleased = false;
+  /** Request frames released so far. */
+  frames = 0;
+
+  constructor(options: FrameGateOptions) {
+    this.limits = { maxMessageBytes: options.maxFrameBytes };
+    this.allowAdmin = options.allowAdmin;
+    this.decoder = new FrameDecoder({ side: "request", limits: this.limits });
+  }
+
+  /** True while the handshake or a frame is started but not complete. */
+  get midFrame(): boolean {
+    return this.decoder.bufferedBytes > 0;
+  }
+
+  /** Bytes held back because their frame is not complete yet. */
+  get heldBytes(): number {
+    return this.decoder.bufferedBytes;
+  }
+
+  /**
+   * Takes the next bytes from the client and returns what may go to the node now (possibly
+   * nothing), as one buffer of its own. Throws GateRefusal when the bytes cannot be forwarded.
+   */
+  push(chunk: Uint8Array): Buffer | undefined {
+    const released: Uint8Array[] = [];
+    try {
+      this.decoder.push(chunk);
+      for (;;) {
+        const frame = this.decoder.nextFrame();
+        this.releaseHandshake(released);
+        if (frame === undefined) break;
+        this.checkType(frame.header.type);
+        // Decoding the body is the validation; the decoded message itself is not needed.
+        decodeRequest(frame.bytes, { limits: this.limits });
+        released.push(frame.bytes);
+        this.frames++;
+      }
+      this.checkPendingType();
+    } catch (error) {
+      throw toRefusal(error);
+    }
+    // The frames are views of the decoder's buffer, valid until the next push: copy them out.
+    return released.length === 0 ? undefined : Buffer.concat(released);
+  }
+
+  private releaseHandshake(released: Uint8Array[]): void {
+    if (this.handshakeReleased) return;
+    const version = this.decoder.protocolVersion;
+    if (version === undefined) return;
+    const handshake = Buffer.alloc(HANDSHAKE_BYTES);
+    // Either version the decoder accepts (current or legacy) goes to the node as the client sent it.
+    handshake.writeBigUInt64LE(version);
+    released.push(handshake);
+    this.handshakeReleased = true;
+  }
+
+  /** Refuses a forbidden frame as soon as its header is in, without waiting for its body. */
+  private checkPendingType(): void {
+    if (!this.handshakeReleased) return;
+    const pending = this.decoder.pending();
+    if (pending.length >= HEADER_BYTES) this.checkType(pending[HEADER_TYPE_OFFSET]!);
+  }
+
+  private checkType(type: number): void {
+    const internal = INTERNAL_REQUESTS.get(type);
+    if (internal !== undefined) {
+      throw new GateRefusal(BridgeCloseCode.ForbiddenRequest, `${internal} is raft-internal and never forwarded`);
+    }
+    const admin = ADMIN_REQUESTS.get(type);
+    if (admin !== undefined && !this.allowAdmin) {
+      throw new GateRefusal(BridgeCloseCode.ForbiddenRequest, `${admin} refused: the bridge was started without allowAdmin`);
+    }
+  }
+}
+
+function toRefusal(error: unknown): GateRefusal {
+  if (error instanceof GateRefusal) return error;
+  if (isWireError(error)) {
+    // The PoisonedError wrapper adds nothing for the client: report the original fault.
+    const original = error.code === "POISONED" && isWireError(error.cause) ? error.cause : error;
+    if (original.code === "LIMIT" && original.field === "header.size") {
+      return new GateRefusal(BridgeCloseCode.FrameTooLarge, original.message);
+    }
+    return new GateRefusal(BridgeCloseCode.MalformedFrame, `${original.code}: ${original.message}`);
+  }
+  return new GateRefusal(BridgeCloseCode.MalformedFrame, `unreadable input: ${String(error)}`);
+}
