@@ -44,7 +44,7 @@ export interface Frame {
 
 /** Reads whole frames off a byte stream, keeping leftovers between calls. */
 export class FrameReader {
-  private buffered = new Uint8Array(0);
+  private buffered: Uint8Array = new Uint8Array(0);
 
   constructor(private readonly reader: ReadableStreamDefaultReader<Uint8Array>) {}
 
