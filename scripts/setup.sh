@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the tests and the demo need, only what is missing, so it is fast when all is there:
+# Debian's go-dqlite (a real dqlite node, dqlite-demo, and the Go shell) and chromium (browser
+# tests), npm packages from the lockfile, then the WASM build and the TypeScript build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v dqlite-demo >/dev/null 2>&1 || missing+=(go-dqlite)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# npm ci only when the lockfile changed since the last install.
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f node_modules/.lock-hash ] || [ "$(cat node_modules/.lock-hash)" != "$lock_hash" ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > node_modules/.lock-hash
+fi
+
+npm run --silent asbuild
+npm run --silent build
