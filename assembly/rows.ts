@@ -284,7 +284,6 @@ export function decodeSpan(
         break;
       }
       if (columns == 0) return fail(F_MISSING_MARKER, pos, row, -1, 0);
-      if (row + 1 >= maxRowsPerFrame) return fail(F_ROWS_PER_FRAME, pos, row, -1, 0);
       if (rowsTotal + 1 > maxRowsPerResult) return fail(F_ROWS_PER_RESULT, pos, row, -1, 0);
       if (headerBytes > end - pos) return fail(F_ROW_HEADER_TRUNCATED, pos, row, -1, 0);
       if (headerBytes != 8 || word != checkedHeader || word == 0) {
@@ -372,6 +371,8 @@ export function decodeSpan(
       row++;
       rowsTotal++;
       outRow++;
+      // Checked once the row is read, like the codec: the cap is exclusive.
+      if (row >= maxRowsPerFrame) return fail(F_ROWS_PER_FRAME, pos, row - 1, -1, 0);
     }
 
     frames++;

@@ -14,6 +14,8 @@ import { type Limits, resolveLimits } from "../limits.ts";
 import { ResponseType } from "../messages/codes.ts";
 import type { IntMode } from "../values/int-mode.ts";
 import { HEADER_BYTES } from "../wire/constants.ts";
+import { type FrameHeader, readHeader } from "../wire/header.ts";
+import { type ResolvedDecodeOptions, resolveDecodeOptions } from "../messages/codec.ts";
 import { type CoreLimits, CoreStop, INT32_MAX, minRowBytes } from "./core-abi.ts";
 import type { EngineChoice, EngineKind, RowEngine } from "./engine.ts";
 import { selectEngine } from "./engines.ts";
@@ -65,6 +67,7 @@ export class ResultReader {
   readonly limits: Readonly<Limits>;
   readonly #coreLimits: CoreLimits;
   readonly #engine: RowEngine;
+  readonly #codecOptions: ResolvedDecodeOptions;
   #columns: readonly string[] | undefined;
   #columnCount = -1;
   #refBytes: Uint8Array = EMPTY_BYTES;
@@ -80,6 +83,7 @@ export class ResultReader {
     this.limits = resolveLimits(options.limits);
     this.#coreLimits = coreLimits(this.limits);
     this.#engine = selectEngine(options.engine ?? "auto");
+    this.#codecOptions = resolveDecodeOptions({ limits: this.limits, intMode: this.intMode });
   }
 
   /** The engine decoding for this reader. */
@@ -126,48 +130,40 @@ export class ResultReader {
 
   #read(bytes: Uint8Array, base: number): ResultStep {
     if (bytes.length > INT32_MAX) throw new RangeError("read() takes at most 2^31 - 1 bytes per call");
-    const maxMessageBytes = this.limits.maxMessageBytes;
+    const { maxMessageBytes } = this.limits;
     const length = bytes.length;
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
-    // Find the run of whole ROWS frames at the front; only headers are read here.
+    // Find the run of whole ROWS frames (schema 0) at the front; only headers are read here. An
+    // oversized header raises only once the frames before it have been returned.
     let spanEnd = 0;
-    let stopAt: "short" | "other" | "oversized" = "short";
+    let next: FrameHeader | undefined;
     while (length - spanEnd >= HEADER_BYTES) {
-      const frameBytes = HEADER_BYTES + view.getUint32(spanEnd, true) * 8;
-      if (frameBytes > maxMessageBytes) {
-        stopAt = "oversized";
+      let header: FrameHeader;
+      try {
+        header = readHeader(bytes, spanEnd, maxMessageBytes, base);
+      } catch (error) {
+        if (spanEnd === 0) throw error;
         break;
       }
-      if (bytes[spanEnd + 4] !== ResponseType.Rows) {
-        stopAt = "other";
+      if (header.type !== ResponseType.Rows || header.schema !== 0) {
+        next = header;
         break;
       }
-      if (frameBytes > length - spanEnd) break;
-      spanEnd += frameBytes;
+      if (header.frameBytes > length - spanEnd) break;
+      spanEnd += header.frameBytes;
     }
 
-    if (spanEnd > 0) return this.#decodeRows(bytes, view, spanEnd, base);
-    if (stopAt === "oversized") {
-      const frameBytes = HEADER_BYTES + view.getUint32(0, true) * 8;
-      throw new DecodeError("LIMIT", `frame of ${frameBytes} bytes exceeds maxMessageBytes ${maxMessageBytes} at offset ${base}`, {
-        offset: base,
-        field: "header.size",
-      });
-    }
-    if (stopAt === "other") {
-      const frameBytes = HEADER_BYTES + view.getUint32(0, true) * 8;
-      if (frameBytes > length) return { consumed: 0, batch: undefined, state: "more" };
-      const end = decodeResultEnd(bytes.subarray(0, frameBytes), base, this.#frames > 0, this.limits);
-      this.#ended = end.state;
-      return end.state === "failed"
-        ? { consumed: frameBytes, batch: undefined, state: "failed", error: end.error }
-        : { consumed: frameBytes, batch: undefined, state: end.state };
-    }
-    return { consumed: 0, batch: undefined, state: "more" };
+    if (spanEnd > 0) return this.#decodeRows(bytes, spanEnd, base);
+    if (next === undefined || next.frameBytes > length) return { consumed: 0, batch: undefined, state: "more" };
+    const end = decodeResultEnd(next, bytes.subarray(0, next.frameBytes), base, this.#frames > 0, this.#codecOptions);
+    this.#ended = end.state;
+    return end.state === "failed"
+      ? { consumed: next.frameBytes, batch: undefined, state: "failed", error: end.error }
+      : { consumed: next.frameBytes, batch: undefined, state: end.state };
   }
 
-  #decodeRows(bytes: Uint8Array, view: DataView, spanEnd: number, base: number): ResultStep {
+  #decodeRows(bytes: Uint8Array, spanEnd: number, base: number): ResultStep {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const first = this.#columnCount < 0;
     let columns = this.#columnCount;
     if (first) {

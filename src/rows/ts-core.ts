@@ -193,7 +193,6 @@ export function decodeSpanTs(call: CoreCall, out: CoreOutcome): CoreOutcome {
         }
       }
       if (columns === 0) return fail(out, CoreFault.MissingMarker, pos, row, -1);
-      if (row + 1 >= limits.maxRowsPerFrame) return fail(out, CoreFault.RowsPerFrame, pos, row, -1);
       if (rowsTotal + 1 > limits.maxRowsPerResult) return fail(out, CoreFault.RowsPerResult, pos, row, -1);
       if (headerBytes > end - pos) return fail(out, CoreFault.RowHeaderTruncated, pos, row, -1);
       for (let c = 0; c < columns; c++) {
@@ -288,6 +287,8 @@ export function decodeSpanTs(call: CoreCall, out: CoreOutcome): CoreOutcome {
       row++;
       rowsTotal++;
       outRow++;
+      // Checked once the row is read, like the codec: the cap is exclusive.
+      if (row >= limits.maxRowsPerFrame) return fail(out, CoreFault.RowsPerFrame, pos, row - 1, -1);
     }
 
     out.frames++;
