@@ -50,3 +50,4 @@ export {
   PROTOCOL_VERSION_LEGACY,
   WORD_BYTES,
 } from "./wire/constants.ts";
+export { inspectFrame, type FieldSpan, type Inspection } from "./messages/inspect.ts";

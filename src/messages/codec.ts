@@ -8,7 +8,7 @@ import { type FrameHeader, readHeader, writeHeader } from "../wire/header.ts";
 import { WireReader } from "../wire/reader.ts";
 import { WireWriter } from "../wire/writer.ts";
 import type { Side } from "./codes.ts";
-import { type DecodeContext, type EncodeContext, readField, writeField } from "./field-kinds.ts";
+import { type DecodeContext, type EncodeContext, type FieldSpan, readField, writeField } from "./field-kinds.ts";
 import type { MessageDeclaration, Variant } from "./fields.ts";
 import { REQUESTS_BY_CODE, RESPONSES_BY_CODE, requestSchemas, responseSchemas } from "./schemas.ts";
 import type { Message, Request, RequestInput, Response, ResponseInput } from "./types.ts";
@@ -93,6 +93,7 @@ export function decodeBody(
   frameStart: number,
   options: ResolvedDecodeOptions,
   base = 0,
+  trace?: FieldSpan[],
 ): Message {
   const declaration = declarationFor(side, header, base + frameStart, options);
   const bodyStart = frameStart + HEADER_BYTES;
@@ -112,6 +113,10 @@ export function decodeBody(
       message,
       path: declaration.type,
     };
+    if (trace !== undefined) {
+      trace.length = 0;
+      ctx.trace = trace;
+    }
     try {
       for (const spec of variant.fields) {
         const value = readField(ctx, spec);

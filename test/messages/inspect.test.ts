@@ -1,0 +1,41 @@
+import { describe, expect, test } from "vitest";
+import { inspectFrame } from "../../src/messages/inspect.ts";
+import { goldenVectors, hexToBytes } from "../vectors/protocol-examples.ts";
+
+describe("inspectFrame", () => {
+  test("spans cover the ROWS frame field by field, row by row", () => {
+    const vector = goldenVectors.find((v) => v.name.startsWith("ROWS id,name"))!;
+    const { message, fields, error } = inspectFrame("response", hexToBytes(vector.hex));
+    expect(error).toBeUndefined();
+    expect(message?.type).toBe("ROWS");
+    const byPath = Object.fromEntries(fields.map((f) => [f.path, [f.start, f.end]]));
+    expect(byPath["header.type"]).toEqual([4, 5]);
+    expect(byPath["ROWS.columns"]).toEqual([8, 32]);
+    expect(byPath["ROWS.columns[1]"]).toEqual([24, 32]);
+    expect(byPath["ROWS.rows[0]"]).toEqual([32, 56]);
+    expect(byPath["ROWS.rows"]).toEqual([32, 56]);
+    expect(byPath["ROWS.marker"]).toEqual([56, 64]);
+  });
+
+  test("every golden vector's top-level fields tile the body exactly", () => {
+    for (const vector of goldenVectors) {
+      const bytes = hexToBytes(vector.hex);
+      const { fields, error } = inspectFrame(vector.side, bytes, { legacy: vector.legacy === true, intMode: "bigint" });
+      expect(error, vector.name).toBeUndefined();
+      const top = fields.filter((f) => !f.path.startsWith("header") && f.path.split(".").length === 2 && !f.path.includes("["));
+      let at = 8;
+      for (const span of top) {
+        expect(span.start, `${vector.name} ${span.path}`).toBe(at);
+        at = span.end;
+      }
+      expect(at, vector.name).toBe(bytes.length);
+    }
+  });
+
+  test("an invalid frame gives the error and the spans decoded before it", () => {
+    const result = inspectFrame("response", hexToBytes("0300000001000000 0100000000000000 4141414141414141 4141414141414141"));
+    expect(result.message).toBeUndefined();
+    expect(result.error?.code).toBe("BAD_TEXT");
+    expect(result.fields.map((f) => f.path)).toContain("LEADER.id");
+  });
+});
