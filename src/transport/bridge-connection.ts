@@ -13,7 +13,7 @@ import { Socket } from "node:net";
 import type { WebSocket } from "ws";
 import type { Admitted } from "./bridge-admission.ts";
 import { BridgeCloseCode } from "./bridge-close-codes.ts";
-import { GateRefusal, RequestFrameGate } from "./bridge-frame-gate.ts";
+import { RequestFrameGate } from "./bridge-frame-gate.ts";
 import type { BridgeConnectionLogEntry } from "./bridge-log.ts";
 import { parseHostPort, type ResolvedBridgeOptions } from "./bridge-options.ts";
 
@@ -116,12 +116,12 @@ export class BridgeConnection {
   }
 
   /** Closes the connection (both sides) with `code`; the first reason given is the one logged. */
-  end(code: number, reason: string, closedBy: ClosedBy): void {
+  end(code: number, reason: string, closedBy: ClosedBy, { flushTarget = closedBy === "client" } = {}): void {
     if (this.ending !== undefined) return;
     this.ending = { code, reason, closedBy };
     this.clearTimers();
-    if (closedBy === "client") {
-      // Requests the client sent before closing still reach the node.
+    if (flushTarget) {
+      // Requests forwarded before the close still reach the node; bounded by the grace period.
       this.tcp.end();
       this.tcp.setTimeout(this.options.closeGraceMs, () => this.tcp.destroy());
     } else {
@@ -175,23 +175,22 @@ export class BridgeConnection {
       return;
     }
     const framesBefore = this.gate.frames;
-    let released: Buffer | undefined;
-    try {
-      released = this.gate.push(data);
-    } catch (error) {
-      if (!(error instanceof GateRefusal)) throw error;
-      this.end(error.code, error.reason, "bridge");
+    const { forward, refusal } = this.gate.push(data);
+    if (forward !== undefined) {
+      this.bytesToTarget += forward.length;
+      const accepted = this.tcp.write(forward);
+      this.peakBufferedToTarget = Math.max(this.peakBufferedToTarget, this.tcp.writableLength);
+      if (!accepted && !this.clientPaused) {
+        this.clientPaused = true;
+        this.ws.pause();
+      }
+    }
+    if (refusal !== undefined) {
+      // The valid frames before the refused one still reach the node, as if sent on their own.
+      this.end(refusal.code, refusal.reason, "bridge", { flushTarget: true });
       return;
     }
-    this.trackFrameProgress(this.gate.frames > framesBefore || released !== undefined);
-    if (released === undefined) return;
-    this.bytesToTarget += released.length;
-    const accepted = this.tcp.write(released);
-    this.peakBufferedToTarget = Math.max(this.peakBufferedToTarget, this.tcp.writableLength);
-    if (!accepted && !this.clientPaused) {
-      this.clientPaused = true;
-      this.ws.pause();
-    }
+    this.trackFrameProgress(this.gate.frames > framesBefore);
   }
 
   private fromTarget(chunk: Buffer): void {

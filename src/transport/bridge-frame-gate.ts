@@ -68,11 +68,13 @@ export class RequestFrameGate {
   }
 
   /**
-   * Takes the next bytes from the client and returns what may go to the node now (possibly
-   * nothing), as one buffer of its own. Throws GateRefusal when the bytes cannot be forwarded.
+   * Takes the next bytes from the client. `forward` is what may go to the node now (possibly
+   * nothing), as one buffer of its own: the handshake and every whole, valid frame, in order.
+   * `refusal` is set when the bytes after those cannot be forwarded; the connection must close.
    */
-  push(chunk: Uint8Array): Buffer | undefined {
+  push(chunk: Uint8Array): { forward: Buffer | undefined; refusal: GateRefusal | undefined } {
     const released: Uint8Array[] = [];
+    let refusal: GateRefusal | undefined;
     try {
       this.decoder.push(chunk);
       for (;;) {
@@ -87,10 +89,10 @@ export class RequestFrameGate {
       }
       this.checkPendingType();
     } catch (error) {
-      throw toRefusal(error);
+      refusal = toRefusal(error);
     }
     // The frames are views of the decoder's buffer, valid until the next push: copy them out.
-    return released.length === 0 ? undefined : Buffer.concat(released);
+    return { forward: released.length === 0 ? undefined : Buffer.concat(released), refusal };
   }
 
   private releaseHandshake(released: Uint8Array[]): void {

@@ -47,6 +47,8 @@ export interface ClientOptions {
   protocols?: string[];
   origin?: string;
   target?: string;
+  /** Local address to connect from (any 127.x.y.z is loopback: a different client address). */
+  localAddress?: string;
 }
 
 export interface Closure {
@@ -69,7 +71,10 @@ export class TestClient {
     const url = new URL(bridge.url);
     if (options.target !== undefined) url.searchParams.set("target", options.target);
     const protocols = options.protocols ?? (options.token === undefined ? [] : bridgeSubprotocols(options.token));
-    this.ws = new WebSocket(url, protocols, options.origin === undefined ? {} : { origin: options.origin });
+    this.ws = new WebSocket(url, protocols, {
+      ...(options.origin === undefined ? {} : { origin: options.origin }),
+      ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+    });
     let httpRefusal: Closure | undefined;
     this.opened = new Promise((resolve, reject) => {
       this.ws.once("open", () => resolve());
