@@ -1,0 +1,351 @@
+// One protocol connection to one dqlite node: the handshake, then strictly one request at a time
+// (dqlite has no message ids; replies come in order and a result stream occupies the connection
+// until its end). Bytes are pulled from the transport only when a caller waits for a reply, so a
+// slow consumer of a large result holds back the node instead of filling memory.
+//
+// A connection is either usable or broken. It breaks when the transport fails or closes, when a
+// reply does not decode, and when a call times out or is cancelled after its request was sent
+// (its reply may still arrive, so nothing later could be matched to the right request). A broken
+// connection is closed and every later call fails with ConnectionError CONNECTION_CLOSED.
+
+import { ConnectionError, ServerError, WireError, isWireError } from "../errors.ts";
+import type { Limits } from "../limits.ts";
+import { type ResolvedDecodeOptions, decodeBody, encodeRequest, resolveDecodeOptions } from "../messages/codec.ts";
+import { ResponseType } from "../messages/codes.ts";
+import type { ResponseTypeName } from "../messages/schemas.ts";
+import type { RequestInput, Response, ResponseOf } from "../messages/types.ts";
+import { FrameDecoder, type RawFrame } from "../stream/frame-decoder.ts";
+import type { IntMode } from "../values/int-mode.ts";
+import { PROTOCOL_VERSION, PROTOCOL_VERSION_LEGACY } from "../wire/constants.ts";
+import { type CallOptions, CallScope } from "./call-scope.ts";
+import { guardRequest } from "./hazards.ts";
+import { RequestQueue } from "./request-queue.ts";
+import { serverErrorFrom } from "./server-errors.ts";
+import type { Connector, Transport } from "./transport-types.ts";
+
+/** Request types whose effect persists: if their reply is lost, the outcome is unknown. */
+const WRITE_REQUESTS = new Set(["EXEC", "EXEC_SQL", "ADD", "ASSIGN", "REMOVE", "TRANSFER", "WEIGHT"]);
+
+export interface ConnectionOptions {
+  /** Speak the pre-1.0 protocol version (LEADER replies carry the address only). */
+  legacy?: boolean;
+  /** Decoder and encoder caps. */
+  limits?: Partial<Limits>;
+  /** Timeout of each call that does not set its own, in ms (default 10 000; 0 = none). */
+  timeoutMs?: number;
+  /**
+   * Send more than 255 parameters (params schema 1). dqlite 1.11 ignores the schema byte and
+   * misreads such requests, so this is refused unless the server is known to handle it.
+   */
+  wideParams?: boolean;
+}
+
+export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
+
+/** The caller's turn on a connection, with its deadline; ended exactly once. */
+export interface Turn {
+  readonly scope: CallScope;
+  /** Ends the turn: releases the connection to the next caller and stops the timer. */
+  end(): void;
+}
+
+export class Connection {
+  readonly address: string;
+  readonly legacy: boolean;
+  readonly defaultTimeoutMs: number;
+  readonly wideParams: boolean;
+  private readonly transport: Transport;
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly decoder: FrameDecoder;
+  private readonly queue = new RequestQueue();
+  private readonly limits: Partial<Limits> | undefined;
+  private readonly decodeOptions = new Map<IntMode, ResolvedDecodeOptions>();
+  /** A read handed to the transport and not yet consumed (kept across a lost race). */
+  private pendingRead: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
+  private failure: ConnectionError | undefined;
+
+  private constructor(address: string, transport: Transport, options: ConnectionOptions) {
+    this.transport = transport;
+    this.address = address;
+    this.legacy = options.legacy === true;
+    this.limits = options.limits;
+    this.defaultTimeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    this.wideParams = options.wideParams === true;
+    this.reader = transport.readable.getReader();
+    this.decoder = new FrameDecoder({ side: "response", handshake: false, legacy: this.legacy, limits: options.limits });
+  }
+
+  /**
+   * Opens a transport to `address` with `connector` and sends the protocol handshake. The node
+   * sends nothing back for the handshake; the first request shows whether it understood.
+   */
+  static async open(connector: Connector, address: string, options: ConnectionOptions = {}, call: CallOptions = {}): Promise<Connection> {
+    const scope = new CallScope(`connect ${address}`, call, options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
+    try {
+      let transport: Transport;
+      try {
+        const timeoutMs = call.timeoutMs ?? options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+        transport = await scope.race(connector(address, { signal: scope.signal, ...(timeoutMs > 0 ? { timeoutMs } : {}) }));
+      } catch (error) {
+        if (scope.signal.aborted) throw scope.signal.reason;
+        if (isWireError(error)) throw error;
+        throw new ConnectionError("CONNECTION_FAILED", `connect ${address}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      }
+      const connection = new Connection(address, transport, options);
+      const version = connection.legacy ? PROTOCOL_VERSION_LEGACY : PROTOCOL_VERSION;
+      const handshake = new Uint8Array(8);
+      new DataView(handshake.buffer).setBigUint64(0, version, true);
+      await connection.send(handshake, scope);
+      return connection;
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  /** True once the connection is broken or closed. */
+  get closed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** Why the connection is no longer usable, if it is not. */
+  get closedBy(): ConnectionError | undefined {
+    return this.failure;
+  }
+
+  /** Closes the connection. Calls in flight fail with CONNECTION_CLOSED. Idempotent. */
+  async close(): Promise<void> {
+    this.fail(new ConnectionError("CONNECTION_CLOSED", `connection to ${this.address} was closed`));
+    await this.transport.close().catch(() => {});
+  }
+
+  /**
+   * Sends one request and returns its one reply, decoded. FAILURE becomes a ServerError; a
+   * reply of another type than `expect` is a DecodeError BAD_SEQUENCE (and breaks the
+   * connection). Not for QUERY/QUERY_SQL: their replies are streams (see `startTurn`).
+   */
+  async request<N extends ResponseTypeName>(input: RequestInput, expect: N, options: CallOptions = {}): Promise<ResponseOf<N>> {
+    const turn = await this.startTurn(`${input.type}`, options);
+    try {
+      await this.sendRequest(input, turn.scope);
+      return await this.expectReply(input.type, expect, turn.scope);
+    } finally {
+      turn.end();
+    }
+  }
+
+  /**
+   * Waits for the connection (one call at a time) and starts the call's deadline. The caller must
+   * `end()` the turn. Fails at once if the connection is broken.
+   */
+  async startTurn(what: string, options: CallOptions = {}): Promise<Turn> {
+    const scope = new CallScope(what, options, this.defaultTimeoutMs);
+    let release: () => void;
+    try {
+      this.throwIfBroken();
+      release = await this.queue.acquire(scope.signal);
+    } catch (error) {
+      scope.dispose();
+      throw error;
+    }
+    let ended = false;
+    const turn: Turn = {
+      scope,
+      end: () => {
+        if (ended) return;
+        ended = true;
+        scope.dispose();
+        release();
+      },
+    };
+    try {
+      this.throwIfBroken();
+    } catch (error) {
+      turn.end();
+      throw error;
+    }
+    return turn;
+  }
+
+  /** Encodes and sends one request; `scope` bounds the send. */
+  async sendRequest(input: RequestInput, scope: CallScope): Promise<void> {
+    guardRequest(input, this.wideParams);
+    const bytes = encodeRequest(input, { legacy: this.legacy, ...(this.limits !== undefined ? { limits: this.limits } : {}) });
+    try {
+      await this.send(bytes, scope);
+    } catch (error) {
+      throw this.afterSendError(input.type, error);
+    }
+  }
+
+  /** Reads the one reply of a request just sent. */
+  async expectReply<N extends ResponseTypeName>(requestType: string, expect: N, scope: CallScope, intMode: IntMode = "number"): Promise<ResponseOf<N>> {
+    let reply: Response;
+    try {
+      reply = this.decodeFrame(await this.readFrame(scope), intMode);
+    } catch (error) {
+      throw this.afterSendError(requestType, error);
+    }
+    if (reply.type === expect) return reply as ResponseOf<N>;
+    if (reply.type === "FAILURE") throw serverErrorFrom(reply, requestType);
+    throw this.breakWith(
+      new WireError("BAD_SEQUENCE", `${requestType}: the node answered ${reply.type} where ${expect} was expected`, { field: "header.type" }),
+    );
+  }
+
+  /** The next whole frame, read from the transport as needed. */
+  async readFrame(scope: CallScope): Promise<RawFrame> {
+    for (;;) {
+      this.throwIfBroken();
+      let frame: RawFrame | undefined;
+      try {
+        frame = this.decoder.nextFrame();
+      } catch (error) {
+        throw this.breakWith(error);
+      }
+      if (frame !== undefined) return frame;
+      await this.pull(scope);
+    }
+  }
+
+  /** Decodes a frame returned by `readFrame` (before the next read). */
+  decodeFrame(frame: RawFrame, intMode: IntMode = "number"): Response {
+    try {
+      return decodeBody("response", frame.header, frame.bytes, 0, this.optionsFor(intMode), frame.streamOffset) as Response;
+    } catch (error) {
+      throw this.breakWith(error);
+    }
+  }
+
+  /**
+   * The received, undecoded bytes (whole frames first), as a view valid until the next
+   * `readMore`. A bulk decoder reads them in place and reports what it used with `consume`.
+   */
+  pendingBytes(): Uint8Array {
+    this.throwIfBroken();
+    return this.decoder.pending();
+  }
+
+  /** Stream position of the first pending byte, for error offsets. */
+  get pendingOffset(): number {
+    return this.decoder.pendingOffset;
+  }
+
+  /** Marks whole frames at the front of `pendingBytes()` as decoded. */
+  consume(byteCount: number): void {
+    this.decoder.consume(byteCount);
+  }
+
+  /** Reads one more chunk from the transport (waits for the node). */
+  async readMore(scope: CallScope): Promise<void> {
+    this.throwIfBroken();
+    await this.pull(scope);
+  }
+
+  /** True if the frame is a ROWS response (without decoding it). */
+  static isRows(frame: RawFrame): boolean {
+    return frame.header.type === ResponseType.Rows;
+  }
+
+  /**
+   * Marks the connection broken because of `error` (a decode error, a sequence error, a turn
+   * abandoned mid-reply) and closes it. Returns the error to throw.
+   */
+  breakWith<E>(error: E): E {
+    if (this.failure === undefined) {
+      const reason = isWireError(error) ? `${error.name} ${error.code}: ${error.message}` : String(error);
+      this.fail(new ConnectionError("CONNECTION_CLOSED", `connection to ${this.address} was closed after an error (${reason})`, { cause: error }));
+    }
+    return error;
+  }
+
+  /**
+   * What a failure after the request was (maybe) sent means to the caller: for a write, a broken
+   * connection says nothing of whether it ran (OUTCOME_UNKNOWN); a timeout or a cancel leaves
+   * the connection in an unknown state, so it is closed.
+   */
+  private afterSendError(requestType: string, error: unknown): unknown {
+    if (error instanceof ServerError) return error;
+    // Nothing after this point can tell which request a late reply belongs to.
+    this.breakWith(error);
+    if (WRITE_REQUESTS.has(requestType) && error instanceof ConnectionError && error.code === "CONNECTION_CLOSED") {
+      return new ConnectionError(
+        "OUTCOME_UNKNOWN",
+        `${requestType}: the connection to ${this.address} broke before the reply; the write may or may not have run (it was not resent)`,
+        { cause: error },
+      );
+    }
+    if (WRITE_REQUESTS.has(requestType) && error instanceof WireError && (error.code === "TIMEOUT" || error.code === "ABORTED")) {
+      error.message += `; the write may or may not have run (it was not resent)`;
+    }
+    return error;
+  }
+
+  private optionsFor(intMode: IntMode): ResolvedDecodeOptions {
+    let resolved = this.decodeOptions.get(intMode);
+    if (resolved === undefined) {
+      resolved = resolveDecodeOptions({ intMode, legacy: this.legacy, ...(this.limits !== undefined ? { limits: this.limits } : {}) });
+      this.decodeOptions.set(intMode, resolved);
+    }
+    return resolved;
+  }
+
+  private async send(bytes: Uint8Array, scope: CallScope): Promise<void> {
+    this.throwIfBroken();
+    try {
+      await scope.race(this.transport.write(bytes));
+    } catch (error) {
+      if (scope.signal.aborted && error === scope.signal.reason) throw this.breakWith(error);
+      throw this.transportFailed(error);
+    }
+  }
+
+  /** Reads one more chunk from the transport into the decoder. */
+  private async pull(scope: CallScope): Promise<void> {
+    this.pendingRead ??= this.reader.read();
+    let result: ReadableStreamReadResult<Uint8Array>;
+    try {
+      result = await scope.race(this.pendingRead);
+    } catch (error) {
+      if (scope.signal.aborted && error === scope.signal.reason) throw this.breakWith(error);
+      this.pendingRead = undefined;
+      throw this.transportFailed(error);
+    }
+    this.pendingRead = undefined;
+    if (result.done) {
+      const message =
+        this.decoder.bufferedBytes > 0
+          ? `${this.address} closed the connection in the middle of a frame (${this.decoder.bufferedBytes} bytes of it received)`
+          : `${this.address} closed the connection`;
+      throw this.transportFailed(new ConnectionError("CONNECTION_CLOSED", message));
+    }
+    try {
+      this.decoder.push(result.value);
+    } catch (error) {
+      throw this.breakWith(error);
+    }
+  }
+
+  private transportFailed(error: unknown): ConnectionError {
+    const failure =
+      error instanceof ConnectionError
+        ? error
+        : new ConnectionError("CONNECTION_CLOSED", `connection to ${this.address} failed: ${(error as Error)?.message ?? String(error)}`, {
+            cause: error,
+          });
+    this.fail(failure);
+    return failure;
+  }
+
+  private fail(failure: ConnectionError): void {
+    if (this.failure !== undefined) return;
+    this.failure = failure;
+    this.reader.cancel().catch(() => {});
+    this.transport.close().catch(() => {});
+  }
+
+  private throwIfBroken(): void {
+    if (this.failure !== undefined) {
+      throw new ConnectionError("CONNECTION_CLOSED", `connection to ${this.address} is closed: ${this.failure.message}`, { cause: this.failure });
+    }
+  }
+}

@@ -1,0 +1,295 @@
+// The result of a query as it streams in. A dqlite node answers a query with ROWS frames of a
+// few KiB each (PART … DONE); each step of the iteration decodes every whole frame received so
+// far in one call of the row engine and yields them as one batch. The connection is read only
+// when the consumer asks for more, so memory stays bounded however large the result.
+//
+// Leaving early (`break` out of `for await`, `close()`) sends INTERRUPT and drains what the node
+// still sends: dqlite 1.11 keeps streaming the remaining frames after INTERRUPT and then answers
+// EMPTY; newer nodes stop with EMPTY at once. Either way the connection is usable again after.
+
+import { DecodeError, ServerError, WireError, isWireError } from "../errors.ts";
+import type { Limits } from "../limits.ts";
+import { ResponseType } from "../messages/codes.ts";
+import type { RequestInput } from "../messages/types.ts";
+import type { EngineChoice } from "../rows/engine.ts";
+import { ResultReader } from "../rows/result-reader.ts";
+import type { RowBatch } from "../rows/row-batch.ts";
+import type { CellValue } from "../values/cell.ts";
+import type { IntMode } from "../values/int-mode.ts";
+import { HEADER_BYTES } from "../wire/constants.ts";
+import { type CallOptions, CallScope } from "./call-scope.ts";
+import type { Connection, Turn } from "./connection.ts";
+import { jsonSafe, withToJSON } from "./json-safe.ts";
+
+/** How the rows of a batch are shaped. */
+export type RowMode = "arrays" | "objects" | "columns" | "batch";
+
+export interface QueryOptions extends CallOptions {
+  /**
+   * "arrays" (default): one array of values per row. "objects": one object per row keyed by
+   * column name. "columns": one array of values per column. "batch": the row engine's
+   * column-major `RowBatch` (typed arrays, text decoded on access), the fastest form.
+   */
+  rowMode?: RowMode;
+  /** How INTEGER cells come out: "number" (default; refuses beyond ±2^53-1), "bigint", "string". */
+  intMode?: IntMode;
+  /** Row engine: "auto" (default: WebAssembly when available), "wasm" or "js". */
+  engine?: EngineChoice;
+}
+
+/** Rows in the shape asked for by `rowMode`. */
+export type Row = CellValue[] | Record<string, CellValue>;
+
+/** One step of a streamed result: the rows of the frames received since the previous step. */
+export interface Batch {
+  readonly columns: readonly string[];
+  readonly rowCount: number;
+  /** Rows ("arrays" or "objects" mode); empty in "columns" and "batch" modes. */
+  readonly rows: Row[];
+  /** Values per column ("columns" mode); empty otherwise. */
+  readonly data: CellValue[][];
+  /** The engine's column-major batch ("batch" mode only). */
+  readonly raw: RowBatch | undefined;
+  /** JSON-safe form: bigints as strings, blobs as base64. */
+  toJSON(): unknown;
+}
+
+/** Every row of a result, collected. */
+export interface Rows {
+  readonly columns: readonly string[];
+  readonly rows: Row[];
+  toJSON(): unknown;
+}
+
+/** What a QueryResult needs to run its request. */
+export interface QueryStart {
+  connection: Connection;
+  /** The database id the request runs on (for INTERRUPT). */
+  db: number;
+  request: RequestInput;
+  limits: Partial<Limits> | undefined;
+  /** Told of every error of the query (the client drops a connection that lost the leader). */
+  onError?: (error: unknown) => void;
+}
+
+type State = "idle" | "streaming" | "done" | "failed";
+
+/**
+ * A query's result: `for await (const batch of result)` streams it; `all()` collects it. The
+ * request is sent when the iteration starts (or `all()` is called), not before.
+ */
+export class QueryResult implements AsyncIterable<Batch> {
+  #columns: readonly string[] | undefined;
+  #state: State = "idle";
+  #turn: Turn | undefined;
+  #reader: ResultReader | undefined;
+  #start: QueryStart | undefined;
+  readonly #open: (scope: CallOptions) => Promise<QueryStart>;
+  readonly #options: QueryOptions;
+  readonly #what: string;
+
+  constructor(what: string, open: (options: CallOptions) => Promise<QueryStart>, options: QueryOptions = {}) {
+    this.#what = what;
+    this.#open = open;
+    this.#options = options;
+  }
+
+  /** Column names, known once the first frame has arrived. */
+  get columns(): readonly string[] | undefined {
+    return this.#columns;
+  }
+
+  /** Rows received so far. */
+  get rowsRead(): number {
+    return this.#reader?.rowsRead ?? 0;
+  }
+
+  /** ROWS frames received so far. */
+  get framesRead(): number {
+    return this.#reader?.framesRead ?? 0;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Batch, void, undefined> {
+    if (this.#state !== "idle") throw new WireError("BAD_STATE", `${this.#what}: a query result can be read only once`);
+    try {
+      for (;;) {
+        const batch = await this.#next();
+        if (batch === undefined) return;
+        yield batch;
+      }
+    } finally {
+      // `break` lands here with the result still streaming: leave the connection usable.
+      if (this.#isStreaming()) await this.#interruptAndDrain();
+    }
+  }
+
+  #isStreaming(): boolean {
+    return this.#state === "streaming";
+  }
+
+  /** Reads the whole result. */
+  async all(): Promise<Rows> {
+    const mode = this.#options.rowMode ?? "arrays";
+    if (mode !== "arrays" && mode !== "objects") {
+      throw new WireError("BAD_STATE", `${this.#what}: all() collects rows; use rowMode "arrays" or "objects", or iterate for "${mode}"`);
+    }
+    const rows: Row[] = [];
+    for await (const batch of this) {
+      for (const row of batch.rows) rows.push(row);
+    }
+    const columns = this.#columns ?? [];
+    return withToJSON({ columns, rows }, () => ({ columns, rows: jsonSafe(rows) }));
+  }
+
+  /**
+   * Stops reading: interrupts the query and drains the connection. Safe to call at any time;
+   * a result that was never started is simply dropped.
+   */
+  async close(): Promise<void> {
+    const state: State = this.#state;
+    if (state === "idle") this.#state = "done";
+    else if (state === "streaming") await this.#interruptAndDrain();
+  }
+
+  /** The next batch, or undefined at the end of the result. */
+  async #next(): Promise<Batch | undefined> {
+    if (this.#state === "done" || this.#state === "failed") return undefined;
+    if (this.#state === "idle") await this.#send();
+    const start = this.#start!;
+    const connection = start.connection;
+    const reader = this.#reader!;
+    const scope = new CallScope(this.#what, this.#options, connection.defaultTimeoutMs);
+    try {
+      for (;;) {
+        const pending = connection.pendingBytes();
+        if (pending.length >= HEADER_BYTES) {
+          // In "batch" mode the batch outlives this call and points into its input: give it a
+          // copy, since the connection's buffer is reused for the next bytes.
+          const input = this.#options.rowMode === "batch" ? pending.slice() : pending;
+          let step;
+          try {
+            step = reader.read(input, connection.pendingOffset);
+          } catch (error) {
+            throw connection.breakWith(error);
+          }
+          if (step.consumed > 0) connection.consume(step.consumed);
+          if (this.#columns === undefined && reader.columns !== undefined) this.#columns = reader.columns;
+          if (step.state === "failed") {
+            this.#finish("failed");
+            const error = step.error!;
+            throw new ServerError(error.sqliteCode, `${this.#what}: ${error.message} (code ${error.sqliteCode})`, { cause: error });
+          }
+          if (step.state === "interrupted") {
+            // EMPTY in place of a ROWS frame without an INTERRUPT from this client: the node
+            // ended the result early; report it rather than pretend the result is complete.
+            this.#finish("failed");
+            throw new DecodeError("BAD_SEQUENCE", `${this.#what}: the node ended the result with EMPTY before its DONE frame`);
+          }
+          if (step.state === "done") this.#finish("done");
+          if (step.batch !== undefined) {
+            // Shape the rows now: in the row modes nothing may point into the reused buffer.
+            const batch = this.#shape(step.batch);
+            if (batch.rowCount > 0 || step.state === "done") return batch;
+          }
+          if (step.state === "done") return undefined;
+          if (step.consumed > 0) continue;
+        }
+        await connection.readMore(scope);
+      }
+    } catch (error) {
+      if (this.#state === "streaming") {
+        // The stream position is lost (or the connection is already broken).
+        connection.breakWith(error);
+        this.#finish("failed");
+      }
+      start.onError?.(error);
+      throw error;
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  async #send(): Promise<void> {
+    this.#state = "streaming";
+    let turn: Turn | undefined;
+    try {
+      const start = await this.#open(this.#options);
+      this.#start = start;
+      turn = await start.connection.startTurn(this.#what, this.#options);
+      this.#turn = turn;
+      this.#reader = new ResultReader({
+        intMode: this.#options.intMode ?? "number",
+        engine: this.#options.engine ?? "auto",
+        ...(start.limits !== undefined ? { limits: start.limits } : {}),
+      });
+      await start.connection.sendRequest(start.request, turn.scope);
+      // The turn's own deadline covered the wait and the send; reads get one each.
+      turn.scope.dispose();
+    } catch (error) {
+      this.#finish("failed");
+      this.#start?.onError?.(error);
+      throw error;
+    }
+  }
+
+  #finish(state: "done" | "failed"): void {
+    this.#state = state;
+    this.#turn?.end();
+    this.#turn = undefined;
+  }
+
+  /**
+   * Sends INTERRUPT and reads until its EMPTY reply, skipping the ROWS frames still on the way.
+   * If that fails or times out, the connection is closed instead (never left half-read).
+   */
+  async #interruptAndDrain(): Promise<void> {
+    const start = this.#start;
+    if (start === undefined || this.#turn === undefined) {
+      this.#finish("done");
+      return;
+    }
+    const connection = start.connection;
+    const scope = new CallScope(`${this.#what}: interrupt`, { timeoutMs: this.#options.timeoutMs ?? connection.defaultTimeoutMs });
+    try {
+      await connection.sendRequest({ type: "INTERRUPT", db: start.db }, scope);
+      for (;;) {
+        const frame = await connection.readFrame(scope);
+        const type = frame.header.type;
+        if (type === ResponseType.Empty) break;
+        if (type !== ResponseType.Rows && type !== ResponseType.Failure) {
+          throw new DecodeError("BAD_SEQUENCE", `${this.#what}: response type ${type} while draining an interrupted query`);
+        }
+      }
+      this.#finish("done");
+    } catch (error) {
+      connection.breakWith(error);
+      this.#finish("failed");
+      // A closed connection is a fine end for a result nobody reads any more; anything else
+      // (a cancel by the caller) is still reported.
+      if (!isWireError(error) || (error.code !== "CONNECTION_CLOSED" && error.code !== "TIMEOUT")) throw error;
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  #shape(raw: RowBatch): Batch {
+    const mode = this.#options.rowMode ?? "arrays";
+    const columns = raw.columns;
+    const rowCount = raw.rowCount;
+    if (mode === "batch") {
+      return withToJSON({ columns, rowCount, rows: [], data: [], raw }, () => ({ columns, rows: jsonSafe(raw.arrays()) }));
+    }
+    if (mode === "columns") {
+      const data: CellValue[][] = [];
+      for (let c = 0; c < columns.length; c++) {
+        const column = raw.column(c);
+        const values: CellValue[] = new Array(rowCount);
+        for (let r = 0; r < rowCount; r++) values[r] = column.value(r);
+        data.push(values);
+      }
+      return withToJSON({ columns, rowCount, rows: [], data, raw: undefined }, () => ({ columns, data: jsonSafe(data) }));
+    }
+    const rows: Row[] = mode === "objects" ? raw.objects() : raw.arrays();
+    return withToJSON({ columns, rowCount, rows, data: [], raw: undefined }, () => ({ columns, rows: jsonSafe(rows) }));
+  }
+}

@@ -1,0 +1,35 @@
+// One request at a time per connection: dqlite answers in order and a result stream occupies the
+// connection until it ends, so callers take turns. Waiting is first come, first served, and a
+// caller whose call is cancelled or times out while waiting leaves the line without a trace.
+
+import { raceSignal } from "./call-scope.ts";
+
+export class RequestQueue {
+  private tail: Promise<void> = Promise.resolve();
+
+  /**
+   * Waits for the caller's turn; resolves with the function that ends the turn. Rejects with the
+   * signal's reason if it aborts first (the turn is then passed on when it comes).
+   */
+  async acquire(signal: AbortSignal): Promise<() => void> {
+    let release!: () => void;
+    const turnEnds = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const previous = this.tail;
+    this.tail = previous.then(() => turnEnds);
+    try {
+      await raceSignal(previous, signal);
+    } catch (error) {
+      // Give the turn up as soon as it arrives, so later callers are not stuck behind us.
+      void previous.then(release);
+      throw error;
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      release();
+    };
+  }
+}

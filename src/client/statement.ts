@@ -1,0 +1,82 @@
+// A prepared statement. It lives on the connection that prepared it: after the client
+// reconnects (a new leader), it must be prepared again.
+
+import { WireError } from "../errors.ts";
+import type { ResponseOf } from "../messages/types.ts";
+import type { CallOptions } from "./call-scope.ts";
+import type { Client } from "./client.ts";
+import type { Connection } from "./connection.ts";
+import { type ExecResult, type Params, describeSql, execResult } from "./database.ts";
+import { guardQuerySql } from "./hazards.ts";
+import { type QueryOptions, QueryResult, type QueryStart } from "./query-result.ts";
+
+export class Statement {
+  readonly sql: string;
+  readonly db: number;
+  readonly id: number;
+  /** Parameters the statement takes. */
+  readonly paramCount: number;
+  /** Where the first statement of the SQL ends (STMT schema 1 only; dqlite 1.11 never sends it). */
+  readonly tailOffset: number | undefined;
+  readonly #client: Client;
+  readonly #connection: Connection;
+  #finalized = false;
+
+  constructor(client: Client, connection: Connection, sql: string, reply: ResponseOf<"STMT">) {
+    this.#client = client;
+    this.#connection = connection;
+    this.sql = sql;
+    this.db = reply.db;
+    this.id = reply.id;
+    this.paramCount = reply.paramCount;
+    this.tailOffset = "tailOffset" in reply ? reply.tailOffset : undefined;
+  }
+
+  /** Runs the statement (EXEC → RESULT). */
+  async exec(params: Params = [], call: CallOptions = {}): Promise<ExecResult> {
+    const connection = this.#usable("exec");
+    return execResult(await this.#client.run(connection, { type: "EXEC", db: this.db, stmt: this.id, params }, "RESULT", call));
+  }
+
+  /** Runs the statement as a query (QUERY → ROWS…); sent when the result is first read. */
+  query(params: Params = [], options: QueryOptions = {}): QueryResult {
+    guardQuerySql(this.sql);
+    return new QueryResult(
+      `query statement ${this.id} ${describeSql(this.sql)}`,
+      async (): Promise<QueryStart> => {
+        const connection = this.#usable("query");
+        return {
+          connection,
+          db: this.db,
+          request: { type: "QUERY", db: this.db, stmt: this.id, params },
+          limits: this.#client.limits,
+          onError: (error) => this.#client.noteFailure(connection, error),
+        };
+      },
+      options,
+    );
+  }
+
+  /** Releases the statement on the node (FINALIZE → EMPTY). Idempotent. */
+  async finalize(call: CallOptions = {}): Promise<void> {
+    if (this.#finalized) return;
+    if (this.#connection.closed) {
+      // The node dropped it with the connection.
+      this.#finalized = true;
+      return;
+    }
+    await this.#client.run(this.#connection, { type: "FINALIZE", db: this.db, stmt: this.id }, "EMPTY", call);
+    this.#finalized = true;
+  }
+
+  #usable(what: string): Connection {
+    if (this.#finalized) throw new WireError("BAD_STATE", `${what}: statement ${this.id} is finalized`);
+    if (this.#connection.closed) {
+      throw new WireError(
+        "BAD_STATE",
+        `${what}: statement ${this.id} belongs to a connection that is closed (${this.#connection.closedBy?.message ?? "closed"}); prepare it again`,
+      );
+    }
+    return this.#connection;
+  }
+}
