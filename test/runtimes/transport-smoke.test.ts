@@ -5,6 +5,7 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNode, type DqliteNode } from "../../src/testing/dqlite-node.ts";
+import { RELAY_FIXTURE_TOKEN, startRelayFixture, type RelayFixture } from "../transport/relay-fixture.ts";
 
 const bin = (name: string) => fileURLToPath(new URL(`../../node_modules/.bin/${name}`, import.meta.url));
 const SMOKE = fileURLToPath(new URL("./transport-smoke.ts", import.meta.url));
@@ -19,24 +20,31 @@ function run(command: string, args: string[], env: Record<string, string>): Prom
 }
 
 let node: DqliteNode;
+let relay: RelayFixture;
+let env: Record<string, string>;
 beforeAll(async () => {
   node = await startNode();
+  relay = await startRelayFixture([node.address]);
+  // TCP with the runtime's own sockets, then WebSocket with its global WebSocket through the
+  // relay test fixture.
+  env = { DQLITE_ADDRESS: node.address, DQLITE_BRIDGE_URL: relay.url, DQLITE_BRIDGE_TOKEN: RELAY_FIXTURE_TOKEN };
 });
 afterAll(async () => {
+  await relay?.close();
   await node?.stop();
 });
 
 describe("transport smoke under other runtimes", () => {
-  it("Deno (Deno.connect) prints ok", async () => {
-    const result = await run(bin("deno"), ["run", "--allow-net", "--allow-env", SMOKE], { DQLITE_ADDRESS: node.address });
-    expect(result.stderr).toContain("transport-smoke (deno)");
+  it("Deno (Deno.connect, global WebSocket) prints ok", async () => {
+    const result = await run(bin("deno"), ["run", "--allow-net", "--allow-env", SMOKE], env);
+    expect(result.stderr).toMatch(/transport-smoke \(deno\): tcp: .*sum 1250025000; websocket: .*sum 1250025000/);
     expect(result.stdout.trim()).toBe("ok");
     expect(result.code).toBe(0);
   });
 
-  it("Bun (Bun.connect) prints ok", async () => {
-    const result = await run(bin("bun"), [SMOKE], { DQLITE_ADDRESS: node.address });
-    expect(result.stderr).toContain("transport-smoke (bun)");
+  it("Bun (Bun.connect, global WebSocket) prints ok", async () => {
+    const result = await run(bin("bun"), [SMOKE], env);
+    expect(result.stderr).toMatch(/transport-smoke \(bun\): tcp: .*sum 1250025000; websocket: .*sum 1250025000/);
     expect(result.stdout.trim()).toBe("ok");
     expect(result.code).toBe(0);
   });

@@ -1,15 +1,19 @@
-// Runtime smoke test of the TCP transports: the same file under Deno, Bun and Node (after a
+// Runtime smoke test of the transports: the same file under Deno, Bun and Node (after a
 // build). It connects to the dqlite node at $DQLITE_ADDRESS with whatever transport
 // `connectTcp` picks for the runtime, asks LEADER, streams a multi-frame query and checks the
 // rows' sum (a byte lost, duplicated or reordered between socket reads would change it).
+// With $DQLITE_BRIDGE_URL (and $DQLITE_BRIDGE_TOKEN) it does the same again through that
+// WebSocket bridge with the runtime's global WebSocket.
 // Prints "ok" and exits 0, or prints why and exits 1.
 //
 //   DQLITE_ADDRESS=127.0.0.1:9001 npx deno run --allow-net --allow-env test/runtimes/transport-smoke.ts
 //   DQLITE_ADDRESS=127.0.0.1:9001 npx bun test/runtimes/transport-smoke.ts
+//   DQLITE_BRIDGE_URL=ws://127.0.0.1:8080/ DQLITE_BRIDGE_TOKEN=… DQLITE_ADDRESS=… npx bun test/runtimes/transport-smoke.ts
 //   npx tsc -p test/runtimes/tsconfig.json && DQLITE_ADDRESS=… node dist/test/runtimes/transport-smoke.js
 
 import { connectTcp, detectTcpRuntime } from "../../src/transport/auto.ts";
 import type { Transport } from "../../src/transport/transport.ts";
+import { webSocketConnector } from "../../src/transport/websocket.ts";
 
 interface Runtime {
   env(name: string): string | undefined;
@@ -83,8 +87,7 @@ function frameReader(transport: Transport): () => Promise<{ type: number; body: 
   };
 }
 
-async function smoke(address: string): Promise<string> {
-  const transport = await connectTcp(address, { timeoutMs: STEP_TIMEOUT_MS });
+async function smoke(transport: Transport): Promise<string> {
   try {
     const next = frameReader(transport);
     await transport.write(Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0)); // handshake, version 1
@@ -142,8 +145,13 @@ if (address === undefined || address === "") {
   rt.exit(1);
 }
 try {
-  const detail = await smoke(address!);
-  console.error(`transport-smoke (${detectTcpRuntime()}): ${detail}`);
+  const details = [`tcp: ${await smoke(await connectTcp(address!, { timeoutMs: STEP_TIMEOUT_MS }))}`];
+  const bridgeUrl = rt.env("DQLITE_BRIDGE_URL");
+  if (bridgeUrl !== undefined && bridgeUrl !== "") {
+    const connect = webSocketConnector(bridgeUrl, { token: rt.env("DQLITE_BRIDGE_TOKEN") });
+    details.push(`websocket: ${await smoke(await connect(address!, { timeoutMs: STEP_TIMEOUT_MS }))}`);
+  }
+  console.error(`transport-smoke (${detectTcpRuntime()}): ${details.join("; ")}`);
   console.log("ok");
   rt.exit(0);
 } catch (error) {

@@ -1,9 +1,8 @@
 // The WebSocket transport, through a minimal WebSocket-to-TCP relay written here as a test
 // fixture (it is not the product bridge), to a real dqlite-demo node.
 
-import { connect as netConnect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket, { WebSocketServer } from "ws";
+import WebSocket from "ws";
 import { ConnectionError } from "../../src/errors.ts";
 import { startNode, type DqliteNode } from "../../src/testing/dqlite-node.ts";
 import {
@@ -13,52 +12,9 @@ import {
   type WebSocketConstructor,
 } from "../../src/transport/websocket.ts";
 import { FrameReader, HANDSHAKE_V1, LEADER_REQUEST, concat, decodeLeader } from "./raw-frames.ts";
+import { RELAY_FIXTURE_TOKEN as TOKEN, startRelayFixture, type RelayFixture } from "./relay-fixture.ts";
 
-const TOKEN = "s3cret-token_123";
 const WS = WebSocket as unknown as WebSocketConstructor;
-
-interface RelayFixture {
-  url: string;
-  close(): Promise<void>;
-}
-
-/**
- * Test fixture: relays each WebSocket to one TCP connection to its `?target=`, following the
- * bridge's conventions (token subprotocol, allow-listed targets, refusals explained in the close
- * frame). No caps, no Origin check, no frame parsing: only what the transport test needs.
- */
-async function startRelayFixture(allowedTargets: string[]): Promise<RelayFixture> {
-  const server = new WebSocketServer({
-    host: "127.0.0.1",
-    port: 0,
-    handleProtocols: (protocols) =>
-      protocols.has(`dqlite-wire.token.${TOKEN}`) && protocols.has("dqlite-wire") ? "dqlite-wire" : false,
-  });
-  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
-  server.on("connection", (ws, request) => {
-    const target = new URL(request.url ?? "/", "ws://fixture").searchParams.get("target") ?? "";
-    if (!allowedTargets.includes(target)) {
-      ws.close(4003, `target not allowed: ${target}`);
-      return;
-    }
-    const colon = target.lastIndexOf(":");
-    const tcp = netConnect({ host: target.slice(0, colon), port: Number(target.slice(colon + 1)) });
-    tcp.on("data", (chunk) => ws.send(chunk));
-    tcp.on("close", () => ws.close(1000, "node closed the connection"));
-    tcp.on("error", () => ws.close(1011, "node connection failed"));
-    ws.on("message", (data) => tcp.write(data as Buffer));
-    ws.on("close", () => tcp.destroy());
-  });
-  const port = (server.address() as { port: number }).port;
-  return {
-    url: `ws://127.0.0.1:${port}/`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const client of server.clients) client.terminate();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 let node: DqliteNode;
 let relay: RelayFixture;
