@@ -16,21 +16,25 @@ mkdirSync(".tmp", { recursive: true });
 /** One check per step that passes when the command exits 0. */
 const byExitCode = (status) => (status === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 });
 
-/** Counts of a vitest JSON report. */
+/**
+ * Counts of a vitest JSON report. A test file that failed without a failing test (an import
+ * error, a failing hook) counts as one failure; a skipped or todo test counts as a failure too,
+ * since a skip must never read as a pass.
+ */
 function vitestCounts(file) {
   return (status) => {
     if (!existsSync(file)) return { passed: 0, failed: 1, note: "no vitest report (the run crashed)" };
     const report = JSON.parse(readFileSync(file, "utf8"));
-    const failed = report.numFailedTests + (report.numFailedTestSuites ?? 0) - countSuiteFailuresWithTests(report);
-    const counts = { passed: report.numPassedTests, failed: Math.max(failed, 0) };
-    if (status !== 0 && counts.failed === 0) counts.failed = 1; // a crash or an error outside tests
+    const brokenFiles = (report.testResults ?? []).filter(
+      (suite) => suite.status === "failed" && !(suite.assertionResults ?? []).some((t) => t.status === "failed"),
+    ).length;
+    const counts = {
+      passed: report.numPassedTests,
+      failed: report.numFailedTests + brokenFiles + report.numPendingTests + report.numTodoTests,
+    };
+    if (status !== 0 && counts.failed === 0) counts.failed = 1; // an error outside any test
     return counts;
   };
-}
-
-/** Suites that failed only because a test in them failed are already counted by their tests. */
-function countSuiteFailuresWithTests(report) {
-  return (report.testResults ?? []).filter((suite) => suite.status === "failed" && (suite.assertionResults ?? []).some((t) => t.status === "failed")).length;
 }
 
 /** Counts of a "N passed, N failed" last line (fuzz, runtime scripts and the like). */

@@ -73,7 +73,8 @@ export function readCell(
         // Fast path: read two halves and only fall back to bigint when out of the safe range.
         const lo = reader.view.getUint32(at, true);
         const hi = reader.view.getInt32(at + 4, true);
-        if (hi >= -0x200000 && hi < 0x200000) {
+        // hi * 2^32 + lo is within ±(2^53 - 1): hi in (-2^21, 2^21), or hi = -2^21 with lo > 0.
+        if ((hi > -0x200000 && hi < 0x200000) || (hi === -0x200000 && lo !== 0)) {
           reader.pos += 8;
           return hi * TWO_POW_32 + lo;
         }

@@ -289,3 +289,15 @@ describe("SERVERS, FILES, LEADER", () => {
     expectEncodeError("request", { type: "CLIENT", code: 3, id: 1 }, "BAD_VALUE");
   });
 });
+
+describe("the int64 fast path of intMode number", () => {
+  test("±(2^53 - 1) decode; ±2^53 are refused", () => {
+    const rowsOf = (value: bigint) => frame(7, u64(1) + text("x") + "0100000000000000" + u64(BigInt.asUintN(64, value)) + "ffffffffffffffff");
+    expect(decodeFrame("response", hexToBytes(rowsOf(2n ** 53n - 1n)))).toMatchObject({ rows: [{ values: [2 ** 53 - 1] }] });
+    expect(decodeFrame("response", hexToBytes(rowsOf(-(2n ** 53n) + 1n)))).toMatchObject({ rows: [{ values: [-(2 ** 53) + 1] }] });
+    expectDecodeError("response", rowsOf(2n ** 53n), "UNSAFE_INTEGER");
+    expectDecodeError("response", rowsOf(-(2n ** 53n)), "UNSAFE_INTEGER");
+    expect(decodeFrame("response", hexToBytes(rowsOf(-(2n ** 32n))))).toMatchObject({ rows: [{ values: [-(2 ** 32)] }] });
+    expect(decodeFrame("response", hexToBytes(rowsOf(-1n)))).toMatchObject({ rows: [{ values: [-1] }] });
+  });
+});
