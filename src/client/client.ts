@@ -11,7 +11,6 @@ import type { RequestInput } from "../messages/types.ts";
 import type { FileEntry, NodeInfo } from "../messages/types.ts";
 import type { ResponseTypeName } from "../messages/schemas.ts";
 import type { ResponseOf } from "../messages/types.ts";
-import { connectTcp } from "../transport/auto.ts";
 import type { CallOptions } from "./call-scope.ts";
 import { Connection, type ConnectionOptions } from "./connection.ts";
 import { Database } from "./database.ts";
@@ -23,7 +22,10 @@ import type { Connector } from "./transport-types.ts";
 export interface ClientOptions extends ConnectionOptions {
   /** Node addresses, "HOST:PORT": an array, or one string separated by commas. */
   addresses: string | readonly string[];
-  /** Opens byte transports. Default: the runtime's TCP (Node, Deno or Bun). */
+  /**
+   * Opens byte transports: `connectTcp` (Node, Deno, Bun; the default of `connect` from
+   * "dqlite-wire/client") or `connectWebSocket` through the bridge in browsers.
+   */
   connector?: Connector;
   /** Leader discovery: rounds, backoff, per-attempt timeout. */
   discovery?: DiscoveryOptions;
@@ -54,8 +56,8 @@ export function parseAddresses(addresses: string | readonly string[]): string[] 
   return [...new Set(clean)];
 }
 
-/** Connects to the leader of the cluster that `addresses` belong to. */
-export async function connect(options: ClientOptions, call: CallOptions = {}): Promise<Client> {
+/** Connects to the leader of the cluster that `addresses` belong to, with `options.connector`. */
+export async function connectClient(options: ClientOptions, call: CallOptions = {}): Promise<Client> {
   const client = new Client(options);
   await client.reconnect(call);
   return client;
@@ -76,7 +78,10 @@ export class Client {
   constructor(options: ClientOptions) {
     this.options = options;
     this.#addresses = parseAddresses(options.addresses);
-    this.#connector = options.connector ?? connectTcp;
+    if (options.connector === undefined) {
+      throw new WireError("BAD_STATE", "no connector given: pass connectTcp (Node, Deno, Bun) or a WebSocket connector (browsers)");
+    }
+    this.#connector = options.connector;
   }
 
   /** The addresses leader discovery tries (the given ones, then members learned from CLUSTER). */

@@ -18,7 +18,7 @@ import { FrameDecoder, type RawFrame } from "../stream/frame-decoder.ts";
 import type { IntMode } from "../values/int-mode.ts";
 import { PROTOCOL_VERSION, PROTOCOL_VERSION_LEGACY } from "../wire/constants.ts";
 import { type CallOptions, CallScope } from "./call-scope.ts";
-import { guardRequest } from "./hazards.ts";
+import { guardRequest, guardStatementId } from "./hazards.ts";
 import { RequestQueue } from "./request-queue.ts";
 import { serverErrorFrom } from "./server-errors.ts";
 import type { Connector, Transport } from "./transport-types.ts";
@@ -63,6 +63,12 @@ export class Connection {
   /** A read handed to the transport and not yet consumed (kept across a lost race). */
   private pendingRead: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
   private failure: ConnectionError | undefined;
+  /**
+   * Statement ids finalized on this connection and not handed out again. dqlite 1.11 crashes
+   * on EXEC/QUERY/FINALIZE of such an id while a later statement exists (a hole in its
+   * registry), so they are refused before sending.
+   */
+  private readonly finalizedStatements = new Set<number>();
 
   private constructor(address: string, transport: Transport, options: ConnectionOptions) {
     this.transport = transport;
@@ -127,7 +133,10 @@ export class Connection {
     const turn = await this.startTurn(`${input.type}`, options);
     try {
       await this.sendRequest(input, turn.scope);
-      return await this.expectReply(input.type, expect, turn.scope);
+      const reply = await this.expectReply(input.type, expect, turn.scope);
+      if (reply.type === "STMT") this.finalizedStatements.delete(reply.id);
+      if (input.type === "FINALIZE") this.finalizedStatements.add(input.stmt);
+      return reply;
     } finally {
       turn.end();
     }
@@ -169,6 +178,7 @@ export class Connection {
   /** Encodes and sends one request; `scope` bounds the send. */
   async sendRequest(input: RequestInput, scope: CallScope): Promise<void> {
     guardRequest(input, this.wideParams);
+    guardStatementId(input, this.finalizedStatements);
     const bytes = encodeRequest(input, { legacy: this.legacy, ...(this.limits !== undefined ? { limits: this.limits } : {}) });
     try {
       await this.send(bytes, scope);

@@ -8,6 +8,8 @@
 //   with a one-byte count, so a schema-1 tuple (needed above 255 params) is misread.
 // - DESCRIBE with a format other than 0 crashes the node.
 // - `INSERT … RETURNING` (any statement with RETURNING) sent as QUERY/QUERY_SQL crashes the node.
+// - EXEC/QUERY/FINALIZE of a statement id that was finalized crashes the node when a statement
+//   with a higher id still exists (a hole in its registry); with no higher id it answers FAILURE.
 
 import { EncodeError } from "../errors.ts";
 import type { RequestInput } from "../messages/types.ts";
@@ -107,4 +109,15 @@ function skipQuoted(sql: string, i: number, quote: number): number {
 
 function isWordChar(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x24 || c > 0x7f;
+}
+
+/** Refuses EXEC/QUERY/FINALIZE of a statement id this connection already finalized. */
+export function guardStatementId(input: RequestInput, finalized: ReadonlySet<number>): void {
+  if (input.type !== "EXEC" && input.type !== "QUERY" && input.type !== "FINALIZE") return;
+  if (finalized.has(input.stmt)) {
+    throw refuse(
+      `${input.type}.stmt`,
+      `statement ${input.stmt} was finalized on this connection; dqlite 1.11 crashes on a finalized id, so it is not sent`,
+    );
+  }
 }

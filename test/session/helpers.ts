@@ -1,0 +1,24 @@
+// Shared set-up of the session tests: real dqlite-demo nodes (started by the rig) and clients.
+
+import { Connection, type ConnectionOptions } from "../../src/client/connection.ts";
+import { type Client, type ClientOptions, connect } from "../../src/client/index.ts";
+import { connectTcp } from "../../src/transport/auto.ts";
+
+export { startCluster, startNode, type DqliteCluster, type DqliteNode } from "../../src/testing/dqlite-node.ts";
+
+/** A raw protocol connection (handshake done) to one node. */
+export function rawConnection(address: string, options: ConnectionOptions = {}): Promise<Connection> {
+  return Connection.open(connectTcp, address, { timeoutMs: 10_000, ...options });
+}
+
+/** A client connected to the leader found from `addresses`. */
+export function client(addresses: string | readonly string[], options: Partial<ClientOptions> = {}): Promise<Client> {
+  return connect({ addresses, timeoutMs: 10_000, ...options });
+}
+
+/** A table name unique to this run, so tests on a shared node never collide. */
+let tableCounter = 0;
+export function uniqueTable(prefix: string): string {
+  tableCounter++;
+  return `${prefix}_${process.pid}_${tableCounter}`;
+}
