@@ -13,7 +13,7 @@
 // - SIGTERM makes it hand leadership over and exit, which takes 1.5–2 s.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants as fsConstants, mkdtempSync, rmSync, mkdirSync } from "node:fs";
+import { accessSync, constants as fsConstants, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { createServer, connect, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -30,6 +30,8 @@ const DEFAULT_FORM_TIMEOUT_MS = 30_000;
 const MAX_PORT_ATTEMPTS = 5;
 const POLL_INTERVAL_MS = 50;
 const PROBE_TIMEOUT_MS = 1_000;
+/** Bound on waiting for a paused (or resumed) process's threads to change state. */
+const STOP_STATE_TIMEOUT_MS = 2_000;
 /** How much of the node's stdout+stderr is kept for error messages. */
 const OUTPUT_TAIL_CHARS = 4_000;
 /** go-dqlite's app keeps this many voters; further members become standbys, then spares. */
@@ -67,10 +69,14 @@ export interface DqliteNode {
   stop(): Promise<void>;
   /** Sends a signal (default SIGKILL) to the process; the data directory stays. */
   kill(signal?: NodeJS.Signals): void;
-  /** SIGSTOP: the node keeps its sockets open but answers nothing. */
-  pause(): void;
-  /** SIGCONT after `pause()`. */
-  resume(): void;
+  /**
+   * SIGSTOP: the node keeps its sockets open but answers nothing. Resolves once every thread of
+   * the process is stopped (a request sent right after the signal could otherwise still be
+   * answered by a thread that has not stopped yet).
+   */
+  pause(): Promise<void>;
+  /** SIGCONT after `pause()`; resolves once the process runs again. */
+  resume(): Promise<void>;
   /** Stops the process if it runs (keeping the directory) and starts it again on the same ports. */
   restart(): Promise<void>;
   /** Resolves when the current process exits. */
@@ -263,12 +269,28 @@ class DemoProcess implements DqliteNode {
     if (this.running) this.child?.kill(signal);
   }
 
-  pause(): void {
+  async pause(): Promise<void> {
     this.kill("SIGSTOP");
+    await this.untilThreads((state) => state === "T");
   }
 
-  resume(): void {
+  async resume(): Promise<void> {
     this.kill("SIGCONT");
+    await this.untilThreads((state) => state !== "T");
+  }
+
+  /** Polls the state letter of every thread in /proc (Linux) until all satisfy `wanted`. */
+  private async untilThreads(wanted: (state: string) => boolean): Promise<void> {
+    const deadline = Date.now() + STOP_STATE_TIMEOUT_MS;
+    while (this.running && Date.now() < deadline) {
+      const states = threadStates(this.pid);
+      if (states === undefined) {
+        await sleep(POLL_INTERVAL_MS); // no /proc: a short grace instead
+        return;
+      }
+      if (states.every(wanted)) return;
+      await sleep(5);
+    }
   }
 
   async restart(): Promise<void> {
@@ -428,6 +450,19 @@ function acceptsConnection(address: string, timeoutMs: number): Promise<void> {
       reject(error);
     });
   });
+}
+
+/** The state letter (R, S, T…) of each thread of `pid`, from /proc; undefined without /proc. */
+function threadStates(pid: number): string[] | undefined {
+  try {
+    return readdirSync(`/proc/${pid}/task`).map((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      // "tid (comm) S …": the state follows the last ")" (comm may contain spaces and parens).
+      return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    });
+  } catch {
+    return undefined;
+  }
 }
 
 function sleep(ms: number): Promise<void> {

@@ -75,12 +75,12 @@ describe("dqlite-demo rig", () => {
   it("pause() makes the node silent and resume() brings it back", async () => {
     const node = await startNode();
     started.push(node);
-    node.pause();
+    await node.pause();
     await expect(probeLeader(node.address, 300)).rejects.toThrow(/no reply/);
-    node.resume();
+    await node.resume();
     expect((await probeLeader(node.address)).address).toBe(node.address);
     // stop() also ends a paused node.
-    node.pause();
+    await node.pause();
     await node.stop();
     expect(node.running).toBe(false);
   });
