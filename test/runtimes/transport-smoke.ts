@@ -1,7 +1,7 @@
 // Runtime smoke test of the transports: the same file under Deno, Bun and Node (after a
 // build). It connects to the dqlite node at $DQLITE_ADDRESS with whatever transport
-// `connectTcp` picks for the runtime, asks LEADER, streams a multi-frame query and checks the
-// rows' sum (a byte lost, duplicated or reordered between socket reads would change it).
+// `connectTcp` picks for the runtime, asks LEADER, streams a multi-frame query (after a pause in
+// reading, to exercise backpressure) and checks the rows' sum (a byte lost, duplicated or reordered between socket reads would change it).
 // With $DQLITE_BRIDGE_URL (and $DQLITE_BRIDGE_TOKEN) it does the same again through that
 // WebSocket bridge with the runtime's global WebSocket.
 // Prints "ok" and exits 0, or prints why and exits 1.
@@ -20,7 +20,8 @@ interface Runtime {
   exit(code: number): never;
 }
 
-const ROWS_IN_QUERY = 50_000;
+const ROWS_IN_QUERY = 200_000;
+const STALL_MS = 300;
 const STEP_TIMEOUT_MS = 10_000;
 
 function runtime(): Runtime {
@@ -108,6 +109,9 @@ async function smoke(transport: Transport): Promise<string> {
     const dbWord = new Uint8Array(8);
     new DataView(dbWord.buffer).setUint32(0, dbId, true);
     await transport.write(frame(9, concat(dbWord, text(sql)))); // QUERY_SQL, no params
+    // Read nothing for a while: the result (≈3 MB) is far above the read high-water mark, so the
+    // transport must stop reading and then resume without losing or stalling anything.
+    await new Promise((resolve) => setTimeout(resolve, STALL_MS));
     let sum = 0;
     let rows = 0;
     let frames = 0;
