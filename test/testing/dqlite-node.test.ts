@@ -120,6 +120,17 @@ describe("dqlite-demo rig", () => {
     const servers = await probeCluster(leader.address);
     expect(servers.map((s) => s.address).sort()).toEqual([...cluster.addresses].sort());
     expect(servers.every((s) => s.role === 0)).toBe(true);
+
+    // Kill the leader: the other two elect a new one; the killed node restarts and rejoins.
+    leader.kill("SIGKILL");
+    await leader.exited();
+    const next = await cluster.leader();
+    expect(next).not.toBe(leader);
+    await leader.restart();
+    const after = await probeCluster(next.address);
+    expect(after.map((s) => s.address).sort()).toEqual([...cluster.addresses].sort());
+    expect((await probeLeader(leader.address)).address).not.toBe("");
+
     const pids = cluster.nodes.map((node) => node.pid);
     await cluster.stop();
     expect(pids.filter(isAlive)).toEqual([]);
