@@ -17,7 +17,7 @@ import { accessSync, constants as fsConstants, mkdirSync, mkdtempSync, readFileS
 import { createServer, connect, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import { probeCluster, probeLeader } from "./raw-probe.ts";
+import { probeCluster, probeLeader, splitAddress } from "./raw-probe.ts";
 import { trackDir, trackPid, untrackDir, untrackPid } from "./process-reaper.ts";
 
 export { probeCluster, probeLeader, rawRequest, type RawFrame, type RawServer } from "./raw-probe.ts";
@@ -433,9 +433,9 @@ async function freePorts(count: number): Promise<number[]> {
 }
 
 function acceptsConnection(address: string, timeoutMs: number): Promise<void> {
-  const colon = address.lastIndexOf(":");
+  const { host, port } = splitAddress(address);
   return new Promise<void>((resolve, reject) => {
-    const socket = connect({ host: address.slice(0, colon), port: Number(address.slice(colon + 1)) });
+    const socket = connect({ host, port });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error(`${address} did not accept within ${timeoutMs} ms`));
