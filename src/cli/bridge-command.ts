@@ -1,0 +1,173 @@
+/// <reference types="node" />
+// `dqlite-wire bridge`: runs the WebSocket-to-TCP bridge until SIGINT or SIGTERM.
+//
+// It prints one line on stdout once listening (the URL and the token, or with --json an object
+// for scripts), logs one JSON line per connection on stderr, and exits 0 after a clean shutdown,
+// 1 when it cannot listen, 2 on a usage error.
+
+import { parseArgs } from "node:util";
+import { BRIDGE_DEFAULTS, startBridge, stderrJsonLogger, silentLogger, type BridgeLogger, type BridgeOptions } from "../transport/bridge.ts";
+import { resolveBridgeOptions } from "../transport/bridge-options.ts";
+
+export const BRIDGE_USAGE = `usage: dqlite-wire bridge --target HOST:PORT [--target HOST:PORT ...] [options]
+
+Pipes WebSocket clients (browsers) to dqlite nodes over TCP, for allow-listed targets only.
+Clients offer the subprotocols "dqlite-wire" and "dqlite-wire.token.<TOKEN>" and choose a node
+with ?target=HOST:PORT (default: the first --target).
+
+options:
+  --target HOST:PORT         a dqlite node clients may reach (repeatable; the first is the default)
+  --listen HOST:PORT         where to listen (default ${BRIDGE_DEFAULTS.host}:${BRIDGE_DEFAULTS.port}; port 0 picks a free one)
+  --origin URL               a page origin allowed to connect, e.g. http://127.0.0.1:5173 (repeatable)
+  --require-origin           refuse clients that send no Origin header (non-browser programs)
+  --token TOKEN              the token clients must offer (default: 32 random bytes, printed)
+  --allow-admin              forward ADD, ASSIGN, REMOVE, TRANSFER, WEIGHT and DUMP
+  --max-connections N        bridged connections at once (default ${BRIDGE_DEFAULTS.maxConnections})
+  --max-per-client N         bridged connections at once per client address (default ${BRIDGE_DEFAULTS.maxConnectionsPerClient})
+  --max-message-bytes N      largest WebSocket message from a client (default ${BRIDGE_DEFAULTS.maxMessageBytes})
+  --max-frame-bytes N        largest dqlite request frame forwarded (default ${BRIDGE_DEFAULTS.maxFrameBytes})
+  --max-buffered-bytes N     bytes waiting per direction before reading pauses (default ${BRIDGE_DEFAULTS.maxBufferedBytes})
+  --idle-timeout MS          close connections idle this long (default ${BRIDGE_DEFAULTS.idleTimeoutMs})
+  --frame-timeout MS         close connections that leave a frame incomplete this long (default ${BRIDGE_DEFAULTS.frameTimeoutMs})
+  --connect-timeout MS       bound on reaching the node (default ${BRIDGE_DEFAULTS.connectTimeoutMs})
+  --json                     print {"url":…,"token":…,"targets":[…]} instead of the text line
+  --quiet                    no connection log on stderr
+`;
+
+export interface BridgeCommandIO {
+  /** Receives the startup line (default: stdout). */
+  out?: (line: string) => void;
+  /** Receives error lines (default: stderr). */
+  err?: (line: string) => void;
+  /** Connection log (default: JSON lines on stderr, or nothing with --quiet). */
+  logger?: BridgeLogger;
+  /** Stops the bridge like SIGINT does (for programs that run the command in-process). */
+  signal?: AbortSignal;
+}
+
+const OPTIONS = {
+  target: { type: "string", multiple: true },
+  listen: { type: "string" },
+  origin: { type: "string", multiple: true },
+  "require-origin": { type: "boolean" },
+  token: { type: "string" },
+  "allow-admin": { type: "boolean" },
+  "max-connections": { type: "string" },
+  "max-per-client": { type: "string" },
+  "max-message-bytes": { type: "string" },
+  "max-frame-bytes": { type: "string" },
+  "max-buffered-bytes": { type: "string" },
+  "idle-timeout": { type: "string" },
+  "frame-timeout": { type: "string" },
+  "connect-timeout": { type: "string" },
+  json: { type: "boolean" },
+  quiet: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+class BridgeUsageError extends Error {}
+
+export async function runBridgeCommand(argv: string[], io: BridgeCommandIO = {}): Promise<number> {
+  const out = io.out ?? ((line: string) => process.stdout.write(line + "\n"));
+  const err = io.err ?? ((line: string) => process.stderr.write(line + "\n"));
+  let options: BridgeOptions;
+  let json: boolean;
+  try {
+    const parsed = parseOptions(argv);
+    if (parsed === "help") {
+      out(BRIDGE_USAGE.trimEnd());
+      return 0;
+    }
+    ({ options, json } = parsed);
+  } catch (error) {
+    err(`dqlite-wire bridge: ${(error as Error).message}`);
+    return 2;
+  }
+  options.logger = io.logger ?? options.logger ?? stderrJsonLogger;
+
+  let bridge;
+  try {
+    bridge = await startBridge(options);
+  } catch (error) {
+    err(`dqlite-wire bridge: cannot listen on ${options.host ?? BRIDGE_DEFAULTS.host}:${options.port ?? BRIDGE_DEFAULTS.port}: ${(error as Error).message}`);
+    return 1;
+  }
+  if (json) out(JSON.stringify({ url: bridge.url, token: bridge.token, targets: bridge.targets }));
+  else out(`dqlite-wire bridge listening on ${bridge.url} token ${bridge.token} targets ${bridge.targets.join(",")}`);
+
+  await stopRequested(io.signal);
+  await bridge.close();
+  return 0;
+}
+
+/** Resolves on SIGINT, SIGTERM or the abort of `signal`, then removes its signal handlers. */
+function stopRequested(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      signal?.removeEventListener("abort", stop);
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+    signal?.addEventListener("abort", stop, { once: true });
+    if (signal?.aborted === true) stop();
+  });
+}
+
+function parseOptions(argv: string[]): "help" | { options: BridgeOptions; json: boolean } {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (error) {
+    // parseArgs explains itself in several lines; the first one says what was wrong.
+    throw new BridgeUsageError((error as Error).message.split("\n")[0]);
+  }
+  if (values.help === true) return "help";
+  const targets = values.target ?? [];
+  if (targets.length === 0) throw new BridgeUsageError("at least one --target HOST:PORT is required");
+  const options: BridgeOptions = { targets };
+  if (values.listen !== undefined) {
+    const { host, port } = parseListen(values.listen);
+    options.host = host;
+    options.port = port;
+  }
+  if (values.origin !== undefined) options.origins = values.origin;
+  if (values["require-origin"] === true) options.allowMissingOrigin = false;
+  if (values.token !== undefined) options.token = values.token;
+  if (values["allow-admin"] === true) options.allowAdmin = true;
+  const numbers: [keyof typeof OPTIONS, keyof BridgeOptions][] = [
+    ["max-connections", "maxConnections"],
+    ["max-per-client", "maxConnectionsPerClient"],
+    ["max-message-bytes", "maxMessageBytes"],
+    ["max-frame-bytes", "maxFrameBytes"],
+    ["max-buffered-bytes", "maxBufferedBytes"],
+    ["idle-timeout", "idleTimeoutMs"],
+    ["frame-timeout", "frameTimeoutMs"],
+    ["connect-timeout", "connectTimeoutMs"],
+  ];
+  for (const [flag, key] of numbers) {
+    const text = values[flag as keyof typeof values];
+    if (typeof text !== "string") continue;
+    if (!/^[1-9]\d{0,14}$/.test(text)) throw new BridgeUsageError(`--${flag} must be a positive integer, got ${JSON.stringify(text)}`);
+    (options as unknown as Record<string, number>)[key] = Number(text);
+  }
+  if (values.quiet === true) options.logger = silentLogger;
+  try {
+    // A dry run of the bridge's own validation, so a bad target, origin or token is a usage error.
+    resolveBridgeOptions({ ...options, token: options.token ?? "placeholder-token-for-validation" });
+  } catch (error) {
+    throw new BridgeUsageError((error as Error).message);
+  }
+  return { options, json: values.json === true };
+}
+
+function parseListen(text: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(text);
+  const port = match === null ? NaN : Number(match[3]);
+  if (match === null || !(port >= 0 && port <= 65535)) {
+    throw new BridgeUsageError(`--listen must be HOST:PORT (port 0-65535), got ${JSON.stringify(text)}`);
+  }
+  return { host: match[1] ?? match[2]!, port };
+}
