@@ -22,6 +22,16 @@ test("only Node-specific modules import node:* (and nothing imports Node's globa
   expect(offenders).toEqual([]);
 });
 
+test("portable modules do not use Node's globals (Buffer, process, __dirname)", () => {
+  const offenders = sources("src")
+    .filter((path) => !NODE_ONLY.some((pattern) => pattern.test(path)))
+    .filter((path) => {
+      const code = readFileSync(path, "utf8").replace(/\/\/.*$/gm, "").replace(/\/\*[\s\S]*?\*\//g, "");
+      return /\bBuffer\.|\bprocess\.|\b__dirname\b|\brequire\(/.test(code);
+    });
+  expect(offenders).toEqual([]);
+});
+
 test("the portable entry point does not reach a Node-only module", () => {
   const seen = new Set<string>();
   const visit = (path: string) => {
