@@ -2,6 +2,8 @@
 // It decodes a span of whole ROWS frames that the caller copied into linear memory and writes
 // column-major outputs into regions the caller laid out. Nothing is allocated here.
 //
+// On success the outputs are packed (see `compact`): slots of all columns, then their types.
+//
 // Built with --noAssert, so no implicit bound check exists: every load is guarded explicitly
 // against the end of the frame being read, and every loop advances by at least one byte of
 // input. Offsets in results are relative to the input start. Fault and stop numbers are those
@@ -381,10 +383,28 @@ export function decodeSpan(
     store<i32>(out + R_CONSUMED_END, <i32>end);
     frame = end;
     if (marker == STOP_DONE) {
+      compact(allocColumns, capacity, outRow, typesPtr, slotsPtr);
       store<i32>(out + R_STOP, STOP_DONE);
       return STOP_DONE;
     }
   }
+  compact(allocColumns, capacity, outRow, typesPtr, slotsPtr);
   store<i32>(out + R_STOP, STOP_PART);
   return STOP_PART;
+}
+
+/**
+ * Packs the outputs so that one copy takes them out: column c's slots move to
+ * slotsPtr + c * rows * 8, then the types follow the slots, column c at + c * rows. Every move
+ * goes to a lower address than its source, and memory.copy is a memmove.
+ */
+function compact(columns: i32, capacity: i32, rows: i32, typesPtr: usize, slotsPtr: usize): void {
+  const rowBytes = <usize>rows;
+  for (let c: i32 = 1; c < columns; c++) {
+    memory.copy(slotsPtr + ((<usize>c * rowBytes) << 3), slotsPtr + ((<usize>c * <usize>capacity) << 3), rowBytes << 3);
+  }
+  const packedTypes = slotsPtr + ((<usize>columns * rowBytes) << 3);
+  for (let c: i32 = 0; c < columns; c++) {
+    memory.copy(packedTypes + <usize>c * rowBytes, typesPtr + <usize>c * <usize>capacity, rowBytes);
+  }
 }

@@ -25,8 +25,12 @@ import { rowsDecodeError } from "./row-errors.ts";
 import { decodeResultEnd } from "./result-end.ts";
 
 export interface ResultReaderOptions {
-  /** "auto" (default): WebAssembly when it is initialised or can be, else the TS core. */
-  engine?: EngineChoice;
+  /**
+   * "auto" (default): WebAssembly when it is loaded or loads synchronously, else the TS core.
+   * "wasm" fails when WebAssembly cannot be loaded; "js" always uses the TS core. An engine
+   * instance (createWasmEngineSync) may also be given.
+   */
+  engine?: EngineChoice | RowEngine;
   intMode?: IntMode;
   limits?: Partial<Limits>;
 }
@@ -82,7 +86,8 @@ export class ResultReader {
     this.intMode = options.intMode ?? "number";
     this.limits = resolveLimits(options.limits);
     this.#coreLimits = coreLimits(this.limits);
-    this.#engine = selectEngine(options.engine ?? "auto");
+    const engine = options.engine ?? "auto";
+    this.#engine = typeof engine === "string" ? selectEngine(engine) : engine;
     this.#codecOptions = resolveDecodeOptions({ limits: this.limits, intMode: this.intMode });
   }
 

@@ -127,6 +127,15 @@ export function initRowEngine(options: RowEngineInitOptions = {}): Promise<Engin
  */
 export function initRowEngineSync(options: RowEngineInitOptions = {}): EngineKind {
   if (engine !== undefined && options.source === undefined) return engine.kind;
+  engine = createWasmEngineSync(options) as WasmRowEngine;
+  return engine.kind;
+}
+
+/**
+ * A separate WASM engine instance with its own memory (benchmarks compare the builds side by
+ * side with it; pass it as a reader's `engine`). It does not change what "auto" uses.
+ */
+export function createWasmEngineSync(options: RowEngineInitOptions = {}): RowEngine {
   let module: WebAssembly.Module;
   let kind: EngineKind;
   if (options.source instanceof WebAssembly.Module) {
@@ -137,8 +146,12 @@ export function initRowEngineSync(options: RowEngineInitOptions = {}): EngineKin
     module = new WebAssembly.Module(chosen.bytes as Uint8Array<ArrayBuffer>);
     kind = chosen.kind;
   }
-  engine = new WasmRowEngine(checkExports(new WebAssembly.Instance(module, {})), kind);
-  return kind;
+  return new WasmRowEngine(checkExports(new WebAssembly.Instance(module, {})), kind);
+}
+
+/** True when the runtime validates the SIMD build. */
+export function simdSupported(): boolean {
+  return typeof WebAssembly === "object" && WebAssembly.validate(base64Bytes(simdBase64) as Uint8Array<ArrayBuffer>);
 }
 
 /**
@@ -178,9 +191,10 @@ class WasmRowEngine implements RowEngine {
     const refBytesPtr = REF_PTR + refColumns * 8;
     const inPtr = align8(refBytesPtr + (knownColumns >= 0 ? request.refBytes.length : 0));
     const cells = allocColumns * capacity;
-    const typesPtr = align8(inPtr + end);
-    const slotsPtr = align8(typesPtr + cells);
-    const needed = slotsPtr + cells * 8;
+    // Slots before types: the core packs both down into one run that a single slice copies out.
+    const slotsPtr = align8(inPtr + end);
+    const typesPtr = slotsPtr + cells * 8;
+    const needed = typesPtr + cells;
     if (needed > 0xffff0000) throw new RangeError(`a row batch needs ${needed} bytes of WebAssembly memory, over 4 GiB`);
     const memory = core.memory;
     if (needed > memory.buffer.byteLength) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / PAGE_BYTES));
@@ -225,18 +239,11 @@ class WasmRowEngine implements RowEngine {
       }
     }
 
-    // Copy the used rows of each column out, packed: column c's rows start at c * rows.
+    // One copy takes the packed outputs out of linear memory: slots, then types.
     const rows = outcome.stop === CoreStop.Error ? 0 : outcome.rows;
-    const types = new Uint8Array(allocColumns * rows);
-    const slots = new ArrayBuffer(allocColumns * rows * 8);
-    if (rows > 0) {
-      const slotBytes = new Uint8Array(slots);
-      for (let c = 0; c < allocColumns; c++) {
-        const from = c * capacity;
-        types.set(heap.subarray(typesPtr + from, typesPtr + from + rows), c * rows);
-        slotBytes.set(heap.subarray(slotsPtr + from * 8, slotsPtr + (from + rows) * 8), c * rows * 8);
-      }
-    }
+    const packed = allocColumns * rows;
+    const slots = memory.buffer.slice(slotsPtr, slotsPtr + packed * 9);
+    const types = new Uint8Array(slots, packed * 8, packed);
     return { outcome, storage: { types, slots, slotsOffset: 0, stride: rows } };
   }
 }

@@ -1,0 +1,154 @@
+// The row-engine benchmark: the same bytes through memcpy (the ceiling), JSON.parse of the same
+// rows as JSON (what an HTTP/JSON API costs), and every engine × output. Prints a table; with
+// --json the last line is one JSON object. --quick keeps the run under a minute.
+//
+// Measurements use mitata's `measure` (warm-up, many samples, the mean is reported).
+
+import { do_not_optimize, measure } from "mitata";
+import { arch, cpus, totalmem } from "node:os";
+import type { RowEngine } from "../src/rows/engine.ts";
+import { ResultReader } from "../src/rows/result-reader.ts";
+import { createWasmEngineSync, simdSupported } from "../src/rows/wasm-engine.ts";
+import { wasmByteLength as scalarBytes } from "../src/generated/rows-wasm-scalar.ts";
+import { wasmByteLength as simdBytes } from "../src/generated/rows-wasm-simd.ts";
+import { type Corpus, type Shape, buildCorpus, corpusJson } from "./corpus.ts";
+import { streamPeakRss } from "./rss.ts";
+import { liveBench } from "./live.ts";
+
+type Output = "columns" | "arrays" | "objects";
+const OUTPUTS: Output[] = ["columns", "arrays", "objects"];
+const SHAPES: Shape[] = ["numeric", "mixed"];
+
+export interface ResultRow {
+  data: Shape;
+  engine: string;
+  output: string;
+  rowsPerSec: number;
+  bytesPerSec: number;
+}
+
+interface Options {
+  quick: boolean;
+  json: boolean;
+  rows: number;
+  batchBytes: number;
+  rssRows: number;
+  live: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const quick = argv.includes("--quick");
+  const value = (name: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? Number(argv[i + 1]) : undefined;
+  };
+  return {
+    quick,
+    json: argv.includes("--json"),
+    rows: value("--rows") ?? (quick ? 100_000 : 1_000_000),
+    batchBytes: value("--batch-bytes") ?? 256 * 1024,
+    rssRows: value("--rss-rows") ?? (quick ? 1_000_000 : 10_000_000),
+    live: argv.includes("--live"),
+  };
+}
+
+/** Decodes a whole corpus in batches of `batchBytes` (zero-copy views, as a socket reader would). */
+export function decodeAll(engine: RowEngine | "js", bytes: Uint8Array, output: Output, batchBytes: number): number {
+  const reader = new ResultReader({ engine });
+  let at = 0;
+  let rows = 0;
+  for (;;) {
+    const step = reader.read(bytes.subarray(at, Math.min(bytes.length, at + batchBytes)));
+    if (step.consumed === 0) throw new Error(`batch of ${batchBytes} bytes holds no whole frame at ${at}`);
+    at += step.consumed;
+    const batch = step.batch;
+    if (batch !== undefined) {
+      rows += batch.rowCount;
+      if (output === "arrays") do_not_optimize(batch.arrays());
+      else if (output === "objects") do_not_optimize(batch.objects());
+      else for (let c = 0; c < batch.columns.length; c++) do_not_optimize(batch.column(c));
+    }
+    if (step.state !== "more") return rows;
+  }
+}
+
+async function meanSeconds(fn: () => unknown, quick: boolean): Promise<number> {
+  const stats = await measure(fn, {
+    min_samples: quick ? 3 : 6,
+    min_cpu_time: (quick ? 150 : 1500) * 1e6,
+    warmup_samples: 2,
+  });
+  return stats.avg / 1e9;
+}
+
+const fmt = (n: number, digits = 1) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+export async function main(argv: string[]): Promise<void> {
+  const options = parseArgs(argv);
+  const log = (line: string) => console.log(line);
+  const engines: [string, RowEngine | "js"][] = [
+    ["js", "js"],
+    ["wasm", createWasmEngineSync({ simd: false })],
+  ];
+  if (simdSupported()) engines.push(["wasm-simd", createWasmEngineSync({ simd: true })]);
+
+  const cpu = cpus()[0]?.model ?? "unknown CPU";
+  log(`row engines: ${options.rows.toLocaleString("en-US")} rows per result, batches of ${options.batchBytes} bytes`);
+  log(`machine: ${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, ${arch()}, Node ${process.versions.node}`);
+  log(`wasm module: ${scalarBytes} B scalar, ${simdBytes} B simd`);
+
+  const memcpy: Record<string, number> = {};
+  const results: ResultRow[] = [];
+  const table: string[][] = [];
+
+  for (const shape of SHAPES) {
+    const corpus: Corpus = buildCorpus(shape, options.rows);
+    const bytes = corpus.bytes;
+    const per = (seconds: number) => ({ rowsPerSec: corpus.rows / seconds, bytesPerSec: bytes.length / seconds });
+    log(`\n${shape}: ${corpus.frames} frames, ${fmt(bytes.length / 2 ** 20)} MiB, ${fmt(bytes.length / corpus.frames, 0)} B/frame`);
+
+    const target = new Uint8Array(bytes.length);
+    const copySeconds = await meanSeconds(() => target.set(bytes), options.quick);
+    memcpy[shape] = bytes.length / copySeconds;
+    table.push([shape, "memcpy", "-", fmt(corpus.rows / copySeconds / 1e6, 2), fmt(bytes.length / copySeconds / 1e6, 0), "100.0"]);
+
+    const json = corpusJson(shape, corpus.rows);
+    const jsonSeconds = await meanSeconds(() => do_not_optimize(JSON.parse(json)), options.quick);
+    const jsonRow = { data: shape, engine: "JSON.parse", output: "arrays", ...per(jsonSeconds) };
+    results.push(jsonRow);
+    table.push([shape, "JSON.parse", "arrays", fmt(jsonRow.rowsPerSec / 1e6, 2), fmt(jsonRow.bytesPerSec / 1e6, 0), fmt((copySeconds / jsonSeconds) * 100, 2)]);
+
+    for (const [name, engine] of engines) {
+      const decoded = decodeAll(engine, bytes, "columns", options.batchBytes);
+      if (decoded !== corpus.rows) throw new Error(`${name} decoded ${decoded} rows of ${corpus.rows}`);
+      for (const output of OUTPUTS) {
+        const seconds = await meanSeconds(() => decodeAll(engine, bytes, output, options.batchBytes), options.quick);
+        const row = { data: shape, engine: name, output, ...per(seconds) };
+        results.push(row);
+        table.push([shape, name, output, fmt(row.rowsPerSec / 1e6, 2), fmt(row.bytesPerSec / 1e6, 0), fmt((copySeconds / seconds) * 100, 2)]);
+      }
+    }
+  }
+
+  const headers = ["data", "engine", "output", "Mrows/s", "MB/s", "% memcpy"];
+  const widths = headers.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
+  log("");
+  log(headers.map((h, i) => h.padEnd(widths[i]!)).join("  "));
+  for (const row of table) log(row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  "));
+
+  for (const shape of SHAPES) {
+    const rss = await streamPeakRss(shape, options.rssRows, options.batchBytes);
+    log(
+      `\nstreaming ${options.rssRows.toLocaleString("en-US")} ${shape} rows through columnar batches (${rss.engine}): ` +
+        `peak RSS growth ${fmt(rss.peakGrowthBytes / 2 ** 20)} MiB (${fmt(rss.seconds, 2)} s, ${rss.frames} frames)`,
+    );
+  }
+
+  if (options.live) {
+    const live = await liveBench(options.rows);
+    for (const line of live.lines) log(line);
+    results.push(...live.results);
+  }
+
+  if (options.json) console.log(JSON.stringify({ memcpy, results }));
+}
