@@ -19,6 +19,7 @@ import type { IntMode } from "../values/int-mode.ts";
 import { HEADER_BYTES } from "../wire/constants.ts";
 import { type CallOptions, CallScope } from "./call-scope.ts";
 import type { Connection, Turn } from "./connection.ts";
+import { failureAtEnd } from "./failure-tail.ts";
 import { jsonSafe, withToJSON } from "./json-safe.ts";
 
 /** How the rows of a batch are shaped. */
@@ -170,7 +171,7 @@ export class QueryResult implements AsyncIterable<Batch> {
           try {
             step = reader.read(input, connection.pendingOffset);
           } catch (error) {
-            throw connection.breakWith(error);
+            throw this.#failureInsideFrame(pending, error) ?? connection.breakWith(error);
           }
           if (step.consumed > 0) connection.consume(step.consumed);
           if (this.#columns === undefined && reader.columns !== undefined) this.#columns = reader.columns;
@@ -230,6 +231,22 @@ export class QueryResult implements AsyncIterable<Batch> {
       this.#start?.onError?.(error);
       throw error;
     }
+  }
+
+  /**
+   * A FAILURE frame that the reader could not decode because the node wrote it after part of a
+   * ROWS frame (dqlite 1.11, see failure-tail.ts): the frame is whole, so the stream position
+   * is known; it is consumed and becomes the ServerError it carries.
+   */
+  #failureInsideFrame(pending: Uint8Array, error: unknown): ServerError | undefined {
+    if (!(error instanceof DecodeError) || pending.length < HEADER_BYTES || pending[4] !== ResponseType.Failure) return undefined;
+    const frameBytes = HEADER_BYTES + new DataView(pending.buffer, pending.byteOffset, 8).getUint32(0, true) * 8;
+    if (frameBytes > pending.length) return undefined;
+    const failure = failureAtEnd(pending.subarray(0, frameBytes));
+    if (failure === undefined) return undefined;
+    this.#start!.connection.consume(frameBytes);
+    this.#finish("failed");
+    return new ServerError(failure.code, `${this.#what}: ${failure.message} (code ${failure.code})`, { cause: error });
   }
 
   #finish(state: "done" | "failed"): void {
