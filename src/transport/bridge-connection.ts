@@ -123,7 +123,7 @@ export class BridgeConnection {
     if (flushTarget) {
       // Requests forwarded before the close still reach the node; bounded by the grace period.
       this.tcp.end();
-      this.tcp.setTimeout(this.options.closeGraceMs, () => this.tcp.destroy());
+      setTimeout(() => this.tcp.destroy(), this.options.closeGraceMs).unref();
     } else {
       this.tcp.destroy();
     }
@@ -137,10 +137,9 @@ export class BridgeConnection {
   private wireWebSocket(): void {
     const ws = this.ws;
     ws.on("message", (data, isBinary) => this.fromClient(data as Buffer, isBinary));
-    ws.on("error", (error: Error & { code?: string }) => {
-      const code = error.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH" ? BridgeCloseCode.MessageTooBig : 1002;
-      this.end(code, error.message, "bridge");
-    });
+    // `ws` has already sent the matching close frame (1009 too big, 1007 bad UTF-8, 1002 protocol
+    // error); this records why and closes the TCP side.
+    ws.on("error", (error: Error & { code?: string }) => this.end(wsErrorCloseCode(error.code), error.message, "bridge"));
     ws.on("close", (code, reason) => {
       if (this.ending === undefined) this.end(code, reason.length > 0 ? reason.toString() : "client closed the connection", "client");
       this.finish();
@@ -273,6 +272,12 @@ export class BridgeConnection {
     });
     for (const listener of this.finishListeners.splice(0)) listener();
   }
+}
+
+function wsErrorCloseCode(code: string | undefined): number {
+  if (code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") return BridgeCloseCode.MessageTooBig;
+  if (code === "WS_ERR_INVALID_UTF8") return 1007;
+  return 1002;
 }
 
 /** Cuts a reason to the 123 bytes a close frame can carry, on a character boundary. */

@@ -159,7 +159,7 @@ describe("bridge abuse", () => {
     } finally {
       clearInterval(ticker);
     }
-    const entry = () => logs.findLast((e) => e.event === "connection" && e.code === BridgeCloseCode.SlowFrame);
+    const entry = () => logs.filter((e) => e.event === "connection" && e.code === BridgeCloseCode.SlowFrame).at(-1);
     await waitFor(() => entry() !== undefined, "the log entry");
     expect(entry()).toMatchObject({ bytesToTarget: 0, closedBy: "bridge" });
   });
