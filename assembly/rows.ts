@@ -53,7 +53,9 @@ const R_OFFSET: i32 = 28;
 const R_ROW: i32 = 32;
 const R_COLUMN: i32 = 36;
 const R_DETAIL: i32 = 40;
-export const RESULT_BYTES: i32 = 44;
+/** 1 when a TEXT, ISO8601 or BLOB cell was decoded (its span points into the input). */
+const R_HAS_SPANS: i32 = 44;
+export const RESULT_BYTES: i32 = 48;
 
 const DONE_WORD: u64 = 0xffffffffffffffff;
 const PART_WORD: u64 = 0xeeeeeeeeeeeeeeee;
@@ -202,6 +204,7 @@ export function decodeSpan(
   store<i32>(out + R_ROW, -1);
   store<i32>(out + R_COLUMN, -1);
   store<i32>(out + R_DETAIL, 0);
+  store<i32>(out + R_HAS_SPANS, 0);
 
   // The caller's layout must fit linear memory; nothing below can then leave it.
   const memoryEnd = <u64>memory.size() << 16;
@@ -215,6 +218,7 @@ export function decodeSpan(
   ) return fail(F_INTERNAL, start, -1, -1, 0);
 
   let columns = knownColumns;
+  let hasSpans: i32 = 0;
   let rowsTotal = rowsBefore;
   let outRow: i32 = 0;
   let frame = start;
@@ -340,6 +344,7 @@ export function decodeSpan(
             if (padded > <u64>end) return fail(F_TEXT_PADDING, nul + 1, row, c, 0);
             store<u32>(slot, cell);
             store<u32>(slot + 4, length);
+            hasSpans = 1;
             pos = <u32>padded;
             break;
           }
@@ -353,6 +358,7 @@ export function decodeSpan(
             if (padded > <u64>(end - data)) return fail(F_BLOB_TRUNCATED, data, row, c, 0);
             store<u32>(slot, data);
             store<u32>(slot + 4, lengthLo);
+            hasSpans = 1;
             pos = data + <u32>padded;
             break;
           }
@@ -381,6 +387,7 @@ export function decodeSpan(
     store<i32>(out + R_FRAMES, frames);
     store<i32>(out + R_ROWS, outRow);
     store<i32>(out + R_CONSUMED_END, <i32>end);
+    store<i32>(out + R_HAS_SPANS, hasSpans);
     frame = end;
     if (marker == STOP_DONE) {
       compact(allocColumns, capacity, outRow, typesPtr, slotsPtr);

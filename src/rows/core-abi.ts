@@ -96,6 +96,8 @@ export interface CoreOutcome extends CoreErrorRecord {
   columns: number;
   /** Frame index (within the call) of the fault, -1 when none. */
   frameIndex: number;
+  /** True when a TEXT, ISO8601 or BLOB cell was decoded: the batch needs the input bytes. */
+  hasSpans: boolean;
 }
 
 /** The result-wide caps a core enforces, clamped to int32 so both cores compare alike. */

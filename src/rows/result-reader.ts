@@ -33,6 +33,13 @@ export interface ResultReaderOptions {
   engine?: EngineChoice | RowEngine;
   intMode?: IntMode;
   limits?: Partial<Limits>;
+  /**
+   * What a batch keeps of the input for its text and blob cells. "copy" (default): a copy of
+   * the bytes it decoded, so the caller may reuse its buffer at once (a frame decoder's
+   * `pending()` view is overwritten by the next push). "borrow": the input itself, no copy;
+   * only for callers that never modify the bytes while a batch is in use.
+   */
+  input?: "copy" | "borrow";
 }
 
 /**
@@ -72,6 +79,7 @@ export class ResultReader {
   readonly #coreLimits: CoreLimits;
   readonly #engine: RowEngine;
   readonly #codecOptions: ResolvedDecodeOptions;
+  readonly #borrow: boolean;
   #columns: readonly string[] | undefined;
   #columnCount = -1;
   #refBytes: Uint8Array = EMPTY_BYTES;
@@ -88,6 +96,7 @@ export class ResultReader {
     this.#coreLimits = coreLimits(this.limits);
     const engine = options.engine ?? "auto";
     this.#engine = typeof engine === "string" ? selectEngine(engine) : engine;
+    this.#borrow = options.input === "borrow";
     this.#codecOptions = resolveDecodeOptions({ limits: this.limits, intMode: this.intMode });
   }
 
@@ -202,7 +211,9 @@ export class ResultReader {
     if (first) this.#adoptNames(bytes, columns);
     this.#frames += outcome.frames;
     this.#rows += outcome.rows;
-    const batch = new RowBatch(this.#columns!, outcome.rows, this.intMode, bytes, storage);
+    // Text and blob cells are spans of the input: keep a copy unless the caller lends its bytes.
+    const retained = this.#borrow || !outcome.hasSpans ? bytes : bytes.slice(0, outcome.consumedEnd);
+    const batch = new RowBatch(this.#columns!, outcome.rows, this.intMode, retained, storage);
     if (outcome.stop === CoreStop.Done) {
       this.#ended = "done";
       return { consumed: outcome.consumedEnd, batch, state: "done" };

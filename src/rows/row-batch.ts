@@ -5,9 +5,10 @@
 // `bytes`, the input the batch was decoded from). The tag says which view holds the cell; rows
 // may change type freely. Text is decoded only when read; arrays and objects are built on demand.
 //
-// Lifetime: a batch owns its arrays (they are never views of WebAssembly memory) and keeps a
-// reference to the input bytes it was decoded from, without copying them. Do not overwrite that
-// input while the batch is in use: text and blob cells are read from it.
+// Lifetime: a batch owns its arrays (they are never views of WebAssembly memory). Text and blob
+// cells are read from `bytes`: by default a copy of the input the batch was decoded from (taken
+// only when the batch has such cells), so the caller may reuse its buffer; with the reader
+// option input: "borrow" it is the caller's input itself, which must then stay unchanged.
 
 import type { CellValue } from "../values/cell.ts";
 import type { IntMode } from "../values/int-mode.ts";
@@ -105,7 +106,7 @@ export class RowBatch {
   readonly columns: readonly string[];
   readonly rowCount: number;
   readonly intMode: IntMode;
-  /** The input the batch was decoded from; `spans` index into it. */
+  /** The input bytes (or their copy) the batch was decoded from; `spans` index into it. */
   readonly bytes: Uint8Array;
   readonly #storage: ColumnStorage;
   readonly #views: (RowColumn | undefined)[];

@@ -45,7 +45,7 @@ export interface CoreCall {
 
 export function newOutcome(): CoreOutcome {
   return {
-    stop: CoreStop.Part, consumedEnd: 0, frames: 0, rows: 0, columns: -1, frameIndex: -1,
+    stop: CoreStop.Part, consumedEnd: 0, frames: 0, rows: 0, columns: -1, frameIndex: -1, hasSpans: false,
     fault: CoreFault.None, offset: -1, row: -1, column: -1, detail: 0,
   };
 }
@@ -110,6 +110,7 @@ export function decodeSpanTs(call: CoreCall, out: CoreOutcome): CoreOutcome {
   const refStart = call.refStart;
   const refLength = call.refLength;
   let rowsTotal = call.rowsBefore;
+  let hasSpans = false;
   let outRow = 0;
   let frame = call.start;
   out.consumedEnd = frame;
@@ -254,6 +255,7 @@ export function decodeSpanTs(call: CoreCall, out: CoreOutcome): CoreOutcome {
             if (padded > end) return fail(out, CoreFault.TextPadding, nul + 1, row, c);
             slots32[slot * 2] = cell;
             slots32[slot * 2 + 1] = length;
+            hasSpans = true;
             pos = padded;
             break;
           }
@@ -267,6 +269,7 @@ export function decodeSpanTs(call: CoreCall, out: CoreOutcome): CoreOutcome {
             if (padded > end - data) return fail(out, CoreFault.BlobTruncated, data, row, c);
             slots32[slot * 2] = data;
             slots32[slot * 2 + 1] = lengthLo;
+            hasSpans = true;
             pos = data + padded;
             break;
           }
@@ -294,6 +297,7 @@ export function decodeSpanTs(call: CoreCall, out: CoreOutcome): CoreOutcome {
     out.frames++;
     out.rows = outRow;
     out.consumedEnd = end;
+    out.hasSpans = hasSpans;
     frame = end;
     if (marker === CoreStop.Done) {
       out.stop = CoreStop.Done;

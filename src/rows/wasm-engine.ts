@@ -7,9 +7,9 @@
 // bytes of the shipped .wasm file, to `initRowEngine` / `initRowEngineSync`.
 //
 // Memory: each call copies the input span into linear memory once, runs the core once for all
-// the frames, and copies the used part of the column outputs out into fresh JS buffers. No view
-// of WebAssembly memory ever leaves this module, so a batch stays valid after later calls and
-// after memory growth; there is nothing stale to read.
+// the frames, and copies the packed column outputs out into a fresh ArrayBuffer (one slice). No
+// view of WebAssembly memory ever leaves this module, so a batch stays valid after later calls
+// and after memory growth; there is nothing stale to read.
 
 import { wasmBase64 as scalarBase64 } from "../generated/rows-wasm-scalar.ts";
 import { wasmBase64 as simdBase64 } from "../generated/rows-wasm-simd.ts";
@@ -230,6 +230,7 @@ class WasmRowEngine implements RowEngine {
       row: heap32[r + 8]!,
       column: heap32[r + 9]!,
       detail: heap32[r + 10]!,
+      hasSpans: heap32[r + 11] === 1,
     };
 
     if (knownColumns < 0 && outcome.stop !== CoreStop.Error) {

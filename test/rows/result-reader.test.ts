@@ -189,6 +189,19 @@ for (const engine of ["js", "wasm"] as EngineChoice[]) {
       expectDecodeError(() => new ResultReader({ engine, limits: { maxMessageBytes: 16 } }).read(rowsFrame(["b"], [])), "LIMIT", 0);
     });
 
+    it("keeps a copy of the input for text and blobs unless told to borrow it", () => {
+      const input = rowsFrame(["t", "b"], [[text("hello"), { type: 4, bytes: Uint8Array.of(1, 2, 3) }]]);
+      const copied = new ResultReader({ engine }).read(input).batch!;
+      const borrowed = new ResultReader({ engine, input: "borrow" }).read(input).batch!;
+      expect(borrowed.bytes).toBe(input);
+      input.fill(0x41); // the caller reuses its buffer
+      expect(copied.arrays()).toEqual([["hello", Uint8Array.of(1, 2, 3)]]);
+      expect(borrowed.column(0).text(0)).toBe("AAAAA");
+      // Numbers need no input bytes: nothing is copied.
+      const numbers = rowsFrame(["n"], [[{ type: 1, value: 7n }]]);
+      expect(new ResultReader({ engine }).read(numbers).batch!.bytes).toBe(numbers);
+    });
+
     it("rejects invalid UTF-8 at decode time with BAD_TEXT", () => {
       const bad = { type: 3 as const, utf8: Uint8Array.of(0x61, 0xc3) };
       expectDecodeError(() => new ResultReader({ engine }).read(rowsFrame(["t"], [[bad]])), "BAD_TEXT", 32);
