@@ -1,0 +1,37 @@
+// Names of the result codes a person is likely to meet, to show next to the number.
+
+const NAMES: Record<number, string> = {
+  0: "SQLITE_OK",
+  1: "SQLITE_ERROR",
+  2: "SQLITE_INTERNAL",
+  3: "SQLITE_PERM",
+  4: "SQLITE_ABORT",
+  5: "SQLITE_BUSY",
+  6: "SQLITE_LOCKED",
+  7: "SQLITE_NOMEM",
+  8: "SQLITE_READONLY",
+  9: "SQLITE_INTERRUPT",
+  10: "SQLITE_IOERR",
+  11: "SQLITE_CORRUPT",
+  12: "SQLITE_NOTFOUND",
+  13: "SQLITE_FULL",
+  17: "SQLITE_SCHEMA",
+  18: "SQLITE_TOOBIG",
+  19: "SQLITE_CONSTRAINT",
+  20: "SQLITE_MISMATCH",
+  21: "SQLITE_MISUSE",
+  25: "SQLITE_RANGE",
+  1005: "DQLITE_PARSE",
+  1555: "SQLITE_CONSTRAINT_PRIMARYKEY",
+  2067: "SQLITE_CONSTRAINT_UNIQUE",
+  787: "SQLITE_CONSTRAINT_FOREIGNKEY",
+  1299: "SQLITE_CONSTRAINT_NOTNULL",
+  8202: "SQLITE_IOERR_NOT_LEADER (legacy)",
+  8458: "SQLITE_IOERR_LEADERSHIP_LOST (legacy)",
+  10250: "SQLITE_IOERR_NOT_LEADER",
+  10506: "SQLITE_IOERR_LEADERSHIP_LOST",
+};
+
+export function sqliteCodeName(code: number): string | undefined {
+  return NAMES[code] ?? NAMES[code & 0xff];
+}

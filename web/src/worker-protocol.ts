@@ -1,0 +1,92 @@
+// The messages between the page and the decode worker. The worker owns the connection, the
+// decoded rows and the frame log; the page asks it for what it shows (a window of rows, one
+// frame's bytes), so a million-row result never crosses to the main thread at once.
+
+/** Which row engine decodes ROWS frames. */
+export type EngineName = "wasm" | "js";
+
+/** Where the page reaches the node: the bridge, its token and the allow-listed node. */
+export interface BridgeConfig {
+  bridgeUrl: string;
+  token: string;
+  target: string;
+  database: string;
+}
+
+/** A cell as the table shows it: its text and its kind (for styling). */
+export type CellKind = "int" | "float" | "text" | "blob" | "null" | "bool" | "time";
+export interface CellView {
+  t: string;
+  k: CellKind;
+}
+
+export type FrameDirection = "sent" | "received";
+
+/** One entry of the frame log: a frame (or the handshake) that went one way. */
+export interface FrameSummary {
+  seq: number;
+  direction: FrameDirection;
+  /** Protocol name of the message type ("QUERY_SQL", "ROWS"…), or "HANDSHAKE". */
+  name: string;
+  /** Header and body, in bytes. */
+  size: number;
+  /** Where it came from: a live query/call, or an offline capture. */
+  source: "live" | "offline";
+  /** Set when the bytes could not be split into frames from here on. */
+  error?: string;
+}
+
+/** A plain copy of an error (WireError fields survive, class identity does not). */
+export interface ErrorView {
+  name: string;
+  message: string;
+  /** WireError code ("SERVER_FAILURE", "CONNECTION_CLOSED"…). */
+  code?: string;
+  /** SQLite (extended) result code of a FAILURE. */
+  sqliteCode?: number;
+}
+
+export interface Progress {
+  resultId: number;
+  columns: string[];
+  rows: number;
+  frames: number;
+  bytes: number;
+  elapsedMs: number;
+  engine: string;
+  done: boolean;
+}
+
+export interface EngineTiming {
+  engine: EngineName;
+  /** What ran: "wasm-simd", "wasm" or "js". */
+  kind: string;
+  ms: number;
+  rows: number;
+  /** Best of the runs, rows per second. */
+  rowsPerSecond: number;
+}
+
+export type ToWorker =
+  | { kind: "configure"; config: BridgeConfig }
+  | { kind: "query"; resultId: number; sql: string; engine: EngineName }
+  | { kind: "cancel" }
+  | { kind: "window"; resultId: number; start: number; count: number }
+  | { kind: "frame"; seq: number }
+  | { kind: "cluster" }
+  | { kind: "compare" }
+  | { kind: "offline"; resultId: number; engine: EngineName; bytes?: Uint8Array; text?: string }
+  | { kind: "export" };
+
+export type FromWorker =
+  | { kind: "ready"; wasm: string }
+  | { kind: "connection"; state: "connecting" | "connected" | "closed"; detail: string }
+  | { kind: "progress"; progress: Progress }
+  | { kind: "frames"; frames: FrameSummary[]; dropped: number }
+  | { kind: "window"; resultId: number; start: number; rows: CellView[][] }
+  | { kind: "frame"; seq: number; direction: FrameDirection; bytes: Uint8Array | null; source: "live" | "offline" }
+  | { kind: "cluster"; members: { id: string; address: string; role: string }[]; leader: { id: string; address: string } }
+  | { kind: "compare"; timings: EngineTiming[]; identical: boolean; frames: number; bytes: number }
+  | { kind: "offline"; resultId: number; frames: number; rowsFrames: number; note: string }
+  | { kind: "export"; text: string }
+  | { kind: "error"; context: "query" | "cluster" | "compare" | "offline" | "connection" | "worker"; error: ErrorView };
