@@ -18,7 +18,7 @@ import { FrameDecoder, type RawFrame } from "../stream/frame-decoder.ts";
 import type { IntMode } from "../values/int-mode.ts";
 import { PROTOCOL_VERSION, PROTOCOL_VERSION_LEGACY } from "../wire/constants.ts";
 import { type CallOptions, CallScope } from "./call-scope.ts";
-import { guardRequest, guardStatementId } from "./hazards.ts";
+import { guardRequest, guardStatementId, hasReturningClause } from "./hazards.ts";
 import { RequestQueue } from "./request-queue.ts";
 import { serverErrorFrom } from "./server-errors.ts";
 import type { Connector, Transport } from "./transport-types.ts";
@@ -69,6 +69,8 @@ export class Connection {
    * registry), so they are refused before sending.
    */
   private readonly finalizedStatements = new Set<number>();
+  /** Statement ids prepared from SQL with RETURNING (see hazards.ts): never executed. */
+  private readonly returningStatements = new Set<number>();
 
   private constructor(address: string, transport: Transport, options: ConnectionOptions) {
     this.transport = transport;
@@ -134,7 +136,11 @@ export class Connection {
     try {
       await this.sendRequest(input, turn.scope);
       const reply = await this.expectReply(input.type, expect, turn.scope);
-      if (reply.type === "STMT") this.finalizedStatements.delete(reply.id);
+      if (reply.type === "STMT") {
+        this.finalizedStatements.delete(reply.id);
+        if (input.type === "PREPARE" && hasReturningClause(input.sql)) this.returningStatements.add(reply.id);
+        else this.returningStatements.delete(reply.id);
+      }
       if (input.type === "FINALIZE") this.finalizedStatements.add(input.stmt);
       return reply;
     } finally {
@@ -178,7 +184,7 @@ export class Connection {
   /** Encodes and sends one request; `scope` bounds the send. */
   async sendRequest(input: RequestInput, scope: CallScope): Promise<void> {
     guardRequest(input, this.wideParams);
-    guardStatementId(input, this.finalizedStatements);
+    guardStatementId(input, this.finalizedStatements, this.returningStatements);
     const bytes = encodeRequest(input, { legacy: this.legacy, ...(this.limits !== undefined ? { limits: this.limits } : {}) });
     try {
       await this.send(bytes, scope);

@@ -4,7 +4,7 @@
 import type { CallOptions } from "./call-scope.ts";
 import type { Client } from "./client.ts";
 import type { Connection } from "./connection.ts";
-import { guardQuerySql } from "./hazards.ts";
+import { guardReturning } from "./hazards.ts";
 import { withToJSON } from "./json-safe.ts";
 import { type QueryOptions, QueryResult, type QueryStart } from "./query-result.ts";
 import { Statement } from "./statement.ts";
@@ -60,6 +60,7 @@ export class Database {
 
   /** Runs a statement that returns no rows (EXEC_SQL). Several statements may be separated by `;`. */
   async exec(sql: string, params: Params = [], call: CallOptions = {}): Promise<ExecResult> {
+    guardReturning(sql);
     const { connection, db } = await this.session(call);
     return execResult(await this.#client.run(connection, { type: "EXEC_SQL", db, sql, params }, "RESULT", call));
   }
@@ -67,10 +68,10 @@ export class Database {
   /**
    * Runs a query (QUERY_SQL). The request is sent when the result is first read: iterate it with
    * `for await` for batches as they arrive, or `await result.all()` for every row.
-   * Statements with RETURNING are refused (they crash dqlite 1.11 nodes as queries).
+   * Statements with RETURNING are refused, here and in `exec` (see hazards.ts).
    */
   query(sql: string, params: Params = [], options: QueryOptions = {}): QueryResult {
-    guardQuerySql(sql);
+    guardReturning(sql);
     return new QueryResult(`query ${describeSql(sql)}`, (call) => this.#start(call, sql, params), options);
   }
 
@@ -87,6 +88,7 @@ export class Database {
 
   /** Prepares a statement (PREPARE → STMT) on the current connection. */
   async prepare(sql: string, call: CallOptions = {}): Promise<Statement> {
+    guardReturning(sql);
     const { connection, db } = await this.session(call);
     const reply = await this.#client.run(connection, { type: "PREPARE", db, sql }, "STMT", call);
     return new Statement(this.#client, connection, sql, reply);

@@ -4,10 +4,13 @@
 //
 // What dqlite 1.11 does (checked against dqlite-demo 1.11.5 / libdqlite 1.11.1):
 // - HEARTBEAT and unknown request types get no reply at all: a client that waits, waits forever.
-// - The schema byte of EXEC/QUERY/EXEC_SQL/QUERY_SQL is ignored: the params tuple is always read
-//   with a one-byte count, so a schema-1 tuple (needed above 255 params) is misread.
-// - DESCRIBE with a format other than 0 crashes the node.
-// - `INSERT … RETURNING` (any statement with RETURNING) sent as QUERY/QUERY_SQL crashes the node.
+// - A params tuple in schema 1 (needed above 255 params) is refused with FAILURE 1005
+//   (DQLITE_PARSE, message "not an error"), so more than 255 parameters cannot work.
+// - DESCRIBE with a format other than 0 answers FAILURE, then the node dies on an assertion.
+// - A statement with RETURNING, run as EXEC or QUERY (by SQL or prepared), leaves its write
+//   transaction open on the node (EXEC answers FAILURE 100 "another row available", QUERY
+//   answers the rows); the next write from any connection then kills the node
+//   (`vfsFileShmLock: Assertion 'wal->n_tx == 0' failed`).
 // - EXEC/QUERY/FINALIZE of a statement id that was finalized crashes the node when a statement
 //   with a higher id still exists (a hole in its registry); with no higher id it answers FAILURE.
 
@@ -41,16 +44,19 @@ export function guardRequest(input: RequestInput, wideParams: boolean): void {
         `(set the connection option wideParams for a server that reads schema 1)`,
     );
   }
-  if (type === "QUERY_SQL") guardQuerySql((input as { sql: string }).sql);
+  if (type === "QUERY_SQL" || type === "EXEC_SQL") guardReturning((input as { sql: string }).sql, `${type}.sql`);
 }
 
-/** Refuses SQL with a RETURNING clause for QUERY/QUERY_SQL (dqlite 1.11 crashes on it). */
-export function guardQuerySql(sql: string): void {
+/**
+ * Refuses SQL with a RETURNING clause: run by dqlite 1.11 it leaves a write transaction open,
+ * and the next write on the node kills it.
+ */
+export function guardReturning(sql: string, field = "sql"): void {
   if (hasReturningClause(sql)) {
     throw refuse(
-      "QUERY_SQL.sql",
-      "a statement with RETURNING sent as a query crashes dqlite 1.11 nodes; it was not sent " +
-        "(split it into the write, run with exec(), and a SELECT)",
+      field,
+      "a statement with RETURNING leaves dqlite 1.11 with an open write transaction that kills the node at the next write; " +
+        "it was not sent (run the write, then SELECT what it changed)",
     );
   }
 }
@@ -111,9 +117,15 @@ function isWordChar(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x24 || c > 0x7f;
 }
 
-/** Refuses EXEC/QUERY/FINALIZE of a statement id this connection already finalized. */
-export function guardStatementId(input: RequestInput, finalized: ReadonlySet<number>): void {
+/**
+ * Refuses EXEC/QUERY/FINALIZE of a statement id this connection already finalized, and
+ * EXEC/QUERY of a statement prepared from SQL with RETURNING.
+ */
+export function guardStatementId(input: RequestInput, finalized: ReadonlySet<number>, returning: ReadonlySet<number>): void {
   if (input.type !== "EXEC" && input.type !== "QUERY" && input.type !== "FINALIZE") return;
+  if (input.type !== "FINALIZE" && returning.has(input.stmt)) {
+    guardReturning("RETURNING", `${input.type}.stmt`);
+  }
   if (finalized.has(input.stmt)) {
     throw refuse(
       `${input.type}.stmt`,

@@ -7,7 +7,6 @@ import type { CallOptions } from "./call-scope.ts";
 import type { Client } from "./client.ts";
 import type { Connection } from "./connection.ts";
 import { type ExecResult, type Params, describeSql, execResult } from "./database.ts";
-import { guardQuerySql } from "./hazards.ts";
 import { type QueryOptions, QueryResult, type QueryStart } from "./query-result.ts";
 
 export class Statement {
@@ -40,7 +39,6 @@ export class Statement {
 
   /** Runs the statement as a query (QUERY → ROWS…); sent when the result is first read. */
   query(params: Params = [], options: QueryOptions = {}): QueryResult {
-    guardQuerySql(this.sql);
     return new QueryResult(
       `query statement ${this.id} ${describeSql(this.sql)}`,
       async (): Promise<QueryStart> => {
