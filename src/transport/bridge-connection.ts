@@ -56,6 +56,9 @@ export class BridgeConnection {
   private peakBufferedToTarget = 0;
   private targetPaused = false;
   private clientPaused = false;
+  /** When reading each side was paused (valid while paused). */
+  private targetPausedAt = 0;
+  private clientPausedAt = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private frameTimer: NodeJS.Timeout | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
@@ -181,6 +184,7 @@ export class BridgeConnection {
       this.peakBufferedToTarget = Math.max(this.peakBufferedToTarget, this.tcp.writableLength);
       if (!accepted && !this.clientPaused) {
         this.clientPaused = true;
+        this.clientPausedAt = Date.now();
         this.ws.pause();
       }
     }
@@ -201,6 +205,7 @@ export class BridgeConnection {
     this.peakBufferedToClient = Math.max(this.peakBufferedToClient, buffered);
     if (buffered >= this.options.maxBufferedBytes && !this.targetPaused) {
       this.targetPaused = true;
+      this.targetPausedAt = Date.now();
       this.tcp.pause();
     }
   }
@@ -233,14 +238,31 @@ export class BridgeConnection {
     );
   }
 
+  /**
+   * Two ways a connection can hold its slot while doing nothing useful: nothing moves at all
+   * (idle), or one side stopped reading, so the other side is paused while the first keeps
+   * sending (stalled). Both end after `idleTimeoutMs`.
+   */
   private scheduleIdleCheck(delayMs: number): void {
     this.idleTimer = setTimeout(() => {
-      const quietFor = Date.now() - this.lastActivity;
-      if (quietFor >= this.options.idleTimeoutMs) {
-        this.end(BridgeCloseCode.Idle, `nothing moved for ${this.options.idleTimeoutMs} ms`, "bridge");
-      } else {
-        this.scheduleIdleCheck(this.options.idleTimeoutMs - quietFor);
+      const now = Date.now();
+      const limit = this.options.idleTimeoutMs;
+      if (now - this.lastActivity >= limit) {
+        this.end(BridgeCloseCode.Idle, `nothing moved for ${limit} ms`, "bridge");
+        return;
       }
+      if (this.targetPaused && now - this.targetPausedAt >= limit) {
+        this.end(BridgeCloseCode.Idle, `the client read nothing for ${limit} ms`, "bridge");
+        return;
+      }
+      if (this.clientPaused && now - this.clientPausedAt >= limit) {
+        this.end(BridgeCloseCode.Idle, `the node read nothing for ${limit} ms`, "bridge");
+        return;
+      }
+      let next = this.lastActivity + limit;
+      if (this.targetPaused) next = Math.min(next, this.targetPausedAt + limit);
+      if (this.clientPaused) next = Math.min(next, this.clientPausedAt + limit);
+      this.scheduleIdleCheck(Math.max(1, next - now));
     }, delayMs);
   }
 

@@ -138,9 +138,31 @@ describe("bridge abuse", () => {
     // A client that reads nothing never reads its close frame either: check the bridge's side.
     const idleEntry = () => logs.find((e) => e.event === "connection" && e.id === stuck.id);
     await waitFor(() => idleEntry() !== undefined, "the stuck connection to be dropped", 5_000);
-    expect(idleEntry()).toMatchObject({ code: BridgeCloseCode.Idle, reason: "nothing moved for 1500 ms", closedBy: "bridge" });
+    // Whichever of the two rules checks first: nothing moved, or the client stopped reading.
+    expect(idleEntry()).toMatchObject({ code: BridgeCloseCode.Idle, closedBy: "bridge" });
+    expect(idleEntry()?.event === "connection" && idleEntry()).toHaveProperty("reason", expect.stringMatching(/^(nothing moved|the client read nothing) for 1500 ms$/));
     expect(bridge.stats().connections.some((c) => c.id === stuck.id)).toBe(false);
     sink.ws.terminate();
+  });
+
+  it("drops a client that keeps sending requests but never reads (stalled), after idleTimeoutMs", async () => {
+    const sink = new TestClient(bridge, { token: TOKEN });
+    await sink.opened;
+    sink.ws.pause();
+    sink.send(concat([openingScript(), request({ type: "QUERY_SQL", db: 0n, sql: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) SELECT x, zeroblob(1000) FROM c" })]));
+    // Something moves every 300 ms, so only the stall rule can end this connection.
+    const pinger = setInterval(() => sink.send(request({ type: "LEADER" })), 300);
+    try {
+      await waitFor(() => bridge.stats().connections.some((c) => c.targetPaused), "the node side to be paused", 10_000);
+      const stuck = bridge.stats().connections.find((c) => c.targetPaused)!;
+      const entry = () => logs.find((e) => e.event === "connection" && e.id === stuck.id);
+      await waitFor(() => entry() !== undefined, "the stalled connection to be dropped", 5_000);
+      expect(entry()).toMatchObject({ code: BridgeCloseCode.Idle, reason: "the client read nothing for 1500 ms", closedBy: "bridge" });
+    } finally {
+      clearInterval(pinger);
+      sink.ws.terminate();
+    }
+    await expectServed();
   });
 
   it("drops a client that sends one byte a second before its handshake completes", async () => {
