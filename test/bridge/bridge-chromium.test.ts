@@ -106,15 +106,19 @@ describe("bridge from Chromium", () => {
   });
 
   it("shows a page from another origin close code 4003 with its reason", async () => {
+    // 127.0.0.2 is loopback too, and another origin for the browser.
+    const otherServer = createServer((_request, response) => response.end("<!doctype html><title>other origin</title>"));
+    await new Promise<void>((resolve) => otherServer.listen(0, "127.0.0.2", resolve));
+    const otherOrigin = `http://127.0.0.2:${(otherServer.address() as { port: number }).port}`;
     const other = await browser.newPage();
     try {
-      // Same server, other host name: a different origin for the browser.
-      await other.goto(origin.replace("127.0.0.1", "localhost"));
+      await other.goto(otherOrigin);
       const result = await connectFromPage(other, bridge.url, ["dqlite-wire", `dqlite-wire.token.${TOKEN}`], [], 0);
       expect(result.code).toBe(4003);
-      expect(result.reason).toBe(`origin ${JSON.stringify(origin.replace("127.0.0.1", "localhost"))} is not allowed`);
+      expect(result.reason).toBe(`origin ${JSON.stringify(otherOrigin)} is not allowed`);
     } finally {
       await other.close();
+      await new Promise((resolve) => otherServer.close(resolve));
     }
   });
 
