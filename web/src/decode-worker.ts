@@ -23,8 +23,12 @@ const post = (message: FromWorker, transfer?: Transferable[]) => scope.postMessa
 
 /** The page hears about progress at most this often while a result streams in. */
 const PROGRESS_INTERVAL_MS = 100;
-/** The engine comparison decodes the result this many times per engine and keeps the best. */
-const COMPARE_RUNS = 3;
+/** The engine comparison decodes the result at least this many times per engine… */
+const COMPARE_MIN_RUNS = 3;
+/** …and until this much time has been spent on it, so tiny results are measurable too… */
+const COMPARE_MIN_TOTAL_MS = 150;
+/** …but never more often than this. */
+const COMPARE_MAX_RUNS = 20_000;
 
 const log = new FrameLog();
 let config: BridgeConfig | undefined;
@@ -35,6 +39,8 @@ let store: RowStore | undefined;
 let lastResultId: number | undefined;
 let receivedBytes = 0;
 let progressTimer: ReturnType<typeof setTimeout> | undefined;
+/** The WebAssembly build the row engine loaded ("wasm" or "wasm-simd"). */
+let wasmKind = "wasm";
 
 export function errorView(error: unknown): ErrorView {
   if (error instanceof ServerError) return { name: error.name, message: error.message, code: error.code, sqliteCode: error.sqliteCode };
@@ -82,13 +88,15 @@ async function runQuery(resultId: number, sql: string, engine: EngineName): Prom
   receivedBytes = 0;
   const started = performance.now();
   let frames = 0;
-  let engineKind: string = engine;
+  const engineKind = engine === "wasm" ? wasmKind : "js";
+  let failed = false;
   const report = (done: boolean) => {
+    // Frames first: the page opens the result's first ROWS frame when it hears "done".
+    flushFrames();
     post({
       kind: "progress",
-      progress: { resultId, columns: [...rows.columns], rows: rows.rowCount, frames, bytes: receivedBytes, elapsedMs: performance.now() - started, engine: engineKind, done },
+      progress: { resultId, columns: [...rows.columns], rows: rows.rowCount, frames, bytes: receivedBytes, elapsedMs: performance.now() - started, engine: engineKind, done, failed },
     });
-    flushFrames();
   };
   const tick = () => {
     report(false);
@@ -102,12 +110,12 @@ async function runQuery(resultId: number, sql: string, engine: EngineName): Prom
     for await (const batch of result) {
       rows.add(batch.raw as RowBatch);
       frames = result.framesRead;
-      engineKind = engine === "wasm" ? "wasm" : "js";
       if (current.stop) break;
     }
     frames = result.framesRead;
     lastResultId = resultId;
   } catch (error) {
+    failed = true;
     post({ kind: "error", context: "query", error: errorView(error) });
   } finally {
     clearTimeout(progressTimer);
@@ -207,14 +215,19 @@ function compareEngines(): void {
     const timings: EngineTiming[] = [];
     const decoded: RowBatch[][] = [];
     for (const engine of ["wasm", "js"] as const) {
-      let best = Infinity;
+      // Small results decode in microseconds, below the resolution of a worker's clock: repeat
+      // until the total is long enough to measure, and report the mean of the runs.
+      let total = 0;
+      let runs = 0;
       let last: ReturnType<typeof decodeAll> | undefined;
-      for (let run = 0; run < COMPARE_RUNS; run++) {
+      while (runs < COMPARE_MAX_RUNS && (runs < COMPARE_MIN_RUNS || total < COMPARE_MIN_TOTAL_MS)) {
         last = decodeAll(found.bytes, engine);
-        best = Math.min(best, last.ms);
+        total += last.ms;
+        runs++;
       }
+      const ms = total / runs;
       decoded.push(last!.batches);
-      timings.push({ engine, kind: last!.kind, ms: best, rows: last!.rows, rowsPerSecond: best > 0 ? (last!.rows / best) * 1000 : 0 });
+      timings.push({ engine, kind: last!.kind, ms, runs, rows: last!.rows, rowsPerSecond: ms > 0 ? (last!.rows / ms) * 1000 : 0 });
     }
     post({ kind: "compare", timings, identical: sameCells(decoded[0]!, decoded[1]!), frames: found.frames, bytes: found.bytes.length });
   } catch (error) {
@@ -289,7 +302,7 @@ function loadCapture(resultId: number, segments: CaptureSegment[], engine: Engin
       post({ kind: "error", context: "offline", error: errorView(error) });
     }
   }
-  post({ kind: "progress", progress: { resultId, columns: [...rows.columns], rows: rows.rowCount, frames: rowsFrames.length, bytes: rowsFrames.reduce((s, f) => s + f.length, 0), elapsedMs: ms, engine: engineKind, done: true } });
+  post({ kind: "progress", progress: { resultId, columns: [...rows.columns], rows: rows.rowCount, frames: rowsFrames.length, bytes: rowsFrames.reduce((s, f) => s + f.length, 0), elapsedMs: ms, engine: engineKind, done: true, failed: false } });
   post({ kind: "offline", resultId, frames: logged.length, rowsFrames: rowsFrames.length, note });
 }
 
@@ -349,6 +362,9 @@ scope.addEventListener("message", (event) => {
 });
 
 initRowEngine().then(
-  (kind) => post({ kind: "ready", wasm: kind }),
+  (kind) => {
+    wasmKind = kind;
+    post({ kind: "ready", wasm: kind });
+  },
   (error: unknown) => post({ kind: "ready", wasm: `unavailable: ${errorView(error).message}` }),
 );

@@ -29,5 +29,6 @@ export function formatCount(n: number): string {
 }
 
 export function formatMs(ms: number): string {
+  if (ms < 0.1) return `${(ms * 1000).toFixed(1)} µs`;
   return ms < 10 ? `${ms.toFixed(2)} ms` : ms < 10_000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }

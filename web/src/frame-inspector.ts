@@ -56,8 +56,12 @@ export class FrameInspector {
         this.#title,
         this.#status,
         this.#hex.element,
-        h("table", { class: "fields" }, h("thead", {}, h("tr", {}, h("th", {}, "field"), h("th", {}, "bytes"), h("th", {}, "value"))), this.#fieldRows),
-        h("details", {}, h("summary", {}, "Decoded message (JSON)"), this.#json),
+        h(
+          "div",
+          { class: "field-pane" },
+          h("table", { class: "fields" }, h("thead", {}, h("tr", {}, h("th", {}, "field"), h("th", {}, "bytes"), h("th", {}, "value"))), this.#fieldRows),
+          h("details", {}, h("summary", {}, "Decoded message (JSON)"), this.#json),
+        ),
       ),
     );
   }
@@ -151,7 +155,8 @@ export class FrameInspector {
     if (field !== undefined) {
       const row = this.#fieldElements[field];
       row?.classList.add("lit");
-      if (!fromList) row?.scrollIntoView({ block: "nearest" });
+      if (fromList) this.#hex.revealLit();
+      else row?.scrollIntoView({ block: "nearest" });
     }
   }
 

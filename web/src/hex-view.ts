@@ -61,6 +61,11 @@ export class HexView {
     for (const cell of this.#lit) cell.classList.add("lit");
   }
 
+  /** Scrolls the hex so the first lit byte is in view. */
+  revealLit(): void {
+    this.#lit[0]?.scrollIntoView({ block: "nearest" });
+  }
+
   clear(): void {
     this.element.replaceChildren();
     this.#cells = [];

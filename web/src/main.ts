@@ -84,8 +84,8 @@ const table = new ResultsTable((resultId, start, count) => send({ kind: "window"
 
 // ---- engine comparison
 const compareBody = h("tbody");
-const compareNote = h("p", { class: "muted", "data-testid": "compare-note" }, "Decodes the last result's ROWS frames again with each engine (best of 3).");
-const compareButton = h("button", { type: "button", onclick: () => send({ kind: "compare" }) }, "Time both engines");
+const compareNote = h("p", { class: "muted", "data-testid": "compare-note" }, "Decodes the last result's ROWS frames again with each engine (mean of several runs).");
+const compareButton = h("button", { type: "button", onclick: () => send({ kind: "compare" }) }, "Time both");
 
 // ---- cluster
 const clusterBody = h("tbody", { "data-testid": "cluster" });
@@ -213,7 +213,9 @@ function showProgress(progress: Progress): void {
   stats.engine.value.textContent = progress.engine;
   if (progress.done) {
     setRunning(false);
-    resultState.textContent = `done: ${formatCount(progress.rows)} rows`;
+    resultState.textContent = progress.failed ? "failed" : `done: ${formatCount(progress.rows)} rows`;
+    // Open the result's first ROWS frame (or its FAILURE) in the inspector.
+    if (!inspector.selectFirst("ROWS", resultFirstFrame)) inspector.selectFirst("FAILURE", resultFirstFrame);
     document.body.dataset["resultDone"] = String(progress.resultId);
   }
 }
@@ -251,14 +253,14 @@ worker.addEventListener("message", (event: MessageEvent<FromWorker>) => {
     case "cluster":
       clusterBody.replaceChildren(
         ...message.members.map((m) =>
-          h("tr", { "data-testid": "member" }, h("td", {}, m.id), h("td", {}, m.address), h("td", {}, m.role), h("td", {}, m.address === message.leader.address ? "★ leader" : "")),
+          h("tr", { "data-testid": "member" }, h("td", { class: "id", title: m.id }, m.id), h("td", {}, m.address), h("td", {}, m.role), h("td", {}, m.address === message.leader.address ? "★ leader" : "")),
         ),
       );
       return;
     case "compare":
       compareBody.replaceChildren(
         ...message.timings.map((t) =>
-          h("tr", { "data-engine": t.engine }, h("td", {}, t.engine === "wasm" ? `WASM (${t.kind})` : "TS"), h("td", {}, formatMs(t.ms)), h("td", {}, formatCount(t.rowsPerSecond))),
+          h("tr", { "data-engine": t.engine }, h("td", {}, t.engine === "wasm" ? `WASM (${t.kind})` : "TS"), h("td", { title: `mean of ${t.runs} runs` }, formatMs(t.ms)), h("td", {}, formatCount(t.rowsPerSecond))),
         ),
       );
       compareNote.textContent = `${formatCount(message.timings[0]?.rows ?? 0)} rows in ${formatCount(message.frames)} frames (${formatBytes(message.bytes)}); both engines decoded ${message.identical ? "identical" : "DIFFERENT"} cells.`;
@@ -272,7 +274,6 @@ worker.addEventListener("message", (event: MessageEvent<FromWorker>) => {
       return;
     case "error":
       showError(message.context, message.error);
-      if (message.context === "query") resultState.textContent = "failed";
       return;
   }
 });

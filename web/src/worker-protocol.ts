@@ -55,15 +55,19 @@ export interface Progress {
   elapsedMs: number;
   engine: string;
   done: boolean;
+  /** The result ended with an error (reported separately). */
+  failed: boolean;
 }
 
 export interface EngineTiming {
   engine: EngineName;
   /** What ran: "wasm-simd", "wasm" or "js". */
   kind: string;
+  /** Mean time of one decode of the whole result. */
   ms: number;
+  /** How many decodes the mean is over. */
+  runs: number;
   rows: number;
-  /** Best of the runs, rows per second. */
   rowsPerSecond: number;
 }
 
