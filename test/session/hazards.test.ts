@@ -129,6 +129,33 @@ describe("dqlite 1.11 hazards, shown with raw bytes on throwaway nodes", () => {
   });
 });
 
+describe("dqlite 1.11 hazards the session cannot guard (they depend on stored data)", () => {
+  it("reading text from a BOOLEAN column, or a real from a DATETIME column, kills the node; the session fails fast", async () => {
+    const cases = [
+      { declared: "BOOLEAN", value: "yes", assertion: "type == SQLITE_INTEGER || type == SQLITE_NULL" },
+      { declared: "DATETIME", value: 1.5, assertion: "type == SQLITE_TEXT || type == SQLITE_NULL" },
+    ];
+    await Promise.all(
+      cases.map(async ({ declared, value, assertion }) => {
+        const node = await startNode();
+        const session = await client(node.address, { discovery: { rounds: 1 } });
+        try {
+          const db = await session.open("demo");
+          await db.exec(`CREATE TABLE t (c ${declared})`);
+          await db.exec("INSERT INTO t VALUES (?)", [value]);
+          const error = await db.query("SELECT c FROM t", [], { timeoutMs: 5000 }).all().catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(ConnectionError);
+          await node.exited();
+          expect(node.output()).toContain(assertion);
+        } finally {
+          await session.close();
+          await node.stop();
+        }
+      }),
+    );
+  });
+});
+
 describe("the session against the same hazards", () => {
   let node: DqliteNode;
   let session: Client;
