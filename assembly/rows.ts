@@ -70,6 +70,7 @@ let base: usize = 0;
 let out: usize = 0;
 let frames: i32 = 0;
 
+// @ts-ignore: AssemblyScript decorator
 @inline function fail(fault: i32, offset: u32, row: i32, column: i32, detail: i32): i32 {
   store<i32>(out + R_STOP, STOP_ERROR);
   store<i32>(out + R_FAULT, fault);
@@ -81,6 +82,7 @@ let frames: i32 = 0;
   return STOP_ERROR;
 }
 
+// @ts-ignore: AssemblyScript decorator
 @inline function byteAt(at: u32): u32 {
   return <u32>load<u8>(base + <usize>at);
 }
@@ -173,6 +175,7 @@ function scanText(start: u32, searchEnd: u32): bool {
   return false;
 }
 
+// @ts-ignore: AssemblyScript decorator
 @inline function minU32(a: u64, b: u64): u32 {
   return <u32>(a < b ? a : b);
 }
