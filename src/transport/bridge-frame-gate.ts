@@ -83,13 +83,16 @@ export class RequestFrameGate {
         if (frame === undefined) break;
         this.checkType(frame.header.type);
         // Decoding the body is the validation; the decoded message itself is not needed.
-        decodeRequest(frame.bytes, { limits: this.limits });
+        // bigint mode: any 64-bit integer is a valid parameter, not only those a number holds.
+        decodeRequest(frame.bytes, { limits: this.limits, intMode: "bigint" });
         released.push(frame.bytes);
         this.frames++;
       }
       this.checkPendingType();
     } catch (error) {
       refusal = toRefusal(error);
+      // A handshake read in the same call as the bad frame still goes first (nothing precedes it).
+      this.releaseHandshake(released);
     }
     // The frames are views of the decoder's buffer, valid until the next push: copy them out.
     return { forward: released.length === 0 ? undefined : Buffer.concat(released), refusal };

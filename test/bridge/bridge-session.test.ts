@@ -40,6 +40,10 @@ describe("client session through the bridge", () => {
     expect(result.columns).toEqual(["id", "name"]);
     expect(result.rows).toHaveLength(5000);
     expect(result.rows[4999]).toEqual([5000, "row 5000"]);
+    // 64-bit extremes pass the bridge's frame check as they are (no rounding, no refusal).
+    await db.exec(`INSERT INTO ${table} (id, name) VALUES (?, 'max'), (?, 'min')`, [2n ** 63n - 1n, -(2n ** 63n)]);
+    const extremes = await db.query(`SELECT CAST(id AS TEXT) FROM ${table} WHERE name IN ('max', 'min') ORDER BY id`).all();
+    expect(extremes.rows).toEqual([["-9223372036854775808"], ["9223372036854775807"]]);
     const members = await client.cluster();
     expect(members.map((m) => m.address)).toEqual([node.address]);
     expect(bridge.stats().connections.length).toBeGreaterThanOrEqual(1);
