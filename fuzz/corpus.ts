@@ -34,7 +34,7 @@ export function deserializeInput(data: SerializedInput): FuzzInput {
 
 /** A stable short name for a finding, with numbers blanked so one defect maps to one name. */
 export function signatureOf(finding: Finding): string {
-  return `${finding.kind}|${finding.oracle}|${finding.detail.replace(/\d+/g, "#").slice(0, 120)}`;
+  return `${finding.kind}|${finding.oracle}|${finding.detail.replace(/"(?:[^"\\]|\\.)*"/g, "\"…\"").replace(/\d+/g, "#").slice(0, 120)}`;
 }
 
 function hash(text: string): string {

@@ -165,6 +165,9 @@ async function record(address) {
       "(42, 3.5, 'abcdefgh', x'00', 'x', -1, '2026-01-01', 1), (0, -2.5e-308, '日本語テキスト🎉', x'0102030405060708', NULL, 86400, '', NULL)",
   }, "insert rows of boundary values");
   await call("query-sql-every-type", { type: "QUERY_SQL", db: 0, sql: "SELECT * FROM seeds ORDER BY rowid" }, "rows of every value type", { multi: true });
+  // dqlite types every text of a DATETIME column ISO8601, whatever the text says.
+  await call("exec-sql-iso-text", { type: "EXEC_SQL", db: 0, sql: "CREATE TABLE iso_text (t DATETIME); INSERT INTO iso_text VALUES ('hello'), ('2026-13-45 nonsense'), ('')" }, "DATETIME cells holding any text");
+  await call("query-sql-iso-text", { type: "QUERY_SQL", db: 0, sql: "SELECT t FROM iso_text" }, "ISO8601 cells that are not ISO 8601 times", { multi: true });
   await call("query-sql-literals", { type: "QUERY_SQL", db: 0, sql: "SELECT 1, 2.5, 'x', NULL, x'ff'" }, "one row of literals");
   await call("query-sql-zero-columns-like", { type: "QUERY_SQL", db: 0, sql: "SELECT * FROM seeds WHERE 0" }, "a result with columns and no rows");
   await call("query-sql-params", {
