@@ -14,6 +14,7 @@ import type { WebSocket } from "ws";
 import type { Admitted } from "./bridge-admission.ts";
 import { BridgeCloseCode } from "./bridge-close-codes.ts";
 import { RequestFrameGate } from "./bridge-frame-gate.ts";
+import { StmtResponseWatcher } from "./bridge-node-hazards.ts";
 import type { BridgeConnectionLogEntry } from "./bridge-log.ts";
 import { parseHostPort, type ResolvedBridgeOptions } from "./bridge-options.ts";
 
@@ -47,6 +48,7 @@ type ClosedBy = BridgeConnectionLogEntry["closedBy"];
 export class BridgeConnection {
   private readonly tcp: Socket;
   private readonly gate: RequestFrameGate;
+  private readonly replies: StmtResponseWatcher;
   private readonly startedAt = Date.now();
   private lastActivity = Date.now();
   private connected = false;
@@ -75,6 +77,7 @@ export class BridgeConnection {
     private readonly onFinished: (connection: BridgeConnection, entry: BridgeConnectionLogEntry) => void,
   ) {
     this.gate = new RequestFrameGate({ maxFrameBytes: options.maxFrameBytes, allowAdmin: options.allowAdmin });
+    this.replies = new StmtResponseWatcher((id) => this.gate.statementPrepared(id));
     // The TCP write buffer's high-water mark is the client→node cap: write() returns false there.
     // (Node passes stream options through to the Duplex; its typings list only the socket ones.)
     this.tcp = new Socket({ writableHighWaterMark: options.maxBufferedBytes } as ConstructorParameters<typeof Socket>[0]);
@@ -200,6 +203,7 @@ export class BridgeConnection {
     if (this.ending !== undefined) return;
     this.lastActivity = Date.now();
     this.bytesToClient += chunk.length;
+    this.replies.push(chunk);
     this.ws.send(chunk, { binary: true }, () => this.sentToClient());
     const buffered = this.ws.bufferedAmount;
     this.peakBufferedToClient = Math.max(this.peakBufferedToClient, buffered);

@@ -2,7 +2,8 @@
 // The gate between a browser and a dqlite node: bytes from the client go in, and only the
 // handshake and whole, valid request frames of an allowed type come out. A frame is released
 // after its last byte arrived and its body decoded, so a malformed, oversized or forbidden frame
-// never reaches the node, not even in part.
+// never reaches the node, not even in part. Requests known to take a dqlite 1.11 node down are
+// refused as well (bridge-node-hazards.ts).
 
 import { isWireError } from "../errors.ts";
 import { decodeRequest } from "../messages/codec.ts";
@@ -10,6 +11,7 @@ import { RequestType } from "../messages/codes.ts";
 import { FrameDecoder } from "../stream/frame-decoder.ts";
 import { HANDSHAKE_BYTES, HEADER_BYTES, HEADER_TYPE_OFFSET } from "../wire/constants.ts";
 import { BridgeCloseCode } from "./bridge-close-codes.ts";
+import { NodeHazardGuard } from "./bridge-node-hazards.ts";
 
 /** Requests that change the cluster or copy the database out: forwarded only with allowAdmin. */
 const ADMIN_REQUESTS: ReadonlyMap<number, string> = new Map([
@@ -47,6 +49,7 @@ export class RequestFrameGate {
   private readonly decoder: FrameDecoder;
   private readonly limits: { maxMessageBytes: number };
   private readonly allowAdmin: boolean;
+  private readonly hazards = new NodeHazardGuard();
   private handshakeReleased = false;
   /** Request frames released so far. */
   frames = 0;
@@ -60,6 +63,11 @@ export class RequestFrameGate {
   /** True while the handshake or a frame is started but not complete. */
   get midFrame(): boolean {
     return this.decoder.bufferedBytes > 0;
+  }
+
+  /** The node answered a PREPARE with statement `id` (seen in its STMT response). */
+  statementPrepared(id: number): void {
+    this.hazards.statementPrepared(id);
   }
 
   /** Bytes held back because their frame is not complete yet. */
@@ -82,9 +90,12 @@ export class RequestFrameGate {
         this.releaseHandshake(released);
         if (frame === undefined) break;
         this.checkType(frame.header.type);
-        // Decoding the body is the validation; the decoded message itself is not needed.
-        // bigint mode: any 64-bit integer is a valid parameter, not only those a number holds.
-        decodeRequest(frame.bytes, { limits: this.limits, intMode: "bigint" });
+        // Decoding the body is the validation. bigint mode: any 64-bit integer is a valid
+        // parameter, not only those a number holds.
+        const request = decodeRequest(frame.bytes, { limits: this.limits, intMode: "bigint" });
+        const hazard = this.hazards.check(request);
+        if (hazard !== undefined) throw new GateRefusal(BridgeCloseCode.ForbiddenRequest, hazard);
+        this.hazards.forwarded(request);
         released.push(frame.bytes);
         this.frames++;
       }

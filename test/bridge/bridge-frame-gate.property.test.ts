@@ -5,10 +5,12 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { hasReturningClause } from "../../src/client/hazards.ts";
 import { decodeRequest, encodeMessage } from "../../src/messages/codec.ts";
 import { FrameDecoder } from "../../src/stream/frame-decoder.ts";
 import { BridgeCloseCode } from "../../src/transport/bridge-close-codes.ts";
 import { RequestFrameGate } from "../../src/transport/bridge-frame-gate.ts";
+import { StmtResponseWatcher } from "../../src/transport/bridge-node-hazards.ts";
 import { messageArb } from "../support/arbitraries.ts";
 
 const HANDSHAKE = Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0);
@@ -19,10 +21,25 @@ const INTERNAL = new Set(["HEARTBEAT", "CONNECT"]);
 const framesArb = fc.array(
   messageArb("request").map((generated) => ({
     type: generated.message["type"] as string,
+    message: generated.message,
     bytes: encodeMessage("request", generated.message as never, { allowInternal: true } as never),
   })),
   { minLength: 1, maxLength: 8 },
 );
+
+/** Index of the first frame the bridge must refuse (a model of its rules), or -1. */
+function firstForbidden(frames: { type: string; message: Record<string, unknown> }[], allowAdmin: boolean): number {
+  const finalized = new Set<unknown>();
+  return frames.findIndex(({ type, message }) => {
+    if (INTERNAL.has(type) || (!allowAdmin && ADMIN.has(type))) return true;
+    if ((type === "EXEC_SQL" || type === "QUERY_SQL" || type === "PREPARE") && hasReturningClause(message["sql"] as string)) return true;
+    if (type === "EXEC" || type === "QUERY" || type === "FINALIZE") {
+      if (finalized.has(message["stmt"])) return true;
+      if (type === "FINALIZE") finalized.add(message["stmt"]);
+    }
+    return false;
+  });
+}
 
 /** Cut points for splitting `length` bytes into WebSocket messages. */
 const cutsArb = fc.array(fc.nat(), { maxLength: 12 });
@@ -75,12 +92,12 @@ function expectOnlyValidFrames(released: Uint8Array, allowAdmin: boolean): void 
 }
 
 describe("bridge frame gate", () => {
-  it("passes valid traffic unchanged up to the first forbidden request, however it is split", () => {
+  it("passes valid traffic unchanged up to the first forbidden or node-killing request, however it is split", () => {
     fc.assert(
       fc.property(framesArb, cutsArb, fc.boolean(), (frames, cuts, allowAdmin) => {
         const input = concat([HANDSHAKE, ...frames.map((frame) => frame.bytes)]);
         const { released, refusal } = runGate(split(input, cuts), allowAdmin);
-        const forbidden = frames.findIndex((frame) => INTERNAL.has(frame.type) || (!allowAdmin && ADMIN.has(frame.type)));
+        const forbidden = firstForbidden(frames, allowAdmin);
         const allowedCount = forbidden === -1 ? frames.length : forbidden;
         const expected = concat([HANDSHAKE, ...frames.slice(0, allowedCount).map((frame) => frame.bytes)]);
         expect(Buffer.from(released).equals(Buffer.from(expected))).toBe(true);
@@ -117,5 +134,45 @@ describe("bridge frame gate", () => {
     expect([...(forward ?? [])]).toEqual([...HANDSHAKE]);
     expect(refusal?.code).toBe(BridgeCloseCode.FrameTooLarge);
     expect(gate.heldBytes).toBe(0);
+  });
+
+  it("refuses a finalized statement id until a STMT response hands it out again", () => {
+    const fresh = new RequestFrameGate({ maxFrameBytes: MAX_FRAME, allowAdmin: false });
+    fresh.push(HANDSHAKE);
+    const push = (message: Record<string, unknown>) => fresh.push(encodeMessage("request", message as never));
+    expect(push({ type: "FINALIZE", db: 0, stmt: 3 }).refusal).toBeUndefined();
+    expect(push({ type: "EXEC", db: 0, stmt: 4 }).refusal).toBeUndefined();
+    expect(push({ type: "QUERY", db: 0, stmt: 3 }).refusal?.reason).toBe("QUERY of finalized statement 3 refused: dqlite 1.11 can crash on it");
+    const again = new RequestFrameGate({ maxFrameBytes: MAX_FRAME, allowAdmin: false });
+    again.push(HANDSHAKE);
+    const pushAgain = (message: Record<string, unknown>) => again.push(encodeMessage("request", message as never));
+    expect(pushAgain({ type: "FINALIZE", db: 0, stmt: 3 }).refusal).toBeUndefined();
+    again.statementPrepared(3);
+    expect(pushAgain({ type: "EXEC", db: 0, stmt: 3 }).refusal).toBeUndefined();
+  });
+
+  it("refuses SQL with RETURNING but not the word inside a string or comment", () => {
+    const gate = new RequestFrameGate({ maxFrameBytes: MAX_FRAME, allowAdmin: false });
+    gate.push(HANDSHAKE);
+    const push = (sql: string) => gate.push(encodeMessage("request", { type: "QUERY_SQL", db: 0n, sql } as never)).refusal;
+    expect(push("SELECT 'returning' -- returning")).toBeUndefined();
+    expect(push("INSERT INTO t VALUES (1) RETURNING *")?.reason).toMatch(/^QUERY_SQL with RETURNING refused/);
+  });
+
+  it("reads statement ids from STMT responses split at every byte, skipping other frames unbuffered", () => {
+    const rows = encodeMessage("response", { type: "ROWS", columns: ["a"], rows: [{ types: [1], values: [1n] }], marker: "DONE" } as never);
+    const stmt = encodeMessage("response", { type: "STMT", db: 0, id: 77, paramCount: 0 } as never);
+    const stream = concat([rows, stmt, rows, encodeMessage("response", { type: "STMT", db: 1, id: 2 ** 32 - 1, paramCount: 2, schema: 1, tailOffset: 5 } as never)]);
+    for (let cut = 0; cut <= stream.length; cut++) {
+      const seen: number[] = [];
+      const watcher = new StmtResponseWatcher((id) => seen.push(id));
+      watcher.push(stream.subarray(0, cut));
+      watcher.push(stream.subarray(cut));
+      expect(seen).toEqual([77, 2 ** 32 - 1]);
+    }
+    const bytewise: number[] = [];
+    const watcher = new StmtResponseWatcher((id) => bytewise.push(id));
+    for (const byte of stream) watcher.push(Uint8Array.of(byte));
+    expect(bytewise).toEqual([77, 2 ** 32 - 1]);
   });
 });

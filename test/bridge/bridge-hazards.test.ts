@@ -1,0 +1,103 @@
+// Requests that are valid on the wire but take a dqlite 1.11 node down, sent through the bridge
+// to a real node: each is refused with 4012 and a reason, and the node is still alive after.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startNode, type DqliteNode } from "../../src/testing/dqlite-node.ts";
+import { BridgeCloseCode, type Bridge } from "../../src/transport/bridge.ts";
+import { TestClient, concat, decodeResponses, openingScript, request, roundTrip, startTestBridge } from "./bridge-helpers.ts";
+
+const TOKEN = "hazards-test-token-0123456789abcd";
+const TABLE = `bridge_hazards_${process.pid}`;
+
+let node: DqliteNode;
+let bridge: Bridge;
+
+/** An opened session (handshake, CLIENT, LEADER, OPEN done) and the replies read so far. */
+async function session(): Promise<{ client: TestClient; replies: () => Promise<{ type: string }[]>; expect: number }> {
+  const client = new TestClient(bridge, { token: TOKEN });
+  await client.opened;
+  client.send(openingScript());
+  const state = { client, expect: 3, replies: async () => decodeResponses(await client.frames(state.expect)) };
+  await state.replies();
+  return state;
+}
+
+/** A write on a fresh connection succeeds: the node is alive and takes writes. */
+async function expectNodeTakesWrites(): Promise<void> {
+  const { client } = await session();
+  client.send(request({ type: "EXEC_SQL", db: 0n, sql: `INSERT INTO ${TABLE} (v) VALUES (1)` }));
+  expect(decodeResponses(await client.frames(4))[3]?.type).toBe("RESULT");
+  client.close();
+  await client.closed;
+  expect(node.running).toBe(true);
+}
+
+beforeAll(async () => {
+  node = await startNode();
+  ({ bridge } = await startTestBridge({ targets: [node.address], token: TOKEN }));
+  const { client } = await session();
+  client.send(request({ type: "EXEC_SQL", db: 0n, sql: `CREATE TABLE ${TABLE} (v INTEGER)` }));
+  expect(decodeResponses(await client.frames(4))[3]?.type).toBe("RESULT");
+  client.close();
+  await client.closed;
+});
+
+afterAll(async () => {
+  await bridge?.close();
+  await node?.stop();
+});
+
+describe("bridge refuses node-killing requests", () => {
+  it.each([
+    ["QUERY_SQL", request({ type: "QUERY_SQL", db: 0n, sql: `INSERT INTO ${TABLE} (v) VALUES (2) RETURNING v` })],
+    ["EXEC_SQL", request({ type: "EXEC_SQL", db: 0n, sql: `UPDATE ${TABLE} SET v = 3 RETURNING v` })],
+    ["PREPARE", request({ type: "PREPARE", db: 0n, sql: `DELETE FROM ${TABLE} RETURNING v` })],
+  ])("%s with RETURNING (4012); the node takes writes after", async (type, frame) => {
+    const { client } = await session();
+    client.send(frame);
+    const closure = await client.closed;
+    expect(closure.code).toBe(BridgeCloseCode.ForbiddenRequest);
+    expect(closure.reason).toMatch(new RegExp(`^${type} with RETURNING refused`));
+    await expectNodeTakesWrites();
+  });
+
+  it("EXEC/QUERY of a statement this connection finalized (4012), while a live id still works", async () => {
+    const state = await session();
+    state.client.send(concat([request({ type: "PREPARE", db: 0n, sql: "SELECT 1" }), request({ type: "PREPARE", db: 0n, sql: "SELECT 2" })]));
+    state.expect = 5;
+    const prepared = (await state.replies()).slice(3) as unknown as { type: string; id: number }[];
+    expect(prepared.map((m) => m.type)).toEqual(["STMT", "STMT"]);
+    const [first, second] = prepared.map((m) => m.id) as [number, number];
+    expect(second).toBeGreaterThan(first);
+    state.client.send(request({ type: "FINALIZE", db: 0, stmt: first }));
+    state.client.send(request({ type: "QUERY", db: 0, stmt: second }));
+    state.expect = 7;
+    expect((await state.replies()).slice(5).map((m) => m.type)).toEqual(["EMPTY", "ROWS"]);
+    state.client.send(request({ type: "QUERY", db: 0, stmt: first }));
+    const closure = await state.client.closed;
+    expect(closure).toMatchObject({ code: BridgeCloseCode.ForbiddenRequest, reason: `QUERY of finalized statement ${first} refused: dqlite 1.11 can crash on it` });
+    await expectNodeTakesWrites();
+  });
+
+  it("a finalized id handed out again by a later PREPARE is usable", async () => {
+    const state = await session();
+    state.client.send(concat([request({ type: "PREPARE", db: 0n, sql: "SELECT 10" }), request({ type: "PREPARE", db: 0n, sql: "SELECT 20" })]));
+    state.expect = 5;
+    const [first] = ((await state.replies()).slice(3) as unknown as { id: number }[]).map((m) => m.id) as [number];
+    state.client.send(request({ type: "FINALIZE", db: 0, stmt: first }));
+    state.client.send(request({ type: "PREPARE", db: 0n, sql: "SELECT 30" }));
+    state.expect = 7;
+    const reused = ((await state.replies())[6] as unknown as { type: string; id: number });
+    expect(reused.type).toBe("STMT");
+    // dqlite reuses the freed slot; the bridge saw the STMT reply and lets the id through again.
+    expect(reused.id).toBe(first);
+    state.client.send(request({ type: "QUERY", db: 0, stmt: reused.id }));
+    state.expect = 8;
+    const rows = (await state.replies())[7] as unknown as { type: string; rows: { values: unknown[] }[] };
+    expect(rows.type).toBe("ROWS");
+    expect(rows.rows[0]?.values).toEqual([30]);
+    state.client.close();
+    await state.client.closed;
+    expect((await roundTrip(bridge, TOKEN))[0]?.type).toBe("WELCOME");
+  });
+});
