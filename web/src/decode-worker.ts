@@ -3,7 +3,7 @@
 // requests for what it shows. Decoding a million rows here keeps the page responsive.
 
 import { FrameDecoder, ServerError, isWireError } from "../../src/index.ts";
-import { Client, type Database, type QueryResult } from "../../src/client/index.ts";
+import { Client, type Database } from "../../src/client/index.ts";
 import { webSocketConnector } from "../../src/transport/websocket.ts";
 import { initRowEngine } from "../../src/rows/wasm-engine.ts";
 import { ResultReader } from "../../src/rows/result-reader.ts";
@@ -33,7 +33,8 @@ const COMPARE_MAX_RUNS = 20_000;
 const log = new FrameLog();
 let config: BridgeConfig | undefined;
 let client: Client | undefined;
-let running: { resultId: number; result: QueryResult | undefined; stop: boolean } | undefined;
+/** The query streaming now. `stop` asks its loop to leave; `finished` settles when it has. */
+let running: { resultId: number; stop: boolean; finished: Promise<void> } | undefined;
 let store: RowStore | undefined;
 /** The result whose ROWS frames the engine comparison decodes. */
 let lastResultId: number | undefined;
@@ -81,7 +82,8 @@ async function database(): Promise<Database> {
 
 async function runQuery(resultId: number, sql: string, engine: EngineName): Promise<void> {
   await stopRunning();
-  const current: NonNullable<typeof running> = { resultId, result: undefined, stop: false };
+  let finish = () => {};
+  const current: NonNullable<typeof running> = { resultId, stop: false, finished: new Promise<void>((resolve) => (finish = resolve)) };
   running = current;
   store = new RowStore(resultId);
   const rows = store;
@@ -90,12 +92,13 @@ async function runQuery(resultId: number, sql: string, engine: EngineName): Prom
   let frames = 0;
   const engineKind = engine === "wasm" ? wasmKind : "js";
   let failed = false;
+  let stopped = false;
   const report = (done: boolean) => {
     // Frames first: the page opens the result's first ROWS frame when it hears "done".
     flushFrames();
     post({
       kind: "progress",
-      progress: { resultId, columns: [...rows.columns], rows: rows.rowCount, frames, bytes: receivedBytes, elapsedMs: performance.now() - started, engine: engineKind, done, failed },
+      progress: { resultId, columns: [...rows.columns], rows: rows.rowCount, frames, bytes: receivedBytes, elapsedMs: performance.now() - started, engine: engineKind, done, failed, stopped },
     });
   };
   const tick = () => {
@@ -106,11 +109,15 @@ async function runQuery(resultId: number, sql: string, engine: EngineName): Prom
   try {
     const db = await database();
     const result = db.query(sql, [], { rowMode: "batch", intMode: "string", engine });
-    current.result = result;
     for await (const batch of result) {
       rows.add(batch.raw as RowBatch);
       frames = result.framesRead;
-      if (current.stop) break;
+      // Leaving the loop makes the result interrupt the query and drain what is still on the
+      // way, so the connection stays usable for the next one.
+      if (current.stop) {
+        stopped = true;
+        break;
+      }
     }
     frames = result.framesRead;
     lastResultId = resultId;
@@ -121,14 +128,16 @@ async function runQuery(resultId: number, sql: string, engine: EngineName): Prom
     clearTimeout(progressTimer);
     if (running === current) running = undefined;
     report(true);
+    finish();
   }
 }
 
+/** Asks the running query to stop at its next batch and waits until it has. */
 async function stopRunning(): Promise<void> {
   const current = running;
   if (current === undefined) return;
   current.stop = true;
-  await current.result?.close().catch(() => {});
+  await current.finished;
 }
 
 async function showCluster(): Promise<void> {
@@ -302,7 +311,7 @@ function loadCapture(resultId: number, segments: CaptureSegment[], engine: Engin
       post({ kind: "error", context: "offline", error: errorView(error) });
     }
   }
-  post({ kind: "progress", progress: { resultId, columns: [...rows.columns], rows: rows.rowCount, frames: rowsFrames.length, bytes: rowsFrames.reduce((s, f) => s + f.length, 0), elapsedMs: ms, engine: engineKind, done: true, failed: false } });
+  post({ kind: "progress", progress: { resultId, columns: [...rows.columns], rows: rows.rowCount, frames: rowsFrames.length, bytes: rowsFrames.reduce((s, f) => s + f.length, 0), elapsedMs: ms, engine: engineKind, done: true, failed: false, stopped: false } });
   post({ kind: "offline", resultId, frames: logged.length, rowsFrames: rowsFrames.length, note });
 }
 

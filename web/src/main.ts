@@ -213,7 +213,8 @@ function showProgress(progress: Progress): void {
   stats.engine.value.textContent = progress.engine;
   if (progress.done) {
     setRunning(false);
-    resultState.textContent = progress.failed ? "failed" : `done: ${formatCount(progress.rows)} rows`;
+    const rows = `${formatCount(progress.rows)} row${progress.rows === 1 ? "" : "s"}`;
+    resultState.textContent = progress.failed ? "failed" : progress.stopped ? `stopped after ${rows}` : `done: ${rows}`;
     // Open the result's first ROWS frame (or its FAILURE) in the inspector.
     if (!inspector.selectFirst("ROWS", resultFirstFrame)) inspector.selectFirst("FAILURE", resultFirstFrame);
     document.body.dataset["resultDone"] = String(progress.resultId);

@@ -57,6 +57,8 @@ export interface Progress {
   done: boolean;
   /** The result ended with an error (reported separately). */
   failed: boolean;
+  /** The person stopped it (or started another query) before its end. */
+  stopped: boolean;
 }
 
 export interface EngineTiming {
