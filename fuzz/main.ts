@@ -245,6 +245,13 @@ class Run {
     }
   }
 
+  /** Inputs checked so far, finished workers and running ones. */
+  get progressCount(): number {
+    let running = 0;
+    for (const slot of this.slots) if (!slot.finished) running += Atomics.load(slot.progress, 1);
+    return this.inputs + running;
+  }
+
   private checkDone(): void {
     if (this.slots.every((slot) => slot.finished)) this.resolveDone?.();
   }
@@ -254,7 +261,7 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const run = new Run(options);
   run.log(`fuzz: seed ${options.seed}, inputs ${options.start}..${options.start + options.count - 1}, ${options.jobs} worker(s)`);
-  const progress = setInterval(() => run.log(`… ${run.seconds.toFixed(0)} s`), 30_000);
+  const progress = setInterval(() => run.log(`… ${run.seconds.toFixed(0)} s, ${run.progressCount} inputs, ${run.counts.crash + run.counts.hang + run.counts.mismatch + run.counts.unboundedAllocation} failing`), 30_000);
   await run.start();
   clearInterval(progress);
   const summary = {

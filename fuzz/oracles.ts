@@ -27,6 +27,7 @@ import { FrameDecoder } from "../src/stream/frame-decoder.ts";
 import type { Tuple } from "../src/values/cell.ts";
 import type { IntMode } from "../src/values/int-mode.ts";
 import { readHeader } from "../src/wire/header.ts";
+import { messageFromJSON, messageToJSON } from "../src/json/message-json.ts";
 import { largestAllocation, resetLargestAllocation, allocationTrackerInstalled } from "./alloc-tracker.ts";
 import { firstDifference, toHex } from "./same.ts";
 
@@ -358,6 +359,12 @@ function checkReencode(side: Side, message: Message, options: DecodeOptions, fin
   const twice = attempt(() => encodeMessage(side, again.ok, { legacy: options.legacy }));
   if (findings.crashIf(twice, `${oracle} encodeMessage`)) return;
   if (!("ok" in twice) || toHex(twice.ok) !== toHex(encoded.ok)) findings.add("mismatch", oracle, "encoding is not stable: encode(decode(encode(m))) differs from encode(m)");
+
+  // Through the JSON mapping and back: the same frame.
+  const viaJson = attempt(() => encodeMessage(side, messageFromJSON(side, JSON.parse(JSON.stringify(messageToJSON(side, message)))) as never, { legacy: options.legacy }));
+  if (findings.crashIf(viaJson, "JSON round trip")) return;
+  if (!("ok" in viaJson)) findings.add("mismatch", "JSON round trip", `messageFromJSON(messageToJSON(m)) does not encode: ${errorKey((viaJson as { error: WireError }).error)} ${(viaJson as { error: WireError }).error.message}`);
+  else if (toHex(viaJson.ok) !== toHex(encoded.ok)) findings.add("mismatch", "JSON round trip", `encodes to ${toHex(viaJson.ok).slice(0, 80)}, not ${toHex(encoded.ok).slice(0, 80)}`);
 }
 
 function checkInspect(input: FuzzInput, side: Side, stateless: Attempt<Message>, findings: Findings): void {
