@@ -41,7 +41,7 @@ const F_BLOB_TOO_LONG: i32 = 23;
 const F_BLOB_TRUNCATED: i32 = 24;
 const F_INTERNAL: i32 = 25;
 
-// Result record: eleven i32 fields at `out`.
+// Result record: twelve i32 fields at `out`, then 16 bytes of scratch (RESULT_BYTES in all).
 const R_STOP: i32 = 0;
 const R_CONSUMED_END: i32 = 4;
 const R_FRAMES: i32 = 8;
@@ -55,12 +55,16 @@ const R_COLUMN: i32 = 36;
 const R_DETAIL: i32 = 40;
 /** 1 when a TEXT, ISO8601 or BLOB cell was decoded (its span points into the input). */
 const R_HAS_SPANS: i32 = 44;
-export const RESULT_BYTES: i32 = 48;
+/** Scratch after the record: the type tags of the cached row header (up to 16 columns). */
+const R_TAGS: i32 = 48;
+export const RESULT_BYTES: i32 = 64;
 
 const DONE_WORD: u64 = 0xffffffffffffffff;
 const PART_WORD: u64 = 0xeeeeeeeeeeeeeeee;
 /** Bit n set where nibble n is a value type: 1-5, 9, 10, 11. */
 const VALID_NIBBLES: u32 = 0x0e3e;
+/** Bit n set where nibble n is a variable-width cell: TEXT, BLOB, ISO8601. */
+const VARIABLE_NIBBLES: u32 = (1 << 3) | (1 << 4) | (1 << 10);
 const ONES: u64 = 0x0101010101010101;
 const HIGHS: u64 = 0x8080808080808080;
 const SAFE_MAX: i64 = 9007199254740991;
@@ -283,6 +287,7 @@ export function decodeSpan(
     let row: i32 = 0;
     // A header equal to the previous row's one-word header needs no second validation.
     let checkedHeader: u64 = 0;
+    let fixedRow = false;
     while (true) {
       if (end - pos < 8) return fail(F_MISSING_MARKER, pos, row, -1, 0);
       const word = load<u64>(base + <usize>pos);
@@ -296,14 +301,56 @@ export function decodeSpan(
       if (rowsTotal + 1 > maxRowsPerResult) return fail(F_ROWS_PER_RESULT, pos, row, -1, 0);
       if (headerBytes > end - pos) return fail(F_ROW_HEADER_TRUNCATED, pos, row, -1, 0);
       if (headerBytes != 8 || word != checkedHeader || word == 0) {
+        let fixed = headerBytes == 8;
         for (let c: i32 = 0; c < columns; c++) {
           const b = byteAt(pos + (<u32>c >> 1));
           const nibble = c & 1 ? b >> 4 : b & 0x0f;
           if (((VALID_NIBBLES >> nibble) & 1) == 0) return fail(F_BAD_NIBBLE, pos + (<u32>c >> 1), row, c, <i32>nibble);
+          if (((VARIABLE_NIBBLES >> nibble) & 1) != 0) fixed = false;
+          if (c < 16) store<u8>(out + R_TAGS + <usize>c, <u8>nibble);
         }
         checkedHeader = word;
+        fixedRow = fixed;
       }
       if (outRow >= capacity) return fail(F_INTERNAL, pos, row, -1, 0);
+      // Fast path: a header seen (and validated) on the previous row, every cell 8 bytes wide,
+      // and the whole row present: one bound check for the row, tags from the cache.
+      if (fixedRow && word == checkedHeader && <u64>(end - pos) >= <u64>(8 + (columns << 3))) {
+        let cell = pos + 8;
+        let typeOut = typesPtr + <usize>outRow;
+        let slot = slotsPtr + (<usize>outRow << 3);
+        const typeStep = <usize>capacity;
+        const slotStep = <usize>capacity << 3;
+        for (let c: i32 = 0; c < columns; c++) {
+          const tag = load<u8>(out + R_TAGS + <usize>c);
+          store<u8>(typeOut, tag);
+          const raw = load<u64>(base + <usize>cell);
+          if (tag == 2) {
+            store<u64>(slot, raw);
+          } else if (tag == 1 || tag == 9) {
+            if (intNumbers) {
+              const v = <i64>raw;
+              if (v > SAFE_MAX || v < -SAFE_MAX) return fail(F_UNSAFE_INTEGER, cell, row, c, 0);
+              store<f64>(slot, <f64>v);
+            } else {
+              store<u64>(slot, raw);
+            }
+          } else if (tag == 5) {
+            store<u64>(slot, 0);
+          } else {
+            store<f64>(slot, raw != 0 ? 1.0 : 0.0);
+          }
+          cell += 8;
+          typeOut += typeStep;
+          slot += slotStep;
+        }
+        pos = cell;
+        row++;
+        rowsTotal++;
+        outRow++;
+        if (row >= maxRowsPerFrame) return fail(F_ROWS_PER_FRAME, pos, row - 1, -1, 0);
+        continue;
+      }
       const headerAt = pos;
       pos += headerBytes;
       for (let c: i32 = 0; c < columns; c++) {

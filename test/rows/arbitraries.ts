@@ -46,17 +46,64 @@ export const validText = fc.oneof(
 /** Any bytes without NUL: mostly invalid UTF-8 once a high byte appears. */
 export const anyTextBytes = fc.uint8Array({ maxLength: 12 }).map((b) => b.map((x) => (x === 0 ? 0x41 : x)));
 
+/** A cell of the given type. */
+export function cellOfType(type: TestCell["type"], textBytes: fc.Arbitrary<Uint8Array>): fc.Arbitrary<TestCell> {
+  switch (type) {
+    case 1:
+    case 9:
+      return int64.map((value): TestCell => ({ type, value }));
+    case 2:
+      return floatBits.map((bits): TestCell => ({ type: 2, bits }));
+    case 3:
+    case 10:
+      return textBytes.map((utf8): TestCell => ({ type, utf8 }));
+    case 4:
+      return fc.uint8Array({ maxLength: 24 }).map((bytes): TestCell => ({ type: 4, bytes }));
+    case 5:
+      return fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((filler): TestCell => ({ type: 5, filler }));
+    case 11:
+      return fc.oneof(fc.constantFrom(0n, 1n), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })).map((word): TestCell => ({ type: 11, word }));
+  }
+}
+
+const CELL_TYPES: TestCell["type"][] = [1, 2, 3, 4, 5, 9, 10, 11];
+
 export function cellOf(textBytes: fc.Arbitrary<Uint8Array>): fc.Arbitrary<TestCell> {
-  return fc.oneof(
-    int64.map((value): TestCell => ({ type: 1, value })),
-    int64.map((value): TestCell => ({ type: 9, value })),
-    floatBits.map((bits): TestCell => ({ type: 2, bits })),
-    textBytes.map((utf8): TestCell => ({ type: 3, utf8 })),
-    textBytes.map((utf8): TestCell => ({ type: 10, utf8 })),
-    fc.uint8Array({ maxLength: 24 }).map((bytes): TestCell => ({ type: 4, bytes })),
-    fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((filler): TestCell => ({ type: 5, filler })),
-    fc.oneof(fc.constantFrom(0n, 1n), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })).map((word): TestCell => ({ type: 11, word })),
-  );
+  return fc.constantFrom(...CELL_TYPES).chain((type) => cellOfType(type, textBytes));
+}
+
+/**
+ * Results whose rows mostly repeat one type pattern (as real tables do), with a few rows of
+ * other patterns mixed in: the WASM core's cached-header fast path runs on these.
+ */
+export function patternedResultOf(textBytes: fc.Arbitrary<Uint8Array> = validText): fc.Arbitrary<GeneratedResult> {
+  return fc.integer({ min: 1, max: 17 }).chain((columns) => {
+    const pattern = fc.array(fc.constantFrom(...CELL_TYPES), { minLength: columns, maxLength: columns });
+    return fc
+      .record({
+        main: pattern,
+        other: pattern,
+        rows: fc.array(fc.nat(9), { maxLength: 40 }),
+        cuts: fc.array(fc.nat(), { maxLength: 3 }),
+      })
+      .chain(({ main, other, rows, cuts }) =>
+        fc
+          .tuple(...rows.map((pick) => fc.tuple(...(pick === 0 ? other : main).map((type) => cellOfType(type, textBytes)))))
+          .map((cells) => ({ names: main.map((_, i) => `c${i}`), rows: cells as TestCell[][], frameSizes: splitRows(cells.length, cuts) })),
+      );
+  });
+}
+
+function splitRows(count: number, cuts: number[]): number[] {
+  const points = cuts.map((c) => (count === 0 ? 0 : c % (count + 1))).sort((a, b) => a - b);
+  const sizes: number[] = [];
+  let last = 0;
+  for (const p of points) {
+    sizes.push(p - last);
+    last = p;
+  }
+  sizes.push(count - last);
+  return sizes;
 }
 
 export interface GeneratedResult {

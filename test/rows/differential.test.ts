@@ -10,7 +10,7 @@ import { ResultReader } from "../../src/rows/result-reader.ts";
 import { initRowEngineSync } from "../../src/rows/wasm-engine.ts";
 import type { Tuple } from "../../src/values/cell.ts";
 import type { IntMode } from "../../src/values/int-mode.ts";
-import { anyTextBytes, framesOf, resultOf, streamOf } from "./arbitraries.ts";
+import { anyTextBytes, framesOf, patternedResultOf, resultOf, streamOf } from "./arbitraries.ts";
 import { rowsFrame } from "./build-frames.ts";
 import { drive, valuesAndEnd } from "./drive.ts";
 
@@ -37,6 +37,19 @@ describe("WASM and TS engines are identical", () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it("on results whose rows repeat a type pattern, whole, chunked and mutated", () => {
+    fc.assert(
+      fc.property(patternedResultOf(), intMode, chunking, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 2 }), (result, mode, chunks, edits) => {
+        const input = streamOf(result).slice();
+        expect(drive(input, { engine: "wasm", intMode: mode, chunks })).toEqual(drive(input, { engine: "js", intMode: mode, chunks }));
+        for (const [at, value] of edits) input[at % input.length] = value;
+        const cut = input.subarray(0, input.length - (edits.length > 0 ? edits[0]![0] % 24 : 0));
+        expect(drive(cut, { engine: "wasm", intMode: mode })).toEqual(drive(cut, { engine: "js", intMode: mode }));
+      }),
+      { numRuns: 400 },
     );
   });
 
