@@ -115,7 +115,7 @@ const BOUNDARY = [0x00, 0xff, 0x80, 0x7f, 0x01, 0xee, 0xfe];
 
 function lyingValues(actual: bigint, cap: number, width: 1 | 4 | 8): bigint[] {
   const max = width === 1 ? 0xffn : width === 4 ? 0xffffffffn : 2n ** 64n - 1n;
-  const values = [0n, 1n, 2n, 7n, 8n, BigInt(cap) - 1n, BigInt(cap), BigInt(cap) + 1n, actual - 1n, actual + 1n, actual * 2n, 0x7fn, 0x80n, 0xffn, 0x7fffffffn, 0x80000000n, 0xfffffffen, 0xffffffffn, 0x100000000n, 2n ** 53n + 1n, 2n ** 63n, max - 1n, max];
+  const values = [0n, 1n, 2n, 7n, 8n, BigInt(cap) - 1n, BigInt(cap), BigInt(cap) + 1n, actual - 1n, actual + 1n, actual * 2n, 0x7fn, 0x80n, 0xffn, 0x7fffffffn, 0x80000000n, 0xfffffffen, 0xffffffffn, 0x100000000n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n, 2n ** 64n - 2n ** 53n, 2n ** 64n - 2n ** 53n + 1n, 2n ** 64n - 2n ** 53n - 1n, max - 1n, max];
   return values.filter((v) => v >= 0n && v <= max);
 }
 

@@ -439,7 +439,7 @@ function cut(bytes: Uint8Array, splits: readonly number[]): Uint8Array[] {
   return chunks;
 }
 
-function checkStream(input: FuzzInput, split: boolean, findings: Findings): void {
+function checkStream(input: FuzzInput, split: boolean, findings: Findings, limits?: Readonly<Limits>): void {
   const side = input.side;
   // The request side of a real connection starts with the handshake; the split run covers it.
   const handshake = split && side === "request";
@@ -448,8 +448,8 @@ function checkStream(input: FuzzInput, split: boolean, findings: Findings): void
   stream.set(prefix);
   stream.set(input.bytes, prefix.length);
   const splits = split ? input.splits.map((at) => at + prefix.length) : [];
-  const options: DecodeOptions = { intMode: "bigint", legacy: input.legacy, allowInternal: input.allowInternal };
-  const oracle = `FrameDecoder(${side}${split ? ", split" : ""})`;
+  const options: DecodeOptions = { intMode: "bigint", legacy: input.legacy, allowInternal: input.allowInternal, ...(limits ? { limits } : {}) };
+  const oracle = `FrameDecoder(${side}${split ? ", split" : ""}${limits ? ", tight caps" : ""})`;
   const expected = expectedStream(side, input.bytes, options, prefix.length);
 
   const made = attempt(() => new FrameDecoder({ side, handshake, ...options }));
@@ -457,7 +457,7 @@ function checkStream(input: FuzzInput, split: boolean, findings: Findings): void
   const decoder = made.ok;
   const actual: StreamOutcome = { messages: [] };
   let failure: WireError | undefined;
-  const maxMessageBytes = DEFAULT_LIMITS.maxMessageBytes;
+  const maxMessageBytes = (limits ?? DEFAULT_LIMITS).maxMessageBytes;
   outer: for (const chunk of cut(stream, splits)) {
     const pushed = attempt(() => decoder.push(chunk));
     if (findings.crashIf(pushed, `${oracle} push`)) return;
@@ -522,10 +522,10 @@ function batchSlots(batch: RowBatch): string {
   return out;
 }
 
-function driveReader(engine: "js" | "wasm", bytes: Uint8Array, splits: readonly number[], intMode: IntMode, findings: Findings): ReaderObservation | undefined {
-  const oracle = `ResultReader(${engine}, ${intMode}${splits.length > 0 ? ", split" : ""})`;
+function driveReader(engine: "js" | "wasm", bytes: Uint8Array, splits: readonly number[], intMode: IntMode, findings: Findings, limits?: Readonly<Limits>): ReaderObservation | undefined {
+  const oracle = `ResultReader(${engine}, ${intMode}${splits.length > 0 ? ", split" : ""}${limits ? ", tight caps" : ""})`;
   const observation: ReaderObservation = { steps: [], values: [] };
-  const made = attempt(() => new ResultReader({ engine, intMode }));
+  const made = attempt(() => new ResultReader({ engine, intMode, ...(limits ? { limits } : {}) }));
   if (findings.crashIf(made, oracle) || !("ok" in made)) return undefined;
   const reader = made.ok;
   const chunks = cut(bytes, splits);
@@ -553,8 +553,22 @@ function driveReader(engine: "js" | "wasm", bytes: Uint8Array, splits: readonly 
       observation.steps.push({ consumed, state, ...(batch ? { rows: batch.rowCount, columns: batch.columns, slots: batchSlots(batch) } : {}) });
     }
     if (batch) {
+      const caps = limits ?? DEFAULT_LIMITS;
+      if (batch.columns.length > caps.maxColumns || reader.rowsRead > caps.maxRowsPerResult || reader.framesRead > caps.maxFramesPerResult) {
+        findings.add("unboundedAllocation", `${oracle} caps`, `${batch.columns.length} columns, ${reader.rowsRead} rows, ${reader.framesRead} frames passed the caps`);
+      }
       const rows = attempt(() => batch.arrays());
       if (findings.crashIf(rows, `${oracle} arrays`) || !("ok" in rows)) return undefined;
+      // The per-cell and per-object views must show the same cells.
+      const objects = attempt(() => batch.objects());
+      if (findings.crashIf(objects, `${oracle} objects`)) return undefined;
+      const last = batch.rowCount - 1;
+      if (last >= 0) {
+        const cells = attempt(() => batch.columns.map((_, c) => batch.get(last, c)));
+        if (findings.crashIf(cells, `${oracle} get`) || !("ok" in cells)) return undefined;
+        const difference = firstDifference(cells.ok, rows.ok[last]);
+        if (difference !== undefined) findings.add("mismatch", `${oracle} get vs arrays`, difference);
+      }
       observation.values.push(...rows.ok);
     }
     if (error) observation.serverError = { code: error.sqliteCode, message: error.message };
@@ -591,6 +605,13 @@ function checkEngines(input: FuzzInput, findings: Findings): void {
       const difference = firstDifference(endOf(jsSplit), endOf(js));
       if (difference !== undefined) findings.add("mismatch", `ResultReader(js, ${intMode}) split vs whole`, difference);
     }
+  }
+  // Under tight caps the engines must still be indistinguishable.
+  const jsTight = driveReader("js", input.bytes, input.splits, "string", findings, TIGHT_LIMITS);
+  const wasmTight = driveReader("wasm", input.bytes, input.splits, "string", findings, TIGHT_LIMITS);
+  if (jsTight && wasmTight) {
+    const difference = firstDifference(wasmTight, jsTight);
+    if (difference !== undefined) findings.add("mismatch", "engines js/wasm (string, tight caps)", difference);
   }
   checkEnginesAgainstCodec(input, findings);
 }
@@ -655,6 +676,7 @@ export function checkInput(input: FuzzInput): Finding[] {
   }
   checkStream(input, false, findings);
   if (input.splits.length > 0) checkStream(input, true, findings);
+  checkStream(input, input.splits.length > 0, findings, TIGHT_LIMITS);
   if (input.side === "response") checkEngines(input, findings);
 
   if (engineAllocationProblem !== undefined) findings.add("unboundedAllocation", "row engine request", engineAllocationProblem);
