@@ -63,6 +63,8 @@ export class Connection {
   /** A read handed to the transport and not yet consumed (kept across a lost race). */
   private pendingRead: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
   private failure: ConnectionError | undefined;
+  /** True while a caller holds the turn. */
+  private busy = false;
   /**
    * Statement ids finalized on this connection and not handed out again. dqlite 1.11 crashes
    * on EXEC/QUERY/FINALIZE of such an id while a later statement exists (a hole in its
@@ -104,6 +106,7 @@ export class Connection {
       const handshake = new Uint8Array(8);
       new DataView(handshake.buffer).setBigUint64(0, version, true);
       await connection.send(handshake, scope);
+      connection.watchWhileIdle();
       return connection;
     } finally {
       scope.dispose();
@@ -163,12 +166,15 @@ export class Connection {
       throw error;
     }
     let ended = false;
+    this.busy = true;
     const turn: Turn = {
       scope,
       end: () => {
         if (ended) return;
         ended = true;
+        this.busy = false;
         scope.dispose();
+        this.watchWhileIdle();
         release();
       },
     };
@@ -339,6 +345,29 @@ export class Connection {
     } catch (error) {
       throw this.breakWith(error);
     }
+  }
+
+  /**
+   * Keeps one read open while no call runs, so that a node closing the connection (a restart, a
+   * crash, a leader handing over) is noticed at once and the next call reconnects instead of
+   * failing on a dead socket. The next call continues with this same read. Bytes arriving while
+   * no request is out answer nothing: the connection is closed.
+   */
+  private watchWhileIdle(): void {
+    if (this.failure !== undefined || this.pendingRead !== undefined) return;
+    const read = this.reader.read();
+    this.pendingRead = read;
+    read.then(
+      (result) => {
+        if (!this.busy && this.pendingRead === read) {
+          if (result.done) this.transportFailed(new ConnectionError("CONNECTION_CLOSED", `${this.address} closed the connection`));
+          else this.breakWith(new WireError("BAD_SEQUENCE", `${this.address} sent ${result.value.length} bytes while no request was out`));
+        }
+      },
+      (error: unknown) => {
+        if (!this.busy && this.pendingRead === read) this.transportFailed(error);
+      },
+    );
   }
 
   private transportFailed(error: unknown): ConnectionError {

@@ -2,6 +2,7 @@
 // node. The first group proves each hazard on a throwaway node with raw bytes (bypassing every
 // guard); the second shows the session refusing, bounding or surviving the same thing.
 
+import { readFileSync } from "node:fs";
 import { connect as netConnect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "../../src/client/client.ts";
@@ -46,6 +47,16 @@ function sendRaw(address: string, frames: Uint8Array[], waitMs: number): Promise
 }
 
 const raw = (input: RequestInput): Uint8Array => encodeRequest(input);
+
+/** Waits until the kernel reports the process stopped (SIGSTOP is delivered asynchronously). */
+export async function untilStopped(pid: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const state = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "")[0];
+    if (state === "T" || state === "t") return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`process ${pid} did not stop within 2 s`);
+}
 const OPEN_DEMO = raw({ type: "OPEN", name: "demo", flags: 0, vfs: "" });
 
 /** A frame the encoder refuses to build (HEARTBEAT is raft-internal; type 42 is unknown). */
@@ -237,8 +248,10 @@ describe("the session against the same hazards", () => {
   it("a node that stops answering (SIGSTOP) makes calls fail by their timeout; after SIGCONT the client reconnects", async () => {
     node.pause();
     try {
+      await untilStopped(node.pid);
       const started = Date.now();
       const error = await db.query("SELECT 1", [], { timeoutMs: 300 }).all().catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: "TimeoutError", code: "TIMEOUT" });
       expect(error).toBeInstanceOf(TimeoutError);
       expect(Date.now() - started).toBeLessThan(3000);
       // The timed-out connection is closed (its state is unknown); a new one cannot find a
