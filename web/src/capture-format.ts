@@ -9,7 +9,7 @@
 // Without markers the direction is read from the bytes: a client's stream starts with the
 // 8-byte protocol version (handshake); a node's stream never does.
 
-import { PROTOCOL_VERSION, PROTOCOL_VERSION_LEGACY } from "../../src/index.ts";
+import { PROTOCOL_VERSION, PROTOCOL_VERSION_LEGACY } from "./library.ts";
 import type { FrameDirection } from "./worker-protocol.ts";
 
 export interface CaptureSegment {

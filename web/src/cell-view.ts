@@ -2,7 +2,7 @@
 // is dynamically typed: one column can hold INTEGER in one row and TEXT in the next), so a FLOAT
 // that happens to be whole still reads as a float ("2.0"), and an INTEGER never does.
 
-import { ValueType } from "../../src/index.ts";
+import { ValueType } from "./library.ts";
 import type { CellKind, CellView } from "./worker-protocol.ts";
 
 /** Blob cells show this many bytes in hex, then the length. */

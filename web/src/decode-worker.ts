@@ -2,12 +2,17 @@
 // frames with the chosen row engine, keeps the rows and the frame log, and answers the page's
 // requests for what it shows. Decoding a million rows here keeps the page responsive.
 
-import { FrameDecoder, ServerError, isWireError } from "../../src/index.ts";
-import { Client, type Database } from "../../src/client/index.ts";
-import { webSocketConnector } from "../../src/transport/websocket.ts";
-import { initRowEngine } from "../../src/rows/wasm-engine.ts";
-import { ResultReader } from "../../src/rows/result-reader.ts";
-import type { RowBatch } from "../../src/rows/row-batch.ts";
+import {
+  Client,
+  type Database,
+  FrameDecoder,
+  ResultReader,
+  type RowBatch,
+  ServerError,
+  initRowEngine,
+  isWireError,
+  webSocketConnector,
+} from "./library.ts";
 import { CaptureFormatError, type CaptureSegment, formatTextCapture, parseCapture, parseTextCapture, startsWithHandshake } from "./capture-format.ts";
 import { FrameLog, type FrameRecord, typeName } from "./frame-log.ts";
 import { tapConnector } from "./frame-tap.ts";

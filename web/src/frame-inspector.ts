@@ -2,7 +2,7 @@
 // one shows its bytes with each field coloured, the decoded fields with their byte ranges, and
 // the whole message as JSON; hovering a field (in the list or in the hex) lights up its bytes.
 
-import { type FieldSpan, HEADER_BYTES, inspectFrame, messageToJSON } from "../../src/index.ts";
+import { type FieldSpan, HEADER_BYTES, inspectFrame, messageToJSON } from "./library.ts";
 import { formatBytes, h } from "./dom.ts";
 import { HexView } from "./hex-view.ts";
 import { VirtualList } from "./virtual-list.ts";

@@ -2,7 +2,7 @@
 // the inspector and the engine comparison. Bytes are kept up to a budget; past it the oldest
 // frames lose theirs (their summary stays), so a long session cannot grow without bound.
 
-import { requestSchemas, responseSchemas } from "../../src/index.ts";
+import { requestSchemas, responseSchemas } from "./library.ts";
 import type { FrameDirection, FrameSummary } from "./worker-protocol.ts";
 
 /** Bytes of frame content the log keeps. A million-row result is about 40 MB of ROWS frames. */

@@ -2,8 +2,7 @@
 // changing what the session sends or receives. It wraps the Connector the session uses, so every
 // connection the session opens (including a reconnect to a new leader) is watched.
 
-import { FrameDecoder, HANDSHAKE_BYTES, isWireError } from "../../src/index.ts";
-import type { Connector, Transport } from "../../src/client/index.ts";
+import { type Connector, FrameDecoder, HANDSHAKE_BYTES, type Transport, isWireError } from "./library.ts";
 import { type FrameLog, typeName } from "./frame-log.ts";
 import type { FrameDirection } from "./worker-protocol.ts";
 

@@ -1,7 +1,7 @@
 // The bytes of one frame in hex, eight bytes to a word and two words to a line, each byte
 // coloured by the innermost field it belongs to. Highlighting a field lights up its bytes.
 
-import type { FieldSpan } from "../../src/index.ts";
+import type { FieldSpan } from "./library.ts";
 
 /** Larger frames show this many bytes (a ROWS frame from a node is about 4 KiB). */
 export const MAX_SHOWN_BYTES = 16 * 1024;

@@ -1,7 +1,7 @@
 // The rows of one result, kept in the worker as the engine's column batches (typed arrays, text
 // decoded only when read). The page asks for windows of rows; only those cells are formatted.
 
-import type { RowBatch } from "../../src/rows/row-batch.ts";
+import type { RowBatch } from "./library.ts";
 import { cellView } from "./cell-view.ts";
 import type { CellView } from "./worker-protocol.ts";
 

@@ -1,0 +1,10 @@
+// The library as the page uses it, in one place. Most of it is the package's entry point; the
+// session layer, the WebSocket transport and the row engine's reader are not exported there
+// (yet), so they come from the modules that define them. No other web module names a path in src/.
+
+export * from "../../src/index.ts";
+export { Client, type Connector, type Database, type Transport } from "../../src/client/index.ts";
+export { webSocketConnector } from "../../src/transport/websocket.ts";
+export { initRowEngine } from "../../src/rows/wasm-engine.ts";
+export { ResultReader } from "../../src/rows/result-reader.ts";
+export type { RowBatch } from "../../src/rows/row-batch.ts";
