@@ -2,7 +2,6 @@
 // node. The first group proves each hazard on a throwaway node with raw bytes (bypassing every
 // guard); the second shows the session refusing, bounding or surviving the same thing.
 
-import { readFileSync } from "node:fs";
 import { connect as netConnect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "../../src/client/client.ts";
@@ -11,7 +10,7 @@ import { hasReturningClause } from "../../src/client/hazards.ts";
 import { ConnectionError, EncodeError, ServerError, TimeoutError } from "../../src/errors.ts";
 import { encodeRequest } from "../../src/messages/codec.ts";
 import type { RequestInput } from "../../src/messages/types.ts";
-import { client, rawConnection, startNode, type DqliteNode } from "./helpers.ts";
+import { client, rawConnection, startNode, untilStopped, type DqliteNode } from "./helpers.ts";
 
 const HANDSHAKE = Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0);
 
@@ -47,16 +46,6 @@ function sendRaw(address: string, frames: Uint8Array[], waitMs: number): Promise
 }
 
 const raw = (input: RequestInput): Uint8Array => encodeRequest(input);
-
-/** Waits until the kernel reports the process stopped (SIGSTOP is delivered asynchronously). */
-export async function untilStopped(pid: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const state = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "")[0];
-    if (state === "T" || state === "t") return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`process ${pid} did not stop within 2 s`);
-}
 const OPEN_DEMO = raw({ type: "OPEN", name: "demo", flags: 0, vfs: "" });
 
 /** A frame the encoder refuses to build (HEARTBEAT is raft-internal; type 42 is unknown). */

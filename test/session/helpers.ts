@@ -1,5 +1,6 @@
 // Shared set-up of the session tests: real dqlite-demo nodes (started by the rig) and clients.
 
+import { readFileSync } from "node:fs";
 import { Connection, type ConnectionOptions } from "../../src/client/connection.ts";
 import { type Client, type ClientOptions, connect } from "../../src/client/index.ts";
 import { connectTcp } from "../../src/transport/auto.ts";
@@ -21,4 +22,14 @@ let tableCounter = 0;
 export function uniqueTable(prefix: string): string {
   tableCounter++;
   return `${prefix}_${process.pid}_${tableCounter}`;
+}
+
+/** Waits until the kernel reports the process stopped (SIGSTOP is delivered asynchronously). */
+export async function untilStopped(pid: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const state = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "")[0];
+    if (state === "T" || state === "t") return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`process ${pid} did not stop within 2 s`);
 }
