@@ -392,6 +392,20 @@ async function main() {
     assertEqual([...png.subarray(1, 4)].map((b) => String.fromCharCode(b)).join(""), "PNG", "screenshot format");
     assert(png.length > 20_000, `screenshot is ${png.length} bytes: too small to show the page`);
   });
+
+  // Last: it stops the node.
+  await test("a lost connection is shown, and so is the unreachable node on the next query", async () => {
+    await node.stop();
+    await page.waitForFunction(() => document.querySelector("[data-testid=connection]")?.dataset.state === "closed", null, { timeout: STEP_TIMEOUT_MS });
+    const state = await page.textContent("[data-testid=connection]");
+    assert(/node closed the connection|closed/i.test(state), `connection state: ${state}`);
+    await page.fill("#sql", "SELECT 1");
+    await page.click("#run");
+    const error = await page.waitForSelector("[data-testid=error]", { timeout: STEP_TIMEOUT_MS });
+    const text = await error.textContent();
+    assert(/cannot reach the dqlite node|connect/i.test(text), `error after the node stopped: ${text}`);
+    if (process.env.E2E_KEEP_SHOTS) await page.screenshot({ path: process.env.E2E_KEEP_SHOTS });
+  });
 }
 
 try {

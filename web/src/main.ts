@@ -237,6 +237,7 @@ worker.addEventListener("message", (event: MessageEvent<FromWorker>) => {
       return;
     case "connection":
       connectionState.textContent = `${message.state}: ${message.detail}`;
+      connectionState.title = connectionState.textContent;
       connectionState.dataset["state"] = message.state;
       return;
     case "progress":
