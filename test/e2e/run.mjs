@@ -197,7 +197,7 @@ async function main() {
     headless: true,
     args: CHROMIUM_ARGS,
     viewport: { width: 1440, height: 900 },
-    acceptDownloads: false,
+    acceptDownloads: true,
   });
   cleanups.push(() => context.close());
 
@@ -343,6 +343,25 @@ async function main() {
     await offline.setInputFiles("#capture-file", capture);
     await offline.waitForFunction(() => document.querySelectorAll(".results-body .grid-row[data-row]:not(.loading)").length === 3, null, { timeout: STEP_TIMEOUT_MS });
     assertEqual((await renderedRows(offline)).map((r) => r.cells), [["1"], ["2"], ["3"]], "rows decoded from the raw capture");
+    await offline.close();
+  });
+
+  await test("Save capture writes the session's frames, and they load back offline", async () => {
+    const frameCount = Number((await page.textContent("[data-testid=frame-count]")).replace(/[^0-9]/g, ""));
+    const [download] = await Promise.all([page.waitForEvent("download", { timeout: STEP_TIMEOUT_MS }), page.click("text=Save capture")]);
+    const saved = join(outDir, "saved-capture.txt");
+    await download.saveAs(saved);
+    const lines = readFileSync(saved, "utf8").split("\n").filter((line) => /^[<>]/.test(line));
+    assertEqual(lines.length, frameCount, "frames in the saved capture");
+    const offline = await context.newPage();
+    await offline.goto(`${origin}/`);
+    await offline.waitForSelector("body[data-ready]", { timeout: STEP_TIMEOUT_MS });
+    await offline.setInputFiles("#capture-file", saved);
+    await offline.waitForFunction(() => /rows from/.test(document.querySelector("[data-testid=offline-note]")?.textContent ?? ""), null, { timeout: STEP_TIMEOUT_MS });
+    assertEqual(Number((await offline.textContent("[data-testid=frame-count]")).replace(/[^0-9]/g, "")), frameCount, "frames decoded from the saved capture");
+    // The first result of the session was the customers query.
+    await offline.waitForFunction((n) => document.querySelectorAll(".results-body .grid-row[data-row]:not(.loading)").length === n, CUSTOMERS.length, { timeout: STEP_TIMEOUT_MS });
+    assertEqual((await renderedRows(offline)).map((r) => r.cells), await nodeRows(db, "SELECT * FROM customers ORDER BY id"), "rows of the first result in the capture");
     await offline.close();
   });
 
