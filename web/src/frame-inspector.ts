@@ -10,6 +10,10 @@ import type { FrameDirection, FrameSummary } from "./worker-protocol.ts";
 
 const ROW_HEIGHT_PX = 24;
 const VALUE_PREVIEW_CHARS = 160;
+/** Fields listed for one frame; a large offline ROWS frame can hold tens of thousands of rows. */
+const MAX_LISTED_FIELDS = 1000;
+/** The JSON view is cut here (it is built only when opened). */
+const MAX_JSON_CHARS = 200_000;
 
 export class FrameInspector {
   readonly element: HTMLElement;
@@ -21,6 +25,8 @@ export class FrameInspector {
   readonly #hex: HexView;
   readonly #fieldRows: HTMLElement;
   readonly #json: HTMLElement;
+  readonly #jsonDetails: HTMLDetailsElement;
+  #message: unknown;
   #selected = -1;
   #fields: FieldSpan[] = [];
   #fieldElements: HTMLElement[] = [];
@@ -38,6 +44,8 @@ export class FrameInspector {
     this.#hex = new HexView((field) => this.#hover(field, false));
     this.#fieldRows = h("tbody");
     this.#json = h("pre", { class: "json" });
+    this.#jsonDetails = h("details", {}, h("summary", {}, "Decoded message (JSON)"), this.#json);
+    this.#jsonDetails.addEventListener("toggle", () => this.#renderJson());
     this.element = h(
       "section",
       { class: "inspector", "aria-label": "frame inspector" },
@@ -60,7 +68,7 @@ export class FrameInspector {
           "div",
           { class: "field-pane" },
           h("table", { class: "fields" }, h("thead", {}, h("tr", {}, h("th", {}, "field"), h("th", {}, "bytes"), h("th", {}, "value"))), this.#fieldRows),
-          h("details", {}, h("summary", {}, "Decoded message (JSON)"), this.#json),
+          this.#jsonDetails,
         ),
       ),
     );
@@ -109,7 +117,7 @@ export class FrameInspector {
     if (frame.name === "HANDSHAKE") {
       this.#fields = [{ path: "handshake.version", start: 0, end: 8 }];
       this.#render(bytes, { "handshake.version": `${new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true)}` }, undefined);
-      this.#json.textContent = "";
+      this.#setMessage(undefined);
       return;
     }
     const side = direction === "sent" ? "request" : "response";
@@ -123,7 +131,7 @@ export class FrameInspector {
       values[span.path] = value === undefined ? "" : preview(value);
     }
     this.#render(bytes, values, inspection.error === undefined ? undefined : `${inspection.error.name} ${inspection.error.code}: ${inspection.error.message}`);
-    this.#json.textContent = json === undefined ? "" : JSON.stringify(json, null, 2);
+    this.#setMessage(json);
   }
 
   #render(bytes: Uint8Array, values: Record<string, string>, error: string | undefined): void {
@@ -145,7 +153,25 @@ export class FrameInspector {
     });
     // Listed in byte order, outer spans before the inner ones they contain.
     const order = this.#fields.map((_, i) => i).sort((a, b) => this.#fields[a]!.start - this.#fields[b]!.start || this.#fields[b]!.end - this.#fields[a]!.end);
-    this.#fieldRows.replaceChildren(...order.map((i) => this.#fieldElements[i]!));
+    const listed = order.slice(0, MAX_LISTED_FIELDS).map((i) => this.#fieldElements[i]!);
+    if (order.length > MAX_LISTED_FIELDS) {
+      listed.push(h("tr", {}, h("td", { colspan: 3, class: "muted" }, `… ${order.length - MAX_LISTED_FIELDS} more fields (the JSON below has them all)`)));
+    }
+    this.#fieldRows.replaceChildren(...listed);
+  }
+
+  #setMessage(json: unknown): void {
+    this.#message = json;
+    this.#renderJson();
+  }
+
+  #renderJson(): void {
+    if (!this.#jsonDetails.open || this.#message === undefined) {
+      this.#json.textContent = "";
+      return;
+    }
+    const text = JSON.stringify(this.#message, null, 2);
+    this.#json.textContent = text.length > MAX_JSON_CHARS ? `${text.slice(0, MAX_JSON_CHARS)}\n… (${text.length - MAX_JSON_CHARS} more characters)` : text;
   }
 
   #hover(field: number | undefined, fromList: boolean): void {
@@ -163,7 +189,7 @@ export class FrameInspector {
   #clearDetail(): void {
     this.#hex.clear();
     this.#fieldRows.replaceChildren();
-    this.#json.textContent = "";
+    this.#setMessage(undefined);
     this.#fields = [];
     this.#fieldElements = [];
   }
