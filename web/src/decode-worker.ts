@@ -69,7 +69,7 @@ function sessionClient(): Client {
     onReceived: (bytes) => {
       receivedBytes += bytes;
     },
-    onOpen: (peer) => post({ kind: "connection", state: "connected", detail: peer }),
+    onOpen: () => post({ kind: "connection", state: "connected", detail: `node ${config!.target} through the bridge at ${config!.bridgeUrl}` }),
     onClose: (_peer, reason) => {
       post({ kind: "connection", state: "closed", detail: reason });
       flushFrames();
