@@ -7,12 +7,10 @@
 import { WireError } from "../errors.ts";
 import type { Limits } from "../limits.ts";
 import { NodeRole } from "../messages/codes.ts";
-import type { RequestInput } from "../messages/types.ts";
-import type { FileEntry, NodeInfo } from "../messages/types.ts";
 import type { ResponseTypeName } from "../messages/schemas.ts";
-import type { ResponseOf } from "../messages/types.ts";
+import type { FileEntry, NodeInfo, RequestInput, ResponseOf } from "../messages/types.ts";
 import type { CallOptions } from "./call-scope.ts";
-import { Connection, type ConnectionOptions } from "./connection.ts";
+import type { Connection, ConnectionOptions } from "./connection.ts";
 import { Database } from "./database.ts";
 import { type DiscoveryOptions, connectToLeader } from "./leader-discovery.ts";
 import { withToJSON } from "./json-safe.ts";

@@ -11,7 +11,6 @@
 import { ConnectionError, ServerError, WireError, isWireError } from "../errors.ts";
 import type { Limits } from "../limits.ts";
 import { type ResolvedDecodeOptions, decodeBody, encodeRequest, resolveDecodeOptions } from "../messages/codec.ts";
-import { ResponseType } from "../messages/codes.ts";
 import type { ResponseTypeName } from "../messages/schemas.ts";
 import type { RequestInput, Response, ResponseOf } from "../messages/types.ts";
 import { FrameDecoder, type RawFrame } from "../stream/frame-decoder.ts";
@@ -261,11 +260,6 @@ export class Connection {
   async readMore(scope: CallScope): Promise<void> {
     this.throwIfBroken();
     await this.pull(scope);
-  }
-
-  /** True if the frame is a ROWS response (without decoding it). */
-  static isRows(frame: RawFrame): boolean {
-    return frame.header.type === ResponseType.Rows;
   }
 
   /**
