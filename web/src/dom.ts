@@ -32,3 +32,8 @@ export function formatMs(ms: number): string {
   if (ms < 0.1) return `${(ms * 1000).toFixed(1)} µs`;
   return ms < 10 ? `${ms.toFixed(2)} ms` : ms < 10_000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
+
+/** Rows per second, short: "850,000", "4.7 M". */
+export function formatRate(perSecond: number): string {
+  return perSecond >= 1e6 ? `${(perSecond / 1e6).toFixed(1)} M` : formatCount(perSecond);
+}

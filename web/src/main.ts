@@ -3,7 +3,7 @@
 // decode worker; this module builds the page and routes messages between the two.
 
 import { readBridgeConfig } from "./config.ts";
-import { formatBytes, formatCount, formatMs, h } from "./dom.ts";
+import { formatBytes, formatCount, formatMs, formatRate, h } from "./dom.ts";
 import { FrameInspector } from "./frame-inspector.ts";
 import { ResultsTable } from "./results-table.ts";
 import { EXAMPLE_CAPTURE } from "./example-capture.ts";
@@ -262,10 +262,10 @@ worker.addEventListener("message", (event: MessageEvent<FromWorker>) => {
     case "compare":
       compareBody.replaceChildren(
         ...message.timings.map((t) =>
-          h("tr", { "data-engine": t.engine }, h("td", {}, t.engine === "wasm" ? `WASM (${t.kind})` : "TS"), h("td", { title: `mean of ${t.runs} runs` }, formatMs(t.ms)), h("td", {}, formatCount(t.rowsPerSecond))),
+          h("tr", { "data-engine": t.engine }, h("td", {}, t.engine === "js" ? "TS" : t.kind === "wasm-simd" ? "WASM (SIMD)" : "WASM"), h("td", { title: `mean of ${t.runs} runs` }, formatMs(t.ms)), h("td", { title: formatCount(t.rowsPerSecond) }, formatRate(t.rowsPerSecond))),
         ),
       );
-      compareNote.textContent = `${formatCount(message.timings[0]?.rows ?? 0)} rows in ${formatCount(message.frames)} frames (${formatBytes(message.bytes)}); both engines decoded ${message.identical ? "identical" : "DIFFERENT"} cells.`;
+      compareNote.textContent = `${formatCount(message.timings[0]?.rows ?? 0)} rows in ${formatCount(message.frames)} frame${message.frames === 1 ? "" : "s"} (${formatBytes(message.bytes)}); both engines decoded ${message.identical ? "identical" : "DIFFERENT"} cells.`;
       return;
     case "offline":
       offlineNote.textContent = message.note;
