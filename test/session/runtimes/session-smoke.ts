@@ -2,12 +2,16 @@
 // test/session/runtimes.test.ts), Deno and Bun (run directly). It connects to the dqlite node
 // at $DQLITE_ADDRESS through leader discovery with the runtime's own TCP transport, writes
 // and reads back every value type, streams a multi-frame result, leaves one early (interrupt
-// and drain), and checks the membership calls. Prints "ok" and exits 0, or the failure and 1.
+// and drain), and checks the cluster calls. With $DQLITE_BRIDGE_URL (and $DQLITE_BRIDGE_TOKEN)
+// it runs again through that WebSocket bridge with the runtime's global WebSocket.
+// Prints "ok" and exits 0, or the failure and 1.
 //
 //   DQLITE_ADDRESS=127.0.0.1:9001 npx deno run -A test/session/runtimes/session-smoke.ts
 //   DQLITE_ADDRESS=127.0.0.1:9001 npx bun test/session/runtimes/session-smoke.ts
 
-import { connect } from "../../../src/client/index.ts";
+import { type Connector, connectClient } from "../../../src/client/index.ts";
+import { connectTcp } from "../../../src/transport/auto.ts";
+import { webSocketConnector } from "../../../src/transport/websocket.ts";
 
 const ROWS = 30_000;
 
@@ -22,8 +26,8 @@ function same(actual: unknown, expected: unknown, what: string): void {
 }
 
 /** Runs the whole scenario; returns a one-line summary. */
-export async function sessionSmoke(address: string): Promise<string> {
-  const client = await connect({ addresses: [address], timeoutMs: 10_000 });
+export async function sessionSmoke(address: string, connector: Connector = connectTcp): Promise<string> {
+  const client = await connectClient({ addresses: [address], connector, timeoutMs: 10_000 });
   try {
     const leader = await client.leader();
     same(leader.address, address, "LEADER names the node itself");
@@ -111,7 +115,12 @@ if ((import.meta as { main?: boolean }).main === true) {
     h.exit(1);
   }
   try {
-    const summary = await sessionSmoke(address!);
+    let summary = `tcp: ${await sessionSmoke(address!)}`;
+    const bridge = h.env("DQLITE_BRIDGE_URL");
+    if (bridge !== undefined && bridge !== "") {
+      const token = h.env("DQLITE_BRIDGE_TOKEN");
+      summary += `; websocket: ${await sessionSmoke(address!, webSocketConnector(bridge, token === undefined ? {} : { token }))}`;
+    }
     h.log(`session-smoke (${h.runtime}): ${summary}`);
     console.log("ok");
     h.exit(0);
