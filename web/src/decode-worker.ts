@@ -2,22 +2,14 @@
 // frames with the chosen row engine, keeps the rows and the frame log, and answers the page's
 // requests for what it shows. Decoding a million rows here keeps the page responsive.
 
-import {
-  Client,
-  type Database,
-  FrameDecoder,
-  ResultReader,
-  type RowBatch,
-  ServerError,
-  initRowEngine,
-  isWireError,
-  webSocketConnector,
-} from "./library.ts";
-import { CaptureFormatError, type CaptureSegment, formatTextCapture, parseCapture, parseTextCapture, startsWithHandshake } from "./capture-format.ts";
-import { FrameLog, type FrameRecord, typeName } from "./frame-log.ts";
+import { Client, type Database, type RowBatch, ServerError, initRowEngine, isWireError, webSocketConnector } from "./library.ts";
+import { CaptureFormatError, type CaptureSegment, formatTextCapture, parseCapture, parseTextCapture } from "./capture-format.ts";
+import { decodeResult, timeEngines } from "./engine-timing.ts";
+import { FrameLog } from "./frame-log.ts";
+import { firstResultRows, joinBytes, logCapture } from "./offline-decoder.ts";
 import { tapConnector } from "./frame-tap.ts";
 import { RowStore } from "./row-store.ts";
-import type { BridgeConfig, EngineName, EngineTiming, ErrorView, FromWorker, ToWorker } from "./worker-protocol.ts";
+import type { BridgeConfig, EngineName, ErrorView, FromWorker, ToWorker } from "./worker-protocol.ts";
 
 interface WorkerScope {
   postMessage(message: FromWorker, transfer?: Transferable[]): void;
@@ -28,12 +20,6 @@ const post = (message: FromWorker, transfer?: Transferable[]) => scope.postMessa
 
 /** The page hears about progress at most this often while a result streams in. */
 const PROGRESS_INTERVAL_MS = 100;
-/** The engine comparison decodes the result at least this many times per engine… */
-const COMPARE_MIN_RUNS = 3;
-/** …and until this much time has been spent on it, so tiny results are measurable too… */
-const COMPARE_MIN_TOTAL_MS = 150;
-/** …but never more often than this. */
-const COMPARE_MAX_RUNS = 20_000;
 
 const log = new FrameLog();
 let config: BridgeConfig | undefined;
@@ -48,7 +34,7 @@ let progressTimer: ReturnType<typeof setTimeout> | undefined;
 /** The WebAssembly build the row engine loaded ("wasm" or "wasm-simd"). */
 let wasmKind = "wasm";
 
-export function errorView(error: unknown): ErrorView {
+function errorView(error: unknown): ErrorView {
   if (error instanceof ServerError) return { name: error.name, message: error.message, code: error.code, sqliteCode: error.sqliteCode };
   if (isWireError(error)) return { name: error.name, message: error.message, code: error.code };
   if (error instanceof Error) return { name: error.name, message: error.message };
@@ -162,63 +148,11 @@ async function showCluster(): Promise<void> {
   }
 }
 
-/** The ROWS frames of a result, back to back, as the node sent them. */
+/** The ROWS frames a result received, back to back, as the node sent them. */
 function rowsBytesOf(resultId: number): { bytes: Uint8Array; frames: number } | undefined {
   const records = log.ofResult(resultId).filter((r) => r.direction === "received" && r.name === "ROWS");
   if (records.length === 0 || records.some((r) => r.bytes === null)) return undefined;
-  const total = records.reduce((sum, r) => sum + r.bytes!.length, 0);
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const record of records) {
-    bytes.set(record.bytes!, at);
-    at += record.bytes!.length;
-  }
-  return { bytes, frames: records.length };
-}
-
-/** Decodes a whole result with one engine; returns the batches and the time taken. */
-function decodeAll(bytes: Uint8Array, engine: EngineName): { batches: RowBatch[]; ms: number; kind: string; rows: number } {
-  const started = performance.now();
-  const reader = new ResultReader({ engine, intMode: "string" });
-  const batches: RowBatch[] = [];
-  let at = 0;
-  while (at < bytes.length && reader.ended === undefined) {
-    const step = reader.read(bytes.subarray(at), at);
-    if (step.batch !== undefined) batches.push(step.batch);
-    if (step.error !== undefined) throw step.error;
-    if (step.consumed === 0) break;
-    at += step.consumed;
-  }
-  return { batches, ms: performance.now() - started, kind: reader.engine, rows: reader.rowsRead };
-}
-
-/** Whether two decodings hold the same cells: types, numbers, 64-bit integers and byte spans. */
-function sameCells(a: RowBatch[], b: RowBatch[]): boolean {
-  const cellsOf = (batches: RowBatch[]) => {
-    const out: { types: Uint8Array; words: Uint32Array; spans: Uint32Array }[] = [];
-    for (const batch of batches) {
-      for (let c = 0; c < batch.columns.length; c++) {
-        const column = batch.column(c);
-        out.push({ types: column.types, words: new Uint32Array(column.int64s.buffer, column.int64s.byteOffset, batch.rowCount * 2), spans: column.spans });
-      }
-    }
-    return out;
-  };
-  const left = cellsOf(a);
-  const right = cellsOf(b);
-  if (left.length !== right.length) return false;
-  for (let i = 0; i < left.length; i++) {
-    const l = left[i]!;
-    const r = right[i]!;
-    if (l.types.length !== r.types.length) return false;
-    for (let row = 0; row < l.types.length; row++) {
-      const type = l.types[row]!;
-      if (type !== r.types[row]) return false;
-      // NULL cells carry no value; every other type's 8-byte slot must match exactly.
-      if (type !== 5 && (l.words[row * 2] !== r.words[row * 2] || l.words[row * 2 + 1] !== r.words[row * 2 + 1])) return false;
-    }
-  }
-  return true;
+  return { bytes: joinBytes(records.map((r) => r.bytes!)), frames: records.length };
 }
 
 function compareEngines(): void {
@@ -226,98 +160,38 @@ function compareEngines(): void {
     if (lastResultId === undefined) throw new Error("run a query first (or load a capture): the comparison decodes the last result again");
     const found = rowsBytesOf(lastResultId);
     if (found === undefined) throw new Error("the last result has no ROWS frames kept (no rows, or too large to keep)");
-    const timings: EngineTiming[] = [];
-    const decoded: RowBatch[][] = [];
-    for (const engine of ["wasm", "js"] as const) {
-      // Small results decode in microseconds, below the resolution of a worker's clock: repeat
-      // until the total is long enough to measure, and report the mean of the runs.
-      let total = 0;
-      let runs = 0;
-      let last: ReturnType<typeof decodeAll> | undefined;
-      while (runs < COMPARE_MAX_RUNS && (runs < COMPARE_MIN_RUNS || total < COMPARE_MIN_TOTAL_MS)) {
-        last = decodeAll(found.bytes, engine);
-        total += last.ms;
-        runs++;
-      }
-      const ms = total / runs;
-      decoded.push(last!.batches);
-      timings.push({ engine, kind: last!.kind, ms, runs, rows: last!.rows, rowsPerSecond: ms > 0 ? (last!.rows / ms) * 1000 : 0 });
-    }
-    post({ kind: "compare", timings, identical: sameCells(decoded[0]!, decoded[1]!), frames: found.frames, bytes: found.bytes.length });
+    const { timings, identical } = timeEngines(found.bytes);
+    post({ kind: "compare", timings, identical, frames: found.frames, bytes: found.bytes.length });
   } catch (error) {
     post({ kind: "error", context: "compare", error: errorView(error) });
   }
 }
 
-/** Splits capture segments into frames (one decoder per direction), logs them, decodes the rows. */
+/** Logs a capture's frames and shows the rows of its first result. */
 function loadCapture(resultId: number, segments: CaptureSegment[], engine: EngineName): void {
-  const decoders = new Map<string, FrameDecoder>();
-  const broken = new Set<string>();
-  const logged: FrameRecord[] = [];
-  for (const segment of segments) {
-    if (broken.has(segment.direction)) continue;
-    let decoder = decoders.get(segment.direction);
-    let bytes = segment.bytes;
-    if (decoder === undefined) {
-      const side = segment.direction === "sent" ? "request" : "response";
-      decoder = new FrameDecoder({ side, handshake: false });
-      decoders.set(segment.direction, decoder);
-      if (segment.direction === "sent" && startsWithHandshake(bytes)) {
-        logged.push(log.add({ direction: "sent", name: "HANDSHAKE", size: 8, source: "offline", bytes: bytes.slice(0, 8), resultId }));
-        bytes = bytes.subarray(8);
-      }
-    }
-    try {
-      decoder.push(bytes);
-      for (let frame = decoder.nextFrame(); frame !== undefined; frame = decoder.nextFrame()) {
-        const name = typeName(segment.direction, frame.header.type);
-        logged.push(log.add({ direction: segment.direction, name, size: frame.bytes.length, source: "offline", bytes: frame.bytes.slice(), resultId }));
-      }
-    } catch (error) {
-      broken.add(segment.direction);
-      log.add({ direction: segment.direction, name: "UNREADABLE", size: 0, source: "offline", bytes: null, resultId, error: errorView(error).message });
-    }
-  }
-  for (const [direction, decoder] of decoders) {
-    if (!broken.has(direction) && decoder.bufferedBytes > 0) {
-      log.add({ direction: direction as "sent" | "received", name: "INCOMPLETE", size: decoder.bufferedBytes, source: "offline", bytes: null, resultId, error: `${decoder.bufferedBytes} bytes at the end are not a whole frame` });
-    }
-  }
+  const logged = logCapture(segments, log, resultId);
   flushFrames();
-
-  // The rows of the first result in the capture: its ROWS frames up to the one ending with DONE.
-  const rowsFrames: Uint8Array[] = [];
-  for (const record of logged) {
-    if (record.direction !== "received") continue;
-    if (record.name === "ROWS") rowsFrames.push(record.bytes!);
-    else if (rowsFrames.length > 0) break;
-  }
-  store = new RowStore(resultId);
-  const rows = store;
+  const rowsFrames = firstResultRows(logged);
+  const rows = (store = new RowStore(resultId));
   let note = `${logged.length} frames`;
-  let engineKind: string = engine;
+  let engineKind = engine === "wasm" ? wasmKind : "js";
   let ms = 0;
-  if (rowsFrames.length > 0) {
-    const total = rowsFrames.reduce((sum, f) => sum + f.length, 0);
-    const bytes = new Uint8Array(total);
-    let at = 0;
-    for (const frame of rowsFrames) {
-      bytes.set(frame, at);
-      at += frame.length;
-    }
+  if (rowsFrames !== undefined) {
     try {
-      const decoded = decodeAll(bytes, engine);
+      const decoded = decodeResult(rowsFrames.bytes, engine);
       for (const batch of decoded.batches) rows.add(batch);
       engineKind = decoded.kind;
       ms = decoded.ms;
       lastResultId = resultId;
-      note += `; ${rows.rowCount} rows from ${rowsFrames.length} ROWS frames`;
+      note += `; ${rows.rowCount} rows from ${rowsFrames.frames} ROWS frames`;
     } catch (error) {
       post({ kind: "error", context: "offline", error: errorView(error) });
     }
   }
-  post({ kind: "progress", progress: { resultId, columns: [...rows.columns], rows: rows.rowCount, frames: rowsFrames.length, bytes: rowsFrames.reduce((s, f) => s + f.length, 0), elapsedMs: ms, engine: engineKind, done: true, failed: false, stopped: false } });
-  post({ kind: "offline", resultId, frames: logged.length, rowsFrames: rowsFrames.length, note });
+  const frames = rowsFrames?.frames ?? 0;
+  const bytes = rowsFrames?.bytes.length ?? 0;
+  post({ kind: "progress", progress: { resultId, columns: [...rows.columns], rows: rows.rowCount, frames, bytes, elapsedMs: ms, engine: engineKind, done: true, failed: false, stopped: false } });
+  post({ kind: "offline", resultId, frames: logged.length, rowsFrames: frames, note });
 }
 
 function exportCapture(): string {
