@@ -8,15 +8,18 @@
 // (its reply may still arrive, so nothing later could be matched to the right request). A broken
 // connection is closed and every later call fails with ConnectionError CONNECTION_CLOSED.
 
-import { ConnectionError, ServerError, WireError, isWireError } from "../errors.ts";
+import { ConnectionError, DecodeError, ServerError, WireError, isWireError } from "../errors.ts";
 import type { Limits } from "../limits.ts";
+import { resolveLimits } from "../limits.ts";
 import { type ResolvedDecodeOptions, decodeBody, encodeRequest, resolveDecodeOptions } from "../messages/codec.ts";
+import { ResponseType } from "../messages/codes.ts";
 import type { ResponseTypeName } from "../messages/schemas.ts";
 import type { RequestInput, Response, ResponseOf } from "../messages/types.ts";
 import { FrameDecoder, type RawFrame } from "../stream/frame-decoder.ts";
 import type { IntMode } from "../values/int-mode.ts";
 import { PROTOCOL_VERSION, PROTOCOL_VERSION_LEGACY } from "../wire/constants.ts";
 import { type CallOptions, CallScope } from "./call-scope.ts";
+import { failureAtEnd } from "./failure-tail.ts";
 import { guardRequest, guardStatementId, hasReturningClause } from "./hazards.ts";
 import { RequestQueue } from "./request-queue.ts";
 import { serverErrorFrom } from "./server-errors.ts";
@@ -129,9 +132,10 @@ export class Connection {
   }
 
   /**
-   * Sends one request and returns its one reply, decoded. FAILURE becomes a ServerError; a
-   * reply of another type than `expect` is a DecodeError BAD_SEQUENCE (and breaks the
-   * connection). Not for QUERY/QUERY_SQL: their replies are streams (see `startTurn`).
+   * Sends one request and returns its reply, decoded. FAILURE becomes a ServerError; a reply
+   * of another type than `expect` is a DecodeError BAD_SEQUENCE (and breaks the connection).
+   * For QUERY/QUERY_SQL the continuation frames are read too and one ROWS message holding
+   * every row is returned (`QueryResult` streams them instead).
    */
   async request<N extends ResponseTypeName>(input: RequestInput, expect: N, options: CallOptions = {}): Promise<ResponseOf<N>> {
     const turn = await this.startTurn(`${input.type}`, options);
@@ -144,9 +148,40 @@ export class Connection {
         else this.returningStatements.delete(reply.id);
       }
       if (input.type === "FINALIZE") this.finalizedStatements.add(input.stmt);
+      if (reply.type === "ROWS" && reply.marker === "PART") return (await this.restOfRows(input.type, reply, turn.scope)) as ResponseOf<N>;
       return reply;
     } finally {
       turn.end();
+    }
+  }
+
+  /**
+   * Reads the continuation frames of a result whose first ROWS frame ended with PART, and
+   * returns one ROWS message holding every row (for `request()`; `QueryResult` streams
+   * instead). A FAILURE ends it with a ServerError; anything else breaks the connection.
+   */
+  private async restOfRows(requestType: string, first: ResponseOf<"ROWS">, scope: CallScope): Promise<ResponseOf<"ROWS">> {
+    const maxRows = resolveLimits(this.limits).maxRowsPerResult;
+    const rows = [...first.rows];
+    for (;;) {
+      let next: Response;
+      try {
+        next = this.decodeFrame(await this.readFrame(scope));
+      } catch (error) {
+        throw this.afterSendError(requestType, error);
+      }
+      if (next.type === "FAILURE") throw serverErrorFrom(next, requestType);
+      if (next.type !== "ROWS") {
+        throw this.breakWith(new DecodeError("BAD_SEQUENCE", `${requestType}: the node answered ${next.type} where a ROWS continuation belongs`));
+      }
+      if (next.columns.length !== first.columns.length || next.columns.some((name, i) => name !== first.columns[i])) {
+        throw this.breakWith(new DecodeError("INCONSISTENT", `${requestType}: the columns changed between ROWS frames`));
+      }
+      if (rows.length + next.rows.length > maxRows) {
+        throw this.breakWith(new DecodeError("LIMIT", `${requestType}: more than ${maxRows} rows (maxRowsPerResult); stream it with a QueryResult`));
+      }
+      for (const row of next.rows) rows.push(row);
+      if (next.marker === "DONE") return { ...first, rows, marker: "DONE" };
     }
   }
 
@@ -209,7 +244,7 @@ export class Connection {
     if (reply.type === expect) return reply as ResponseOf<N>;
     if (reply.type === "FAILURE") throw serverErrorFrom(reply, requestType);
     throw this.breakWith(
-      new WireError("BAD_SEQUENCE", `${requestType}: the node answered ${reply.type} where ${expect} was expected`, { field: "header.type" }),
+      new DecodeError("BAD_SEQUENCE", `${requestType}: the node answered ${reply.type} where ${expect} was expected`, { field: "header.type" }),
     );
   }
 
@@ -233,6 +268,14 @@ export class Connection {
     try {
       return decodeBody("response", frame.header, frame.bytes, 0, this.optionsFor(intMode), frame.streamOffset) as Response;
     } catch (error) {
+      // A FAILURE written after part of a ROWS frame (dqlite 1.11): the frame is whole, so the
+      // record can be taken from its end and the connection goes on.
+      if (frame.header.type === ResponseType.Failure) {
+        const failure = failureAtEnd(frame.bytes);
+        if (failure !== undefined) {
+          return { type: "FAILURE", code: ResponseType.Failure, schema: frame.header.schema, errorCode: BigInt(failure.code), message: failure.message };
+        }
+      }
       throw this.breakWith(error);
     }
   }
@@ -355,7 +398,7 @@ export class Connection {
       (result) => {
         if (!this.busy && this.pendingRead === read) {
           if (result.done) this.transportFailed(new ConnectionError("CONNECTION_CLOSED", `${this.address} closed the connection`));
-          else this.breakWith(new WireError("BAD_SEQUENCE", `${this.address} sent ${result.value.length} bytes while no request was out`));
+          else this.breakWith(new DecodeError("BAD_SEQUENCE", `${this.address} sent ${result.value.length} bytes while no request was out`));
         }
       },
       (error: unknown) => {

@@ -164,3 +164,36 @@ describe("every request a single node answers", () => {
     }
   });
 });
+
+describe("raw requests of multi-frame results", () => {
+  it("request() of QUERY_SQL reads every continuation frame and returns one ROWS with all rows", async () => {
+    const reply = await conn.request(
+      { type: "QUERY_SQL", db: 0, sql: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) SELECT i, 'row ' || i FROM n" },
+      "ROWS",
+    );
+    expect(reply.marker).toBe("DONE");
+    expect(reply.columns).toEqual(["i", "'row ' || i"]);
+    expect(reply.rows).toHaveLength(5000);
+    expect(reply.rows[4999]).toEqual({ types: [1, 3], values: [5000, "row 5000"] });
+    // The connection is in step: the next request gets its own reply.
+    expect((await conn.request({ type: "LEADER" }, "LEADER")).address).toBe(node.address);
+  });
+
+  it("a FAILURE written after part of a ROWS frame becomes a ServerError and the connection goes on", async () => {
+    const error = await conn
+      .request(
+        {
+          type: "QUERY_SQL",
+          db: 0,
+          sql: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) SELECT i, CASE WHEN i = 4000 THEN abs(-9223372036854775807 - 1) ELSE i END FROM n",
+        },
+        "ROWS",
+      )
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServerError);
+    expect((error as ServerError).sqliteCode).toBe(1);
+    expect((error as ServerError).message).toContain("integer overflow");
+    expect(conn.closed).toBe(false);
+    expect((await conn.request({ type: "LEADER" }, "LEADER")).address).toBe(node.address);
+  });
+});
