@@ -1,6 +1,8 @@
 // The row-engine benchmark: the same bytes through memcpy (the ceiling), JSON.parse of the same
 // rows as JSON (what an HTTP/JSON API costs), and every engine × output. Prints a table; with
 // --json the last line is one JSON object. --quick keeps the run under a minute.
+// Other flags: --rows N, --batch-bytes N (default 256 KiB), --rss-rows N, --no-rss,
+// --live (a real dqlite-demo node: decode vs raw drain), --live-only.
 //
 // Measurements use mitata's `measure` (warm-up, many samples, the mean is reported).
 
@@ -34,6 +36,8 @@ interface Options {
   batchBytes: number;
   rssRows: number;
   live: boolean;
+  skipRss: boolean;
+  skipSynthetic: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -49,6 +53,8 @@ function parseArgs(argv: string[]): Options {
     batchBytes: value("--batch-bytes") ?? 256 * 1024,
     rssRows: value("--rss-rows") ?? (quick ? 1_000_000 : 10_000_000),
     live: argv.includes("--live"),
+    skipRss: argv.includes("--no-rss"),
+    skipSynthetic: argv.includes("--live-only"),
   };
 }
 
@@ -111,7 +117,7 @@ export async function main(argv: string[]): Promise<void> {
   const results: ResultRow[] = [];
   const table: string[][] = [];
 
-  for (const shape of SHAPES) {
+  for (const shape of options.skipSynthetic ? [] : SHAPES) {
     const corpus: Corpus = buildCorpus(shape, options.rows);
     const bytes = corpus.bytes;
     const per = (seconds: number) => ({ rowsPerSec: corpus.rows / seconds, bytesPerSec: bytes.length / seconds });
@@ -140,13 +146,15 @@ export async function main(argv: string[]): Promise<void> {
     }
   }
 
-  const headers = ["data", "engine", "output", "Mrows/s", "MB/s", "% memcpy"];
-  const widths = headers.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
-  log("");
-  log(headers.map((h, i) => h.padEnd(widths[i]!)).join("  "));
-  for (const row of table) log(row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  "));
+  if (table.length > 0) {
+    const headers = ["data", "engine", "output", "Mrows/s", "MB/s", "% memcpy"];
+    const widths = headers.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
+    log("");
+    log(headers.map((h, i) => h.padEnd(widths[i]!)).join("  "));
+    for (const row of table) log(row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  "));
+  }
 
-  for (const shape of SHAPES) {
+  for (const shape of options.skipRss ? [] : SHAPES) {
     const rss = await streamPeakRss(shape, options.rssRows, options.batchBytes);
     log(
       `\nstreaming ${options.rssRows.toLocaleString("en-US")} ${shape} rows through columnar batches (${rss.engine}): ` +
