@@ -1,0 +1,15 @@
+// Everything of the session layer that loads in any runtime, browsers included: no transport
+// is chosen here (`connectClient` takes one). The package's main entry re-exports this file;
+// `index.ts` adds `connect`, which defaults to the runtime's TCP transport.
+
+export { type CallOptions } from "./call-scope.ts";
+export { Client, type ClientOptions, type ClusterMember, type RoleName, connectClient, parseAddresses } from "./client.ts";
+export { Connection, type ConnectionOptions, DEFAULT_CALL_TIMEOUT_MS, type Turn } from "./connection.ts";
+export { Database, type ExecResult, type Params } from "./database.ts";
+export { hasReturningClause } from "./hazards.ts";
+export { type DiscoveryOptions, type LeaderConnection, connectToLeader } from "./leader-discovery.ts";
+export { type Batch, QueryResult, type QueryOptions, type Row, type RowMode, type Rows } from "./query-result.ts";
+export { isLeadershipLost, isNotLeader, isOutcomeUnknown, needsNewLeader } from "./server-errors.ts";
+export { Statement } from "./statement.ts";
+export { jsonSafe } from "./json-safe.ts";
+export type { Connector, Transport } from "./transport-types.ts";
