@@ -183,7 +183,7 @@ async function main() {
   const configFile = join(root, "vite.config.ts");
   await build({ configFile, logLevel: "warn", build: { outDir, emptyOutDir: true } });
   const server = await preview({ configFile, logLevel: "warn", build: { outDir }, preview: { port: 4173, strictPort: false } });
-  cleanups.push(() => new Promise((resolve) => server.httpServer.close(() => resolve())));
+  cleanups.push(() => server.close());
   const origin = new URL(server.resolvedUrls.local[0]).origin;
 
   const bridgeLog = [];
