@@ -144,8 +144,18 @@ async function runSql(page, sql) {
   await page.fill("#sql", sql);
   await page.click("#run");
   await page.waitForFunction((prev) => (document.body.dataset.resultDone ?? "") !== prev, before, { timeout: STEP_TIMEOUT_MS });
-  // Give the table one round trip to fetch the visible rows from the worker.
-  await page.waitForFunction(() => document.querySelectorAll(".results-body .grid-row.loading").length === 0, null, { timeout: STEP_TIMEOUT_MS });
+  // Then wait until the table shows this result's rows (fetched from the worker after "done").
+  await page.waitForFunction(
+    () => {
+      const done = document.body.dataset.resultDone;
+      const count = Number(document.querySelector("[data-testid=stat-rows]").textContent.replace(/[^0-9]/g, ""));
+      const shown = document.querySelectorAll(".results-body .grid-row[data-row]").length;
+      const loading = document.querySelectorAll(".results-body .grid-row.loading").length;
+      return document.querySelector(".results").dataset.renderedResult === done && loading === 0 && (count === 0 || shown > 0);
+    },
+    null,
+    { timeout: STEP_TIMEOUT_MS },
+  );
 }
 
 async function statNumber(page, id) {
@@ -280,9 +290,13 @@ async function main() {
     const sql = "SELECT * FROM customers ORDER BY id";
     await runSql(page, sql);
     const expected = await nodeRows(db, sql);
-    // The page opens the result's first ROWS frame by itself; check its title, then its fields.
-    await page.waitForFunction(() => /ROWS/.test(document.querySelector(".frame-title")?.textContent ?? ""), null, { timeout: STEP_TIMEOUT_MS });
-    await page.waitForSelector(".fields tr[data-path='ROWS.rows[0]']", { timeout: STEP_TIMEOUT_MS });
+    // The page opens the result's first ROWS frame by itself. The previous query's frame was a
+    // ROWS frame too, so wait for this one's last column name before reading its fields.
+    await page.waitForFunction(
+      () => document.querySelector(".fields tr[data-path='ROWS.columns[3]'] .value")?.textContent === JSON.stringify("joined"),
+      null,
+      { timeout: STEP_TIMEOUT_MS },
+    );
     const field = async (path) => page.$eval(`.fields tr[data-path='${path}'] .value`, (cell) => cell.textContent);
     assertEqual(await field("ROWS.columns[0]"), JSON.stringify("id"), "ROWS.columns[0]");
     assertEqual(await field("ROWS.columns[3]"), JSON.stringify("joined"), "ROWS.columns[3]");
@@ -402,7 +416,11 @@ async function main() {
     await runSql(page, "SELECT o.id, c.name, o.amount, o.note FROM orders o JOIN customers c ON c.id = o.customer_id ORDER BY o.id");
     await page.click("text=Time both");
     await page.waitForFunction(() => /orders|24 rows/.test(document.querySelector("[data-testid=compare-note]")?.textContent ?? ""), null, { timeout: STEP_TIMEOUT_MS });
-    await page.waitForSelector(".fields tr[data-path='ROWS.rows[1]']", { timeout: STEP_TIMEOUT_MS });
+    await page.waitForFunction(
+      () => document.querySelector(".fields tr[data-path='ROWS.columns[3]'] .value")?.textContent === JSON.stringify("note"),
+      null,
+      { timeout: STEP_TIMEOUT_MS },
+    );
     await page.hover(".fields tr[data-path='ROWS.rows[1]']");
     const before = existsSync(SCREENSHOT) ? statSync(SCREENSHOT).mtimeMs : 0;
     await page.screenshot({ path: SCREENSHOT });

@@ -25,7 +25,11 @@ export class ResultsTable {
     this.#list = new VirtualList({
       rowHeight: ROW_HEIGHT_PX,
       renderRow: (index) => this.#renderRow(index),
-      onRange: (first, end) => this.#fetch(first, end),
+      onRange: (first, end) => {
+        // Which result the rows on screen belong to (tests and tools wait on it).
+        this.element.dataset["renderedResult"] = String(this.#resultId);
+        this.#fetch(first, end);
+      },
     });
     this.#list.viewport.classList.add("results-body");
     this.#list.viewport.addEventListener("scroll", () => {

@@ -1,0 +1,71 @@
+// One call at a time per connection: turns are taken in order, and a caller that gives up while
+// waiting leaves the line without blocking the ones behind it.
+
+import { describe, expect, it } from "vitest";
+import { CallScope } from "../../src/client/call-scope.ts";
+import { RequestQueue } from "../../src/client/request-queue.ts";
+import { CancelledError, TimeoutError } from "../../src/errors.ts";
+
+const never = new AbortController().signal;
+
+describe("RequestQueue", () => {
+  it("grants turns first come, first served, one at a time", async () => {
+    const queue = new RequestQueue();
+    const order: string[] = [];
+    const run = async (name: string, ms: number) => {
+      const release = await queue.acquire(never);
+      order.push(`start ${name}`);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      order.push(`end ${name}`);
+      release();
+    };
+    await Promise.all([run("a", 20), run("b", 1), run("c", 5)]);
+    expect(order).toEqual(["start a", "end a", "start b", "end b", "start c", "end c"]);
+  });
+
+  it("a waiter whose signal aborts rejects at once and does not block the next one", async () => {
+    const queue = new RequestQueue();
+    const first = await queue.acquire(never);
+    const controller = new AbortController();
+    const gaveUp = queue.acquire(controller.signal);
+    const third = queue.acquire(never);
+    controller.abort(new Error("no longer needed"));
+    await expect(gaveUp).rejects.toThrow("no longer needed");
+    let thirdStarted = false;
+    void third.then(() => {
+      thirdStarted = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(thirdStarted).toBe(false);
+    first();
+    const release = await third;
+    expect(thirdStarted).toBe(true);
+    release();
+    release(); // idempotent
+    (await queue.acquire(never))();
+  });
+});
+
+describe("CallScope", () => {
+  it("times out with a TimeoutError naming the call, and cancels with a CancelledError carrying the reason", async () => {
+    const timed = new CallScope("LEADER", { timeoutMs: 10 });
+    const error = await timed.race(new Promise(() => {})).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as Error).message).toBe("LEADER: no answer within 10 ms");
+    timed.dispose();
+
+    const controller = new AbortController();
+    const cancelled = new CallScope("EXEC", { signal: controller.signal, timeoutMs: 0 });
+    const reason = new Error("user left");
+    const pending = cancelled.race(new Promise(() => {}));
+    controller.abort(reason);
+    const cancel = await pending.catch((e: unknown) => e);
+    expect(cancel).toBeInstanceOf(CancelledError);
+    expect((cancel as Error).cause).toBe(reason);
+    cancelled.dispose();
+
+    const already = new CallScope("OPEN", { signal: AbortSignal.abort("before") });
+    expect(() => already.check()).toThrow(CancelledError);
+    expect(() => new CallScope("X", { timeoutMs: -1 })).toThrow(RangeError);
+  });
+});
