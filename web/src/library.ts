@@ -3,7 +3,8 @@
 // (yet), so they come from the modules that define them. No other web module names a path in src/.
 
 export * from "../../src/index.ts";
-export { Client, type Connector, type Database, type Transport } from "../../src/client/index.ts";
+// The portable half of the session layer: it picks no transport, so no TCP module is bundled.
+export { Client, type Connector, type Database, type Transport } from "../../src/client/portable.ts";
 export { webSocketConnector } from "../../src/transport/websocket.ts";
 export { initRowEngine } from "../../src/rows/wasm-engine.ts";
 export { ResultReader } from "../../src/rows/result-reader.ts";
