@@ -91,10 +91,10 @@ try {
   const pageUrl = new URL(vite.resolvedUrls?.local[0] ?? `http://127.0.0.1:${options.port}/`);
   console.log(pageUrl.origin);
 
-  step("starting the bridge… ");
+  // The bridge logs each connection as a JSON line on stderr (its "listening" line comes first).
   const bridge = await startBridge({ targets: [node.address], origins: [pageUrl.origin] });
   stops.push(() => bridge.close());
-  console.log(`${bridge.url} (target ${node.address}, origin ${pageUrl.origin})`);
+  console.log(`demo: bridge ${bridge.url} (target ${node.address}, origin ${pageUrl.origin})`);
 
   const fragment = new URLSearchParams({ bridge: bridge.url, token: bridge.token, target: node.address, db: "demo" });
   console.log(`\n  Open:  ${pageUrl.origin}/#${fragment}\n`);
