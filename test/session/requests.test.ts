@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Connection } from "../../src/client/connection.ts";
 import { EncodeError, ServerError } from "../../src/errors.ts";
-import { rawConnection, startNode, type DqliteNode } from "./helpers.ts";
+import { client, rawConnection, startNode, type DqliteNode } from "./helpers.ts";
 
 let node: DqliteNode;
 let conn: Connection;
@@ -195,5 +195,22 @@ describe("raw requests of multi-frame results", () => {
     expect((error as ServerError).message).toContain("integer overflow");
     expect(conn.closed).toBe(false);
     expect((await conn.request({ type: "LEADER" }, "LEADER")).address).toBe(node.address);
+  });
+});
+
+describe("client options against the real node", () => {
+  it("legacy: true discovers the leader from the address-only LEADER reply (id 0); clientId registers with CLIENT", async () => {
+    const legacy = await client(node.address, { legacy: true, clientId: 7 });
+    try {
+      expect(legacy.leaderId).toBe(0n);
+      expect(legacy.address).toBe(node.address);
+      expect(await legacy.leader()).toEqual({ id: 0n, address: node.address });
+      expect(await legacy.register(8)).toEqual({ heartbeatTimeout: 15000n });
+      const db = await legacy.open("demo");
+      expect((await db.query("SELECT count(*) FROM req").all()).rows).toEqual([[3]]);
+    } finally {
+      await legacy.close();
+    }
+    await expect(legacy.leader()).rejects.toMatchObject({ code: "BAD_STATE" });
   });
 });
