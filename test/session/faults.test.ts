@@ -9,6 +9,11 @@ import { ConnectionError, TimeoutError } from "../../src/errors.ts";
 import { client, startCluster, untilStopped, type DqliteCluster, type DqliteNode } from "./helpers.ts";
 
 const ROWS = 100_000;
+/**
+ * Each name carries this many bytes of padding, so that the result (about 12 MB) is far more
+ * than the socket buffers can hold: the leader must still be sending when it is killed.
+ */
+const PAD_BYTES = 100;
 let cluster: DqliteCluster;
 let session: Client;
 let db: Database;
@@ -22,7 +27,7 @@ beforeAll(async () => {
   db = await session.open("demo");
   await db.exec("CREATE TABLE f (id INTEGER PRIMARY KEY, name TEXT)");
   await db.exec(
-    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS}) INSERT INTO f SELECT i, 'name ' || i FROM n`,
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS}) INSERT INTO f SELECT i, 'name ' || i || ' ' || hex(zeroblob(${PAD_BYTES / 2})) FROM n`,
     [],
     { timeoutMs: 60_000 },
   );
@@ -55,7 +60,7 @@ async function readAll(): Promise<{ count: number; idSum: number; nameBytes: num
 
 const expectedNameBytes = (() => {
   let total = 0;
-  for (let i = 1; i <= ROWS; i++) total += `name ${i}`.length;
+  for (let i = 1; i <= ROWS; i++) total += `name ${i} `.length + PAD_BYTES;
   return total;
 })();
 
