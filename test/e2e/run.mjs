@@ -392,10 +392,18 @@ async function main() {
 
   await test("a bridge refusal (wrong token) is shown, not a blank page", async () => {
     const refused = await openPage("wrong-token-0123456789abcdef");
-    await refused.click("#run");
+    // The page connects on load (for the cluster view), so the refusal shows before any query…
     const error = await refused.waitForSelector("[data-testid=error]", { timeout: STEP_TIMEOUT_MS });
     const text = await error.textContent();
     assert(/token/i.test(text), `the refusal should name the token: ${text}`);
+    // …and again for a query.
+    await refused.click("#run");
+    await refused.waitForFunction(() => document.querySelectorAll("[data-testid=error]").length === 2, null, { timeout: STEP_TIMEOUT_MS });
+    const texts = await refused.$$eval("[data-testid=error]", (items) => items.map((item) => item.textContent));
+    assert(texts[1].startsWith("query:") && /token/i.test(texts[1]), `the query's error should name the token: ${texts[1]}`);
+    assertEqual(await refused.getAttribute("[data-testid=connection]", "data-state"), "closed", "connection state after the refusal");
+    const state = await refused.textContent("[data-testid=connection]");
+    assert(/token/i.test(state), `the connection state should give the bridge's reason: ${state}`);
     assert(bridgeLog.some((entry) => entry.event === "refused" && entry.code === 4001), "the bridge logged the refusal (4001)");
     await refused.close();
   });

@@ -88,8 +88,12 @@ document.body.replaceChildren(
   ),
 );
 
-if (config !== undefined) send({ kind: "configure", config });
-else errors.show("setup", { name: "Setup", message: "This page was opened without a bridge address. Start it with `npm run demo` and open the URL it prints; offline decoding works without it." });
+if (config !== undefined) {
+  send({ kind: "configure", config });
+  // Connect at once: the cluster view fills in, and a refused token or origin shows up now
+  // rather than at the first query.
+  send({ kind: "cluster" });
+} else errors.show("setup", { name: "Setup", message: "This page was opened without a bridge address. Start it with `npm run demo` and open the URL it prints; offline decoding works without it." });
 
 /** Starts showing a new result (a query or a capture); returns its id. */
 function newResult(): number {
