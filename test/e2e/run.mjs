@@ -396,6 +396,7 @@ async function main() {
     const error = await refused.waitForSelector("[data-testid=error]", { timeout: STEP_TIMEOUT_MS });
     const text = await error.textContent();
     assert(/token/i.test(text), `the refusal should name the token: ${text}`);
+    assert(text.includes("open the URL that `npm run demo` printed"), `the refusal should say what to do: ${text}`);
     // …and again for a query.
     await refused.click("#run");
     await refused.waitForFunction(() => document.querySelectorAll("[data-testid=error]").length === 2, null, { timeout: STEP_TIMEOUT_MS });

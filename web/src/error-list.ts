@@ -8,6 +8,22 @@ import type { ErrorView } from "./worker-protocol.ts";
 
 const MAX_SHOWN = 4;
 
+/** What a person can do about the bridge's refusals (close codes of the bridge). */
+const BRIDGE_HINTS: Record<string, string> = {
+  "4001": "The page's token is not this bridge's: open the URL that `npm run demo` printed this time.",
+  "4003": "The bridge admits only the page origin it was started for: open the printed 127.0.0.1 URL (not localhost).",
+  "4004": "The node is not on the bridge's allow-list: open the printed URL unchanged.",
+  "4008": "The bridge has as many connections as it allows; close other tabs of this page.",
+  "4009": "The bridge has as many connections from this machine as it allows; close other tabs of this page.",
+  "4013": "The bridge cannot reach the node: is the demo still running?",
+  "1006": "No bridge answered: is the demo still running?",
+};
+
+function hintFor(message: string): string | undefined {
+  const code = /closed with code (\d{4})/.exec(message)?.[1];
+  return code === undefined ? undefined : BRIDGE_HINTS[code];
+}
+
 export class ErrorList {
   readonly element = h("div", { class: "errors", role: "alert", "aria-live": "polite" });
 
@@ -20,6 +36,7 @@ export class ErrorList {
       h("strong", {}, `${context}: `),
       code !== "" ? h("span", { class: "code" }, `${code} — `) : null,
       h("span", {}, error.message),
+      hintFor(error.message) === undefined ? null : h("div", { class: "hint" }, hintFor(error.message)),
       h("button", { type: "button", class: "close", title: "Dismiss", onclick: () => item.remove() }, "×"),
     );
     this.element.append(item);
