@@ -1,6 +1,6 @@
 // Picks the engine for a reader: WebAssembly where it is (or can be made) ready, else TS.
 
-import { DecodeError } from "../errors.ts";
+import { WireError } from "../errors.ts";
 import { type EngineChoice, type RowEngine, tsEngine } from "./engine.ts";
 import { readyWasmEngine } from "./wasm-engine.ts";
 
@@ -9,7 +9,7 @@ export function selectEngine(choice: EngineChoice): RowEngine {
   const wasm = readyWasmEngine();
   if (wasm !== undefined) return wasm;
   if (choice === "wasm") {
-    throw new DecodeError("BAD_STATE", "the WebAssembly row engine is not available: call and await initRowEngine() first");
+    throw new WireError("BAD_STATE", "the WebAssembly row engine is not available here: call and await initRowEngine() first, or use engine \"auto\" or \"js\"");
   }
   return tsEngine;
 }

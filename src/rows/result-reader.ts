@@ -9,7 +9,7 @@
 // After a DecodeError the reader is poisoned: the stream position is lost, so every later call
 // raises a PoisonedError.
 
-import { DecodeError, PoisonedError, type ServerError, type WireError } from "../errors.ts";
+import { DecodeError, PoisonedError, type ServerError, WireError } from "../errors.ts";
 import { type Limits, resolveLimits } from "../limits.ts";
 import { ResponseType } from "../messages/codes.ts";
 import type { IntMode } from "../values/int-mode.ts";
@@ -132,7 +132,7 @@ export class ResultReader {
       throw new PoisonedError("POISONED", `result reader failed earlier: ${this.#poison.message}`, { cause: this.#poison, offset: base });
     }
     if (this.#ended !== undefined) {
-      throw new DecodeError("BAD_STATE", `result already ended (${this.#ended}); read no more frames into it`, { offset: base });
+      throw new WireError("BAD_STATE", `result already ended (${this.#ended}); read no more frames into it`, { offset: base });
     }
     try {
       return this.#read(bytes, base);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { DecodeError } from "../../src/errors.ts";
+import { WireError } from "../../src/errors.ts";
 import { ResultReader } from "../../src/rows/result-reader.ts";
 import { createWasmEngineSync, initRowEngine, initRowEngineSync, resetRowEngine, simdSupported } from "../../src/rows/wasm-engine.ts";
 import { rowsFrame } from "./build-frames.ts";
@@ -21,7 +21,7 @@ describe("engine choice and loading", () => {
       const reader = new ResultReader({ engine: "auto" });
       expect(reader.engine).toBe("js");
       expect(reader.read(frame).batch!.arrays()).toEqual([[5]]);
-      expect(() => new ResultReader({ engine: "wasm" })).toThrow(DecodeError);
+      expect(() => new ResultReader({ engine: "wasm" })).toThrow(WireError);
     } finally {
       globalThis.WebAssembly = saved;
     }
