@@ -96,7 +96,7 @@ export class FrameInspector {
   select(seq: number): void {
     this.#selected = seq;
     this.#list.scrollToIndex(seq);
-    this.#list.schedule();
+    this.#list.refresh();
     const frame = this.#frames[seq];
     if (frame === undefined) return;
     this.#title.textContent = `#${seq} ${frame.direction === "sent" ? "sent to" : "received from"} the node: ${frame.name}, ${formatBytes(frame.size)}`;

@@ -47,6 +47,7 @@ export class ResultsTable {
     this.#header.replaceChildren();
     this.#list.setCount(0);
     this.#list.viewport.scrollTop = 0;
+    this.#list.refresh();
   }
 
   get resultId(): number {
@@ -62,6 +63,7 @@ export class ResultsTable {
       this.element.style.setProperty("--grid-columns", template);
       this.element.style.setProperty("--grid-min-width", `${72 + columns.length * 120}px`);
       this.#header.replaceChildren(h("div", { class: "cell rownum" }, "#"), ...columns.map((name) => h("div", { class: "cell", role: "columnheader", title: name }, name)));
+      this.#list.refresh();
     }
     // A block fetched while the result was still arriving may be short: fetch it again.
     for (const [block, rows] of this.#blocks) {
@@ -77,7 +79,7 @@ export class ResultsTable {
     this.#pending.delete(block);
     this.#blocks.set(block, rows);
     while (this.#blocks.size > MAX_CACHED_BLOCKS) this.#blocks.delete(this.#blocks.keys().next().value!);
-    this.#list.schedule();
+    this.#list.refresh();
   }
 
   #fetch(first: number, end: number): void {

@@ -21,6 +21,9 @@ export class VirtualList {
   readonly #layer: HTMLElement;
   #count = 0;
   #frame = 0;
+  /** What the last render drew; a render that would draw the same is skipped. */
+  #drawn = "";
+  #dirty = true;
 
   constructor(private readonly options: VirtualListOptions) {
     this.viewport = document.createElement("div");
@@ -44,7 +47,13 @@ export class VirtualList {
     this.schedule();
   }
 
-  /** Re-renders the visible rows on the next animation frame. */
+  /** Re-renders the visible rows on the next animation frame, even if the same rows are in view. */
+  refresh(): void {
+    this.#dirty = true;
+    this.schedule();
+  }
+
+  /** Renders on the next animation frame if the rows in view changed (scroll, resize, count). */
   schedule(): void {
     if (this.#frame !== 0) return;
     this.#frame = requestAnimationFrame(() => {
@@ -68,6 +77,12 @@ export class VirtualList {
     const visible = Math.ceil(this.viewport.clientHeight / rowHeight) + 1;
     const start = Math.max(0, first - OVERSCAN_ROWS);
     const end = Math.min(this.#count, first + visible + OVERSCAN_ROWS);
+    const translate = offset - (first - start) * rowHeight;
+    // While a result streams in, the count grows below the rows in view: nothing to redraw.
+    const drawn = `${start}:${end}:${translate}`;
+    if (drawn === this.#drawn && !this.#dirty) return;
+    this.#drawn = drawn;
+    this.#dirty = false;
     const rows: HTMLElement[] = [];
     for (let index = start; index < end; index++) {
       const row = this.options.renderRow(index);
@@ -75,7 +90,7 @@ export class VirtualList {
       rows.push(row);
     }
     this.#layer.replaceChildren(...rows);
-    this.#layer.style.transform = `translateY(${offset - (first - start) * rowHeight}px)`;
+    this.#layer.style.transform = `translateY(${translate}px)`;
     this.options.onRange?.(start, end);
   }
 
