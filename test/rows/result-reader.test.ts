@@ -144,6 +144,20 @@ for (const engine of ["js", "wasm"] as EngineChoice[]) {
       expectDecodeError(() => new ResultReader({ engine }).read(emptyFrame()), "BAD_SEQUENCE", 0);
     });
 
+    it("refuses ROWS with a schema above 0, unknown types and other responses in a result", () => {
+      const rows = rowsFrame(["x"], [], "DONE");
+      const schema1 = rows.slice();
+      schema1[5] = 1;
+      expectDecodeError(() => new ResultReader({ engine }).read(schema1, 100), "BAD_SCHEMA", 105);
+      const unknown = rows.slice();
+      unknown[4] = 0x1f;
+      expectDecodeError(() => new ResultReader({ engine }).read(unknown), "UNKNOWN_TYPE", 4);
+      const part = rowsFrame(["x"], [], "PART");
+      const reader = new ResultReader({ engine });
+      reader.read(part);
+      expectDecodeError(() => reader.read(hex("0100000004000000 0100000000000000")), "BAD_SEQUENCE", 0);
+    });
+
     it("waits for whole frames", () => {
       const f = rowsFrame(["x"], [[{ type: 1, value: 1n }]], "DONE");
       const reader = new ResultReader({ engine });
