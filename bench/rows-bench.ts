@@ -4,7 +4,9 @@
 // Other flags: --rows N, --batch-bytes N (default 256 KiB), --rss-rows N, --no-rss,
 // --live (a real dqlite-demo node: decode vs raw drain), --live-only.
 //
-// Measurements use mitata's `measure` (warm-up, many samples, the mean is reported).
+// Measurements use mitata's `measure` (warm-up, many samples; the median is reported). memcpy is
+// measured again right before every case and each case's "% memcpy" uses that neighbour, so a
+// machine whose load drifts during the run still gives fair ratios.
 
 import { do_not_optimize, measure } from "mitata";
 import { arch, cpus, totalmem } from "node:os";
@@ -94,7 +96,7 @@ async function meanSeconds(fn: () => unknown, quick: boolean): Promise<number> {
   // makes every later full GC (which ArrayBuffer allocations trigger) trace it.
   do_not_optimize(null);
   collect();
-  return stats.avg / 1e9;
+  return stats.p50 / 1e9;
 }
 
 const fmt = (n: number, digits = 1) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -124,26 +126,30 @@ export async function main(argv: string[]): Promise<void> {
     log(`\n${shape}: ${corpus.frames} frames, ${fmt(bytes.length / 2 ** 20)} MiB, ${fmt(bytes.length / corpus.frames, 0)} B/frame`);
 
     const target = new Uint8Array(bytes.length);
-    const copySeconds = await meanSeconds(() => target.set(bytes), options.quick);
-    memcpy[shape] = bytes.length / copySeconds;
-    table.push([shape, "memcpy", "-", fmt(corpus.rows / copySeconds / 1e6, 2), fmt(bytes.length / copySeconds / 1e6, 0), "100.0"]);
+    const copies: number[] = [];
+    const copyTime = async () => {
+      const seconds = await meanSeconds(() => target.set(bytes), options.quick);
+      copies.push(seconds);
+      return seconds;
+    };
+    const addCase = async (engine: string, output: string, fn: () => unknown) => {
+      const copySeconds = await copyTime();
+      const seconds = await meanSeconds(fn, options.quick);
+      const row = { data: shape, engine, output, ...per(seconds) };
+      results.push(row);
+      table.push([shape, engine, output, fmt(row.rowsPerSec / 1e6, 2), fmt(row.bytesPerSec / 1e6, 0), fmt((copySeconds / seconds) * 100, 2)]);
+    };
 
     const json = corpusJson(shape, corpus.rows);
-    const jsonSeconds = await meanSeconds(() => do_not_optimize(JSON.parse(json)), options.quick);
-    const jsonRow = { data: shape, engine: "JSON.parse", output: "arrays", ...per(jsonSeconds) };
-    results.push(jsonRow);
-    table.push([shape, "JSON.parse", "arrays", fmt(jsonRow.rowsPerSec / 1e6, 2), fmt(jsonRow.bytesPerSec / 1e6, 0), fmt((copySeconds / jsonSeconds) * 100, 2)]);
-
+    await addCase("JSON.parse", "arrays", () => do_not_optimize(JSON.parse(json)));
     for (const [name, engine] of engines) {
       const decoded = decodeAll(engine, bytes, "columns", options.batchBytes);
       if (decoded !== corpus.rows) throw new Error(`${name} decoded ${decoded} rows of ${corpus.rows}`);
-      for (const output of OUTPUTS) {
-        const seconds = await meanSeconds(() => decodeAll(engine, bytes, output, options.batchBytes), options.quick);
-        const row = { data: shape, engine: name, output, ...per(seconds) };
-        results.push(row);
-        table.push([shape, name, output, fmt(row.rowsPerSec / 1e6, 2), fmt(row.bytesPerSec / 1e6, 0), fmt((copySeconds / seconds) * 100, 2)]);
-      }
+      for (const output of OUTPUTS) await addCase(name, output, () => decodeAll(engine, bytes, output, options.batchBytes));
     }
+    const copySeconds = [...copies].sort((a, b) => a - b)[copies.length >> 1]!;
+    memcpy[shape] = bytes.length / copySeconds;
+    table.splice(table.length - copies.length, 0, [shape, "memcpy", "(median)", fmt(corpus.rows / copySeconds / 1e6, 2), fmt(bytes.length / copySeconds / 1e6, 0), "100.0"]);
   }
 
   if (table.length > 0) {
