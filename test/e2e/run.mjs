@@ -439,6 +439,21 @@ async function main() {
     assert(png.length > 20_000, `screenshot is ${png.length} bytes: too small to show the page`);
   });
 
+  await test("a write runs as EXEC_SQL, reports what changed, and the node has it", async () => {
+    await page.fill("#sql", "INSERT INTO customers (id, name, city, joined) VALUES (100, 'Written From The Page', 'Browser', '2026-01-01')");
+    const before = await page.evaluate(() => document.body.dataset.resultDone);
+    await page.click("#run");
+    await page.waitForFunction((prev) => document.body.dataset.resultDone !== prev, before, { timeout: STEP_TIMEOUT_MS });
+    assertEqual(await page.textContent("[data-testid=result-state]"), "done: 1 row changed, last insert id 100", "result state");
+    assertEqual(await nodeRows(db, "SELECT name, city FROM customers WHERE id = 100"), [["Written From The Page", "Browser"]], "the row as the node has it");
+    // The inspector opens the RESULT frame of the write.
+    await page.waitForSelector(".fields tr[data-path='RESULT.lastInsertId']", { timeout: STEP_TIMEOUT_MS });
+    const field = async (path) => page.$eval(`.fields tr[data-path='${path}'] .value`, (cell) => cell.textContent);
+    assertEqual([await field("RESULT.lastInsertId"), await field("RESULT.rowsAffected")], ["100", "1"], "RESULT fields");
+    const selected = Number(await page.$eval(".frame.selected", (row) => row.dataset.seq));
+    assertEqual(await page.$eval(`.frame[data-seq='${selected - 1}'] .type`, (cell) => cell.textContent), "EXEC_SQL", "the request before the RESULT");
+  });
+
   // Last: it stops the node.
   await test("a lost connection is shown, and so is the unreachable node on the next query", async () => {
     await node.stop();

@@ -9,7 +9,8 @@ import { FrameLog } from "./frame-log.ts";
 import { firstResultRows, joinBytes, logCapture } from "./offline-decoder.ts";
 import { tapConnector } from "./frame-tap.ts";
 import { RowStore } from "./row-store.ts";
-import type { BridgeConfig, EngineName, ErrorView, FromWorker, ToWorker } from "./worker-protocol.ts";
+import { returnsRows } from "./statement-kind.ts";
+import type { BridgeConfig, EngineName, ErrorView, FromWorker, Progress, ToWorker } from "./worker-protocol.ts";
 
 interface WorkerScope {
   postMessage(message: FromWorker, transfer?: Transferable[]): void;
@@ -63,7 +64,8 @@ function sessionClient(): Client {
   });
   post({ kind: "connection", state: "connecting", detail: `${config.target} through ${config.bridgeUrl}` });
   // The client connects on its first call, and again on the next call after a lost connection.
-  client = new Client({ addresses: [config.target], connector, discovery: { rounds: 1 } });
+  // A minute per call: a query may compute for a while before its first frame.
+  client = new Client({ addresses: [config.target], connector, discovery: { rounds: 1 }, timeoutMs: 60_000 });
   return client;
 }
 
@@ -89,7 +91,7 @@ async function runQuery(resultId: number, sql: string, engine: EngineName): Prom
     flushFrames();
     post({
       kind: "progress",
-      progress: { resultId, columns: [...rows.columns], rows: rows.rowCount, frames, bytes: receivedBytes, elapsedMs: performance.now() - started, engine: engineKind, done, failed, stopped },
+      progress: { resultId, columns: [...rows.columns], rows: rows.rowCount, frames, bytes: receivedBytes, elapsedMs: performance.now() - started, engine: engineKind, done, failed, stopped, ...(exec === undefined ? {} : { exec }) },
     });
   };
   const tick = () => {
@@ -97,8 +99,14 @@ async function runQuery(resultId: number, sql: string, engine: EngineName): Prom
     progressTimer = setTimeout(tick, PROGRESS_INTERVAL_MS);
   };
   progressTimer = setTimeout(tick, PROGRESS_INTERVAL_MS);
+  let exec: Progress["exec"];
   try {
     const db = await database();
+    if (!returnsRows(sql)) {
+      const reply = await db.exec(sql);
+      exec = { rowsAffected: reply.rowsAffected, lastInsertId: reply.lastInsertId.toString() };
+      return;
+    }
     const result = db.query(sql, [], { rowMode: "batch", intMode: "string", engine });
     for await (const batch of result) {
       rows.add(batch.raw as RowBatch);

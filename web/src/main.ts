@@ -137,8 +137,10 @@ function showProgress(progress: Progress): void {
   stats.show(progress);
   if (progress.done) {
     setRunning(false);
-    // Open the result's first ROWS frame (or its FAILURE) in the inspector.
-    if (!inspector.selectFirst("ROWS", resultFirstFrame)) inspector.selectFirst("FAILURE", resultFirstFrame);
+    // Open the result's first ROWS frame (or its FAILURE, or the RESULT of a write) in the inspector.
+    if (!inspector.selectFirst("ROWS", resultFirstFrame) && !inspector.selectFirst("FAILURE", resultFirstFrame)) {
+      inspector.selectFirst("RESULT", resultFirstFrame);
+    }
     document.body.dataset["resultDone"] = String(progress.resultId);
   }
 }

@@ -41,6 +41,13 @@ export class StatsBar {
     values.engine.textContent = progress.engine;
     if (!progress.done) return;
     const rows = `${formatCount(progress.rows)} row${progress.rows === 1 ? "" : "s"}`;
-    this.#state.textContent = progress.failed ? "failed" : progress.stopped ? `stopped after ${rows}` : `done: ${rows}`;
+    const exec = progress.exec;
+    this.#state.textContent = progress.failed
+      ? "failed"
+      : progress.stopped
+        ? `stopped after ${rows}`
+        : exec !== undefined
+          ? `done: ${formatCount(exec.rowsAffected)} row${exec.rowsAffected === 1 ? "" : "s"} changed, last insert id ${exec.lastInsertId}`
+          : `done: ${rows}`;
   }
 }

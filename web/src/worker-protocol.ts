@@ -59,6 +59,8 @@ export interface Progress {
   failed: boolean;
   /** The person stopped it (or started another query) before its end. */
   stopped: boolean;
+  /** Set for a statement that returns no rows (run with EXEC_SQL): what the node answered. */
+  exec?: { rowsAffected: number; lastInsertId: string };
 }
 
 export interface EngineTiming {
