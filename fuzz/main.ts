@@ -15,9 +15,9 @@
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { type SerializedInput, saveCase, serializeInput, signatureOf } from "./corpus.ts";
-import { makeInput } from "./generate.ts";
+import { newInputMirror, readInput } from "./current-input.ts";
 import type { Finding, FindingKind } from "./oracles.ts";
-import { buildPool, repoRoot, type SeedPool } from "./seed-pool.ts";
+import { repoRoot } from "./seed-pool.ts";
 import type { WorkerConfig, WorkerMessage } from "./worker.ts";
 
 interface Options {
@@ -39,6 +39,8 @@ const QUICK_TIME_LIMIT_SECONDS = 50;
 const CASES_PER_SIGNATURE = 2;
 /** Worker heap cap: an input that needs more than this is an unbounded allocation. */
 const WORKER_HEAP_MB = 1536;
+/** A worker builds its seed pool before its first input; longer than this means it is stuck. */
+const STARTUP_LIMIT_MS = 300_000;
 
 function usage(problem: string): never {
   process.stderr.write(
@@ -93,6 +95,9 @@ function parseOptions(argv: string[]): Options {
 interface Slot {
   worker: Worker;
   progress: Int32Array;
+  mirror: SharedArrayBuffer;
+  /** The worker has built its pool; the hang clock runs from here. */
+  ready: boolean;
   /** Next index this slot has to run, and its end. */
   to: number;
   lastDone: number;
@@ -106,7 +111,6 @@ class Run {
   readonly signatures = new Map<string, { count: number; finding: Finding; example: string }>();
   inputs = 0;
   peakMemoryBytes = 0;
-  private pool: SeedPool | undefined;
   private readonly started = performance.now();
   private readonly slots: Slot[] = [];
   private stopping = false;
@@ -142,6 +146,7 @@ class Run {
     const shared = new SharedArrayBuffer(12);
     const progress = new Int32Array(shared);
     progress[0] = from;
+    const mirror = newInputMirror();
     const config: WorkerConfig = {
       seed: this.options.seed,
       from,
@@ -150,17 +155,22 @@ class Run {
       minimise: this.options.minimise,
       trackAllocations: this.options.trackAllocations,
       progress: shared,
+      mirror,
     };
     const worker = new Worker(new URL("./worker.js", import.meta.url), {
       workerData: config,
       resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
     });
-    const slot: Slot = { worker, progress, from, to, lastDone: 0, lastChange: performance.now(), finished: false };
+    const slot: Slot = { worker, progress, mirror, ready: false, from, to, lastDone: 0, lastChange: performance.now(), finished: false };
     this.slots.push(slot);
     worker.on("message", (message: WorkerMessage) => this.onMessage(slot, message));
     worker.on("error", (error: Error & { code?: string }) => {
       if (slot.finished) return;
       const index = Atomics.load(progress, 0);
+      if (!slot.ready) {
+        this.abort(slot, `a worker failed before its first input: ${error.name}: ${error.message}`);
+        return;
+      }
       const kind: FindingKind = error.code === "ERR_WORKER_OUT_OF_MEMORY" ? "unboundedAllocation" : "crash";
       this.replace(slot, index, { kind, oracle: kind === "crash" ? "worker" : "worker heap", detail: `${error.name}: ${error.message}` });
     });
@@ -178,9 +188,10 @@ class Run {
     slot.finished = true;
     this.inputs += Atomics.load(slot.progress, 1) + 1;
     void slot.worker.terminate();
-    const pool = (this.pool ??= buildPool(this.options.seed));
-    const { input, origin } = makeInput(pool, this.options.seed, index);
-    this.record(index, origin, [finding], serializeInput(input), undefined);
+    const input = readInput(slot.mirror);
+    const origin = `--seed ${this.options.seed} --start ${index} --count 1`;
+    const recorded = input !== undefined ? serializeInput(input) : { side: "response" as const, legacy: false, allowInternal: false, splits: [], hex: "" };
+    this.record(index, origin, [finding], recorded, undefined);
     if (index + 1 < slot.to && !this.stopping) this.spawn(index + 1, slot.to);
     this.checkDone();
   }
@@ -195,6 +206,10 @@ class Run {
     }
     for (const slot of this.slots) {
       if (slot.finished) continue;
+      if (!slot.ready) {
+        if (now - slot.lastChange > STARTUP_LIMIT_MS) this.abort(slot, `a worker did not finish building its seed pool within ${STARTUP_LIMIT_MS / 1000} s`);
+        continue;
+      }
       const done = Atomics.load(slot.progress, 1);
       if (done !== slot.lastDone) {
         slot.lastDone = done;
@@ -208,6 +223,8 @@ class Run {
 
   private onMessage(slot: Slot, message: WorkerMessage): void {
     if (message.type === "ready") {
+      slot.ready = true;
+      slot.lastChange = performance.now();
       if (this.slots.indexOf(slot) === 0) this.log(`pool: ${message.pool} seeds, ${message.systematic} systematic mutations`);
     } else if (message.type === "finding") {
       this.record(message.index, message.origin, message.findings, message.input, message.minimised);
@@ -250,6 +267,23 @@ class Run {
     let running = 0;
     for (const slot of this.slots) if (!slot.finished) running += Atomics.load(slot.progress, 1);
     return this.inputs + running;
+  }
+
+  /** The harness itself cannot go on (not an input's fault): counted as a crash, run stopped. */
+  private abort(slot: Slot, why: string): void {
+    this.log(`harness failure: ${why}`);
+    this.counts.crash++;
+    slot.finished = true;
+    this.stopping = true;
+    for (const other of this.slots) {
+      Atomics.store(other.progress, 2, 1);
+      if (!other.ready && !other.finished) {
+        other.finished = true;
+        void other.worker.terminate();
+      }
+    }
+    void slot.worker.terminate();
+    this.checkDone();
   }
 
   private checkDone(): void {

@@ -28,6 +28,7 @@ import type { Tuple } from "../src/values/cell.ts";
 import type { IntMode } from "../src/values/int-mode.ts";
 import { readHeader } from "../src/wire/header.ts";
 import { messageFromJSON, messageToJSON } from "../src/json/message-json.ts";
+import { failureAtEnd } from "../src/client/failure-tail.ts";
 import { largestAllocation, resetLargestAllocation, allocationTrackerInstalled } from "./alloc-tracker.ts";
 import { firstDifference, toHex } from "./same.ts";
 
@@ -402,7 +403,7 @@ interface StreamOutcome {
   error?: { code: string; offset: number };
 }
 
-function expectedStream(side: Side, bytes: Uint8Array, options: DecodeOptions, shift: number): StreamOutcome {
+function expectedStream(side: Side, bytes: Uint8Array, options: DecodeOptions, shift: number, findings: Findings): StreamOutcome {
   const out: StreamOutcome = { messages: [] };
   const maxMessageBytes = { ...DEFAULT_LIMITS, ...options.limits }.maxMessageBytes;
   let at = 0;
@@ -418,6 +419,7 @@ function expectedStream(side: Side, bytes: Uint8Array, options: DecodeOptions, s
     try {
       out.messages.push(decodeFrame(side, bytes.subarray(at, at + frameBytes), options));
     } catch (error) {
+      if (!isWireError(error)) findings.add("crash", `decodeFrame(${side}) of a frame at ${at}`, describeThrown(error));
       out.error = { code: (error as WireError).code, offset: (error as WireError).offset + at + shift };
       return out;
     }
@@ -450,7 +452,7 @@ function checkStream(input: FuzzInput, split: boolean, findings: Findings, limit
   const splits = split ? input.splits.map((at) => at + prefix.length) : [];
   const options: DecodeOptions = { intMode: "bigint", legacy: input.legacy, allowInternal: input.allowInternal, ...(limits ? { limits } : {}) };
   const oracle = `FrameDecoder(${side}${split ? ", split" : ""}${limits ? ", tight caps" : ""})`;
-  const expected = expectedStream(side, input.bytes, options, prefix.length);
+  const expected = expectedStream(side, input.bytes, options, prefix.length, findings);
 
   const made = attempt(() => new FrameDecoder({ side, handshake, ...options }));
   if (findings.crashIf(made, oracle) || !("ok" in made)) return;
@@ -614,6 +616,27 @@ function checkEngines(input: FuzzInput, findings: Findings): void {
     if (difference !== undefined) findings.add("mismatch", "engines js/wasm (string, tight caps)", difference);
   }
   checkEnginesAgainstCodec(input, findings);
+  checkFailureTail(input, findings);
+}
+
+/**
+ * The session's parser of a FAILURE record written after part of a ROWS frame reads the first
+ * whole frame from its end: it returns a record or undefined, never throws, and never hands out
+ * a message the codec's cap would refuse.
+ */
+function checkFailureTail(input: FuzzInput, findings: Findings): void {
+  const { bytes } = input;
+  if (bytes.length < 8) return;
+  const frameBytes = 8 + new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true) * 8;
+  if (frameBytes > bytes.length) return;
+  const tail = attempt(() => failureAtEnd(bytes.subarray(0, frameBytes)));
+  if ("error" in tail) findings.add("crash", "failureAtEnd", `threw ${errorKey(tail.error)} (it returns undefined for what it cannot read)`);
+  else if (!findings.crashIf(tail, "failureAtEnd") && "ok" in tail && tail.ok !== undefined) {
+    const messageBytes = utf8Bytes(tail.ok.message);
+    if (messageBytes > DEFAULT_LIMITS.maxFailureMessageBytes) {
+      findings.add("unboundedAllocation", "failureAtEnd caps", `a FAILURE message of ${messageBytes} bytes > maxFailureMessageBytes ${DEFAULT_LIMITS.maxFailureMessageBytes}`);
+    }
+  }
 }
 
 /** The first whole frame, read alone by the reader and by the codec, must give the same answer. */

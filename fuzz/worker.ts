@@ -5,6 +5,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { installAllocationTracker } from "./alloc-tracker.ts";
 import { serializeInput, signatureOf } from "./corpus.ts";
+import { writeInput } from "./current-input.ts";
 import { makeInput } from "./generate.ts";
 import { minimise } from "./minimise.ts";
 import { type Finding, checkInput, prepareEnvironment } from "./oracles.ts";
@@ -20,6 +21,8 @@ export interface WorkerConfig {
   trackAllocations: boolean;
   /** [0] index being checked, [1] inputs done, [2] stop flag (set by the main thread). */
   progress: SharedArrayBuffer;
+  /** The input being checked (current-input.ts). */
+  mirror: SharedArrayBuffer;
 }
 
 export type WorkerMessage =
@@ -54,6 +57,7 @@ function run(config: WorkerConfig): void {
     if (Atomics.load(progress, 2) !== 0) break;
     Atomics.store(progress, 0, index);
     const { input, origin } = makeInput(pool, config.seed, index);
+    writeInput(config.mirror, input);
     const started = performance.now();
     const findings = checkInput(input);
     const took = performance.now() - started;
