@@ -53,6 +53,17 @@ describe("WASM and TS engines are identical", () => {
     );
   });
 
+  it("split at every byte: [0, i) then [i, n) gives the one-shot rows", () => {
+    const result = fc.sample(resultOf(), { seed: 7, numRuns: 40 }).find((r) => r.frameSizes.length > 2 && r.rows.length > 3)!;
+    const input = streamOf(result);
+    for (const engine of ["js", "wasm"] as const) {
+      const whole = valuesAndEnd(drive(input, { engine, intMode: "string" }));
+      for (let i = 1; i < input.length; i++) {
+        expect(valuesAndEnd(drive(input, { engine, intMode: "string", chunks: [i, input.length] }))).toEqual(whole);
+      }
+    }
+  });
+
   it("on texts of arbitrary bytes (invalid UTF-8 fails the same way)", () => {
     fc.assert(
       fc.property(resultOf(anyTextBytes), (result) => {
