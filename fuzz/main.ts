@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { type SerializedInput, saveCase, serializeInput, signatureOf } from "./corpus.ts";
 import { newInputMirror, readInput } from "./current-input.ts";
-import type { Finding, FindingKind } from "./oracles.ts";
+import { type Finding, type FindingKind, gravest } from "./oracles.ts";
 import { repoRoot } from "./seed-pool.ts";
 import type { WorkerConfig, WorkerMessage } from "./worker.ts";
 
@@ -239,8 +239,8 @@ class Run {
   private record(index: number, origin: string, findings: Finding[], input: SerializedInput, minimised: SerializedInput | undefined): void {
     const kinds = new Set(findings.map((finding) => finding.kind));
     for (const kind of kinds) this.counts[kind]++;
-    for (const finding of findings) {
-      const signature = signatureOf(finding);
+    const unique = new Map(findings.map((finding) => [signatureOf(finding), finding]));
+    for (const [signature, finding] of unique) {
       const seen = this.signatures.get(signature);
       if (seen !== undefined) {
         seen.count++;
@@ -249,7 +249,7 @@ class Run {
       this.signatures.set(signature, { count: 1, finding, example: `input ${index} (${origin})` });
       this.log(`${finding.kind}: ${finding.oracle}: ${finding.detail}\n  input ${index}: ${origin}\n  hex ${(minimised ?? input).hex.slice(0, 200)}`);
     }
-    const first = findings[0]!;
+    const first = gravest(findings)!;
     if (this.options.corpus !== undefined && (this.signatures.get(signatureOf(first))?.count ?? 0) <= CASES_PER_SIGNATURE) {
       const file = saveCase(this.options.corpus, {
         ...(minimised ?? input),

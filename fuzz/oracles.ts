@@ -41,6 +41,15 @@ export interface Finding {
   detail: string;
 }
 
+const SEVERITY: Record<FindingKind, number> = { crash: 0, hang: 1, unboundedAllocation: 2, mismatch: 3 };
+
+/** The finding to minimise and file an input under: crashes first, mismatches last. */
+export function gravest(findings: readonly Finding[]): Finding | undefined {
+  let out: Finding | undefined;
+  for (const finding of findings) if (out === undefined || SEVERITY[finding.kind] < SEVERITY[out.kind]) out = finding;
+  return out;
+}
+
 export interface FuzzInput {
   /** The side the bytes were made for; the stateless decoder is tried on both sides. */
   side: Side;

@@ -8,7 +8,7 @@ import { serializeInput, signatureOf } from "./corpus.ts";
 import { writeInput } from "./current-input.ts";
 import { makeInput } from "./generate.ts";
 import { minimise } from "./minimise.ts";
-import { type Finding, checkInput, prepareEnvironment } from "./oracles.ts";
+import { type Finding, checkInput, gravest, prepareEnvironment } from "./oracles.ts";
 import { buildPool } from "./seed-pool.ts";
 
 export interface WorkerConfig {
@@ -75,7 +75,7 @@ function run(config: WorkerConfig): void {
 
     if (findings.length > 0) {
       const message: WorkerMessage = { type: "finding", index, origin, findings, input: serializeInput(input) };
-      const first = findings.find((finding) => finding.kind !== "hang" && finding.oracle !== "memory growth");
+      const first = gravest(findings.filter((finding) => finding.kind !== "hang" && finding.oracle !== "memory growth"));
       if (config.minimise && first !== undefined && !minimised.has(signatureOf(first))) {
         minimised.add(signatureOf(first));
         message.minimised = serializeInput(minimise(input, first));
