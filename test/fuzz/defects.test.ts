@@ -5,6 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
+import { failureAtEnd } from "../../src/client/failure-tail.ts";
+import { DEFAULT_LIMITS } from "../../src/limits.ts";
 import { decodeFrame, encodeMessage } from "../../src/messages/codec.ts";
 import { repoRoot } from "../../fuzz/seed-pool.ts";
 import { fromHex, toHex } from "../../fuzz/same.ts";
@@ -25,7 +27,7 @@ describe("ADD and CONNECT with an empty address", () => {
     it(`${name}: the decoder refuses what the encoder refuses`, () => {
       // id 2, address "" (one zero word).
       const frame = fromHex(`02000000${type.toString(16).padStart(2, "0")}000000 0200000000000000 0000000000000000`);
-      expect(errorOf(() => encodeMessage("request", { type: name, id: 2n, address: "" }))?.code).toBe("BAD_VALUE");
+      expect(errorOf(() => encodeMessage("request", { type: name, id: 2n, address: "" } as never))?.code).toBe("BAD_VALUE");
       expect(errorOf(() => decodeFrame("request", frame, { allowInternal: true }))).toEqual({ name: "DecodeError", code: "BAD_VALUE", offset: 16 });
     });
   }
@@ -69,5 +71,31 @@ describe("FAILURE with a message over the cap", () => {
     const frame = fromHex("0400000000000000 0000000000000000 53454c4543542074 2046524f4d206973 6f00000000000000".replace(/ /g, ""));
     expect(decodeFrame("response", frame)).toMatchObject({ type: "FAILURE", errorCode: 0n, message: "SELECT t FROM iso" });
     expect(errorOf(() => decodeFrame("response", frame, { limits: { maxFailureMessageBytes: 16 } }))).toEqual({ name: "DecodeError", code: "LIMIT", offset: 16 });
+  });
+});
+
+describe("a FAILURE record after part of a ROWS frame (the session's failureAtEnd)", () => {
+  // Found by reading: the codec caps FAILURE messages at maxFailureMessageBytes, the tail parser
+  // of src/client/failure-tail.ts took any length the frame could hold.
+  it("is not read when its message is longer than the FAILURE message cap", () => {
+    const message = "x".repeat(DEFAULT_LIMITS.maxFailureMessageBytes + 1);
+    const text = new Uint8Array(Math.ceil((message.length + 1) / 8) * 8);
+    text.set(new TextEncoder().encode(message));
+    // ROWS body: one column "a", one INTEGER row, then code 1 and the message.
+    const head = fromHex("0100000000000000 6100000000000000 0100000000000000 2a00000000000000 0100000000000000".replace(/ /g, ""));
+    const frame = new Uint8Array(8 + head.length + text.length);
+    new DataView(frame.buffer).setUint32(0, (head.length + text.length) / 8, true);
+    frame[4] = 7;
+    frame.set(head, 8);
+    frame.set(text, 8 + head.length);
+    expect(errorOf(() => decodeFrame("response", frame))?.code).toBeDefined();
+    expect(failureAtEnd(frame)).toBeUndefined();
+    // The same record with a message within the cap is read.
+    const short = new Uint8Array(8 + head.length + 8);
+    new DataView(short.buffer).setUint32(0, (head.length + 8) / 8, true);
+    short[4] = 7;
+    short.set(head, 8);
+    short.set(new TextEncoder().encode("boom"), 8 + head.length);
+    expect(failureAtEnd(short)).toEqual({ code: 1, message: "boom" });
   });
 });
