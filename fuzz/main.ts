@@ -39,8 +39,8 @@ const QUICK_TIME_LIMIT_SECONDS = 50;
 const CASES_PER_SIGNATURE = 2;
 /** Worker heap cap: an input that needs more than this is an unbounded allocation. */
 const WORKER_HEAP_MB = 1536;
-/** A worker builds its seed pool before its first input; longer than this means it is stuck. */
-const STARTUP_LIMIT_MS = 300_000;
+/** A worker builds its seed pool before its first input (a few seconds); longer means it is stuck. */
+const STARTUP_LIMIT_MS = 120_000;
 
 function usage(problem: string): never {
   process.stderr.write(
@@ -207,7 +207,8 @@ class Run {
     for (const slot of this.slots) {
       if (slot.finished) continue;
       if (!slot.ready) {
-        if (now - slot.lastChange > STARTUP_LIMIT_MS) this.abort(slot, `a worker did not finish building its seed pool within ${STARTUP_LIMIT_MS / 1000} s`);
+        const startupLimit = limit > 0 ? Math.min(STARTUP_LIMIT_MS, limit * 1000) : STARTUP_LIMIT_MS;
+        if (now - slot.lastChange > startupLimit) this.abort(slot, `a worker did not finish building its seed pool within ${startupLimit / 1000} s`);
         continue;
       }
       const done = Atomics.load(slot.progress, 1);
