@@ -10,7 +10,7 @@ import { NodeRole } from "../messages/codes.ts";
 import type { ResponseTypeName } from "../messages/schemas.ts";
 import type { FileEntry, NodeInfo, RequestInput, ResponseOf } from "../messages/types.ts";
 import type { CallOptions } from "./call-scope.ts";
-import type { Connection, ConnectionOptions } from "./connection.ts";
+import { type Connection, type ConnectionOptions, DEFAULT_CALL_TIMEOUT_MS } from "./connection.ts";
 import { Database } from "./database.ts";
 import { type DiscoveryOptions, connectToLeader } from "./leader-discovery.ts";
 import { withToJSON } from "./json-safe.ts";
@@ -128,7 +128,9 @@ export class Client {
   }
 
   async #connectToLeader(call: CallOptions): Promise<Connection> {
-    const found = await connectToLeader(this.#addresses, this.#connector, this.options, this.options.discovery, call);
+    // Finding the leader is part of the call that needed it, and bounded like any call.
+    const bounded = { ...call, timeoutMs: call.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS };
+    const found = await connectToLeader(this.#addresses, this.#connector, this.options, this.options.discovery, bounded);
     if (this.#closed) {
       await found.connection.close();
       this.#throwIfClosed();

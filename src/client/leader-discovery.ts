@@ -66,14 +66,24 @@ export async function connectToLeader(
         await sleep(Math.min(settings.backoffMaxMs, settings.backoffBaseMs * 2 ** round), scope.signal);
       }
     }
+  } catch (error) {
+    // The caller's deadline or cancel ended the search: say what the nodes said so far.
+    if (error instanceof WireError && (error.code === "TIMEOUT" || error.code === "ABORTED") && problems.size > 0) {
+      error.message += ` (${describeProblems(problems)})`;
+    }
+    throw error;
   } finally {
     scope.dispose();
   }
-  const detail = [...problems].map(([address, problem]) => `${address}: ${problem}`).join("; ");
+  const detail = describeProblems(problems);
   throw new ConnectionError(
     anyAnswered ? "NO_LEADER" : "CONNECTION_FAILED",
     `no leader found after ${settings.rounds} rounds over ${addresses.length} node(s) (${detail})`,
   );
+}
+
+function describeProblems(problems: ReadonlyMap<string, string>): string {
+  return [...problems].map(([address, problem]) => `${address}: ${problem}`).join("; ");
 }
 
 /** A node answered, but the leader it named could not be confirmed. */

@@ -135,5 +135,10 @@ describe("a 3-node cluster", () => {
     expect((error as ConnectionError).code).toBe("CONNECTION_FAILED");
     expect((error as Error).message).toMatch(/3 rounds over 2 node\(s\).*127\.0\.0\.1:1.*127\.0\.0\.1:2/);
     expect(Date.now() - started).toBeLessThan(10_000);
+    // A call deadline shorter than the rounds ends the search with a TimeoutError that still
+    // says what each node did.
+    const timedOut = await client(["127.0.0.1:1"], { timeoutMs: 1000, discovery: { rounds: 50 } }).catch((e: unknown) => e);
+    expect(timedOut).toMatchObject({ name: "TimeoutError", code: "TIMEOUT" });
+    expect((timedOut as Error).message).toMatch(/find the leader: no answer within 1000 ms \(127\.0\.0\.1:1: cannot connect/);
   });
 });
