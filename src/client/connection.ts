@@ -271,7 +271,7 @@ export class Connection {
       // A FAILURE written after part of a ROWS frame (dqlite 1.11): the frame is whole, so the
       // record can be taken from its end and the connection goes on.
       if (frame.header.type === ResponseType.Failure) {
-        const failure = failureAtEnd(frame.bytes);
+        const failure = failureAtEnd(frame.bytes, resolveLimits(this.limits).maxFailureMessageBytes);
         if (failure !== undefined) {
           return { type: "FAILURE", code: ResponseType.Failure, schema: frame.header.schema, errorCode: BigInt(failure.code), message: failure.message };
         }

@@ -5,13 +5,20 @@
 // so the record is found from the end: the message is the NUL-terminated, zero-padded text
 // that ends the body, and the code is the word before it (a small number: its top bytes are 0).
 
+import { DEFAULT_LIMITS } from "../limits.ts";
 import { HEADER_BYTES, WORD_BYTES } from "../wire/constants.ts";
 
 const MAX_FAILURE_CODE = 0xffffffff;
 const fatalUtf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** The FAILURE record at the end of a frame's body, or undefined when it cannot be found. */
-export function failureAtEnd(frame: Uint8Array): { code: number; message: string } | undefined {
+/**
+ * The FAILURE record at the end of a frame's body, or undefined when it cannot be found or its
+ * message is longer than `maxMessageBytes` (the FAILURE message cap).
+ */
+export function failureAtEnd(
+  frame: Uint8Array,
+  maxMessageBytes: number = DEFAULT_LIMITS.maxFailureMessageBytes,
+): { code: number; message: string } | undefined {
   const body = frame.subarray(HEADER_BYTES);
   const length = body.length;
   if (length < 2 * WORD_BYTES || length % WORD_BYTES !== 0) return undefined;
@@ -30,6 +37,7 @@ export function failureAtEnd(frame: Uint8Array): { code: number; message: string
   }
   // The text takes whole words: its bytes, the NUL, the padding.
   const textBytes = last < textStart ? 0 : last - textStart + 1;
+  if (textBytes > maxMessageBytes) return undefined;
   const paddedText = Math.ceil((textBytes + 1) / WORD_BYTES) * WORD_BYTES;
   if (textStart % WORD_BYTES !== 0 || textStart < WORD_BYTES || textStart + paddedText !== length) return undefined;
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);

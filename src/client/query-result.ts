@@ -242,7 +242,7 @@ export class QueryResult implements AsyncIterable<Batch> {
     if (!(error instanceof DecodeError) || pending.length < HEADER_BYTES || pending[4] !== ResponseType.Failure) return undefined;
     const frameBytes = HEADER_BYTES + new DataView(pending.buffer, pending.byteOffset, 8).getUint32(0, true) * 8;
     if (frameBytes > pending.length) return undefined;
-    const failure = failureAtEnd(pending.subarray(0, frameBytes));
+    const failure = failureAtEnd(pending.subarray(0, frameBytes), this.#reader!.limits.maxFailureMessageBytes);
     if (failure === undefined) return undefined;
     this.#start!.connection.consume(frameBytes);
     this.#finish("failed");

@@ -44,6 +44,9 @@ describe("failureAtEnd", () => {
     const badUtf8 = frame([1, "n", 1, "ab"]);
     badUtf8[badUtf8.length - 8] = 0xff;
     expect(failureAtEnd(badUtf8)).toBeUndefined();
+    // A message beyond the FAILURE message cap is not taken.
+    expect(failureAtEnd(frame([1, "n", 1, "x".repeat(100)]), 99)).toBeUndefined();
+    expect(failureAtEnd(frame([1, "n", 1, "x".repeat(99)]), 99)).toEqual({ code: 1, message: "x".repeat(99) });
     const hugeCode = frame([1, "n", 1, "boom"]);
     hugeCode[hugeCode.length - 9] = 0x7f; // top byte of the code word
     expect(failureAtEnd(hugeCode)).toBeUndefined();
