@@ -11,6 +11,13 @@ commands:
   decode --side request|response [--lines|--stream] [--int-mode number|bigint|string]
          [--max-rows N] [--max-message-size N] [--legacy] [--allow-internal] [HEX]
   encode --side request|response [--lines] [--legacy] [JSON]
+  shell  -s HOST:PORT[,HOST:PORT…] [--format tabular|json] [--timeout MS] DB ["SQL"]
+  cluster -s HOST:PORT[,HOST:PORT…] [--format tabular|json] [--timeout MS]
+  bridge --target HOST:PORT [--target …] [--listen HOST:PORT] [--origin URL …] [--token T]
+         [--allow-admin] [--max-connections N] [--max-per-client N] [--idle-timeout MS]
+         [--json] [--quiet]
+
+Each command takes --help for its full options.
 `;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -18,6 +25,9 @@ type Command = (argv: string[]) => Promise<number>;
 const commands: Record<string, () => Promise<Command>> = {
   decode: async () => (await import("./codec-commands.ts")).runDecodeCommand,
   encode: async () => (await import("./codec-commands.ts")).runEncodeCommand,
+  shell: async () => (await import("./shell-command.ts")).runShellCommand,
+  cluster: async () => (await import("./cluster-command.ts")).runClusterCommand,
+  bridge: async () => (await import("./bridge-command.ts")).runBridgeCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -44,6 +44,9 @@ export function resolveDecodeOptions(options: DecodeOptions = {}): ResolvedDecod
   };
 }
 
+/** Errors that say "the body does not have this layout", as opposed to "this value is wrong". */
+const LAYOUT_MISMATCH = new Set(["BAD_LENGTH", "TRUNCATED", "BAD_TEXT"]);
+
 function tableFor(side: Side): (MessageDeclaration | undefined)[] {
   return side === "request" ? REQUESTS_BY_CODE : RESPONSES_BY_CODE;
 }
@@ -134,10 +137,12 @@ export function decodeBody(
       }
       return message as unknown as Message;
     } catch (error) {
-      // A later variant may fit where the first did not (legacy PROMOTE, FAILURE after ROWS).
-      // Only an error of a variant that could not fit is swallowed; the first one is reported.
       if (!isWireError(error)) throw error;
       firstError ??= error;
+      // A later layout may fit where this one did not (legacy PROMOTE is shorter, FAILURE after a
+      // ROWS header is longer, so its text lands on binary words). Only a body this layout cannot
+      // span tries the next one; a value this layout refuses (a cap, a range) is the answer.
+      if (!LAYOUT_MISMATCH.has(error.code)) throw firstError;
     }
   }
   throw firstError;
@@ -242,6 +247,7 @@ export function encodeMessage(side: Side, input: RequestInput | ResponseInput | 
     throw new EncodeError("BAD_VALUE", `${declaration.type}.${problem.field}: ${problem.problem}`, { field: `${declaration.type}.${problem.field}` });
   }
   const schema = ctx.schema ?? 0;
+  if (variant !== firstApplicable(declaration, schema, legacy)) ensureDecodesAs(side, declaration, variant, writer, schema, legacy);
   if (schema > declaration.maxSchema) {
     throw new EncodeError("BAD_SCHEMA", `${declaration.type}: needs schema ${schema}, above its ceiling ${declaration.maxSchema}`, {
       field: `${declaration.type}.schema`,
@@ -260,6 +266,32 @@ export function encodeMessage(side: Side, input: RequestInput | ResponseInput | 
   }
   writeHeader(frame, 0, bodyBytes / WORD_BYTES, declaration.code, schema);
   return frame;
+}
+
+function firstApplicable(declaration: MessageDeclaration, schema: number, legacy: boolean): Variant | undefined {
+  return declaration.variants.find((variant) => applies(variant, schema, legacy));
+}
+
+/**
+ * A secondary layout (legacy PROMOTE, FAILURE with columns) can produce bytes that the decoder
+ * reads as the primary layout. The encoder never emits a frame that does not decode back to
+ * what it was given, so such a frame is refused.
+ */
+function ensureDecodesAs(side: Side, declaration: MessageDeclaration, variant: Variant, writer: WireWriter, schema: number, legacy: boolean): void {
+  const frame = writer.finish();
+  writeHeader(frame, 0, (frame.length - HEADER_BYTES) / WORD_BYTES, declaration.code, schema);
+  let decoded: Record<string, unknown> | undefined;
+  try {
+    decoded = decodeFrame(side, frame, { legacy, intMode: "bigint", limits: { maxMessageBytes: Math.max(frame.length, 16) } }) as unknown as Record<string, unknown>;
+  } catch {
+    decoded = undefined;
+  }
+  const names = variant.fields.flatMap((spec) => (spec.name === undefined ? [] : [spec.name]));
+  if (decoded === undefined || !names.every((name) => decoded[name] !== undefined)) {
+    throw new EncodeError("BAD_VALUE", `${declaration.type}: these fields would decode as another layout of ${declaration.type} (ambiguous frame)`, {
+      field: declaration.type,
+    });
+  }
 }
 
 export function encodeRequest(message: RequestInput | Request, options?: CodecOptions): Uint8Array {

@@ -170,7 +170,12 @@ const kinds: Record<FieldKind, KindCodec> = {
     write: (ctx) => ctx.writer.zeros(8),
   },
   text: {
-    read: (ctx, spec, name) => ctx.reader.text(name, capOf(spec, ctx.limits)),
+    read(ctx, spec, name) {
+      const at = ctx.reader.pos;
+      const value = ctx.reader.text(name, capOf(spec, ctx.limits));
+      if (spec.nonEmpty && value === "") ctx.reader.fail("BAD_VALUE", name, "must not be empty", at);
+      return value;
+    },
     write: (ctx, spec, name, value) => ctx.writer.text(toText(value, name, spec, ctx.limits)),
   },
   params: {

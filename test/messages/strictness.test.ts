@@ -158,7 +158,7 @@ describe("params tuples", () => {
     expectEncodeError("request", { type: "EXEC", db: 1, stmt: 2, params: [Symbol("x")] }, "UNSUPPORTED_VALUE");
     expectEncodeError("request", { type: "EXEC", db: 1, stmt: 2, params: [2 ** 60] }, "UNSAFE_INTEGER");
     expectEncodeError("request", { type: "EXEC", db: 1, stmt: 2, params: [2n ** 63n] }, "BAD_VALUE");
-    expectEncodeError("request", { type: "EXEC", db: 1, stmt: 2, params: [{ type: "ISO8601", value: "yesterday" }] }, "BAD_VALUE");
+    expectEncodeError("request", { type: "EXEC", db: 1, stmt: 2, params: [{ type: "ISO8601", value: 12 }] }, "UNSUPPORTED_VALUE");
   });
   test("blob length over the cap or past the body", () => {
     expectDecodeError("request", frame(5, `0100000002000000 0104000000000000 ${u64(2 ** 40)}`, 0), "LIMIT");
@@ -265,6 +265,10 @@ describe("SERVERS, FILES, LEADER", () => {
     expectDecodeError("response", frame(1, u64(0) + text("a:1")), "BAD_VALUE");
     expectEncodeError("response", { type: "LEADER", id: 0, address: "a:1" }, "BAD_VALUE");
   });
+  test("ADD and CONNECT refuse an empty address both ways", () => {
+    expectDecodeError("request", frame(12, u64(5) + text("")), "BAD_VALUE");
+    expectEncodeError("request", { type: "ADD", id: 5, address: "" }, "BAD_VALUE");
+  });
   test("ADD, ASSIGN and REMOVE refuse node id 0; ASSIGN refuses unknown roles", () => {
     expectDecodeError("request", frame(12, u64(0) + text("a:1")), "BAD_VALUE");
     expectDecodeError("request", frame(13, u64(5) + u64(3)), "BAD_VALUE");
@@ -277,6 +281,17 @@ describe("SERVERS, FILES, LEADER", () => {
     const message = decodeFrame("request", bytes, { intMode: "bigint" });
     expect(message).toEqual({ type: "ASSIGN", code: 13, schema: 0, id: 9n });
     expect(encodeMessage("request", message)).toEqual(bytes);
+  });
+  test("FAILURE with columns: decoded when the plain layout leaves bytes; refused on encode when ambiguous", () => {
+    const withColumns = frame(0, u64(1) + text("id") + u64(19) + text("constraint failed"));
+    expect(decodeFrame("response", hexToBytes(withColumns))).toMatchObject({ columns: ["id"], errorCode: 19n, message: "constraint failed" });
+    // No columns and a code with no zero byte: the plain layout reads the same bytes exactly
+    // (code 0, then the code word as the start of the message), so the frame is refused.
+    expectEncodeError("response", { type: "FAILURE", columns: [], errorCode: 0x0101010101010101n, message: "" }, "BAD_VALUE");
+    const plain = encodeMessage("response", { type: "FAILURE", columns: [], errorCode: 0x80n, message: "" });
+    expect(decodeFrame("response", plain)).toMatchObject({ columns: [], errorCode: 0x80n });
+    // A FAILURE message over its cap is LIMIT, not a second reading of the body.
+    expectDecodeError("response", frame(0, u64(1) + text("m".repeat(80))), "LIMIT", { limits: { maxFailureMessageBytes: 64 } });
   });
   test("DESCRIBE format must be 0; CLUSTER format 0 or 1", () => {
     expectDecodeError("request", frame(18, u64(1)), "BAD_VALUE");
