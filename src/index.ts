@@ -51,3 +51,30 @@ export {
   WORD_BYTES,
 } from "./wire/constants.ts";
 export { inspectFrame, type FieldSpan, type Inspection } from "./messages/inspect.ts";
+
+// The session layer without a default transport (browsers pass a WebSocket connector;
+// "dqlite-wire/client" adds `connect`, which picks the runtime's TCP transport).
+export * from "./client/portable.ts";
+
+// The WebSocket transport (through the bridge). TCP lives in "dqlite-wire/transport" and
+// "dqlite-wire/client", so that browser bundles never see a node:net import.
+export { connectWebSocket, webSocketConnector, type WebSocketOptions } from "./transport/websocket.ts";
+export type { ConnectOptions } from "./transport/transport.ts";
+export { parseAddress } from "./transport/address.ts";
+
+// The row engines: bulk decoding of query results, WASM or pure TS.
+export {
+  ResultReader,
+  RowBatch,
+  RowColumn,
+  initRowEngine,
+  initRowEngineSync,
+  simdSupported,
+  type EngineChoice,
+  type EngineKind,
+  type ResultReaderOptions,
+  type ResultState,
+  type ResultStep,
+  type RowEngineInitOptions,
+  type WasmSource,
+} from "./rows/index.ts";
