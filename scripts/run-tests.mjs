@@ -47,7 +47,7 @@ function closingLine(status, output) {
 }
 
 const steps = [
-  { name: "typecheck", command: ["npx", "tsc", "-p", "tsconfig.test.json"], count: byExitCode },
+  { name: "typecheck", command: ["npm", "run", "--silent", "typecheck"], count: byExitCode },
   {
     name: "vitest",
     command: ["npx", "vitest", "run", "--reporter=default", "--reporter=json", "--outputFile.json=.tmp/vitest.json"],
