@@ -38,6 +38,14 @@ export interface FieldSpan {
   end: number;
 }
 
+/** A span sink for tuple readers, or undefined when not tracing. */
+function spanSink(ctx: DecodeContext): ((path: string, start: number, end: number) => void) | undefined {
+  const trace = ctx.trace;
+  if (trace === undefined) return undefined;
+  const shift = 8 - ctx.bodyStart;
+  return (path, start, end) => trace.push({ path, start: start + shift, end: end + shift });
+}
+
 /** Records the span of an item read by `read`, relative to the frame start. */
 function traced<T>(ctx: DecodeContext, path: string, read: () => T): T {
   if (ctx.trace === undefined) return read();
@@ -179,7 +187,7 @@ const kinds: Record<FieldKind, KindCodec> = {
     write: (ctx, spec, name, value) => ctx.writer.text(toText(value, name, spec, ctx.limits)),
   },
   params: {
-    read: (ctx, _spec, name) => readParams(ctx.reader, ctx.schema, ctx.bodyStart, name, ctx.intMode, ctx.limits),
+    read: (ctx, _spec, name) => readParams(ctx.reader, ctx.schema, ctx.bodyStart, name, ctx.intMode, ctx.limits, spanSink(ctx)),
     write(ctx, _spec, name, value) {
       const { cells, emptyWord } = prepareParams(value as ParamsInput | undefined, name, ctx.limits);
       ctx.schema ??= paramsSchemaFor(cells.length);
@@ -208,6 +216,7 @@ const kinds: Record<FieldKind, KindCodec> = {
       const { reader } = ctx;
       const columns = (ctx.message["columns"] as string[]).length;
       const cap = capOf(spec, ctx.limits);
+      const spans = spanSink(ctx);
       const rows: Tuple[] = [];
       for (;;) {
         if (reader.remaining < WORD_BYTES) {
@@ -217,7 +226,7 @@ const kinds: Record<FieldKind, KindCodec> = {
         if (columns === 0) reader.fail("BAD_MARKER", name, "a zero-column result holds only its end marker");
         // Each row takes at least its header, so this loop is bounded by the bytes present.
         const path = `${name}[${rows.length}]`;
-        rows.push(traced(ctx, path, () => readRow(reader, columns, path, ctx.intMode, ctx.limits)));
+        rows.push(traced(ctx, path, () => readRow(reader, columns, path, ctx.intMode, ctx.limits, spans)));
         if (rows.length >= cap) reader.fail("LIMIT", name, `a frame of ${rows.length} rows reaches the cap of ${cap} (exclusive)`);
       }
     },

@@ -10,6 +10,9 @@ import { type CellValue, type ParamInput, type PreparedCell, type Tuple, prepare
 import type { IntMode } from "./int-mode.ts";
 import { ValueType, isValueType, valueTypeName } from "./value-type.ts";
 
+/** Receives the byte span [start, end) of each part of a tuple, in reader positions (inspectors). */
+export type SpanSink = (path: string, start: number, end: number) => void;
+
 /** Largest params count of schema 0 (a uint8 count). */
 export const PARAMS_V0_MAX = 255;
 
@@ -30,6 +33,7 @@ export function readParams(
   field: string,
   intMode: IntMode,
   limits: Readonly<Limits>,
+  spans?: SpanSink,
 ): ParamsTuple {
   const tuple: ParamsTuple = { types: [], values: [] };
   if (reader.remaining === 0) return tuple;
@@ -52,13 +56,21 @@ export function readParams(
     types[i] = code;
   }
   reader.alignTo(bodyStart, `${field}.padding`);
+  spans?.(`${field}.header`, countAt, reader.pos);
   if (count === 0) tuple.emptyWord = true;
   tuple.types = types;
   tuple.values = new Array(count);
-  for (let i = 0; i < count; i++) {
-    tuple.values[i] = readCell(reader, types[i]!, `${field}[${i}]`, intMode, limits, tuple, i);
-  }
+  readCells(reader, tuple, `${field}`, intMode, limits, spans);
   return tuple;
+}
+
+function readCells(reader: WireReader, tuple: Tuple, field: string, intMode: IntMode, limits: Readonly<Limits>, spans: SpanSink | undefined): void {
+  const { types, values } = tuple;
+  for (let i = 0; i < types.length; i++) {
+    const start = reader.pos;
+    values[i] = readCell(reader, types[i]!, `${field}[${i}]`, intMode, limits, tuple, i);
+    spans?.(`${field}[${i}]`, start, reader.pos);
+  }
 }
 
 /** Anything the encoder accepts as params: a decoded tuple or plain/typed JS values. */
@@ -138,6 +150,7 @@ export function readRow(
   field: string,
   intMode: IntMode,
   limits: Readonly<Limits>,
+  spans?: SpanSink,
 ): Tuple {
   const headerAt = reader.pos;
   const headerBytes = rowHeaderBytes(columns);
@@ -153,10 +166,9 @@ export function readRow(
     types[i] = code;
   }
   reader.pos = headerAt + headerBytes;
+  spans?.(`${field}.header`, headerAt, reader.pos);
   const tuple: Tuple = { types, values: new Array(columns) };
-  for (let i = 0; i < columns; i++) {
-    tuple.values[i] = readCell(reader, types[i]!, `${field}[${i}]`, intMode, limits, tuple, i);
-  }
+  readCells(reader, tuple, field, intMode, limits, spans);
   return tuple;
 }
 

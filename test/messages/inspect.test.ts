@@ -15,6 +15,17 @@ describe("inspectFrame", () => {
     expect(byPath["ROWS.rows[0]"]).toEqual([32, 56]);
     expect(byPath["ROWS.rows"]).toEqual([32, 56]);
     expect(byPath["ROWS.marker"]).toEqual([56, 64]);
+    expect(byPath["ROWS.rows[0].header"]).toEqual([32, 40]);
+    expect(byPath["ROWS.rows[0][0]"]).toEqual([40, 48]);
+    expect(byPath["ROWS.rows[0][1]"]).toEqual([48, 56]);
+  });
+
+  test("params get a span for their header and each value", () => {
+    const vector = goldenVectors.find((v) => v.name === "EXEC, six params, schema 0")!;
+    const byPath = Object.fromEntries(inspectFrame("request", hexToBytes(vector.hex)).fields.map((f) => [f.path, [f.start, f.end]]));
+    expect(byPath["EXEC.params.header"]).toEqual([16, 24]);
+    expect(byPath["EXEC.params[1]"]).toEqual([32, 40]);
+    expect(byPath["EXEC.params[4]"]).toEqual([56, 72]);
   });
 
   test("every golden vector's top-level fields tile the body exactly", () => {
