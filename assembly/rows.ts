@@ -288,10 +288,14 @@ export function decodeSpan(
     // A header equal to the previous row's one-word header needs no second validation.
     let checkedHeader: u64 = 0;
     let fixedRow = false;
+    // Rows of the fast path since runStart share the cached tags: their type bytes are written
+    // per column in one fill when the run ends (before the cache changes or the frame ends).
+    let runStart: i32 = -1;
     while (true) {
       if (end - pos < 8) return fail(F_MISSING_MARKER, pos, row, -1, 0);
       const word = load<u64>(base + <usize>pos);
       if (word == DONE_WORD || word == PART_WORD) {
+        if (runStart >= 0) fillTypes(columns, capacity, typesPtr, runStart, outRow);
         marker = word == DONE_WORD ? STOP_DONE : STOP_PART;
         pos += 8;
         if (pos != end) return fail(F_TRAILING_BYTES, pos, -1, -1, 0);
@@ -301,6 +305,10 @@ export function decodeSpan(
       if (rowsTotal + 1 > maxRowsPerResult) return fail(F_ROWS_PER_RESULT, pos, row, -1, 0);
       if (headerBytes > end - pos) return fail(F_ROW_HEADER_TRUNCATED, pos, row, -1, 0);
       if (headerBytes != 8 || word != checkedHeader || word == 0) {
+        if (runStart >= 0) {
+          fillTypes(columns, capacity, typesPtr, runStart, outRow);
+          runStart = -1;
+        }
         let fixed = headerBytes == 8;
         for (let c: i32 = 0; c < columns; c++) {
           const b = byteAt(pos + (<u32>c >> 1));
@@ -317,13 +325,11 @@ export function decodeSpan(
       // and the whole row present: one bound check for the row, tags from the cache.
       if (fixedRow && word == checkedHeader && <u64>(end - pos) >= <u64>(8 + (columns << 3))) {
         let cell = pos + 8;
-        let typeOut = typesPtr + <usize>outRow;
         let slot = slotsPtr + (<usize>outRow << 3);
-        const typeStep = <usize>capacity;
         const slotStep = <usize>capacity << 3;
+        if (runStart < 0) runStart = outRow;
         for (let c: i32 = 0; c < columns; c++) {
           const tag = load<u8>(out + R_TAGS + <usize>c);
-          store<u8>(typeOut, tag);
           const raw = load<u64>(base + <usize>cell);
           if (tag == 2) {
             store<u64>(slot, raw);
@@ -341,7 +347,6 @@ export function decodeSpan(
             store<f64>(slot, raw != 0 ? 1.0 : 0.0);
           }
           cell += 8;
-          typeOut += typeStep;
           slot += slotStep;
         }
         pos = cell;
@@ -350,6 +355,10 @@ export function decodeSpan(
         outRow++;
         if (row >= maxRowsPerFrame) return fail(F_ROWS_PER_FRAME, pos, row - 1, -1, 0);
         continue;
+      }
+      if (runStart >= 0) {
+        fillTypes(columns, capacity, typesPtr, runStart, outRow);
+        runStart = -1;
       }
       const headerAt = pos;
       pos += headerBytes;
@@ -448,6 +457,13 @@ export function decodeSpan(
   compact(allocColumns, capacity, outRow, typesPtr, slotsPtr);
   store<i32>(out + R_STOP, STOP_PART);
   return STOP_PART;
+}
+
+/** Writes the cached tags as the type bytes of rows [from, to) of every column. */
+function fillTypes(columns: i32, capacity: i32, typesPtr: usize, from: i32, to: i32): void {
+  for (let c: i32 = 0; c < columns; c++) {
+    memory.fill(typesPtr + <usize>c * <usize>capacity + <usize>from, load<u8>(out + R_TAGS + <usize>c), <usize>(to - from));
+  }
 }
 
 /**

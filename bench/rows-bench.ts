@@ -17,7 +17,8 @@ import { wasmByteLength as scalarBytes } from "../src/generated/rows-wasm-scalar
 import { wasmByteLength as simdBytes } from "../src/generated/rows-wasm-simd.ts";
 import { type Corpus, type Shape, buildCorpus, corpusJson } from "./corpus.ts";
 import { streamPeakRss } from "./rss.ts";
-import { liveBench } from "./live.ts";
+import { type LiveSession, liveBench } from "./live.ts";
+import { connect } from "../src/client/index.ts";
 
 type Output = "columns" | "arrays" | "objects";
 const OUTPUTS: Output[] = ["columns", "arrays", "objects"];
@@ -99,6 +100,18 @@ async function meanSeconds(fn: () => unknown, quick: boolean): Promise<number> {
   return stats.p50 / 1e9;
 }
 
+/** The session layer as the live bench uses it: QUERY_SQL through `Database.query`, raw batches. */
+async function openSession(address: string): Promise<LiveSession> {
+  const client = await connect({ addresses: [address] });
+  const db = await client.open("bench");
+  return {
+    async *query(sql: string) {
+      for await (const batch of db.query(sql, [], { rowMode: "batch" })) yield batch.raw!;
+    },
+    close: () => client.close(),
+  };
+}
+
 const fmt = (n: number, digits = 1) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 export async function main(argv: string[]): Promise<void> {
@@ -169,7 +182,7 @@ export async function main(argv: string[]): Promise<void> {
   }
 
   if (options.live) {
-    const live = await liveBench(options.rows);
+    const live = await liveBench(options.rows, { openSession });
     for (const line of live.lines) log(line);
     results.push(...live.results);
   }
