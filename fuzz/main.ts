@@ -110,6 +110,8 @@ class Run {
   readonly counts: Record<FindingKind, number> = { crash: 0, hang: 0, mismatch: 0, unboundedAllocation: 0 };
   readonly signatures = new Map<string, { count: number; finding: Finding; example: string }>();
   inputs = 0;
+  /** Inputs with at least one finding. */
+  failingInputs = 0;
   peakMemoryBytes = 0;
   private readonly started = performance.now();
   private readonly slots: Slot[] = [];
@@ -240,6 +242,7 @@ class Run {
   private record(index: number, origin: string, findings: Finding[], input: SerializedInput, minimised: SerializedInput | undefined): void {
     const kinds = new Set(findings.map((finding) => finding.kind));
     for (const kind of kinds) this.counts[kind]++;
+    this.failingInputs++;
     const unique = new Map(findings.map((finding) => [signatureOf(finding), finding]));
     for (const [signature, finding] of unique) {
       const seen = this.signatures.get(signature);
@@ -310,12 +313,14 @@ async function main(): Promise<void> {
   run.log(`distinct findings: ${run.signatures.size}`);
   for (const [signature, { count, example }] of run.signatures) run.log(`  ${count} x ${signature}\n      e.g. ${example}`);
   if (run.peakMemoryBytes > 0) run.log(`peak worker RSS: ${(run.peakMemoryBytes / 1048576).toFixed(0)} MiB`);
-  if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-  else {
-    process.stdout.write(
-      `fuzzed ${summary.inputs} inputs in ${summary.seconds} s: ${summary.crashes} crashes, ${summary.hangs} hangs, ${summary.mismatches} mismatches, ${summary.unboundedAllocations} unbounded allocations\n`,
-    );
-  }
+  // "N passed, N failed" (inputs without and with findings) is the closing line test runners read;
+  // with --json it goes to stderr and the summary object is the last line on stdout.
+  const passed = Math.max(0, summary.inputs - run.failingInputs);
+  const closing = `fuzz: ${passed} passed, ${run.failingInputs} failed in ${summary.seconds} s (${summary.crashes} crashes, ${summary.hangs} hangs, ${summary.mismatches} mismatches, ${summary.unboundedAllocations} unbounded allocations)\n`;
+  if (options.json) {
+    process.stderr.write(closing);
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+  } else process.stdout.write(closing);
   const clean = summary.crashes + summary.hangs + summary.mismatches + summary.unboundedAllocations === 0;
   process.exitCode = clean ? 0 : 1;
 }
