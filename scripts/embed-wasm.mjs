@@ -27,15 +27,4 @@ export async function embedWasm() {
   }
 }
 
-/** Copies the .wasm files into dist/ (tsc copies only what it compiles), for the exports map. */
-export async function copyWasmToDist() {
-  const root = new URL("..", import.meta.url);
-  const outDir = new URL("dist/src/generated/", root);
-  await mkdir(outDir, { recursive: true });
-  for (const { file } of VARIANTS) await copyFile(new URL(`src/generated/${file}`, root), new URL(file, outDir));
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  if (process.argv.includes("--copy-dist")) await copyWasmToDist();
-  else await embedWasm();
-}
+if (process.argv[1] === fileURLToPath(import.meta.url)) await embedWasm();
