@@ -164,12 +164,9 @@ export class QueryResult implements AsyncIterable<Batch> {
       for (;;) {
         const pending = connection.pendingBytes();
         if (pending.length >= HEADER_BYTES) {
-          // In "batch" mode the batch outlives this call and points into its input: give it a
-          // copy, since the connection's buffer is reused for the next bytes.
-          const input = this.#options.rowMode === "batch" ? pending.slice() : pending;
           let step;
           try {
-            step = reader.read(input, connection.pendingOffset);
+            step = reader.read(pending, connection.pendingOffset);
           } catch (error) {
             throw this.#failureInsideFrame(pending, error) ?? connection.breakWith(error);
           }
@@ -221,6 +218,11 @@ export class QueryResult implements AsyncIterable<Batch> {
       this.#reader = new ResultReader({
         intMode: this.#options.intMode ?? "number",
         engine: this.#options.engine ?? "auto",
+        // The connection reuses its buffer for the next bytes. In "batch" mode the batch outlives
+        // this call, so the reader keeps a copy of what its text and blob cells point into (and
+        // only when there are such cells); the row modes shape every row before the next read,
+        // so they lend the buffer and nothing is copied.
+        input: this.#options.rowMode === "batch" ? "copy" : "borrow",
         ...(start.limits !== undefined ? { limits: start.limits } : {}),
       });
       await start.connection.sendRequest(start.request, turn.scope);
