@@ -6,23 +6,13 @@
 import { parseArgs } from "node:util";
 import type { Client } from "../client/index.ts";
 import { UsageError } from "./io.ts";
-import { type CommandIo, connectCli, connectionArgs, printError, processIo } from "./shell-command.ts";
+import { CONNECTION_OPTIONS, type CommandIo, connectCli, connectionArgs, printError, processIo } from "./shell-command.ts";
 
 const CLUSTER_USAGE = `usage: dqlite-wire cluster -s HOST:PORT[,HOST:PORT…] [--format tabular|json] [--timeout MS]
   Lists the members of the cluster with their roles and marks the leader.`;
 
 export async function runClusterCommand(argv: string[], io: CommandIo = processIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      servers: { type: "string", short: "s" },
-      format: { type: "string", short: "f" },
-      timeout: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+  const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: CONNECTION_OPTIONS });
   if (values.help === true) {
     io.out(`${CLUSTER_USAGE}\n`);
     return 0;

@@ -75,18 +75,16 @@ export function printError(io: CommandIo, error: unknown): void {
   io.err(`Error: ${message} (${name} ${code})\n`);
 }
 
+/** The options that `shell` and `cluster` share: where the cluster is, how to print, how long to wait. */
+export const CONNECTION_OPTIONS = {
+  servers: { type: "string", short: "s" },
+  format: { type: "string", short: "f" },
+  timeout: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 export async function runShellCommand(argv: string[], io: CommandIo = processIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      servers: { type: "string", short: "s" },
-      format: { type: "string", short: "f" },
-      timeout: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+  const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: CONNECTION_OPTIONS });
   if (values.help === true) {
     io.out(`${SHELL_USAGE}\n`);
     return 0;

@@ -1,23 +1,15 @@
 // Runs test/runtimes/transport-smoke.ts under Deno and Bun (the runtimes whose TCP transports
 // Node cannot load) against a real node, so the suite covers all three transports.
 
-import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runScript, runtimeBinary } from "../support/runtime-script.ts";
 import { startNode, type DqliteNode } from "../../src/testing/dqlite-node.ts";
 import { RELAY_FIXTURE_TOKEN, startRelayFixture, type RelayFixture } from "../transport/relay-fixture.ts";
 
-const bin = (name: string) => fileURLToPath(new URL(`../../node_modules/.bin/${name}`, import.meta.url));
 const SMOKE = fileURLToPath(new URL("./transport-smoke.ts", import.meta.url));
-
-function run(command: string, args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(command, args, { env: { ...process.env, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = runScript;
+const bin = runtimeBinary;
 
 let node: DqliteNode;
 let relay: RelayFixture;

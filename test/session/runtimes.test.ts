@@ -2,26 +2,18 @@
 // Bun (as child processes, each with its own TCP transport), against one real node; and again
 // through a WebSocket relay (the transport tests' fixture) with each runtime's WebSocket.
 
-import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runScript, runtimeBinary } from "../support/runtime-script.ts";
 import { WebSocket } from "ws";
 import { type WebSocketConstructor, webSocketConnector } from "../../src/transport/websocket.ts";
 import { RELAY_FIXTURE_TOKEN, type RelayFixture, startRelayFixture } from "../transport/relay-fixture.ts";
 import { sessionSmoke } from "./runtimes/session-smoke.ts";
 import { startNode, type DqliteNode } from "./helpers.ts";
 
-const bin = (name: string) => fileURLToPath(new URL(`../../node_modules/.bin/${name}`, import.meta.url));
 const SMOKE = fileURLToPath(new URL("./runtimes/session-smoke.ts", import.meta.url));
-
-function run(command: string, args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(command, args, { env: { ...process.env, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = runScript;
+const bin = runtimeBinary;
 
 let node: DqliteNode;
 let relay: RelayFixture;
