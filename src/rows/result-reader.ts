@@ -143,7 +143,7 @@ export class ResultReader {
   }
 
   #read(bytes: Uint8Array, base: number): ResultStep {
-    if (bytes.length > INT32_MAX) throw new RangeError("read() takes at most 2^31 - 1 bytes per call");
+    if (bytes.length > INT32_MAX) throw new WireError("LIMIT", "read() takes at most 2^31 - 1 bytes per call");
     const { maxMessageBytes } = this.limits;
     const length = bytes.length;
 

@@ -11,6 +11,7 @@
 // view of WebAssembly memory ever leaves this module, so a batch stays valid after later calls
 // and after memory growth; there is nothing stale to read.
 
+import { WireError } from "../errors.ts";
 import { wasmBase64 as scalarBase64 } from "../generated/rows-wasm-scalar.ts";
 import { wasmBase64 as simdBase64 } from "../generated/rows-wasm-simd.ts";
 import { type CoreOutcome, CoreStop } from "./core-abi.ts";
@@ -195,9 +196,16 @@ class WasmRowEngine implements RowEngine {
     const slotsPtr = align8(inPtr + end);
     const typesPtr = slotsPtr + cells * 8;
     const needed = typesPtr + cells;
-    if (needed > 0xffff0000) throw new RangeError(`a row batch needs ${needed} bytes of WebAssembly memory, over 4 GiB`);
+    if (needed > 0xffff0000) throw new WireError("LIMIT", `a row batch needs ${needed} bytes of WebAssembly memory, over 4 GiB`);
     const memory = core.memory;
-    if (needed > memory.buffer.byteLength) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / PAGE_BYTES));
+    if (needed > memory.buffer.byteLength) {
+      try {
+        memory.grow(Math.ceil((needed - memory.buffer.byteLength) / PAGE_BYTES));
+      } catch (error) {
+        // The engine refused the memory (out of memory, or a host limit): a typed error, not a crash.
+        throw new WireError("LIMIT", `a row batch needs ${needed} bytes of WebAssembly memory, which could not be had`, { cause: error });
+      }
+    }
 
     const heap = new Uint8Array(memory.buffer);
     heap.set(end === bytes.length ? bytes : bytes.subarray(0, end), inPtr);
