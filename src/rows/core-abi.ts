@@ -128,3 +128,25 @@ export function rowHeaderBytes(columns: number): number {
 export function minRowBytes(columns: number): number {
   return rowHeaderBytes(columns) + columns * 8;
 }
+
+/** What an engine is asked to decode: a span of whole ROWS frames and the result's state so far. */
+export interface EngineRequest {
+  bytes: Uint8Array;
+  /** The span of whole ROWS frames to decode: [start, end) of `bytes`. */
+  start: number;
+  end: number;
+  /** The column count fixed by an earlier frame of the result, or -1 before the first frame. */
+  knownColumns: number;
+  /** Column names of the first frame, for the drift check: bytes and [start, length) per column. */
+  refBytes: Uint8Array;
+  /** Filled in by the engine when `knownColumns` is -1. */
+  refStart: Int32Array;
+  refLength: Int32Array;
+  framesBefore: number;
+  rowsBefore: number;
+  intNumbers: boolean;
+  limits: CoreLimits;
+  /** Columns the outputs were sized for, and rows per column. */
+  allocColumns: number;
+  capacity: number;
+}

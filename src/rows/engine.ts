@@ -1,7 +1,9 @@
 // What a row engine is: something that runs a row core over a span of ROWS frames and hands
 // back column storage. The result reader does not know which engine ran.
 
-import type { CoreLimits, CoreOutcome } from "./core-abi.ts";
+import type { CoreOutcome, EngineRequest } from "./core-abi.ts";
+
+export type { EngineRequest };
 import type { ColumnStorage } from "./row-batch.ts";
 import { decodeSpanTs, newOutcome } from "./ts-core.ts";
 
@@ -10,23 +12,6 @@ export type EngineChoice = "auto" | "wasm" | "js";
 /** The engine that actually ran. */
 export type EngineKind = "js" | "wasm" | "wasm-simd";
 
-export interface EngineRequest {
-  bytes: Uint8Array;
-  /** Whole ROWS frames in [start, end) of `bytes`. */
-  start: number;
-  end: number;
-  knownColumns: number;
-  refBytes: Uint8Array;
-  /** Name spans of the first frame; filled in by the engine when `knownColumns` is -1. */
-  refStart: Int32Array;
-  refLength: Int32Array;
-  framesBefore: number;
-  rowsBefore: number;
-  intNumbers: boolean;
-  limits: CoreLimits;
-  allocColumns: number;
-  capacity: number;
-}
 
 export interface EngineResult {
   outcome: CoreOutcome;

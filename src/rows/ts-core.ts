@@ -4,8 +4,8 @@
 // per row or per cell.
 
 import {
-  type CoreLimits,
   type CoreOutcome,
+  type EngineRequest,
   CoreFault,
   CoreStop,
   rowHeaderBytes,
@@ -18,26 +18,9 @@ const PART_WORD = 0xeeeeeeee;
 /** 1 where a nibble is a cell type (protocol.md §3). */
 const VALID_NIBBLE = new Uint8Array([0, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0]);
 
-/** Everything a core call reads. The caller allocates the outputs for `columns` × `capacity`. */
-export interface CoreCall {
-  bytes: Uint8Array;
+/** Everything a core call reads, plus the views the TS core writes through. */
+export interface CoreCall extends EngineRequest {
   view: DataView;
-  /** The span of whole ROWS frames to decode: [start, end) of `bytes`. */
-  start: number;
-  end: number;
-  /** The column count fixed by an earlier frame of the result, or -1 before the first frame. */
-  knownColumns: number;
-  /** Column names of the first frame, for the drift check: bytes and [start, length) per column. */
-  refBytes: Uint8Array;
-  refStart: Int32Array;
-  refLength: Int32Array;
-  framesBefore: number;
-  rowsBefore: number;
-  intNumbers: boolean;
-  limits: CoreLimits;
-  /** Columns the outputs were sized for, and rows per column. */
-  allocColumns: number;
-  capacity: number;
   types: Uint8Array;
   slots32: Uint32Array;
   slotsF64: Float64Array;
