@@ -9,9 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNode, type DqliteNode } from "../../src/testing/dqlite-node.ts";
 import type { Bridge } from "../../src/transport/bridge.ts";
 import { concat, decodeResponses, directExchange, openingScript, startTestBridge } from "./bridge-helpers.ts";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../support/chromium.mjs";
 
 const TOKEN = "chromium-test-token-0123456789abc";
-const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM = CHROMIUM_PATH;
 
 let node: DqliteNode;
 let bridge: Bridge;
@@ -67,7 +68,7 @@ beforeAll(async () => {
   try {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: CHROMIUM_ARGS,
     });
   } catch (error) {
     throw new Error(`cannot launch Chromium at ${CHROMIUM} (apt-get install -y chromium): ${String(error)}`);

@@ -12,19 +12,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../support/chromium.mjs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const SCREENSHOT = join(root, "docs", "screenshot.png");
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
+const CHROMIUM = CHROMIUM_PATH;
 /** Rows of the large table here: enough for many ROWS frames, small enough to stay quick. */
 const BIG_ROWS = 5_000;
 /** The whole run is abandoned (and counted failed) after this. */
