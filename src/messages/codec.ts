@@ -148,16 +148,12 @@ export function decodeBody(
   throw firstError;
 }
 
-function resolvedFor(options: DecodeOptions | undefined): ResolvedDecodeOptions {
-  return resolveDecodeOptions(options);
-}
-
 /**
  * Decodes exactly one frame (header + body). A short buffer, a body that does not match its
  * header, or bytes after the frame are all DecodeErrors.
  */
 export function decodeFrame(side: Side, bytes: Uint8Array, options?: DecodeOptions): Message {
-  const resolved = resolvedFor(options);
+  const resolved = resolveDecodeOptions(options);
   if (bytes.length < HEADER_BYTES) {
     throw new DecodeError("TRUNCATED", `header: needs ${HEADER_BYTES} bytes, got ${bytes.length} at offset 0`, {
       offset: 0,

@@ -46,13 +46,9 @@ function spanSink(ctx: DecodeContext): ((path: string, start: number, end: numbe
   return (path, start, end) => trace.push({ path, start: start + shift, end: end + shift });
 }
 
-/** Records the span of an item read by `read`, relative to the frame start. */
-function traced<T>(ctx: DecodeContext, path: string, read: () => T): T {
-  if (ctx.trace === undefined) return read();
-  const start = ctx.reader.pos;
-  const value = read();
-  ctx.trace.push({ path, start: start - ctx.bodyStart + 8, end: ctx.reader.pos - ctx.bodyStart + 8 });
-  return value;
+/** Records the span [start, cursor) of an item just read, relative to the frame start. */
+function recordSpan(ctx: DecodeContext, path: string, start: number): void {
+  ctx.trace?.push({ path, start: start - ctx.bodyStart + 8, end: ctx.reader.pos - ctx.bodyStart + 8 });
 }
 
 export interface EncodeContext {
@@ -198,7 +194,11 @@ const kinds: Record<FieldKind, KindCodec> = {
     read(ctx, spec, name) {
       const count = readCount(ctx, name, capOf(spec, ctx.limits), WORD_BYTES, "columns");
       const names: string[] = new Array(count);
-      for (let i = 0; i < count; i++) names[i] = traced(ctx, `${name}[${i}]`, () => ctx.reader.text(`${name}[${i}]`, ctx.limits.maxNameBytes));
+      for (let i = 0; i < count; i++) {
+        const start = ctx.reader.pos;
+        names[i] = ctx.reader.text(`${name}[${i}]`, ctx.limits.maxNameBytes);
+        if (ctx.trace !== undefined) recordSpan(ctx, `${name}[${i}]`, start);
+      }
       return names;
     },
     write(ctx, spec, name, value) {
@@ -226,7 +226,9 @@ const kinds: Record<FieldKind, KindCodec> = {
         if (columns === 0) reader.fail("BAD_MARKER", name, "a zero-column result holds only its end marker");
         // Each row takes at least its header, so this loop is bounded by the bytes present.
         const path = `${name}[${rows.length}]`;
-        rows.push(traced(ctx, path, () => readRow(reader, columns, path, ctx.intMode, ctx.limits, spans)));
+        const start = reader.pos;
+        rows.push(readRow(reader, columns, path, ctx.intMode, ctx.limits, spans));
+        recordSpan(ctx, path, start);
         if (rows.length >= cap) reader.fail("LIMIT", name, `a frame of ${rows.length} rows reaches the cap of ${cap} (exclusive)`);
       }
     },
@@ -262,7 +264,6 @@ const kinds: Record<FieldKind, KindCodec> = {
       const seen = new Set<bigint>();
       for (let i = 0; i < count; i++) {
         const path = `${name}[${i}]`;
-        const itemAt = reader.pos;
         const idAt = reader.pos;
         const id = reader.u64(`${path}.id`);
         if (id === 0n) reader.fail("BAD_VALUE", `${path}.id`, "node id must not be 0", idAt);
@@ -275,7 +276,7 @@ const kinds: Record<FieldKind, KindCodec> = {
         const role = reader.u64(`${path}.role`);
         if (role > 2n) reader.fail("BAD_VALUE", `${path}.role`, `unknown role ${role}`, roleAt);
         nodes[i] = { id, address, role: Number(role) };
-        ctx.trace?.push({ path, start: itemAt - ctx.bodyStart + 8, end: reader.pos - ctx.bodyStart + 8 });
+        recordSpan(ctx, path, idAt);
       }
       return nodes;
     },
@@ -311,7 +312,6 @@ const kinds: Record<FieldKind, KindCodec> = {
       for (let i = 0; i < count; i++) {
         const path = `${name}[${i}]`;
         const nameAt = reader.pos;
-        const itemAt = nameAt;
         const fileName = reader.text(`${path}.name`, ctx.limits.maxNameBytes);
         if (seen.has(fileName)) reader.fail("INCONSISTENT", `${path}.name`, `duplicate file name ${JSON.stringify(fileName)}`, nameAt);
         seen.add(fileName);
@@ -319,7 +319,7 @@ const kinds: Record<FieldKind, KindCodec> = {
         const size = reader.u64AsCount(`${path}.size`, ctx.limits.maxValueBytes, "file size");
         if (size % WORD_BYTES !== 0) reader.fail("BAD_VALUE", `${path}.size`, `file size ${size} is not a multiple of 8`, sizeAt);
         files[i] = { name: fileName, content: reader.raw(size, `${path}.content`) };
-        ctx.trace?.push({ path, start: itemAt - ctx.bodyStart + 8, end: reader.pos - ctx.bodyStart + 8 });
+        recordSpan(ctx, path, nameAt);
       }
       return files;
     },
@@ -353,7 +353,10 @@ const kinds: Record<FieldKind, KindCodec> = {
 
 export function readField(ctx: DecodeContext, spec: FieldSpec): unknown {
   const name = spec.name === undefined ? `${ctx.path}.${spec.kind}` : `${ctx.path}.${spec.name}`;
-  return traced(ctx, name, () => kinds[spec.kind].read(ctx, spec, name));
+  const start = ctx.reader.pos;
+  const value = kinds[spec.kind].read(ctx, spec, name);
+  recordSpan(ctx, name, start);
+  return value;
 }
 
 export function writeField(ctx: EncodeContext, spec: FieldSpec, value: unknown): void {
