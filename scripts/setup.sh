@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need, only what is missing, so it is fast when all is there:
-# Debian's go-dqlite (a real dqlite node, dqlite-demo, and the Go shell) and chromium (browser
-# tests), npm packages from the lockfile, then the WASM build and the TypeScript build.
+# Debian's go-dqlite (a real dqlite node, dqlite-demo, and the Go shell), chromium (browser
+# tests) and the tools below, npm packages from the lockfile, then the WASM build and the TypeScript build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# golang-go with go-dqlite's Go sources (and libdqlite-dev) builds the TLS test node and the
+# go-dqlite decoder the benchmark runs beside ours; tcpdump records the captures the capture
+# tests decode; sqlite3 opens the files `dump --out` writes; openssl makes test certificates.
 missing=()
 command -v dqlite-demo >/dev/null 2>&1 || missing+=(go-dqlite)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v go >/dev/null 2>&1 || missing+=(golang-go)
+[ -d /usr/share/gocode/src/github.com/canonical/go-dqlite ] || missing+=(golang-github-canonical-go-dqlite-dev libdqlite-dev)
+command -v tcpdump >/dev/null 2>&1 || [ -x /usr/bin/tcpdump ] || missing+=(tcpdump)
+command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
