@@ -9,11 +9,12 @@
 //   whose `cause` is the original error. The connection should be closed.
 // - End of input in the middle of a frame (`end()`): DecodeError TRUNCATED, then poisoned.
 
-import { DecodeError, HandshakeError, PoisonedError, WireError, isWireError } from "../errors.ts";
+import { DecodeError, PoisonedError, WireError, isWireError } from "../errors.ts";
 import { type DecodeOptions, type ResolvedDecodeOptions, decodeBody, resolveDecodeOptions } from "../messages/codec.ts";
 import type { Side } from "../messages/codes.ts";
 import type { Message } from "../messages/types.ts";
-import { HANDSHAKE_BYTES, HEADER_BYTES, PROTOCOL_VERSION, PROTOCOL_VERSION_LEGACY } from "../wire/constants.ts";
+import { HANDSHAKE_BYTES, HEADER_BYTES } from "../wire/constants.ts";
+import { isLegacyVersion, readHandshake } from "../wire/handshake.ts";
 import { type FrameHeader, readHeader } from "../wire/header.ts";
 
 export interface FrameDecoderOptions extends DecodeOptions {
@@ -195,19 +196,11 @@ export class FrameDecoder {
   }
 
   private readHandshake(): boolean {
-    if (this.tail - this.head < HANDSHAKE_BYTES) return false;
-    const view = new DataView(this.buffer.buffer, this.buffer.byteOffset + this.head, HANDSHAKE_BYTES);
-    const version = view.getBigUint64(0, true);
-    if (version !== PROTOCOL_VERSION && version !== PROTOCOL_VERSION_LEGACY) {
-      // Peek, then commit: the bytes stay, so every later call reports the same problem.
-      throw new HandshakeError(
-        "BAD_HANDSHAKE",
-        `handshake: unknown protocol version 0x${version.toString(16).padStart(16, "0")} at offset ${this.streamOffset}`,
-        { offset: this.streamOffset, field: "handshake" },
-      );
-    }
+    // Peek, then commit: on a bad version the bytes stay, so every later call reports the same problem.
+    const version = readHandshake(this.buffer.subarray(this.head, this.tail), 0, this.streamOffset);
+    if (version === undefined) return false;
     this.version = version;
-    if (version === PROTOCOL_VERSION_LEGACY) this.options.legacy = true;
+    if (isLegacyVersion(version)) this.options.legacy = true;
     this.awaitingHandshake = false;
     this.consumeBytes(HANDSHAKE_BYTES);
     return true;
