@@ -5,7 +5,6 @@
 // the client's own initiative: a write whose reply was lost fails with OUTCOME_UNKNOWN.
 
 import { WireError } from "../errors.ts";
-import type { Limits } from "../limits.ts";
 import { NodeRole } from "../messages/codes.ts";
 import type { ResponseTypeName } from "../messages/schemas.ts";
 import type { FileEntry, NodeInfo, RequestInput, ResponseOf } from "../messages/types.ts";
@@ -15,6 +14,7 @@ import { Database } from "./database.ts";
 import { type DiscoveryOptions, connectToLeader } from "./leader-discovery.ts";
 import { withToJSON } from "./json-safe.ts";
 import { needsNewLeader } from "./server-errors.ts";
+import type { Session } from "./session.ts";
 import type { Connector } from "./transport-types.ts";
 
 export interface ClientOptions extends ConnectionOptions {
@@ -72,9 +72,17 @@ export class Client {
   /** Bumped at every new connection: statements and database ids belong to one generation. */
   #generation = 0;
   #databases = new Map<string, Database>();
+  /** What the client's databases and statements use of it (see session.ts). */
+  readonly #session: Session;
 
   constructor(options: ClientOptions) {
     this.options = options;
+    this.#session = {
+      leaderConnection: (call) => this.#leaderConnection(call),
+      run: (connection, input, expect, call) => this.#run(connection, input, expect, call),
+      noteFailure: (connection, error) => this.#noteFailure(connection, error),
+      limits: options.limits,
+    };
     this.#addresses = parseAddresses(options.addresses);
     if (options.connector === undefined) {
       throw new WireError("BAD_STATE", "no connector given: pass connectTcp (Node, Deno, Bun) or a WebSocket connector (browsers)");
@@ -113,11 +121,11 @@ export class Client {
     const old = this.#current;
     this.#current = undefined;
     if (old !== undefined) await old.close();
-    return this.leaderConnection(call);
+    return this.#leaderConnection(call);
   }
 
   /** The connection to use for a call: the current one, or a new one to the leader. */
-  async leaderConnection(call: CallOptions = {}): Promise<Connection> {
+  async #leaderConnection(call: CallOptions): Promise<Connection> {
     this.#throwIfClosed();
     const current = this.#current;
     if (current !== undefined && !current.closed) return current;
@@ -139,7 +147,7 @@ export class Client {
     this.#leaderId = found.id;
     this.#generation++;
     if (this.options.clientId !== undefined) {
-      await this.run(found.connection, { type: "CLIENT", id: this.options.clientId }, "WELCOME", call);
+      await this.#run(found.connection, { type: "CLIENT", id: this.options.clientId }, "WELCOME", call);
     }
     return found.connection;
   }
@@ -150,22 +158,22 @@ export class Client {
    * call finds the leader again; the error is passed on either way.
    */
   async request<N extends ResponseTypeName>(input: RequestInput, expect: N, call: CallOptions = {}): Promise<ResponseOf<N>> {
-    const connection = await this.leaderConnection(call);
-    return this.run(connection, input, expect, call);
+    const connection = await this.#leaderConnection(call);
+    return this.#run(connection, input, expect, call);
   }
 
   /** Runs one request on `connection`, dropping it when the error calls for a new leader. */
-  async run<N extends ResponseTypeName>(connection: Connection, input: RequestInput, expect: N, call: CallOptions): Promise<ResponseOf<N>> {
+  async #run<N extends ResponseTypeName>(connection: Connection, input: RequestInput, expect: N, call: CallOptions): Promise<ResponseOf<N>> {
     try {
       return await connection.request(input, expect, call);
     } catch (error) {
-      this.noteFailure(connection, error);
+      this.#noteFailure(connection, error);
       throw error;
     }
   }
 
   /** Drops `connection` when `error` means it no longer reaches the leader. */
-  noteFailure(connection: Connection, error: unknown): void {
+  #noteFailure(connection: Connection, error: unknown): void {
     if (needsNewLeader(error) && this.#current === connection) {
       this.#current = undefined;
       void connection.close();
@@ -198,7 +206,7 @@ export class Client {
         `open "${name}": this client has "${other}" open, and dqlite allows one database per connection; use another client`,
       );
     }
-    const database = new Database(this, name);
+    const database = new Database(this.#session, name);
     this.#databases.set(name, database);
     try {
       await database.id(call);
@@ -252,8 +260,8 @@ export class Client {
    * then to a follower: the client drops it, so the next call finds the new leader.
    */
   async transfer(id: bigint | number, call: CallOptions = {}): Promise<void> {
-    const connection = await this.leaderConnection(call);
-    await this.run(connection, { type: "TRANSFER", id }, "EMPTY", call);
+    const connection = await this.#leaderConnection(call);
+    await this.#run(connection, { type: "TRANSFER", id }, "EMPTY", call);
     if (this.#current === connection) {
       this.#current = undefined;
       await connection.close();
@@ -281,11 +289,6 @@ export class Client {
 
   #throwIfClosed(): void {
     if (this.#closed) throw new WireError("BAD_STATE", "the client is closed");
-  }
-
-  /** Limits the connection was given, for result readers. */
-  get limits(): Partial<Limits> | undefined {
-    return this.options.limits;
   }
 }
 

@@ -17,7 +17,7 @@ import type { ResponseTypeName } from "../messages/schemas.ts";
 import type { RequestInput, Response, ResponseOf } from "../messages/types.ts";
 import { FrameDecoder, type RawFrame } from "../stream/frame-decoder.ts";
 import type { IntMode } from "../values/int-mode.ts";
-import { PROTOCOL_VERSION, PROTOCOL_VERSION_LEGACY } from "../wire/constants.ts";
+import { handshakeFor } from "../wire/handshake.ts";
 import { type CallOptions, CallScope } from "./call-scope.ts";
 import { failureAtEnd } from "./failure-tail.ts";
 import { guardRequest, guardStatementId, hasReturningClause } from "./hazards.ts";
@@ -104,10 +104,7 @@ export class Connection {
         throw new ConnectionError("CONNECTION_FAILED", `connect ${address}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
       }
       const connection = new Connection(address, transport, options);
-      const version = connection.legacy ? PROTOCOL_VERSION_LEGACY : PROTOCOL_VERSION;
-      const handshake = new Uint8Array(8);
-      new DataView(handshake.buffer).setBigUint64(0, version, true);
-      await connection.send(handshake, scope);
+      await connection.send(handshakeFor(connection.legacy), scope);
       connection.watchWhileIdle();
       return connection;
     } finally {

@@ -1,38 +1,21 @@
-// One database of the cluster, reached through a client. Its id is per connection (OPEN
-// answers it), so it is asked again after the client reconnects to a new leader.
+// One database of the cluster, reached through a client's session. Its id is per connection
+// (OPEN answers it), so it is asked again after the client reconnects to a new leader.
 
 import type { CallOptions } from "./call-scope.ts";
-import type { Client } from "./client.ts";
 import type { Connection } from "./connection.ts";
 import { guardReturning } from "./hazards.ts";
-import { withToJSON } from "./json-safe.ts";
-import { type QueryOptions, QueryResult, type QueryStart } from "./query-result.ts";
+import { QueryResult, type QueryOptions } from "./query-result.ts";
+import { type ExecResult, type Params, describeSql, execResult, queryStart } from "./results.ts";
+import type { Session } from "./session.ts";
 import { Statement } from "./statement.ts";
-import type { ParamInput } from "../values/cell.ts";
-
-/** What EXEC and EXEC_SQL answer. */
-export interface ExecResult {
-  /** The rowid of the last insert on this connection (unsigned on the wire: -1 arrives as 2^64-1). */
-  readonly lastInsertId: bigint;
-  readonly rowsAffected: number;
-  /** JSON-safe form: `lastInsertId` as a decimal string. */
-  toJSON(): { lastInsertId: string; rowsAffected: number };
-}
-
-export function execResult(reply: { lastInsertId: bigint; rowsAffected: number }): ExecResult {
-  const { lastInsertId, rowsAffected } = reply;
-  return withToJSON({ lastInsertId, rowsAffected }, () => ({ lastInsertId: lastInsertId.toString(), rowsAffected })) as ExecResult;
-}
-
-export type Params = readonly ParamInput[];
 
 export class Database {
   readonly name: string;
-  readonly #client: Client;
+  readonly #session: Session;
   #opened: { connection: Connection; id: Promise<number> } | undefined;
 
-  constructor(client: Client, name: string) {
-    this.#client = client;
+  constructor(session: Session, name: string) {
+    this.#session = session;
     this.name = name;
   }
 
@@ -43,10 +26,10 @@ export class Database {
 
   /** The connection to use and the database id on it. */
   async session(call: CallOptions = {}): Promise<{ connection: Connection; db: number }> {
-    const connection = await this.#client.leaderConnection(call);
+    const connection = await this.#session.leaderConnection(call);
     let opened = this.#opened;
     if (opened === undefined || opened.connection !== connection) {
-      const id = this.#client
+      const id = this.#session
         .run(connection, { type: "OPEN", name: this.name, flags: 0, vfs: "" }, "DB", call)
         .then((reply) => reply.id);
       opened = { connection, id };
@@ -62,7 +45,7 @@ export class Database {
   async exec(sql: string, params: Params = [], call: CallOptions = {}): Promise<ExecResult> {
     guardReturning(sql);
     const { connection, db } = await this.session(call);
-    return execResult(await this.#client.run(connection, { type: "EXEC_SQL", db, sql, params }, "RESULT", call));
+    return execResult(await this.#session.run(connection, { type: "EXEC_SQL", db, sql, params }, "RESULT", call));
   }
 
   /**
@@ -72,37 +55,27 @@ export class Database {
    */
   query(sql: string, params: Params = [], options: QueryOptions = {}): QueryResult {
     guardReturning(sql);
-    return new QueryResult(`query ${describeSql(sql)}`, (call) => this.#start(call, sql, params), options);
-  }
-
-  async #start(call: CallOptions, sql: string, params: Params): Promise<QueryStart> {
-    const { connection, db } = await this.session(call);
-    return {
-      connection,
-      db,
-      request: { type: "QUERY_SQL", db, sql, params },
-      limits: this.#client.limits,
-      onError: (error) => this.#client.noteFailure(connection, error),
-    };
+    return new QueryResult(
+      `query ${describeSql(sql)}`,
+      async (call) => {
+        const { connection, db } = await this.session(call);
+        return queryStart(this.#session, connection, db, { type: "QUERY_SQL", db, sql, params });
+      },
+      options,
+    );
   }
 
   /** Prepares a statement (PREPARE → STMT) on the current connection. */
   async prepare(sql: string, call: CallOptions = {}): Promise<Statement> {
     guardReturning(sql);
     const { connection, db } = await this.session(call);
-    const reply = await this.#client.run(connection, { type: "PREPARE", db, sql }, "STMT", call);
-    return new Statement(this.#client, connection, sql, reply);
+    const reply = await this.#session.run(connection, { type: "PREPARE", db, sql }, "STMT", call);
+    return new Statement(this.#session, connection, sql, reply);
   }
 
   /** Asks the node to stop the query running on this connection (INTERRUPT → EMPTY). */
   async interrupt(call: CallOptions = {}): Promise<void> {
     const { connection, db } = await this.session(call);
-    await this.#client.run(connection, { type: "INTERRUPT", db }, "EMPTY", call);
+    await this.#session.run(connection, { type: "INTERRUPT", db }, "EMPTY", call);
   }
-}
-
-/** A short form of SQL for error messages. */
-export function describeSql(sql: string): string {
-  const flat = sql.replace(/\s+/g, " ").trim();
-  return JSON.stringify(flat.length > 60 ? `${flat.slice(0, 57)}...` : flat);
 }

@@ -4,10 +4,10 @@
 import { WireError } from "../errors.ts";
 import type { ResponseOf } from "../messages/types.ts";
 import type { CallOptions } from "./call-scope.ts";
-import type { Client } from "./client.ts";
 import type { Connection } from "./connection.ts";
-import { type ExecResult, type Params, describeSql, execResult } from "./database.ts";
-import { type QueryOptions, QueryResult, type QueryStart } from "./query-result.ts";
+import { QueryResult, type QueryOptions } from "./query-result.ts";
+import { type ExecResult, type Params, describeSql, execResult, queryStart } from "./results.ts";
+import type { Session } from "./session.ts";
 
 export class Statement {
   readonly sql: string;
@@ -17,12 +17,12 @@ export class Statement {
   readonly paramCount: number;
   /** Where the first statement of the SQL ends (STMT schema 1 only; dqlite 1.11 never sends it). */
   readonly tailOffset: number | undefined;
-  readonly #client: Client;
+  readonly #session: Session;
   readonly #connection: Connection;
   #finalized = false;
 
-  constructor(client: Client, connection: Connection, sql: string, reply: ResponseOf<"STMT">) {
-    this.#client = client;
+  constructor(session: Session, connection: Connection, sql: string, reply: ResponseOf<"STMT">) {
+    this.#session = session;
     this.#connection = connection;
     this.sql = sql;
     this.db = reply.db;
@@ -34,23 +34,14 @@ export class Statement {
   /** Runs the statement (EXEC → RESULT). */
   async exec(params: Params = [], call: CallOptions = {}): Promise<ExecResult> {
     const connection = this.#usable("exec");
-    return execResult(await this.#client.run(connection, { type: "EXEC", db: this.db, stmt: this.id, params }, "RESULT", call));
+    return execResult(await this.#session.run(connection, { type: "EXEC", db: this.db, stmt: this.id, params }, "RESULT", call));
   }
 
   /** Runs the statement as a query (QUERY → ROWS…); sent when the result is first read. */
   query(params: Params = [], options: QueryOptions = {}): QueryResult {
     return new QueryResult(
       `query statement ${this.id} ${describeSql(this.sql)}`,
-      async (): Promise<QueryStart> => {
-        const connection = this.#usable("query");
-        return {
-          connection,
-          db: this.db,
-          request: { type: "QUERY", db: this.db, stmt: this.id, params },
-          limits: this.#client.limits,
-          onError: (error) => this.#client.noteFailure(connection, error),
-        };
-      },
+      async () => queryStart(this.#session, this.#usable("query"), this.db, { type: "QUERY", db: this.db, stmt: this.id, params }),
       options,
     );
   }
@@ -63,7 +54,7 @@ export class Statement {
       this.#finalized = true;
       return;
     }
-    await this.#client.run(this.#connection, { type: "FINALIZE", db: this.db, stmt: this.id }, "EMPTY", call);
+    await this.#session.run(this.#connection, { type: "FINALIZE", db: this.db, stmt: this.id }, "EMPTY", call);
     this.#finalized = true;
   }
 
