@@ -41,7 +41,7 @@ if (!existsSync(`${root}/dist/src/index.js`)) {
 
 const { startNode } = await import(`${root}/dist/src/testing/dqlite-node.js`);
 const { connect } = await import(`${root}/dist/src/client/index.js`);
-const { startBridge } = await import(`${root}/dist/src/transport/bridge.js`);
+const { startBridge } = await import(`${root}/dist/src/bridge/index.js`);
 const { seedDemo } = await import("./seed-demo.mjs");
 const { createServer } = await import("vite");
 

@@ -6,8 +6,8 @@
 // 1 when it cannot listen, 2 on a usage error.
 
 import { parseArgs } from "node:util";
-import { BRIDGE_DEFAULTS, startBridge, stderrJsonLogger, silentLogger, type BridgeLogger, type BridgeOptions } from "../transport/bridge.ts";
-import { resolveBridgeOptions } from "../transport/bridge-options.ts";
+import { BRIDGE_DEFAULTS, startBridge, stderrJsonLogger, silentLogger, type BridgeLogger, type BridgeOptions } from "../bridge/index.ts";
+import { resolveBridgeOptions } from "../bridge/options.ts";
 
 export const BRIDGE_USAGE = `usage: dqlite-wire bridge --target HOST:PORT [--target HOST:PORT ...] [options]
 

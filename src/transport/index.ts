@@ -5,8 +5,6 @@ export type { ConnectOptions, Connector, Transport } from "./transport.ts";
 export { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_READ_HIGH_WATER_MARK_BYTES } from "./transport.ts";
 export { connectTcp, detectTcpRuntime, type TcpOptions, type TcpRuntime } from "./auto.ts";
 export {
-  BRIDGE_SUBPROTOCOL,
-  BRIDGE_TOKEN_SUBPROTOCOL_PREFIX,
   connectWebSocket,
   webSocketConnector,
   type WebSocketCloseInfo,
@@ -14,4 +12,12 @@ export {
   type WebSocketLike,
   type WebSocketOptions,
 } from "./websocket.ts";
+export {
+  BRIDGE_SUBPROTOCOL,
+  BRIDGE_TOKEN_SUBPROTOCOL_PREFIX,
+  BridgeCloseCode,
+  bridgeSubprotocols,
+  describeBridgeCloseCode,
+  isBridgeRefusal,
+} from "./bridge-protocol.ts";
 export { parseAddress, type HostPort } from "./address.ts";

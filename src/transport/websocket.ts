@@ -2,20 +2,16 @@
 // WebSocket-to-TCP bridge. It uses only the standard WebSocket API, so it runs in browsers,
 // Deno and Bun as is, and in Node 20 with a constructor such as the `ws` package's.
 //
-// The bridge protocol:
-// - The client offers the subprotocols "dqlite-wire" and "dqlite-wire.token.<token>"; the bridge
-//   answers "dqlite-wire". A subprotocol is the one header a browser lets a page set on a
-//   WebSocket request, which is why the token travels there and not in the URL (URLs end up in
-//   logs and history).
-// - The node is chosen with `?target=HOST:PORT`, which the bridge accepts only if allow-listed.
-// - The bridge explains a refusal or a lost node in the close frame (code and reason); both end
-//   up in the ConnectionError message.
+// What client and bridge agree on (subprotocols, token, `?target=`, close codes) is in
+// bridge-protocol.ts. The bridge explains a refusal or a lost node in the close frame (code and
+// reason); both end up in the ConnectionError message.
 //
 // The WebSocket API cannot pause receiving, so read backpressure stops at the bridge (which
 // pauses its TCP side when the WebSocket side is slow); writes wait while `bufferedAmount` is
 // above a bound.
 
 import { ConnectionError } from "../errors.ts";
+import { BRIDGE_SUBPROTOCOL, BridgeCloseCode, bridgeSubprotocols } from "./bridge-protocol.ts";
 import { connectWithin } from "./connect-deadline.ts";
 import { createPushReadable, type PushReadable } from "./push-readable.ts";
 import {
@@ -24,9 +20,6 @@ import {
   type Connector,
   type Transport,
 } from "./transport.ts";
-
-export const BRIDGE_SUBPROTOCOL = "dqlite-wire";
-export const BRIDGE_TOKEN_SUBPROTOCOL_PREFIX = "dqlite-wire.token.";
 
 /** The part of the standard WebSocket API this module uses (the `ws` package matches it too). */
 export interface WebSocketLike {
@@ -64,8 +57,6 @@ export interface WebSocketOptions extends ConnectOptions {
 }
 
 const OPEN = 1;
-const NORMAL_CLOSURE = 1000;
-const UNSUPPORTED_DATA = 1003;
 const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
 /** How often a write waiting on `bufferedAmount` looks again (the API has no drain event). */
 const BUFFERED_POLL_MS = 5;
@@ -88,16 +79,13 @@ export function connectWebSocket(url: string | URL, options: WebSocketOptions = 
           `cannot connect to ${peer}: this runtime has no global WebSocket; pass options.WebSocket (for example the ws package's)`,
         );
       }
-      const protocols = [BRIDGE_SUBPROTOCOL];
-      if (options.token !== undefined) {
-        if (!HTTP_TOKEN.test(options.token)) {
-          throw new ConnectionError(
-            "CONNECTION_FAILED",
-            `cannot connect to ${peer}: the token has characters a WebSocket subprotocol cannot carry (allowed: letters, digits and !#$%&'*+.^_\`|~-)`,
-          );
-        }
-        protocols.push(BRIDGE_TOKEN_SUBPROTOCOL_PREFIX + options.token);
+      if (options.token !== undefined && !HTTP_TOKEN.test(options.token)) {
+        throw new ConnectionError(
+          "CONNECTION_FAILED",
+          `cannot connect to ${peer}: the token has characters a WebSocket subprotocol cannot carry (allowed: letters, digits and !#$%&'*+.^_\`|~-)`,
+        );
       }
+      const protocols = options.token === undefined ? [BRIDGE_SUBPROTOCOL] : bridgeSubprotocols(options.token);
       try {
         socket = new WebSocketImpl(href, protocols);
       } catch (error) {
@@ -162,7 +150,7 @@ class WebSocketTransport implements Transport {
               `cannot connect to ${peer}: the server answered ${answered}, not "${BRIDGE_SUBPROTOCOL}"; is it a dqlite-wire bridge?`,
             ),
           );
-          socket.close(NORMAL_CLOSURE, "subprotocol mismatch");
+          socket.close(BridgeCloseCode.Normal, "subprotocol mismatch");
           return;
         }
         isOpen = true;
@@ -174,7 +162,7 @@ class WebSocketTransport implements Transport {
           return;
         }
         this.incoming.fail(new ConnectionError("CONNECTION_CLOSED", `${peer} sent a text message; dqlite bytes come in binary messages`));
-        socket.close(UNSUPPORTED_DATA, "binary messages only");
+        socket.close(BridgeCloseCode.UnsupportedData, "binary messages only");
       });
       socket.addEventListener("close", (event) => {
         const info: WebSocketCloseInfo = { code: event.code, reason: event.reason, wasClean: event.wasClean };
@@ -186,7 +174,7 @@ class WebSocketTransport implements Transport {
           reject(new ConnectionError("CONNECTION_FAILED", `cannot connect to ${peer}: closed with ${said}${detail}`, { cause: info }));
         }
         this.closedError ??= new ConnectionError("CONNECTION_CLOSED", `connection to ${peer} closed with ${said}`, { cause: info });
-        if (info.code === NORMAL_CLOSURE) this.incoming.end();
+        if (info.code === BridgeCloseCode.Normal) this.incoming.end();
         else this.incoming.fail(this.closedError);
         for (const wake of this.closeWaiters.splice(0)) wake();
       });
@@ -222,7 +210,7 @@ class WebSocketTransport implements Transport {
         clearTimeout(timer);
         resolve();
       });
-      this.socket.close(NORMAL_CLOSURE, "client closed");
+      this.socket.close(BridgeCloseCode.Normal, "client closed");
     });
     return this.closing;
   }

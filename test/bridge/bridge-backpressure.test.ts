@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNode, type DqliteNode } from "../../src/testing/dqlite-node.ts";
-import type { Bridge, BridgeConnectionStats } from "../../src/transport/bridge.ts";
+import type { Bridge, BridgeConnectionStats } from "../../src/bridge/index.ts";
 import { TestClient, concat, decodeResponses, openingScript, request, sleep, startTestBridge, waitFor } from "./bridge-helpers.ts";
 
 const TOKEN = "backpressure-test-token-01234567";

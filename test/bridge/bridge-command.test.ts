@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBridgeCommand } from "../../src/cli/bridge-command.ts";
 import { startNode, type DqliteNode } from "../../src/testing/dqlite-node.ts";
-import type { BridgeLogEntry } from "../../src/transport/bridge.ts";
+import type { BridgeLogEntry } from "../../src/bridge/index.ts";
 import { TestClient, decodeResponses, openingScript } from "./bridge-helpers.ts";
 
 let node: DqliteNode;

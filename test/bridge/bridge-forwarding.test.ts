@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNode, type DqliteNode } from "../../src/testing/dqlite-node.ts";
-import type { Bridge, BridgeLogEntry } from "../../src/transport/bridge.ts";
+import type { Bridge, BridgeLogEntry } from "../../src/bridge/index.ts";
 import {
   TestClient,
   concat,

@@ -8,9 +8,9 @@ import { describe, expect, it } from "vitest";
 import { hasReturningClause } from "../../src/client/hazards.ts";
 import { decodeRequest, encodeMessage } from "../../src/messages/codec.ts";
 import { FrameDecoder } from "../../src/stream/frame-decoder.ts";
-import { BridgeCloseCode } from "../../src/transport/bridge-close-codes.ts";
-import { RequestFrameGate } from "../../src/transport/bridge-frame-gate.ts";
-import { StmtResponseWatcher } from "../../src/transport/bridge-node-hazards.ts";
+import { BridgeCloseCode } from "../../src/transport/bridge-protocol.ts";
+import { RequestFrameGate } from "../../src/bridge/frame-gate.ts";
+import { StmtResponseWatcher } from "../../src/bridge/node-hazards.ts";
 import { messageArb } from "../support/arbitraries.ts";
 
 const HANDSHAKE = Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0);

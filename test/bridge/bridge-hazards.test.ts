@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNode, type DqliteNode } from "../../src/testing/dqlite-node.ts";
-import { BridgeCloseCode, type Bridge } from "../../src/transport/bridge.ts";
+import { BridgeCloseCode, type Bridge } from "../../src/bridge/index.ts";
 import { TestClient, concat, decodeResponses, openingScript, request, roundTrip, startTestBridge } from "./bridge-helpers.ts";
 
 const TOKEN = "hazards-test-token-0123456789abcd";

@@ -1,9 +1,9 @@
 // The bridge's option checking, close-reason fitting and close-code helpers (no network).
 
 import { describe, expect, it } from "vitest";
-import { fitCloseReason } from "../../src/transport/bridge-connection.ts";
-import { BRIDGE_DEFAULTS, generateBridgeToken, parseHostPort, resolveBridgeOptions } from "../../src/transport/bridge-options.ts";
-import { BridgeCloseCode, bridgeSubprotocols, describeBridgeCloseCode, isBridgeRefusal } from "../../src/transport/bridge.ts";
+import { fitCloseReason } from "../../src/bridge/connection.ts";
+import { BRIDGE_DEFAULTS, generateBridgeToken, parseHostPort, resolveBridgeOptions } from "../../src/bridge/options.ts";
+import { BridgeCloseCode, bridgeSubprotocols, describeBridgeCloseCode, isBridgeRefusal } from "../../src/bridge/index.ts";
 
 describe("bridge options", () => {
   it("applies the documented defaults", () => {

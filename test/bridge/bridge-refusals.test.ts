@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNode, type DqliteNode } from "../../src/testing/dqlite-node.ts";
-import { BridgeCloseCode, type Bridge, type BridgeLogEntry } from "../../src/transport/bridge.ts";
+import { BridgeCloseCode, type Bridge, type BridgeLogEntry } from "../../src/bridge/index.ts";
 import {
   HANDSHAKE_V1,
   TestClient,

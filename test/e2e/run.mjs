@@ -164,7 +164,7 @@ async function main() {
 
   const { startNode } = await import(join(root, "dist/src/testing/dqlite-node.js"));
   const { connect } = await import(join(root, "dist/src/client/index.js"));
-  const { startBridge } = await import(join(root, "dist/src/transport/bridge.js"));
+  const { startBridge } = await import(join(root, "dist/src/bridge/index.js"));
   const { encodeMessage, messageFromJSON } = await import(join(root, "dist/src/index.js"));
   // Frames built through the documented JSON mapping (docs/json.md).
   const responseFrame = (json) => encodeMessage("response", messageFromJSON("response", json));

@@ -1,10 +1,23 @@
-// Why the WebSocket-to-TCP bridge closed or refused a connection. Browsers cannot read the HTTP
-// status of a failed WebSocket upgrade, so the bridge completes the upgrade of a client it refuses
-// and closes it at once with one of these codes (4000–4999 is the range RFC 6455 leaves to
-// applications) and a human-readable reason. Clients map the code to a message; the reason
-// string adds the detail (which Origin, which target, which request type).
+// What the WebSocket transport (websocket.ts, portable) and the bridge server (src/bridge/, Node
+// only) agree on, defined once: the subprotocol a client offers, how it carries the token, and
+// the close codes and reasons the bridge ends a connection with.
 //
-// This module has no runtime dependencies so the browser-side WebSocket transport can import it.
+// It lives in src/transport/ because the client side is portable and must not reach a node:*
+// module: the bridge depends downward on this file, never the WebSocket client on the bridge.
+// It imports nothing.
+//
+// The protocol:
+// - The client offers the subprotocols "dqlite-wire" and "dqlite-wire.token.<token>"; the bridge
+//   answers "dqlite-wire" and never echoes the token. A subprotocol is the one header a browser
+//   lets a page set on a WebSocket request, which is why the token travels there and not in the
+//   URL (URLs end up in logs and history).
+// - The node is chosen with `?target=HOST:PORT`, which the bridge accepts only if allow-listed.
+// - Each binary message carries dqlite bytes, split anywhere; text messages are refused.
+// - Browsers cannot read the HTTP status of a failed WebSocket upgrade, so the bridge completes
+//   the upgrade of a client it refuses and closes it at once with one of the codes below
+//   (4000–4999 is the range RFC 6455 leaves to applications) and a reason a page can show: the
+//   code says what happened, the reason adds the detail (which Origin, which target, which
+//   request type).
 
 export const BridgeCloseCode = {
   /** The client or the bridge ended the connection normally. */

@@ -11,12 +11,12 @@
 
 import { Socket } from "node:net";
 import type { WebSocket } from "ws";
-import type { Admitted } from "./bridge-admission.ts";
-import { BridgeCloseCode } from "./bridge-close-codes.ts";
-import { RequestFrameGate } from "./bridge-frame-gate.ts";
-import { StmtResponseWatcher } from "./bridge-node-hazards.ts";
-import type { BridgeConnectionLogEntry } from "./bridge-log.ts";
-import { parseHostPort, type ResolvedBridgeOptions } from "./bridge-options.ts";
+import { BridgeCloseCode } from "../transport/bridge-protocol.ts";
+import type { Admitted } from "./admission.ts";
+import { RequestFrameGate } from "./frame-gate.ts";
+import { StmtResponseWatcher } from "./node-hazards.ts";
+import type { BridgeConnectionLogEntry } from "./log.ts";
+import { parseHostPort, type ResolvedBridgeOptions } from "./options.ts";
 
 /** A WebSocket close reason may hold at most 123 bytes of UTF-8 (RFC 6455 §5.5). */
 const MAX_CLOSE_REASON_BYTES = 123;

@@ -6,8 +6,8 @@
 
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { BRIDGE_TOKEN_SUBPROTOCOL_PREFIX, BridgeCloseCode } from "./bridge-close-codes.ts";
-import type { ResolvedBridgeOptions } from "./bridge-options.ts";
+import { BRIDGE_TOKEN_SUBPROTOCOL_PREFIX, BridgeCloseCode } from "../transport/bridge-protocol.ts";
+import type { ResolvedBridgeOptions } from "./options.ts";
 
 export interface Admitted {
   admitted: true;

@@ -1,34 +1,16 @@
 /// <reference types="node" />
-// The WebSocket-to-TCP bridge: browsers cannot open TCP sockets, so a page reaches a dqlite node
-// through this server, one WebSocket per TCP connection.
-//
-// A naive bridge is an open proxy and a cross-site WebSocket hijacking hole. This one listens on
-// loopback, pipes only to the nodes it was started with, checks the page's Origin and a token
-// before it opens any TCP connection, caps connections, message and frame sizes, buffered bytes
-// and idle time, and forwards only whole, valid, allowed dqlite request frames (see
-// bridge-frame-gate.ts). Refused clients get a WebSocket close code and a reason they can show
-// (see bridge-close-codes.ts).
+// The bridge server: one HTTP listener whose upgrades are admitted (a BridgeConnection each) or
+// refused (a close code a page can read, or a bare HTTP status under a flood of refusals), and a
+// clean shutdown that waits for every connection to finish. The overview is in index.ts.
 
 import { createServer, STATUS_CODES, type IncomingMessage, type Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
-import { admit, type Admitted, type Refused } from "./bridge-admission.ts";
-import { BRIDGE_SUBPROTOCOL, BridgeCloseCode } from "./bridge-close-codes.ts";
-import { BridgeConnection, type BridgeConnectionStats, fitCloseReason } from "./bridge-connection.ts";
-import { stderrJsonLogger, type BridgeLogger } from "./bridge-log.ts";
-import { type BridgeOptions, resolveBridgeOptions, type ResolvedBridgeOptions } from "./bridge-options.ts";
-
-export { BRIDGE_DEFAULTS, generateBridgeToken, type BridgeOptions } from "./bridge-options.ts";
-export {
-  BRIDGE_SUBPROTOCOL,
-  BRIDGE_TOKEN_SUBPROTOCOL_PREFIX,
-  BridgeCloseCode,
-  bridgeSubprotocols,
-  describeBridgeCloseCode,
-  isBridgeRefusal,
-} from "./bridge-close-codes.ts";
-export type { BridgeConnectionStats } from "./bridge-connection.ts";
-export { silentLogger, stderrJsonLogger, type BridgeLogEntry, type BridgeLogger } from "./bridge-log.ts";
+import { BRIDGE_SUBPROTOCOL, BridgeCloseCode } from "../transport/bridge-protocol.ts";
+import { admit, type Admitted, type Refused } from "./admission.ts";
+import { BridgeConnection, type BridgeConnectionStats, fitCloseReason } from "./connection.ts";
+import { stderrJsonLogger, type BridgeLogger } from "./log.ts";
+import { type BridgeOptions, resolveBridgeOptions, type ResolvedBridgeOptions } from "./options.ts";
 
 export interface BridgeStats {
   /** Bridged connections open now (each has its TCP side). */

@@ -3,15 +3,15 @@
 // handshake and whole, valid request frames of an allowed type come out. A frame is released
 // after its last byte arrived and its body decoded, so a malformed, oversized or forbidden frame
 // never reaches the node, not even in part. Requests known to take a dqlite 1.11 node down are
-// refused as well (bridge-node-hazards.ts).
+// refused as well (node-hazards.ts).
 
 import { isWireError } from "../errors.ts";
 import { decodeRequest } from "../messages/codec.ts";
 import { RequestType } from "../messages/codes.ts";
 import { FrameDecoder } from "../stream/frame-decoder.ts";
+import { BridgeCloseCode } from "../transport/bridge-protocol.ts";
 import { HANDSHAKE_BYTES, HEADER_BYTES, HEADER_TYPE_OFFSET } from "../wire/constants.ts";
-import { BridgeCloseCode } from "./bridge-close-codes.ts";
-import { NodeHazardGuard } from "./bridge-node-hazards.ts";
+import { NodeHazardGuard } from "./node-hazards.ts";
 
 /** Requests that change the cluster or copy the database out: forwarded only with allowAdmin. */
 const ADMIN_REQUESTS: ReadonlyMap<number, string> = new Map([

@@ -3,7 +3,7 @@
 // local demo comfortable while bounding what one hostile page or client can make the bridge hold.
 
 import { randomBytes } from "node:crypto";
-import type { BridgeLogger } from "./bridge-log.ts";
+import type { BridgeLogger } from "./log.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
