@@ -9,15 +9,15 @@ const USAGE = `usage: dqlite-wire <command> [options]
 
 commands:
   decode --side request|response [--lines|--stream] [--int-mode number|bigint|string]
-         [--max-rows N] [--max-message-size N] [--legacy] [--allow-internal] [HEX]
-  encode --side request|response [--lines] [--legacy] [JSON]
+         [--max-rows N] [--max-message-size N] [--legacy] [--allow-internal] [HEX…]
+  encode --side request|response [--lines|--stream] [the same options as decode] [JSON]
   shell  -s HOST:PORT[,HOST:PORT…] [--format tabular|json] [--timeout MS] DB ["SQL"]
   cluster -s HOST:PORT[,HOST:PORT…] [--format tabular|json] [--timeout MS]
   bridge --target HOST:PORT [--target …] [--listen HOST:PORT] [--origin URL …] [--token T]
          [--allow-admin] [--max-connections N] [--max-per-client N] [--idle-timeout MS]
          [--json] [--quiet]
 
-Each command takes --help for its full options.
+Each command takes --help for its full options (so does \`dqlite-wire help COMMAND\`).
 `;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -31,7 +31,8 @@ const commands: Record<string, () => Promise<Command>> = {
 };
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  // `dqlite-wire help decode` is `dqlite-wire decode --help`.
+  const [name, ...rest] = argv[0] === "help" && argv.length > 1 ? [argv[1]!, "--help"] : argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     process.stdout.write(USAGE);
     return name === undefined ? 2 : 0;
