@@ -9,14 +9,15 @@
 // resumes once the client has taken the bytes.
 // Either way at most about one cap plus one chunk waits in the bridge per direction.
 
-import { Socket } from "node:net";
+import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
 import { BridgeCloseCode } from "../transport/bridge-protocol.ts";
 import type { Admitted } from "./admission.ts";
+import { dialNode } from "./dial.ts";
 import { RequestFrameGate } from "./frame-gate.ts";
 import { StmtResponseWatcher } from "./node-hazards.ts";
 import type { BridgeConnectionLogEntry } from "./log.ts";
-import { parseHostPort, type ResolvedBridgeOptions } from "./options.ts";
+import type { ResolvedBridgeOptions } from "./options.ts";
 
 /** A WebSocket close reason may hold at most 123 bytes of UTF-8 (RFC 6455 §5.5). */
 const MAX_CLOSE_REASON_BYTES = 123;
@@ -78,18 +79,13 @@ export class BridgeConnection {
   ) {
     this.gate = new RequestFrameGate({ maxFrameBytes: options.maxFrameBytes, allowAdmin: options.allowAdmin });
     this.replies = new StmtResponseWatcher((id) => this.gate.statementPrepared(id));
-    // The TCP write buffer's high-water mark is the client→node cap: write() returns false there.
-    // (Node passes stream options through to the Duplex; its typings list only the socket ones.)
-    this.tcp = new Socket({ writableHighWaterMark: options.maxBufferedBytes } as ConstructorParameters<typeof Socket>[0]);
-    this.tcp.setNoDelay(true);
+    this.tcp = dialNode(admitted.target, options);
     this.wireWebSocket();
     this.wireTcp();
-    const { host, port } = parseHostPort(admitted.target, "bridge target");
     this.connectTimer = setTimeout(
       () => this.end(BridgeCloseCode.TargetUnreachable, `no connection to ${admitted.target} within ${options.connectTimeoutMs} ms`, "bridge"),
       options.connectTimeoutMs,
     );
-    this.tcp.connect(port, host);
     this.scheduleIdleCheck(options.idleTimeoutMs);
   }
 

@@ -3,6 +3,7 @@
 // local demo comfortable while bounding what one hostile page or client can make the bridge hold.
 
 import { randomBytes } from "node:crypto";
+import { type HostPort, splitHostPort } from "../transport/address.ts";
 import type { BridgeLogger } from "./log.ts";
 
 const KiB = 1024;
@@ -109,14 +110,13 @@ export function generateBridgeToken(): string {
   return randomBytes(TOKEN_RANDOM_BYTES).toString("base64url");
 }
 
-/** Splits "HOST:PORT" (or "[v6]:PORT"); throws RangeError on anything else. */
-export function parseHostPort(address: string, what: string): { host: string; port: number } {
-  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(address);
-  const port = match === null ? NaN : Number(match[3]);
-  if (match === null || !(port >= 1 && port <= 65535)) {
+/** Splits a node address (the grammar of transport/address.ts); throws RangeError naming `what` otherwise. */
+export function parseHostPort(address: string, what: string): HostPort {
+  const parts = splitHostPort(address);
+  if (parts === undefined || parts.port === 0) {
     throw new RangeError(`${what} must be HOST:PORT with a port 1-65535, got ${JSON.stringify(address)}`);
   }
-  return { host: match[1] ?? match[2]!, port };
+  return parts;
 }
 
 export function resolveBridgeOptions(options: BridgeOptions): ResolvedBridgeOptions {

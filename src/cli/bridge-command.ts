@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import { BRIDGE_DEFAULTS, startBridge, stderrJsonLogger, silentLogger, type BridgeLogger, type BridgeOptions } from "../bridge/index.ts";
 import { resolveBridgeOptions } from "../bridge/options.ts";
+import { type HostPort, splitHostPort } from "../transport/address.ts";
 
 export const BRIDGE_USAGE = `usage: dqlite-wire bridge --target HOST:PORT [--target HOST:PORT ...] [options]
 
@@ -163,11 +164,8 @@ function parseOptions(argv: string[]): "help" | { options: BridgeOptions; json: 
   return { options, json: values.json === true };
 }
 
-function parseListen(text: string): { host: string; port: number } {
-  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(text);
-  const port = match === null ? NaN : Number(match[3]);
-  if (match === null || !(port >= 0 && port <= 65535)) {
-    throw new BridgeUsageError(`--listen must be HOST:PORT (port 0-65535), got ${JSON.stringify(text)}`);
-  }
-  return { host: match[1] ?? match[2]!, port };
+function parseListen(text: string): HostPort {
+  const parts = splitHostPort(text);
+  if (parts === undefined) throw new BridgeUsageError(`--listen must be HOST:PORT (port 0-65535), got ${JSON.stringify(text)}`);
+  return parts;
 }

@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import { fitCloseReason } from "../../src/bridge/connection.ts";
 import { BRIDGE_DEFAULTS, generateBridgeToken, parseHostPort, resolveBridgeOptions } from "../../src/bridge/options.ts";
 import { BridgeCloseCode, bridgeSubprotocols, describeBridgeCloseCode, isBridgeRefusal } from "../../src/bridge/index.ts";
+import { ConnectionError } from "../../src/errors.ts";
+import { parseAddress, splitHostPort } from "../../src/transport/address.ts";
 
 describe("bridge options", () => {
   it("applies the documented defaults", () => {
@@ -52,6 +54,31 @@ describe("bridge options", () => {
     expect(parseHostPort("node-1.local:1", "t")).toEqual({ host: "node-1.local", port: 1 });
     expect(parseHostPort("[::1]:9001", "t")).toEqual({ host: "::1", port: 9001 });
     expect(() => parseHostPort("::1:9001", "t")).toThrow(RangeError);
+  });
+
+  it("reads addresses with the client's grammar: the same accepted, the same refused", () => {
+    const cases = ["127.0.0.1:9001", "node-1.local:1", "[::1]:9001", "[fe80::1]:65535", "::1:9001", "nohost", "host:", ":9001", "h:65536", "h:0", "h:123456", "under_score:1", "[::1]", "a b:1"];
+    for (const address of cases) {
+      let client: unknown;
+      let bridge: unknown;
+      try {
+        client = parseAddress(address);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConnectionError);
+        client = "refused";
+      }
+      try {
+        bridge = parseHostPort(address, "t");
+      } catch (error) {
+        expect(error).toBeInstanceOf(RangeError);
+        bridge = "refused";
+      }
+      expect({ address, bridge }).toEqual({ address, bridge: client });
+    }
+    expect(parseAddress("[::1]:9001")).toEqual({ host: "::1", port: 9001 });
+    // A listener may ask for port 0 (any free port); a node address may not.
+    expect(splitHostPort("127.0.0.1:0")).toEqual({ host: "127.0.0.1", port: 0 });
+    expect(() => parseAddress("127.0.0.1:0")).toThrow(/not a HOST:PORT address/);
   });
 });
 
