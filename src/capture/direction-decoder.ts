@@ -1,0 +1,192 @@
+// One direction of a dqlite conversation, from stream bytes to whole frames. It frames with the
+// library's FrameDecoder while the stream is in step, and switches to a resync (frame-resync.ts)
+// when it is not: after a gap, after a header that cannot be right, or when the stream began
+// before the capture. What happens to the stream in each case:
+//
+// - a frame whose header is valid (known type, schema, size within the cap) is handed on whole,
+//   even if its body turns out not to decode: the header gave its size, so the next frame is read;
+// - a header that is not valid: framing is lost, a resync starts at the next byte;
+// - a gap: the partial frame before it is lost, a resync starts after the gap;
+// - a resync that finds no proven boundary within its window: the direction is stopped;
+// - the end of the stream inside a frame: reported as incomplete.
+
+import { DecodeError, type WireError } from "../errors.ts";
+import { type ResolvedDecodeOptions, declarationFor } from "../messages/codec.ts";
+import type { Side } from "../messages/codes.ts";
+import { FrameDecoder } from "../stream/frame-decoder.ts";
+import type { FrameHeader } from "../wire/header.ts";
+import type { BufferBudget } from "./buffer-budget.ts";
+import { CarrierIndex } from "./carrier-index.ts";
+import type { ProblemKind, ProblemRecord } from "./capture-records.ts";
+import { FrameResync } from "./frame-resync.ts";
+import type { Carrier } from "./tcp-flow.ts";
+
+export interface StreamFrame {
+  header: FrameHeader;
+  /** Header and body (a view, valid during the call). */
+  bytes: Uint8Array;
+  /** Position of the frame's first byte in the direction's stream. */
+  offset: number;
+  carrier: Carrier;
+}
+
+export interface DirectionSink {
+  frame(side: Side, frame: StreamFrame): void;
+  problem(side: Side, problem: ProblemKind, error: WireError, then: ProblemRecord["then"], carrier: Carrier | undefined): void;
+}
+
+type State = { mode: "frames"; decoder: FrameDecoder; base: number } | { mode: "resync"; resync: FrameResync; base: number } | { mode: "stopped" };
+
+export class DirectionDecoder {
+  private state: State = { mode: "stopped" };
+  private readonly carriers = new CarrierIndex();
+  /** Bytes of the budget this direction holds now. */
+  private reserved = 0;
+  private lastCarrier: Carrier | undefined;
+
+  constructor(
+    readonly side: Side,
+    private readonly options: ResolvedDecodeOptions,
+    private readonly maxResyncBytes: number,
+    private readonly budget: BufferBudget,
+    private readonly sink: DirectionSink,
+  ) {}
+
+  get stopped(): boolean {
+    return this.state.mode === "stopped";
+  }
+
+  /** Frames from stream offset `offset`; `handshake`: the 8-byte version comes first. */
+  startFrames(offset: number, handshake: boolean): FrameDecoder {
+    const decoder = new FrameDecoder({ side: this.side, handshake, ...this.options });
+    this.state = { mode: "frames", decoder, base: offset };
+    return decoder;
+  }
+
+  /** Looks for a proven frame boundary from stream offset `offset` on. */
+  startResync(offset: number): void {
+    this.setHeld(0);
+    this.state = { mode: "resync", resync: new FrameResync(this.side, this.options, this.maxResyncBytes), base: offset };
+  }
+
+  /** No more decoding in this direction (the connection is skipped or given up). */
+  stop(): void {
+    this.setHeld(0);
+    this.carriers.clear();
+    this.state = { mode: "stopped" };
+  }
+
+  data(offset: number, bytes: Uint8Array, carrier: Carrier): void {
+    this.lastCarrier = carrier;
+    if (this.state.mode === "stopped") return;
+    this.carriers.add(offset, carrier);
+    if (this.state.mode === "frames") {
+      this.state.decoder.push(bytes);
+      this.drainFrames();
+    } else {
+      this.feedResync(bytes, false);
+    }
+  }
+
+  gap(offset: number, length: number, why: "lost" | "snap", carrier: Carrier): void {
+    if (this.state.mode === "stopped") return;
+    const partial = this.state.mode === "frames" ? this.state.decoder.bufferedBytes : 0;
+    const cause = why === "snap" ? "cut by the snap length" : "lost: not in the capture";
+    const lostFrame = partial > 0 ? `; the partial frame of ${partial} bytes before it is dropped` : "";
+    this.problem("gap", "TRUNCATED", `${this.side} stream: ${length} bytes at offset ${offset} are ${cause}${lostFrame}; looking for the next frame boundary`, offset, "resyncing", carrier);
+    this.carriers.clear();
+    this.startResync(offset + length);
+  }
+
+  end(carrier: Carrier | undefined): void {
+    const at = carrier ?? this.lastCarrier;
+    if (this.state.mode === "frames") {
+      const left = this.state.decoder.bufferedBytes;
+      if (left > 0) {
+        const offset = this.state.base + this.state.decoder.pendingOffset;
+        this.problem("incomplete", "TRUNCATED", `${this.side} stream: ended inside a frame, ${left} bytes at offset ${offset} are not a whole frame`, offset, "stopped", at);
+      }
+    } else if (this.state.mode === "resync") {
+      this.feedResync(new Uint8Array(0), true);
+      if (this.state.mode === "resync" && this.state.resync.heldBytes > 0) {
+        const { base, resync } = this.state;
+        this.problem("undecodable", "BAD_SEQUENCE", `${this.side} stream: ${resync.heldBytes} bytes from offset ${base} hold no provable frame boundary before the stream ended`, base, "stopped", at);
+      }
+    }
+    this.stop();
+  }
+
+  private drainFrames(): void {
+    while (this.state.mode === "frames") {
+      const { decoder, base } = this.state;
+      const pending = decoder.pending();
+      let frame;
+      try {
+        frame = decoder.nextFrame();
+      } catch (error) {
+        // A size beyond the cap: the header cannot be right.
+        this.lostFraming(base + decoder.pendingOffset, pending, error as WireError);
+        return;
+      }
+      if (frame === undefined) break;
+      const offset = base + frame.streamOffset;
+      try {
+        declarationFor(this.side, frame.header, offset, { ...this.options, allowInternal: true });
+      } catch (error) {
+        this.lostFraming(offset, pending, error as WireError);
+        return;
+      }
+      this.sink.frame(this.side, { header: frame.header, bytes: frame.bytes, offset, carrier: this.carriers.at(offset) ?? this.lastCarrier! });
+    }
+    if (this.state.mode === "frames") this.setHeld(this.state.decoder.bufferedBytes);
+  }
+
+  /** The header at `offset` is invalid: resync from the byte after it, over the bytes held. */
+  private lostFraming(offset: number, held: Uint8Array, error: WireError): void {
+    this.problem("bad-header", error.code, `${this.side} stream: ${error.message}; the framing is lost, looking for the next frame boundary`, offset, "resyncing", this.carriers.at(offset));
+    const rest = held.slice(1);
+    this.startResync(offset + 1);
+    this.feedResync(rest, false);
+  }
+
+  private feedResync(bytes: Uint8Array, ended: boolean): void {
+    if (this.state.mode !== "resync") return;
+    const { resync, base } = this.state;
+    if (!resync.push(bytes)) {
+      this.problem("undecodable", "LIMIT", `${this.side} stream: no provable frame boundary in the ${resync.maxBytes} bytes from offset ${base}; not decoded further`, base, "stopped", this.lastCarrier);
+      this.stop();
+      return;
+    }
+    this.setHeld(resync.heldBytes);
+    if (this.state.mode !== "resync") return;
+    const found = resync.prove(ended);
+    if (found === undefined) return;
+    const held = resync.bytesFrom(found).slice();
+    this.problem("resynced", "TRUNCATED", `${this.side} stream: decoding resumes at offset ${base + found}, ${found} bytes before it skipped`, base + found, "continues", this.carriers.at(base + found));
+    const decoder = this.startFrames(base + found, false);
+    if (held.length > 0) {
+      decoder.push(held);
+      this.drainFrames();
+    }
+  }
+
+  private setHeld(bytes: number): void {
+    if (bytes > this.reserved) {
+      if (!this.budget.tryReserve(bytes - this.reserved)) {
+        this.problem("dropped", "LIMIT", `${this.side} stream: the capture decoder's buffer cap of ${this.budget.maxBytes} bytes is reached; this direction is not decoded further`, -1, "stopped", this.lastCarrier);
+        this.budget.release(this.reserved);
+        this.reserved = 0;
+        this.carriers.clear();
+        this.state = { mode: "stopped" };
+        return;
+      }
+    } else {
+      this.budget.release(this.reserved - bytes);
+    }
+    this.reserved = bytes;
+  }
+
+  private problem(kind: ProblemKind, code: WireError["code"], message: string, offset: number, then: ProblemRecord["then"], carrier: Carrier | undefined): void {
+    this.sink.problem(this.side, kind, new DecodeError(code, message, { offset, field: `${this.side} stream` }), then, carrier);
+  }
+}
