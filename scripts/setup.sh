@@ -33,3 +33,13 @@ fi
 
 npm run --silent asbuild
 npm run --silent build
+
+# The TLS test node (a go-dqlite `app` node with mutual TLS, src/testing/tls-node/main.go), built
+# offline from Debian's go-dqlite sources in GOPATH mode; only when missing or older than its source.
+tls_node=build/tls-node/dqlite-tls-node
+if [ ! -x "$tls_node" ] || [ src/testing/tls-node/main.go -nt "$tls_node" ]; then
+  echo "setup: building $tls_node"
+  mkdir -p "$(dirname "$tls_node")"
+  CGO_LDFLAGS_ALLOW='-Wl,-z,now' GO111MODULE=off GOPATH=/usr/share/gocode \
+    go build -o "$tls_node" src/testing/tls-node/main.go
+fi

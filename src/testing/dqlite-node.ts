@@ -12,32 +12,43 @@
 //   database, so "the API port accepts" is the strongest readiness signal it gives.
 // - SIGTERM makes it hand leadership over and exit, which takes 1.5–2 s.
 
-import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants as fsConstants, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { createServer, connect, type Server } from "node:net";
+import { accessSync, constants as fsConstants, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
+import {
+  type ClusterProbe,
+  DEFAULT_FORM_TIMEOUT_MS,
+  DEFAULT_STARTUP_TIMEOUT_MS,
+  LOOPBACK,
+  MAX_PORT_ATTEMPTS,
+  NodeProcess,
+  PROBE_TIMEOUT_MS,
+  PortTakenError,
+  findLeader,
+  freePorts,
+  waitForMembers,
+} from "./node-process.ts";
 import { probeCluster, probeLeader, splitAddress } from "./raw-probe.ts";
-import { trackDir, trackPid, untrackDir, untrackPid } from "./process-reaper.ts";
+import { trackDir, untrackDir } from "./process-reaper.ts";
 
-export { probeCluster, probeLeader, rawRequest, type RawFrame, type RawServer } from "./raw-probe.ts";
+export { probeCluster, probeLeader, rawRequest, type ProbeTls, type RawFrame, type RawServer } from "./raw-probe.ts";
+export {
+  type CertificateFiles,
+  type CertificateOptions,
+  type StartTlsClusterOptions,
+  type StartTlsNodeOptions,
+  type TlsCluster,
+  type TlsNode,
+  findTlsNodeBinary,
+  generateClusterCertificate,
+  startTlsCluster,
+  startTlsNode,
+} from "./tls-node.ts";
 
-const LOOPBACK = "127.0.0.1";
-const DEFAULT_STARTUP_TIMEOUT_MS = 15_000;
-const DEFAULT_STOP_GRACE_MS = 5_000;
-const DEFAULT_FORM_TIMEOUT_MS = 30_000;
-/** Fresh starts that lose a port race (another process took the port) pick new ports this often. */
-const MAX_PORT_ATTEMPTS = 5;
-const POLL_INTERVAL_MS = 50;
-const PROBE_TIMEOUT_MS = 1_000;
-/** Bound on waiting for a paused (or resumed) process's threads to change state. */
-const STOP_STATE_TIMEOUT_MS = 2_000;
-/** How much of the node's stdout+stderr is kept for error messages. */
-const OUTPUT_TAIL_CHARS = 4_000;
-/** go-dqlite's app keeps this many voters; further members become standbys, then spares. */
-const APP_VOTERS = 3;
-const ROLE_VOTER = 0;
 const INSTALL_HINT = "install with: apt-get install -y go-dqlite";
+/** Plain LEADER and CLUSTER probes (dqlite-demo listens without TLS). */
+const PLAIN_PROBE: ClusterProbe = { leader: probeLeader, cluster: probeCluster };
 
 export interface StartNodeOptions {
   /** Database addresses of existing members to join ("HOST:PORT"). */
@@ -162,7 +173,11 @@ export async function startCluster(size = 3, options: StartClusterOptions = {}):
     for (const result of settled) if (result.status === "fulfilled") nodes.push(result.value);
     const failure = settled.find((result) => result.status === "rejected");
     if (failure !== undefined) throw (failure as PromiseRejectedResult).reason;
-    await waitForMembers(nodes, options.formTimeoutMs ?? DEFAULT_FORM_TIMEOUT_MS);
+    await waitForMembers(
+      nodes.map((node) => node.address),
+      PLAIN_PROBE,
+      options.formTimeoutMs ?? DEFAULT_FORM_TIMEOUT_MS,
+    );
   } catch (error) {
     await stopAll();
     throw error;
@@ -170,265 +185,36 @@ export async function startCluster(size = 3, options: StartClusterOptions = {}):
   return {
     nodes,
     addresses: nodes.map((node) => node.address),
-    leader: (timeoutMs = DEFAULT_FORM_TIMEOUT_MS) => findLeader(nodes, timeoutMs),
+    leader: (timeoutMs = DEFAULT_FORM_TIMEOUT_MS) => findLeader(nodes, PLAIN_PROBE, timeoutMs),
     stop: stopAll,
   };
 }
 
-/** Thrown when dqlite-demo exits because one of its ports is taken. */
-class PortTakenError extends Error {
-  override name = "PortTakenError";
-}
-
-class DemoProcess implements DqliteNode {
-  private child: ChildProcess | undefined;
-  private exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> = Promise.resolve({ code: null, signal: null });
-  private outputTail = "";
-  private stopping: Promise<void> | undefined;
-  private spawnFailed = false;
+class DemoProcess extends NodeProcess implements DqliteNode {
+  protected readonly label = "dqlite-demo";
+  protected readonly installHint = INSTALL_HINT;
 
   constructor(
-    private readonly binary: string,
-    readonly dir: string,
-    readonly address: string,
+    binary: string,
+    dir: string,
+    address: string,
     readonly apiAddress: string,
     private readonly options: StartNodeOptions,
-  ) {}
-
-  get pid(): number {
-    return this.child?.pid ?? -1;
+  ) {
+    super(binary, dir, address, options);
   }
 
-  get running(): boolean {
-    const child = this.child;
-    return child !== undefined && !this.spawnFailed && child.exitCode === null && child.signalCode === null;
-  }
-
-  output(): string {
-    return this.outputTail;
-  }
-
-  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    return this.exit;
-  }
-
-  /** Spawns the process and waits until it answers; on failure nothing is left running. */
-  async launch(deadline: number): Promise<void> {
+  protected args(): string[] {
     const args = ["--api", this.apiAddress, "--db", this.address, "--dir", this.dir];
     for (const peer of this.options.join ?? []) args.push("--join", peer);
     if (this.options.verbose === true) args.push("--verbose");
-    const child = spawn(this.binary, args, { stdio: ["ignore", "pipe", "pipe"] });
-    this.child = child;
-    let spawnFailed = (_error: Error): void => {};
-    const spawnError = new Promise<Error>((resolve) => (spawnFailed = resolve));
-    this.exit = new Promise((resolve) => {
-      child.once("exit", (code, signal) => {
-        if (child.pid !== undefined) untrackPid(child.pid);
-        resolve({ code, signal });
-      });
-      // A binary that cannot be run emits "error" and never "exit".
-      child.once("error", (error) => {
-        this.spawnFailed = true;
-        spawnFailed(error);
-        resolve({ code: null, signal: null });
-      });
-    });
-    if (child.pid !== undefined) trackPid(child.pid);
-    const keep = (chunk: Buffer): void => {
-      this.outputTail = (this.outputTail + chunk.toString("utf8")).slice(-OUTPUT_TAIL_CHARS);
-    };
-    child.stdout?.on("data", keep);
-    child.stderr?.on("data", keep);
-
-    try {
-      await Promise.race([
-        spawnError.then((error) => {
-          throw new Error(`cannot run ${this.binary}: ${error.message}; ${INSTALL_HINT}`, { cause: error });
-        }),
-        this.exit.then((status) => {
-          throw this.spawnFailed ? new Error(`cannot run ${this.binary}; ${INSTALL_HINT}`) : this.earlyExitError(status);
-        }),
-        this.waitUntilAnswering(deadline),
-      ]);
-    } catch (error) {
-      await this.terminate();
-      throw error;
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      await this.terminate();
-      rmSync(this.dir, { recursive: true, force: true });
-      untrackDir(this.dir);
-    })();
-    return this.stopping;
-  }
-
-  kill(signal: NodeJS.Signals = "SIGKILL"): void {
-    if (this.running) this.child?.kill(signal);
-  }
-
-  async pause(): Promise<void> {
-    this.kill("SIGSTOP");
-    await this.untilThreads((state) => state === "T");
-  }
-
-  async resume(): Promise<void> {
-    this.kill("SIGCONT");
-    await this.untilThreads((state) => state !== "T");
-  }
-
-  /** Polls the state letter of every thread in /proc (Linux) until all satisfy `wanted`. */
-  private async untilThreads(wanted: (state: string) => boolean): Promise<void> {
-    const deadline = Date.now() + STOP_STATE_TIMEOUT_MS;
-    while (this.running && Date.now() < deadline) {
-      const states = threadStates(this.pid);
-      if (states === undefined) {
-        await sleep(POLL_INTERVAL_MS); // no /proc: a short grace instead
-        return;
-      }
-      if (states.every(wanted)) return;
-      await sleep(5);
-    }
-  }
-
-  async restart(): Promise<void> {
-    if (this.stopping !== undefined) throw new Error(`node ${this.address} was stopped; start a new one`);
-    await this.terminate();
-    const deadline = Date.now() + (this.options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS);
-    // The old process's listening sockets are closed by now, but the kernel may lag a moment;
-    // on the same ports there is nothing else to do than try again.
-    for (;;) {
-      try {
-        await this.launch(deadline);
-        return;
-      } catch (error) {
-        if (!(error instanceof PortTakenError) || Date.now() >= deadline) throw error;
-        await sleep(200);
-      }
-    }
-  }
-
-  /** SIGTERM (and SIGCONT, in case it is paused), then SIGKILL after the grace period. */
-  private async terminate(): Promise<void> {
-    const child = this.child;
-    if (child === undefined || !this.running) {
-      await this.exit;
-      return;
-    }
-    child.kill("SIGTERM");
-    child.kill("SIGCONT"); // a paused process only acts on SIGTERM once continued
-    const grace = this.options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
-    const exitedInTime = await Promise.race([this.exit.then(() => true), sleep(grace).then(() => false)]);
-    if (!exitedInTime) {
-      child.kill("SIGKILL");
-      await this.exit;
-    }
+    return args;
   }
 
   /** Handshake + LEADER on the dqlite port answers, and the API port accepts. */
-  private async waitUntilAnswering(deadline: number): Promise<void> {
-    let lastProblem = "no probe yet";
-    while (Date.now() < deadline) {
-      if (!this.running) return new Promise<void>(() => {}); // the exit branch of the race reports it
-      try {
-        await probeLeader(this.address, PROBE_TIMEOUT_MS);
-        await acceptsConnection(this.apiAddress, PROBE_TIMEOUT_MS);
-        if (this.running) return;
-      } catch (error) {
-        lastProblem = (error as Error).message;
-      }
-      await sleep(POLL_INTERVAL_MS);
-    }
-    throw new Error(
-      `dqlite-demo at ${this.address} did not answer within the startup timeout (last probe: ${lastProblem})` +
-        this.outputSuffix(),
-    );
-  }
-
-  private earlyExitError(status: { code: number | null; signal: NodeJS.Signals | null }): Error {
-    const how = status.signal !== null ? `was killed by ${status.signal}` : `exited with status ${status.code}`;
-    const message = `dqlite-demo at ${this.address} (api ${this.apiAddress}) ${how} before it answered` + this.outputSuffix();
-    return /bind address|address already in use/.test(this.outputTail) ? new PortTakenError(message) : new Error(message);
-  }
-
-  private outputSuffix(): string {
-    const tail = this.outputTail.trim();
-    return tail === "" ? "; it printed nothing" : `; its output ended with:\n${tail}`;
-  }
-}
-
-async function waitForMembers(nodes: readonly DqliteNode[], timeoutMs: number): Promise<void> {
-  const want = new Set(nodes.map((node) => node.address));
-  const wantVoters = Math.min(nodes.length, APP_VOTERS);
-  const deadline = Date.now() + timeoutMs;
-  let lastSeen = "nothing yet";
-  while (Date.now() < deadline) {
-    try {
-      const leader = await probeLeader(nodes[0]!.address, PROBE_TIMEOUT_MS);
-      if (leader.address !== "") {
-        const servers = await probeCluster(leader.address, PROBE_TIMEOUT_MS);
-        const listed = servers.filter((server) => want.has(server.address)).length;
-        const voters = servers.filter((server) => server.role === ROLE_VOTER).length;
-        lastSeen = servers.map((server) => `${server.address} role ${server.role}`).join(", ");
-        if (listed === want.size && voters >= wantVoters) return;
-      }
-    } catch (error) {
-      lastSeen = (error as Error).message;
-    }
-    await sleep(POLL_INTERVAL_MS * 4);
-  }
-  throw new Error(`the ${nodes.length}-node cluster did not form within ${timeoutMs} ms; last seen: ${lastSeen}`);
-}
-
-async function findLeader(nodes: readonly DqliteNode[], timeoutMs: number): Promise<DqliteNode> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    for (const node of nodes) {
-      if (!node.running) continue;
-      try {
-        const leader = await probeLeader(node.address, PROBE_TIMEOUT_MS);
-        const match = nodes.find((candidate) => candidate.address === leader.address && candidate.running);
-        if (match !== undefined) return match;
-      } catch {
-        // A paused or dying node: ask the next one.
-      }
-    }
-    await sleep(POLL_INTERVAL_MS * 4);
-  }
-  throw new Error(`no running node named a leader within ${timeoutMs} ms`);
-}
-
-/** Ports this process handed out already: the kernel may offer a just-closed port again. */
-const issuedPorts = new Set<number>();
-
-/**
- * `count` distinct free ports on 127.0.0.1: bind port 0 for each (all at once, so they differ),
- * read the ports, close. Another process may still grab one before dqlite-demo binds it; the
- * caller retries on that.
- */
-async function freePorts(count: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    const ports: number[] = [];
-    while (ports.length < count) {
-      const server = createServer();
-      servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(0, LOOPBACK, () => resolve());
-      });
-      const address = server.address();
-      if (address === null || typeof address === "string") throw new Error("cannot read a bound port");
-      // Keep a re-offered port bound (so the kernel moves on) but do not use it.
-      if (issuedPorts.has(address.port)) continue;
-      issuedPorts.add(address.port);
-      ports.push(address.port);
-    }
-    return ports;
-  } finally {
-    await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  protected async probe(): Promise<void> {
+    await probeLeader(this.address, PROBE_TIMEOUT_MS);
+    await acceptsConnection(this.apiAddress, PROBE_TIMEOUT_MS);
   }
 }
 
@@ -450,21 +236,4 @@ function acceptsConnection(address: string, timeoutMs: number): Promise<void> {
       reject(error);
     });
   });
-}
-
-/** The state letter (R, S, T…) of each thread of `pid`, from /proc; undefined without /proc. */
-function threadStates(pid: number): string[] | undefined {
-  try {
-    return readdirSync(`/proc/${pid}/task`).map((tid) => {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-      // "tid (comm) S …": the state follows the last ")" (comm may contain spaces and parens).
-      return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    });
-  } catch {
-    return undefined;
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

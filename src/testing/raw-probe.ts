@@ -1,24 +1,28 @@
 /// <reference types="node" />
 // Raw-byte probes of a dqlite node, for the test rig only. They deliberately avoid the
-// library's own codec and transports: the rig decides whether a node is up, and it must not
-// depend on the code that the node is there to test.
+// library's message codec, sessions and transports: the rig decides whether a node is up, and it
+// must not depend on the code that the node is there to test. Only the wire primitives (the
+// handshake, the frame header, word-sized fields) are shared, so each layout keeps one home.
+// With `tls`, the probe speaks node:tls to a node that listens with TLS.
 
-import { connect } from "node:net";
+import { connect as connectTcp, type Socket } from "node:net";
+import { connect as connectTls } from "node:tls";
+import { HEADER_BYTES } from "../wire/constants.ts";
+import { encodeHandshake } from "../wire/handshake.ts";
+import { readHeader, writeHeader } from "../wire/header.ts";
+import { WireReader } from "../wire/reader.ts";
+import { WireWriter } from "../wire/writer.ts";
 
-/** `0100000000000000`: protocol version 1, sent once when a connection opens. */
-const HANDSHAKE_V1 = Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0);
-/** LEADER request: header (1 word, type 0) + one zero word. */
-const LEADER_REQUEST = Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-/** CLUSTER request, format 1 (include roles): header (1 word, type 16) + the format word. */
-const CLUSTER_REQUEST = Uint8Array.of(1, 0, 0, 0, 16, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0);
-
-const HEADER_BYTES = 8;
-const WORD_BYTES = 8;
 /** A probe reply is small; anything larger means the port is not a dqlite node. */
-const MAX_PROBE_BODY_BYTES = 64 * 1024;
+const MAX_PROBE_FRAME_BYTES = 64 * 1024;
+const MAX_PROBE_TEXT_BYTES = 4_096;
 
+const REQUEST_LEADER = 0;
+const REQUEST_CLUSTER = 16;
 const RESPONSE_LEADER = 1;
 const RESPONSE_SERVERS = 3;
+/** CLUSTER format 1: the reply includes each member's role. */
+const CLUSTER_FORMAT_WITH_ROLES = 1n;
 
 /** One response frame as it came off the socket. */
 export interface RawFrame {
@@ -33,15 +37,28 @@ export interface RawServer {
   readonly role: number;
 }
 
+/** How a probe reaches a node that listens with TLS: PEM texts, and the name to verify. */
+export interface ProbeTls {
+  readonly cert: string;
+  readonly key: string;
+  /** Default: `cert` (go-dqlite's SimpleTLSConfig trusts the cluster certificate itself). */
+  readonly ca?: string;
+  /** The name the node's certificate must carry. */
+  readonly serverName: string;
+}
+
 /**
  * Opens a connection to `address` ("HOST:PORT"), sends the v1 handshake and `request`, and
  * resolves with the first complete response frame. Rejects on refusal, early close, an
- * oversized reply, or when `timeoutMs` passes.
+ * oversized reply, a TLS failure, or when `timeoutMs` passes.
  */
-export function rawRequest(address: string, request: Uint8Array, timeoutMs: number): Promise<RawFrame> {
+export function rawRequest(address: string, request: Uint8Array, timeoutMs: number, tls?: ProbeTls): Promise<RawFrame> {
   const { host, port } = splitAddress(address);
   return new Promise<RawFrame>((resolve, reject) => {
-    const socket = connect({ host, port });
+    const socket: Socket =
+      tls === undefined
+        ? connectTcp({ host, port })
+        : connectTls({ host, port, cert: tls.cert, key: tls.key, ca: tls.ca ?? tls.cert, servername: tls.serverName, minVersion: "TLSv1.2" });
     let received = new Uint8Array(0);
     const finish = (error: Error | undefined, frame?: RawFrame): void => {
       clearTimeout(timer);
@@ -51,8 +68,8 @@ export function rawRequest(address: string, request: Uint8Array, timeoutMs: numb
     };
     const timer = setTimeout(() => finish(new Error(`no reply from ${address} within ${timeoutMs} ms`)), timeoutMs);
     socket.setNoDelay(true);
-    socket.on("connect", () => {
-      socket.write(HANDSHAKE_V1);
+    socket.on(tls === undefined ? "connect" : "secureConnect", () => {
+      socket.write(encodeHandshake());
       socket.write(request);
     });
     socket.on("data", (chunk: Uint8Array) => {
@@ -61,14 +78,15 @@ export function rawRequest(address: string, request: Uint8Array, timeoutMs: numb
       merged.set(chunk, received.length);
       received = merged;
       if (received.length < HEADER_BYTES) return;
-      const view = new DataView(received.buffer, received.byteOffset, received.byteLength);
-      const bodyBytes = view.getUint32(0, true) * WORD_BYTES;
-      if (bodyBytes > MAX_PROBE_BODY_BYTES) {
-        finish(new Error(`${address} answered a ${bodyBytes}-byte body: not a dqlite node?`));
+      let header: ReturnType<typeof readHeader>;
+      try {
+        header = readHeader(received, 0, MAX_PROBE_FRAME_BYTES);
+      } catch {
+        finish(new Error(`${address} answered an oversized frame: not a dqlite node?`));
         return;
       }
-      if (received.length < HEADER_BYTES + bodyBytes) return;
-      finish(undefined, { type: view.getUint8(4), body: received.slice(HEADER_BYTES, HEADER_BYTES + bodyBytes) });
+      if (received.length < header.frameBytes) return;
+      finish(undefined, { type: header.type, body: received.slice(HEADER_BYTES, header.frameBytes) });
     });
     socket.on("error", (error) => finish(error));
     socket.on("close", () => finish(new Error(`${address} closed the connection before replying`)));
@@ -76,22 +94,26 @@ export function rawRequest(address: string, request: Uint8Array, timeoutMs: numb
 }
 
 /** Asks `address` who the leader is. `id` 0 and an empty address mean "no leader known". */
-export async function probeLeader(address: string, timeoutMs = 1000): Promise<{ id: bigint; address: string }> {
-  const frame = await rawRequest(address, LEADER_REQUEST, timeoutMs);
+export async function probeLeader(address: string, timeoutMs = 1000, tls?: ProbeTls): Promise<{ id: bigint; address: string }> {
+  const frame = await rawRequest(address, requestFrame(REQUEST_LEADER, 0n), timeoutMs, tls);
   if (frame.type !== RESPONSE_LEADER) throw new Error(`${address} answered LEADER with response type ${frame.type}`);
-  const reader = new BodyReader(frame.body);
-  return { id: reader.u64(), address: reader.text() };
+  const reader = new WireReader(frame.body);
+  return { id: reader.u64("LEADER.id"), address: reader.text("LEADER.address", MAX_PROBE_TEXT_BYTES) };
 }
 
 /** Asks `address` for the cluster members with their roles (CLUSTER format 1). */
-export async function probeCluster(address: string, timeoutMs = 1000): Promise<RawServer[]> {
-  const frame = await rawRequest(address, CLUSTER_REQUEST, timeoutMs);
+export async function probeCluster(address: string, timeoutMs = 1000, tls?: ProbeTls): Promise<RawServer[]> {
+  const frame = await rawRequest(address, requestFrame(REQUEST_CLUSTER, CLUSTER_FORMAT_WITH_ROLES), timeoutMs, tls);
   if (frame.type !== RESPONSE_SERVERS) throw new Error(`${address} answered CLUSTER with response type ${frame.type}`);
-  const reader = new BodyReader(frame.body);
-  const count = reader.u64();
+  const reader = new WireReader(frame.body);
+  const count = reader.u64AsCount("SERVERS.count", 1_000);
   const servers: RawServer[] = [];
-  for (let i = 0n; i < count; i++) {
-    servers.push({ id: reader.u64(), address: reader.text(), role: Number(reader.u64()) });
+  for (let i = 0; i < count; i++) {
+    servers.push({
+      id: reader.u64(`SERVERS[${i}].id`),
+      address: reader.text(`SERVERS[${i}].address`, MAX_PROBE_TEXT_BYTES),
+      role: Number(reader.u64(`SERVERS[${i}].role`)),
+    });
   }
   return servers;
 }
@@ -106,27 +128,12 @@ export function splitAddress(address: string): { host: string; port: number } {
   return { host: address.slice(0, colon).replace(/^\[(.*)\]$/, "$1"), port };
 }
 
-/** Just enough of a body reader for LEADER and SERVERS; it throws on anything out of bounds. */
-class BodyReader {
-  private offset = 0;
-  private readonly view: DataView;
-
-  constructor(private readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-
-  u64(): bigint {
-    const value = this.view.getBigUint64(this.offset, true);
-    this.offset += WORD_BYTES;
-    return value;
-  }
-
-  /** NUL-terminated UTF-8, padded to the next word. */
-  text(): string {
-    const end = this.bytes.indexOf(0, this.offset);
-    if (end < 0) throw new Error("unterminated text in probe reply");
-    const value = new TextDecoder().decode(this.bytes.subarray(this.offset, end));
-    this.offset = Math.ceil((end + 1) / WORD_BYTES) * WORD_BYTES;
-    return value;
-  }
+/** A request frame whose body is one uint64 word (LEADER's unused word, CLUSTER's format). */
+function requestFrame(type: number, word: bigint): Uint8Array {
+  const writer = new WireWriter(HEADER_BYTES * 2);
+  writer.zeros(HEADER_BYTES);
+  writer.u64(word);
+  const frame = writer.finish();
+  writeHeader(frame, 0, 1, type, 0);
+  return frame;
 }

@@ -3,11 +3,14 @@
 // is imported on demand, so a bundle for browsers never loads node:net.
 
 import { ConnectionError } from "../errors.ts";
-import type { ConnectOptions, Transport } from "./transport.ts";
+import type { TlsOptions } from "./tls.ts";
+import type { ConnectOptions, Connector, Transport } from "./transport.ts";
 
 export interface TcpOptions extends ConnectOptions {
   /** Bytes queued for a slow reader before the socket stops reading. Default 256 KiB. */
   readHighWaterMarkBytes?: number;
+  /** Connect with TLS: the client certificate and key, and optionally the CA and server name. */
+  tls?: TlsOptions;
 }
 
 export type TcpRuntime = "deno" | "bun" | "node";
@@ -19,6 +22,14 @@ export function detectTcpRuntime(): TcpRuntime | undefined {
   if (global.Bun !== undefined) return "bun";
   if (typeof global.process?.versions?.node === "string") return "node";
   return undefined;
+}
+
+/**
+ * A connector that dials every address with the same `options` (a client's TLS settings, say):
+ * the per-call signal and timeout of the session are added to them.
+ */
+export function tcpConnector(options: TcpOptions): Connector {
+  return (address, call) => connectTcp(address, { ...options, ...call });
 }
 
 /** Connects to a dqlite node ("HOST:PORT") with the runtime's own TCP sockets. */

@@ -1,11 +1,13 @@
 /// <reference types="node" />
-// The TCP transport for Node (node:net).
+// The TCP transport for Node (node:net), with TLS (node:tls) when `tls` is given.
 
-import { connect, type Socket } from "node:net";
+import { connect, isIP, type Socket } from "node:net";
+import { type ConnectionOptions, type PeerCertificate, checkServerIdentity, connect as connectTls } from "node:tls";
 import { ConnectionError } from "../errors.ts";
 import { parseAddress } from "./address.ts";
 import { connectWithin, describe } from "./connect-deadline.ts";
 import { createPushReadable, type PushReadable } from "./push-readable.ts";
+import { type ResolvedTls, type TlsOptions, resolveTls, tlsHandshakeError } from "./tls.ts";
 import {
   DEFAULT_READ_HIGH_WATER_MARK_BYTES,
   type ConnectOptions,
@@ -18,24 +20,32 @@ const CLOSE_FLUSH_MS = 1_000;
 export interface NodeTcpOptions extends ConnectOptions {
   /** Bytes queued for a slow reader before the socket is paused. Default 256 KiB. */
   readHighWaterMarkBytes?: number;
+  /** Connect with TLS (mutual, when the node asks for the client's certificate). */
+  tls?: TlsOptions;
 }
 
-/** Connects to a dqlite node ("HOST:PORT") over node:net. */
+/** Connects to a dqlite node ("HOST:PORT") over node:net, or node:tls with `options.tls`. */
 export function connectNodeTcp(address: string, options: NodeTcpOptions = {}): Promise<NodeTcpTransport> {
-  const peer = `tcp://${address}`;
+  const tls = options.tls === undefined ? undefined : resolveTls(options.tls);
+  const peer = `${tls === undefined ? "tcp" : "tls"}://${address}`;
   let socket: Socket | undefined;
   return connectWithin(peer, options, {
     start: () => {
       const { host, port } = parseAddress(address);
       return new Promise<Socket>((resolve, reject) => {
-        const attempt = connect({ host, port });
+        const attempt = tls === undefined ? connect({ host, port }) : connectTls(nodeTlsOptions(host, port, tls));
         socket = attempt;
         const onError = (error: Error): void => {
           attempt.destroy();
-          reject(new ConnectionError("CONNECTION_FAILED", `cannot connect to ${peer}: ${describe(error)}`, { cause: error }));
+          reject(
+            tls === undefined || isRefusal(error)
+              ? new ConnectionError("CONNECTION_FAILED", `cannot connect to ${peer}: ${describe(error)}`, { cause: error })
+              : tlsHandshakeError(peer, error),
+          );
         };
         attempt.once("error", onError);
-        attempt.once("connect", () => {
+        // With TLS the connection is usable once the handshake verified the node's certificate.
+        attempt.once(tls === undefined ? "connect" : "secureConnect", () => {
           attempt.off("error", onError);
           resolve(attempt);
         });
@@ -44,6 +54,31 @@ export function connectNodeTcp(address: string, options: NodeTcpOptions = {}): P
     abandon: () => socket?.destroy(),
     discard: (late) => late.destroy(),
   }).then((connected) => new NodeTcpTransport(connected, peer, options.readHighWaterMarkBytes ?? DEFAULT_READ_HIGH_WATER_MARK_BYTES));
+}
+
+/** node:tls options for go-dqlite's dial settings (TLS 1.2 at least, as SimpleDialTLSConfig). */
+function nodeTlsOptions(host: string, port: number, tls: ResolvedTls): ConnectionOptions {
+  const name = tls.serverName;
+  return {
+    host,
+    port,
+    cert: tls.cert,
+    key: tls.key,
+    ca: [...tls.ca],
+    // SNI carries DNS names only (RFC 6066); the identity check below covers IP names too.
+    ...(name !== undefined && isIP(name) === 0 ? { servername: name } : {}),
+    // Verify the node's certificate against the server name, not the address dialled (Node's
+    // default), as Go does with ServerName. Without a name, Node checks the address's host.
+    ...(name !== undefined ? { checkServerIdentity: (_host: string, certificate: PeerCertificate) => checkServerIdentity(name, certificate) } : {}),
+    rejectUnauthorized: !tls.insecureSkipVerify,
+    minVersion: "TLSv1.2",
+  };
+}
+
+/** A refused or unreachable TCP connect: no TLS was tried, so it is not a TLS failure. */
+function isRefusal(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === "ECONNREFUSED" || code === "EHOSTUNREACH" || code === "ENETUNREACH" || code === "EADDRNOTAVAIL";
 }
 
 export class NodeTcpTransport implements Transport {
