@@ -15,9 +15,9 @@ import { BridgeCloseCode } from "../transport/bridge-protocol.ts";
 import type { Admitted } from "./admission.ts";
 import { dialNode } from "./dial.ts";
 import { RequestFrameGate } from "./frame-gate.ts";
-import { StmtResponseWatcher } from "./node-hazards.ts";
 import type { BridgeConnectionLogEntry } from "./log.ts";
 import type { ResolvedBridgeOptions } from "./options.ts";
+import { StmtResponseWatcher } from "./statement-watcher.ts";
 
 /** A WebSocket close reason may hold at most 123 bytes of UTF-8 (RFC 6455 §5.5). */
 const MAX_CLOSE_REASON_BYTES = 123;

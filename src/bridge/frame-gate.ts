@@ -7,27 +7,13 @@
 
 import { isWireError } from "../errors.ts";
 import { decodeRequest } from "../messages/codec.ts";
-import { RequestType } from "../messages/codes.ts";
+import { REQUESTS_BY_CODE } from "../messages/schemas.ts";
 import { FrameDecoder } from "../stream/frame-decoder.ts";
 import { BridgeCloseCode } from "../transport/bridge-protocol.ts";
-import { HANDSHAKE_BYTES, HEADER_BYTES, HEADER_TYPE_OFFSET } from "../wire/constants.ts";
+import { HEADER_BYTES } from "../wire/constants.ts";
+import { encodeHandshake } from "../wire/handshake.ts";
+import { readHeader } from "../wire/header.ts";
 import { NodeHazardGuard } from "./node-hazards.ts";
-
-/** Requests that change the cluster or copy the database out: forwarded only with allowAdmin. */
-const ADMIN_REQUESTS: ReadonlyMap<number, string> = new Map([
-  [RequestType.Add, "ADD"],
-  [RequestType.Assign, "ASSIGN"],
-  [RequestType.Remove, "REMOVE"],
-  [RequestType.Transfer, "TRANSFER"],
-  [RequestType.Weight, "WEIGHT"],
-  [RequestType.Dump, "DUMP"],
-]);
-
-/** Raft's own node-to-node requests: a client has no business sending them, ever. */
-const INTERNAL_REQUESTS: ReadonlyMap<number, string> = new Map([
-  [RequestType.Heartbeat, "HEARTBEAT"],
-  [RequestType.Connect, "CONNECT"],
-]);
 
 /** The gate refused the client's bytes; the connection must close with `code`. */
 export class GateRefusal extends Error {
@@ -113,10 +99,8 @@ export class RequestFrameGate {
     if (this.handshakeReleased) return;
     const version = this.decoder.protocolVersion;
     if (version === undefined) return;
-    const handshake = Buffer.alloc(HANDSHAKE_BYTES);
     // Either version the decoder accepts (current or legacy) goes to the node as the client sent it.
-    handshake.writeBigUInt64LE(version);
-    released.push(handshake);
+    released.push(encodeHandshake(version));
     this.handshakeReleased = true;
   }
 
@@ -124,17 +108,18 @@ export class RequestFrameGate {
   private checkPendingType(): void {
     if (!this.handshakeReleased) return;
     const pending = this.decoder.pending();
-    if (pending.length >= HEADER_BYTES) this.checkType(pending[HEADER_TYPE_OFFSET]!);
+    // The decoder already checked this header against the frame cap; only its body is missing.
+    if (pending.length >= HEADER_BYTES) this.checkType(readHeader(pending, 0, this.limits.maxMessageBytes).type);
   }
 
+  /** Refuses by the request's class (declared in schemas.ts): internal always, admin without allowAdmin. */
   private checkType(type: number): void {
-    const internal = INTERNAL_REQUESTS.get(type);
-    if (internal !== undefined) {
-      throw new GateRefusal(BridgeCloseCode.ForbiddenRequest, `${internal} is raft-internal and never forwarded`);
+    const declaration = REQUESTS_BY_CODE[type];
+    if (declaration?.requestClass === "internal") {
+      throw new GateRefusal(BridgeCloseCode.ForbiddenRequest, `${declaration.type} is raft-internal and never forwarded`);
     }
-    const admin = ADMIN_REQUESTS.get(type);
-    if (admin !== undefined && !this.allowAdmin) {
-      throw new GateRefusal(BridgeCloseCode.ForbiddenRequest, `${admin} refused: the bridge was started without allowAdmin`);
+    if (declaration?.requestClass === "admin" && !this.allowAdmin) {
+      throw new GateRefusal(BridgeCloseCode.ForbiddenRequest, `${declaration.type} refused: the bridge was started without allowAdmin`);
     }
   }
 }

@@ -269,7 +269,7 @@ function encodeOne(settings: CodecSettings, json: unknown): Uint8Array {
   // The decoder refuses raft-internal requests without --allow-internal; the encoder agrees,
   // so one set of flags means the same on both sides of a pipe.
   if (settings.side === "request" && !settings.allowInternal && typeof type === "string" && Object.hasOwn(requestSchemas, type)) {
-    if (requestSchemas[type as keyof typeof requestSchemas].internal) {
+    if (requestSchemas[type as keyof typeof requestSchemas].requestClass === "internal") {
       throw new EncodeError("INTERNAL_MESSAGE", `type: ${type} is raft-internal and refused without --allow-internal`, { field: "type" });
     }
   }

@@ -20,7 +20,7 @@ import type { IntMode } from "../values/int-mode.ts";
 import { handshakeFor } from "../wire/handshake.ts";
 import { type CallOptions, CallScope } from "./call-scope.ts";
 import { failureAtEnd } from "./failure-tail.ts";
-import { guardRequest, guardStatementId, hasReturningClause } from "./hazards.ts";
+import { guardRequest, guardStatementId, hasReturningClause } from "../messages/hazards.ts";
 import { RequestQueue } from "./request-queue.ts";
 import { serverErrorFrom } from "./server-errors.ts";
 import type { Connector, Transport } from "./transport-types.ts";

@@ -3,7 +3,7 @@
 
 import type { CallOptions } from "./call-scope.ts";
 import type { Connection } from "./connection.ts";
-import { guardReturning } from "./hazards.ts";
+import { guardReturning } from "../messages/hazards.ts";
 import { QueryResult, type QueryOptions } from "./query-result.ts";
 import { type ExecResult, type Params, describeSql, execResult, queryStart } from "./results.ts";
 import type { Session } from "./session.ts";

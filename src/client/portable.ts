@@ -6,7 +6,7 @@ export { type CallOptions } from "./call-scope.ts";
 export { Client, type ClientOptions, type ClusterMember, type RoleName, connectClient, parseAddresses } from "./client.ts";
 export { Connection, type ConnectionOptions, DEFAULT_CALL_TIMEOUT_MS, type Turn } from "./connection.ts";
 export { Database } from "./database.ts";
-export { hasReturningClause } from "./hazards.ts";
+export { hasReturningClause } from "../messages/hazards.ts";
 export { type DiscoveryOptions, type LeaderConnection, connectToLeader } from "./leader-discovery.ts";
 export { type Batch, QueryResult, type QueryOptions, type Row, type RowMode, type Rows } from "./query-result.ts";
 export { type ExecResult, type Params } from "./results.ts";

@@ -68,7 +68,7 @@ export function declarationFor(side: Side, header: FrameHeader, at: number, opti
       field: "header.type",
     });
   }
-  if (declaration.internal && !options.allowInternal) {
+  if (declaration.requestClass === "internal" && !options.allowInternal) {
     throw new DecodeError(
       "INTERNAL_MESSAGE",
       `header.type: ${declaration.type} (${header.type}) is raft-internal and refused at offset ${at + 4}`,

@@ -60,13 +60,24 @@ export interface Variant {
   readonly fields: readonly FieldSpec[];
 }
 
+/**
+ * What kind of request a request is, where it matters to whoever forwards or sends it:
+ * - "internal": raft's node-to-node traffic (HEARTBEAT, CONNECT); decoders refuse it unless
+ *   allowed, and no client or bridge ever sends it;
+ * - "admin": changes the cluster or copies the database out; the bridge forwards it only when
+ *   started with allowAdmin;
+ * - "statement": names a prepared statement by id (`stmt`), which must still be live.
+ * Other requests have no class.
+ */
+export type RequestClass = "internal" | "admin" | "statement";
+
 export interface MessageDeclaration {
   readonly type: string;
   readonly code: number;
   /** Highest schema byte accepted on decode and allowed on encode. */
   readonly maxSchema: number;
-  /** Raft-internal messages: refused by request decoders unless allowed. */
-  readonly internal?: boolean;
+  /** Requests only: see RequestClass. */
+  readonly requestClass?: RequestClass;
   /**
    * Body layouts, tried in order: decode takes the first applicable variant that consumes the body
    * exactly; encode takes the first applicable variant whose named fields are all present.
@@ -104,11 +115,11 @@ export function message<
   type: T;
   code: C;
   maxSchema?: number;
-  internal?: boolean;
+  requestClass?: RequestClass;
   variants: V;
   check?: MessageDeclaration["check"];
-}): { type: T; code: C; maxSchema: number; internal: boolean; variants: V; check?: MessageDeclaration["check"] } {
-  return { maxSchema: 0, internal: false, ...declaration };
+}): { type: T; code: C; maxSchema: number; requestClass?: RequestClass; variants: V; check?: MessageDeclaration["check"] } {
+  return { maxSchema: 0, ...declaration };
 }
 
 /** A message with one layout. */

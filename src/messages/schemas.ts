@@ -1,6 +1,7 @@
 // Every dqlite message, both directions, declared once (protocol.md §6). The codec, the JSON
 // mapping and the TypeScript types are all derived from this file: adding a message means adding
-// one entry here.
+// one entry here. A request's `requestClass` (internal, admin, statement: see fields.ts) is what
+// the codec, the client's guards and the bridge read to treat it apart.
 
 import { RequestType, ResponseType, NodeRole } from "./codes.ts";
 import { field, fixed, message, type MessageDeclaration } from "./fields.ts";
@@ -18,7 +19,7 @@ export const requestSchemas = {
   HEARTBEAT: message({
     type: "HEARTBEAT",
     code: RequestType.Heartbeat,
-    internal: true,
+    requestClass: "internal",
     variants: fixed([field.u64("timestamp")]),
   }),
   OPEN: message({
@@ -36,16 +37,23 @@ export const requestSchemas = {
   EXEC: message({
     type: "EXEC",
     code: RequestType.Exec,
+    requestClass: "statement",
     maxSchema: 1,
     variants: fixed([field.u32("db"), field.u32("stmt"), field.params()]),
   }),
   QUERY: message({
     type: "QUERY",
     code: RequestType.Query,
+    requestClass: "statement",
     maxSchema: 1,
     variants: fixed([field.u32("db"), field.u32("stmt"), field.params()]),
   }),
-  FINALIZE: message({ type: "FINALIZE", code: RequestType.Finalize, variants: fixed([field.u32("db"), field.u32("stmt")]) }),
+  FINALIZE: message({
+    type: "FINALIZE",
+    code: RequestType.Finalize,
+    requestClass: "statement",
+    variants: fixed([field.u32("db"), field.u32("stmt")]),
+  }),
   EXEC_SQL: message({
     type: "EXEC_SQL",
     code: RequestType.ExecSql,
@@ -62,30 +70,32 @@ export const requestSchemas = {
   CONNECT: message({
     type: "CONNECT",
     code: RequestType.Connect,
-    internal: true,
+    requestClass: "internal",
     variants: fixed([field.u64("id", { nonZero: true }), field.text("address", "maxAddressBytes", { nonEmpty: true })]),
   }),
   ADD: message({
     type: "ADD",
     code: RequestType.Add,
+    requestClass: "admin",
     variants: fixed([field.u64("id", { nonZero: true }), field.text("address", "maxAddressBytes", { nonEmpty: true })]),
   }),
   ASSIGN: message({
     type: "ASSIGN",
     code: RequestType.Assign,
+    requestClass: "admin",
     variants: [
       { fields: [field.u64("id", { nonZero: true }), field.enum64("role", ROLES)] },
       // Legacy PROMOTE: the node id alone; the server makes the node a voter.
       { fields: [field.u64("id", { nonZero: true })] },
     ],
   }),
-  REMOVE: message({ type: "REMOVE", code: RequestType.Remove, variants: fixed([field.u64("id", { nonZero: true })]) }),
-  DUMP: message({ type: "DUMP", code: RequestType.Dump, variants: fixed([field.text("name", "maxDumpNameBytes")]) }),
+  REMOVE: message({ type: "REMOVE", code: RequestType.Remove, requestClass: "admin", variants: fixed([field.u64("id", { nonZero: true })]) }),
+  DUMP: message({ type: "DUMP", code: RequestType.Dump, requestClass: "admin", variants: fixed([field.text("name", "maxDumpNameBytes")]) }),
   CLUSTER: message({ type: "CLUSTER", code: RequestType.Cluster, variants: fixed([field.enum64("format", CLUSTER_FORMATS)]) }),
   // Node id 0 lets the server pick the most up-to-date voter.
-  TRANSFER: message({ type: "TRANSFER", code: RequestType.Transfer, variants: fixed([field.u64("id")]) }),
+  TRANSFER: message({ type: "TRANSFER", code: RequestType.Transfer, requestClass: "admin", variants: fixed([field.u64("id")]) }),
   DESCRIBE: message({ type: "DESCRIBE", code: RequestType.Describe, variants: fixed([field.enum64("format", DESCRIBE_FORMATS)]) }),
-  WEIGHT: message({ type: "WEIGHT", code: RequestType.Weight, variants: fixed([field.u64("weight")]) }),
+  WEIGHT: message({ type: "WEIGHT", code: RequestType.Weight, requestClass: "admin", variants: fixed([field.u64("weight")]) }),
 } as const;
 
 export const responseSchemas = {

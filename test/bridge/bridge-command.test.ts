@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBridgeCommand } from "../../src/cli/bridge-command.ts";
 import { startNode, type DqliteNode } from "../../src/testing/dqlite-node.ts";
 import type { BridgeLogEntry } from "../../src/bridge/index.ts";
+import { requestTypesOf } from "../../src/messages/hazards.ts";
 import { TestClient, decodeResponses, openingScript } from "./bridge-helpers.ts";
 
 let node: DqliteNode;
@@ -50,6 +51,13 @@ describe("dqlite-wire bridge: options", () => {
     const { status, lines } = await usageError(["--help"]);
     expect(status).toBe(0);
     expect(lines[0]).toMatch(/^usage: dqlite-wire bridge --target HOST:PORT/);
+  });
+
+  it("--help names exactly the requests declared admin as what --allow-admin forwards", async () => {
+    const { lines } = await usageError(["--help"]);
+    const line = lines.join("\n").split("\n").find((text) => text.trimStart().startsWith("--allow-admin"))!;
+    const named = new Set(line.match(/\b[A-Z_]{3,}\b/g));
+    expect(named).toEqual(requestTypesOf("admin"));
   });
 
   it("exits 1 with one line when it cannot listen", async () => {

@@ -5,12 +5,12 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { hasReturningClause } from "../../src/client/hazards.ts";
+import { RequestFrameGate } from "../../src/bridge/frame-gate.ts";
+import { StmtResponseWatcher } from "../../src/bridge/statement-watcher.ts";
 import { decodeRequest, encodeMessage } from "../../src/messages/codec.ts";
+import { hasReturningClause } from "../../src/messages/hazards.ts";
 import { FrameDecoder } from "../../src/stream/frame-decoder.ts";
 import { BridgeCloseCode } from "../../src/transport/bridge-protocol.ts";
-import { RequestFrameGate } from "../../src/bridge/frame-gate.ts";
-import { StmtResponseWatcher } from "../../src/bridge/node-hazards.ts";
 import { messageArb } from "../support/arbitraries.ts";
 
 const HANDSHAKE = Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0);

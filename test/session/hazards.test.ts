@@ -6,7 +6,7 @@ import { connect as netConnect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "../../src/client/client.ts";
 import type { Database } from "../../src/client/database.ts";
-import { hasReturningClause } from "../../src/client/hazards.ts";
+import { hasReturningClause } from "../../src/messages/hazards.ts";
 import { ConnectionError, EncodeError, ServerError, TimeoutError } from "../../src/errors.ts";
 import { encodeRequest } from "../../src/messages/codec.ts";
 import type { RequestInput } from "../../src/messages/types.ts";
