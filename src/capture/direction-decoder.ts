@@ -11,14 +11,15 @@
 // - the end of the stream inside a frame: reported as incomplete.
 
 import { DecodeError, type WireError } from "../errors.ts";
-import { type ResolvedDecodeOptions, declarationFor } from "../messages/codec.ts";
+import type { ResolvedDecodeOptions } from "../messages/codec.ts";
 import type { Side } from "../messages/codes.ts";
 import { FrameDecoder } from "../stream/frame-decoder.ts";
 import type { FrameHeader } from "../wire/header.ts";
 import type { BufferBudget } from "./buffer-budget.ts";
 import { CarrierIndex } from "./carrier-index.ts";
 import type { ProblemKind, ProblemRecord } from "./capture-records.ts";
-import { FrameResync } from "./frame-resync.ts";
+import { FrameResync, checkFrameAt, checkHeader } from "./frame-resync.ts";
+import { checkRaftMessageAt } from "./raft-message.ts";
 import type { Carrier } from "./tcp-flow.ts";
 
 export interface StreamFrame {
@@ -31,11 +32,23 @@ export interface StreamFrame {
 }
 
 export interface DirectionSink {
-  frame(side: Side, frame: StreamFrame): void;
+  /** A whole frame with a valid header; returns false when its body does not decode. */
+  frame(side: Side, frame: StreamFrame): boolean;
+  /** The bytes held while looking for a dqlite frame boundary are raft's messages. */
+  raft(side: Side): void;
   problem(side: Side, problem: ProblemKind, error: WireError, then: ProblemRecord["then"], carrier: Carrier | undefined): void;
 }
 
-type State = { mode: "frames"; decoder: FrameDecoder; base: number } | { mode: "resync"; resync: FrameResync; base: number } | { mode: "stopped" };
+/** Why a resync started: it decides how its success is reported. */
+export type ResyncReason = "mid-stream" | "gap" | "bad-header";
+
+type State =
+  | { mode: "frames"; decoder: FrameDecoder; base: number }
+  | { mode: "resync"; resync: FrameResync; base: number; reason: ResyncReason }
+  | { mode: "stopped" };
+
+/** Two frames in a row that do not decode: the framing itself is taken to be wrong. */
+const MAX_BAD_FRAMES_IN_A_ROW = 2;
 
 export class DirectionDecoder {
   private state: State = { mode: "stopped" };
@@ -43,6 +56,7 @@ export class DirectionDecoder {
   /** Bytes of the budget this direction holds now. */
   private reserved = 0;
   private lastCarrier: Carrier | undefined;
+  private badFramesInARow = 0;
 
   constructor(
     readonly side: Side,
@@ -64,9 +78,10 @@ export class DirectionDecoder {
   }
 
   /** Looks for a proven frame boundary from stream offset `offset` on. */
-  startResync(offset: number): void {
+  startResync(offset: number, reason: ResyncReason): void {
     this.setHeld(0);
-    this.state = { mode: "resync", resync: new FrameResync(this.side, this.options, this.maxResyncBytes), base: offset };
+    const check = (bytes: Uint8Array, at: number, end: number) => checkFrameAt(bytes, at, end, this.side, this.options);
+    this.state = { mode: "resync", resync: new FrameResync(check, this.maxResyncBytes), base: offset, reason };
   }
 
   /** No more decoding in this direction (the connection is skipped or given up). */
@@ -95,7 +110,7 @@ export class DirectionDecoder {
     const lostFrame = partial > 0 ? `; the partial frame of ${partial} bytes before it is dropped` : "";
     this.problem("gap", "TRUNCATED", `${this.side} stream: ${length} bytes at offset ${offset} are ${cause}${lostFrame}; looking for the next frame boundary`, offset, "resyncing", carrier);
     this.carriers.clear();
-    this.startResync(offset + length);
+    this.startResync(offset + length, "gap");
   }
 
   end(carrier: Carrier | undefined): void {
@@ -108,11 +123,23 @@ export class DirectionDecoder {
       }
     } else if (this.state.mode === "resync") {
       this.feedResync(new Uint8Array(0), true);
-      if (this.state.mode === "resync" && this.state.resync.heldBytes > 0) {
-        const { base, resync } = this.state;
-        this.problem("undecodable", "BAD_SEQUENCE", `${this.side} stream: ${resync.heldBytes} bytes from offset ${base} hold no provable frame boundary before the stream ended`, base, "stopped", at);
-      }
+      if (this.state.mode === "resync" && this.state.resync.heldBytes > 0) this.giveUp(`hold no provable frame boundary before the stream ended`, "BAD_SEQUENCE");
     }
+    this.stop();
+  }
+
+  /** No dqlite frames in the bytes held: raft's messages, or undecodable from here. */
+  private giveUp(why: string, code: WireError["code"]): void {
+    if (this.state.mode !== "resync") return;
+    const { base, resync } = this.state;
+    const raft = new FrameResync(checkRaftMessageAt, resync.maxBytes);
+    raft.push(resync.bytesFrom(0));
+    if (raft.prove(true) !== undefined) {
+      this.stop();
+      this.sink.raft(this.side);
+      return;
+    }
+    this.problem("undecodable", code, `${this.side} stream: the ${resync.heldBytes} bytes from offset ${base} ${why}; not decoded further`, base, "stopped", this.lastCarrier);
     this.stop();
   }
 
@@ -131,12 +158,19 @@ export class DirectionDecoder {
       if (frame === undefined) break;
       const offset = base + frame.streamOffset;
       try {
-        declarationFor(this.side, frame.header, offset, { ...this.options, allowInternal: true });
+        checkHeader(this.side, frame.header, offset, this.options);
       } catch (error) {
         this.lostFraming(offset, pending, error as WireError);
         return;
       }
-      this.sink.frame(this.side, { header: frame.header, bytes: frame.bytes, offset, carrier: this.carriers.at(offset) ?? this.lastCarrier! });
+      const decoded = this.sink.frame(this.side, { header: frame.header, bytes: frame.bytes, offset, carrier: this.carriers.at(offset) ?? this.lastCarrier! });
+      this.badFramesInARow = decoded ? 0 : this.badFramesInARow + 1;
+      if (this.badFramesInARow >= MAX_BAD_FRAMES_IN_A_ROW) {
+        this.badFramesInARow = 0;
+        const error = new DecodeError("BAD_SEQUENCE", `${MAX_BAD_FRAMES_IN_A_ROW} frames in a row do not decode at offset ${offset}`, { offset });
+        this.lostFraming(offset, pending, error);
+        return;
+      }
     }
     if (this.state.mode === "frames") this.setHeld(this.state.decoder.bufferedBytes);
   }
@@ -145,24 +179,22 @@ export class DirectionDecoder {
   private lostFraming(offset: number, held: Uint8Array, error: WireError): void {
     this.problem("bad-header", error.code, `${this.side} stream: ${error.message}; the framing is lost, looking for the next frame boundary`, offset, "resyncing", this.carriers.at(offset));
     const rest = held.slice(1);
-    this.startResync(offset + 1);
+    this.startResync(offset + 1, "bad-header");
     this.feedResync(rest, false);
   }
 
   private feedResync(bytes: Uint8Array, ended: boolean): void {
     if (this.state.mode !== "resync") return;
     const { resync, base } = this.state;
-    if (!resync.push(bytes)) {
-      this.problem("undecodable", "LIMIT", `${this.side} stream: no provable frame boundary in the ${resync.maxBytes} bytes from offset ${base}; not decoded further`, base, "stopped", this.lastCarrier);
-      this.stop();
-      return;
-    }
+    if (!resync.push(bytes)) return this.giveUp(`hold no provable frame boundary (the resync window is ${resync.maxBytes} bytes)`, "LIMIT");
     this.setHeld(resync.heldBytes);
     if (this.state.mode !== "resync") return;
     const found = resync.prove(ended);
     if (found === undefined) return;
     const held = resync.bytesFrom(found).slice();
-    this.problem("resynced", "TRUNCATED", `${this.side} stream: decoding resumes at offset ${base + found}, ${found} bytes before it skipped`, base + found, "continues", this.carriers.at(base + found));
+    const { reason } = this.state;
+    const what = reason === "mid-stream" ? "the connection began before the capture; decoding starts" : "decoding resumes";
+    this.problem(reason === "mid-stream" ? "mid-stream" : "resynced", "TRUNCATED", `${this.side} stream: ${what} at offset ${base + found}, the ${found} bytes before it are skipped`, base + found, "continues", this.carriers.at(base + found));
     const decoder = this.startFrames(base + found, false);
     if (held.length > 0) {
       decoder.push(held);

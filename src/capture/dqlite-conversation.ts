@@ -64,17 +64,20 @@ export class DqliteConversation {
   }
 
   private directionDecoder(side: Side, options: ResolvedDecodeOptions): DirectionDecoder {
-    const sink = { frame: (s: Side, frame: StreamFrame) => this.frame(s, frame), problem: this.problem.bind(this) };
+    const sink = {
+      frame: (s: Side, frame: StreamFrame) => this.frame(s, frame),
+      problem: this.problem.bind(this),
+      raft: () => this.skip("raft", "raft messages (the connection began before the capture)"),
+    };
     return new DirectionDecoder(side, options, this.limits.maxResyncBytes, this.budget, sink);
   }
 
-  /** The client's stream began before the capture: both directions start with a resync. */
-  startMidStream(clientOffset: number, serverOffset: number, carrier: Carrier): void {
+  /** The connection began before the capture: both directions start with a resync. */
+  startMidStream(clientOffset: number, serverOffset: number): void {
     this.phase = "decoding";
     this.host.classify("dqlite", "began before the capture");
-    this.problem("request", "mid-stream", new DecodeError("TRUNCATED", "connection: it began before the capture (no SYN, no handshake); decoding starts at the first proven frame boundary of each direction", { field: "connection" }), "resyncing", carrier);
-    this.requests.startResync(clientOffset);
-    this.responses.startResync(serverOffset);
+    this.requests.startResync(clientOffset, "mid-stream");
+    this.responses.startResync(serverOffset, "mid-stream");
   }
 
   client(event: FlowEvent): void {
@@ -113,7 +116,7 @@ export class DqliteConversation {
       // The stream's first bytes are not in the capture: find the frames after them.
       this.phase = "decoding";
       this.host.classify("dqlite", "its first bytes are not in the capture");
-      this.requests.startResync(event.offset);
+      this.requests.startResync(event.offset, "gap");
       this.responses.startFrames(0, false);
       this.replayServer();
       this.route(this.requests, event);
@@ -163,13 +166,12 @@ export class DqliteConversation {
     this.heldServerEvents.length = 0;
   }
 
-  private frame(side: Side, frame: StreamFrame): void {
-    if (this.phase === "skipped") return;
-    if (side === "request") this.requestFrame(frame);
-    else this.responseFrame(frame);
+  private frame(side: Side, frame: StreamFrame): boolean {
+    if (this.phase === "skipped") return true;
+    return side === "request" ? this.requestFrame(frame) : this.responseFrame(frame);
   }
 
-  private requestFrame(frame: StreamFrame): void {
+  private requestFrame(frame: StreamFrame): boolean {
     const first = !this.sawRequest;
     this.sawRequest = true;
     const raft = first && frame.header.type === RequestType.Connect;
@@ -182,21 +184,26 @@ export class DqliteConversation {
       const connect = decoded as { id?: bigint; address?: string } | undefined;
       this.skip("raft", connect?.address === undefined ? "CONNECT" : `CONNECT from node ${connect.id} (${connect.address})`);
     }
+    return decoded !== undefined;
   }
 
-  private responseFrame(frame: StreamFrame): void {
+  private responseFrame(frame: StreamFrame): boolean {
     let decoded = this.decode("response", frame, this.responseOptions, true);
     let frameType: string | undefined;
     if (decoded === undefined) {
       // dqlite 1.11 writes a FAILURE after the rows already in a ROWS frame (failure-tail.ts).
       const failure = frame.header.type === ResponseType.Rows ? failureAtEnd(frame.bytes, this.responseOptions.limits.maxFailureMessageBytes) : undefined;
-      if (failure === undefined) return this.badFrame("response", frame, this.lastError!);
+      if (failure === undefined) {
+        this.badFrame("response", frame, this.lastError!);
+        return false;
+      }
       decoded = { type: "FAILURE", code: ResponseType.Failure, schema: 0, errorCode: BigInt(failure.code), message: failure.message } as Message;
       frameType = "ROWS";
     }
     const acked = frame.carrier.ack === undefined ? undefined : this.host.clientOffsetOfAck(frame.carrier.ack);
     const answers = this.pairing.response(decoded, acked);
     this.emitMessage("response", frame, decoded, { answers, ...(frameType === undefined ? {} : { frameType }) });
+    return true;
   }
 
   /** The frame's message, or undefined (the error reported unless `quiet`). */

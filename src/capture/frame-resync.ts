@@ -1,4 +1,4 @@
-// Finding the frame boundaries again in a dqlite byte stream whose start is missing (the
+// Finding the frame boundaries again in a byte stream whose start is missing (the
 // connection began before the capture, or a gap cut a frame). The frame header has no magic and
 // no checksum, so a boundary is only taken when it is proven:
 //
@@ -13,13 +13,17 @@
 // chain that reaches the start of another live candidate takes over its progress, so the work
 // stays linear in the bytes held. At most `maxBytes` are held; a stream with no proof within
 // that many bytes is given up (the caller reports it undecodable from there).
+//
+// The same proof, with raft's message layout in place of dqlite's frames (raft-message.ts),
+// recognises raft traffic on connections that began before the capture.
 
+import { DecodeError } from "../errors.ts";
 import { type ResolvedDecodeOptions, declarationFor, decodeBody } from "../messages/codec.ts";
 import type { Side } from "../messages/codes.ts";
 import { ResponseType } from "../messages/codes.ts";
 import { failureAtEnd } from "../client/failure-tail.ts";
 import { HEADER_BYTES } from "../wire/constants.ts";
-import { readHeader } from "../wire/header.ts";
+import { type FrameHeader, readHeader } from "../wire/header.ts";
 
 export const MIN_PROOF_FRAMES = 2;
 
@@ -30,14 +34,15 @@ interface Chain {
   frames: number;
 }
 
-export type ResyncResult = { found: number } | { waiting: true } | { givenUp: true };
+/** Says whether a whole unit (a dqlite frame, a raft message) starts at `at`, and its size. */
+export type UnitCheck = (bytes: Uint8Array, at: number, end: number) => number | "incomplete" | "invalid";
 
 /** The size of the valid whole frame at `at`, "incomplete" when it runs past `end`, or "invalid". */
 export function checkFrameAt(bytes: Uint8Array, at: number, end: number, side: Side, options: ResolvedDecodeOptions): number | "incomplete" | "invalid" {
   if (end - at < HEADER_BYTES) return "incomplete";
   try {
     const header = readHeader(bytes, at, options.limits.maxMessageBytes);
-    declarationFor(side, header, at, options);
+    checkHeader(side, header, at, options);
     if (at + header.frameBytes > end) return "incomplete";
     try {
       decodeBody(side, header, bytes, at, options);
@@ -51,6 +56,18 @@ export function checkFrameAt(bytes: Uint8Array, at: number, end: number, side: S
   }
 }
 
+/**
+ * Throws when a header cannot start a frame: unknown type or schema for the direction (internal
+ * requests allowed: CONNECT is how raft traffic is recognised), or an empty body (every dqlite
+ * message has at least one word of body).
+ */
+export function checkHeader(side: Side, header: FrameHeader, at: number, options: ResolvedDecodeOptions): void {
+  declarationFor(side, header, at, { ...options, allowInternal: true });
+  if (header.sizeWords === 0) {
+    throw new DecodeError("BAD_LENGTH", `header.size: a frame with an empty body at offset ${at}; every message has a body`, { offset: at, field: "header.size" });
+  }
+}
+
 export class FrameResync {
   private window: Uint8Array;
   private length = 0;
@@ -60,8 +77,7 @@ export class FrameResync {
   private chains = new Map<number, Chain>();
 
   constructor(
-    private readonly side: Side,
-    private readonly options: ResolvedDecodeOptions,
+    private readonly check: UnitCheck,
     readonly maxBytes: number,
   ) {
     const initial = Math.min(maxBytes, 64 * 1024);
@@ -132,7 +148,7 @@ export class FrameResync {
         }
       }
       if (this.dead[chain.next] === 1) return this.kill(chain);
-      const size = checkFrameAt(this.window, chain.next, this.length, this.side, this.options);
+      const size = this.check(this.window, chain.next, this.length);
       if (size === "incomplete") return;
       if (size === "invalid") {
         this.dead[chain.next] = 1;

@@ -2,6 +2,8 @@
 // src/wire/handshake.ts), a TLS ClientHello, or something else.
 
 import { isWireError } from "../errors.ts";
+import type { ResolvedDecodeOptions } from "../messages/codec.ts";
+import { checkFrameAt } from "./frame-resync.ts";
 import { HANDSHAKE_BYTES, isLegacyVersion, readHandshake } from "../wire/handshake.ts";
 
 /** TLS record: content type 22 (handshake), then the record version 3.x. */
@@ -23,4 +25,14 @@ export function sniffClientStream(first: Uint8Array): Sniffed {
     if (!isWireError(error)) throw error;
   }
   return { kind: "other", firstBytes: [...first].map((b) => b.toString(16).padStart(2, "0")).join("") };
+}
+
+/**
+ * Whether the first bytes seen of a connection whose SYN was not captured are a client's start:
+ * the handshake, then (if more bytes came with it) a request frame that decodes. Raft messages
+ * also begin with the word 1, so the handshake alone does not tell, unless it came alone.
+ */
+export function looksLikeClientStart(bytes: Uint8Array, options: ResolvedDecodeOptions): boolean {
+  if (bytes.length < SNIFF_BYTES || sniffClientStream(bytes.subarray(0, SNIFF_BYTES)).kind !== "dqlite") return false;
+  return bytes.length === SNIFF_BYTES || checkFrameAt(bytes, SNIFF_BYTES, bytes.length, "request", options) !== "invalid";
 }

@@ -11,8 +11,9 @@ import type { CaptureLimits } from "./capture-limits.ts";
 import type { CaptureRecord, ConnectionInfo } from "./capture-records.ts";
 import type { ConnectionKind } from "./connection-kind.ts";
 import { DqliteConversation } from "./dqlite-conversation.ts";
+import { HeldEvents } from "./held-events.ts";
 import { type TcpPacket, endpoint } from "./packet-dissector.ts";
-import { SNIFF_BYTES, sniffClientStream } from "./protocol-sniff.ts";
+import { looksLikeClientStart } from "./protocol-sniff.ts";
 import { type Carrier, type FlowEvent, TcpFlow } from "./tcp-flow.ts";
 import { TcpFlag } from "./tcp-segment.ts";
 
@@ -45,6 +46,8 @@ class TrackedConnection {
   kind: ConnectionKind | undefined;
   detail: string | undefined;
   info: ConnectionInfo;
+  /** Events waiting for the roles to be known (a connection that began before the capture). */
+  held: HeldEvents | undefined;
 
   constructor(
     readonly id: string,
@@ -62,7 +65,21 @@ class TrackedConnection {
   }
 
   private event(index: 0 | 1, event: FlowEvent): void {
-    if (this.clientIndex === undefined && event.kind === "data") this.table.assignRoles(this, index, event);
+    if (this.held !== undefined) {
+      if (!this.held.add(index, event)) this.table.giveUpRoles(this);
+      return;
+    }
+    if (this.clientIndex === undefined && event.kind === "data") {
+      const held = this.table.assignRoles(this, index, event);
+      if (held !== undefined) {
+        held.add(index, event);
+        return;
+      }
+    }
+    this.deliver(index, event);
+  }
+
+  deliver(index: 0 | 1, event: FlowEvent): void {
     if (this.conversation === undefined) return;
     if (index === this.clientIndex) this.conversation.client(event);
     else this.conversation.server(event);
@@ -72,6 +89,7 @@ class TrackedConnection {
 export class ConnectionTable {
   private readonly connections = new Map<string, TrackedConnection>();
   private readonly knownServers = new Set<string>();
+  private readonly waiting = new Set<TrackedConnection>();
   private count = 0;
   /** New connections not tracked because the table was full. */
   untracked = 0;
@@ -116,19 +134,47 @@ export class ConnectionTable {
   }
 
   /** First data of a connection whose SYN was not captured: who is the client? */
-  assignRoles(connection: TrackedConnection, index: 0 | 1, event: Extract<FlowEvent, { kind: "data" }>): void {
+  assignRoles(connection: TrackedConnection, index: 0 | 1, event: Extract<FlowEvent, { kind: "data" }>): HeldEvents | undefined {
     const other = (1 - index) as 0 | 1;
-    const handshake = event.offset === 0 && event.bytes.length >= SNIFF_BYTES && sniffClientStream(event.bytes.subarray(0, SNIFF_BYTES)).kind === "dqlite";
+    const handshake = event.offset === 0 && looksLikeClientStart(event.bytes, this.options.decodeOptions);
     if (handshake || this.isServer(connection.endpoints[other])) this.setClient(connection, index);
     else if (this.isServer(connection.endpoints[index])) this.setClient(connection, other);
     else {
-      connection.kind = "unknown-start";
-      connection.clientIndex = index;
-      return;
+      // Wait for a later connection to show which endpoint is the node.
+      connection.held = new HeldEvents(this.options.limits.maxResyncBytes, this.options.budget);
+      this.waiting.add(connection);
+      return connection.held;
     }
-    if (!connection.flows[connection.clientIndex!].synSeen && !handshake) {
-      connection.conversation!.startMidStream(0, 0, event.carrier);
+    if (!connection.flows[connection.clientIndex!].synSeen && !handshake) connection.conversation!.startMidStream(0, 0);
+    return undefined;
+  }
+
+  /** An endpoint turned out to be a dqlite node: connections waiting on it learn their roles. */
+  private learnServer(address: string): void {
+    if (this.knownServers.has(address)) return;
+    this.knownServers.add(address);
+    for (const connection of [...this.waiting]) {
+      const serverIndex = connection.endpoints.indexOf(address);
+      if (serverIndex < 0) continue;
+      this.waiting.delete(connection);
+      const held = connection.held!.drain();
+      connection.held = undefined;
+      this.setClient(connection, (1 - serverIndex) as 0 | 1);
+      connection.conversation!.startMidStream(0, 0);
+      for (const { index, event } of held) connection.deliver(index, event);
     }
+  }
+
+  /** The roles stay unknown (cap reached, or the connection ended): raft traffic, or not decoded. */
+  giveUpRoles(connection: TrackedConnection): void {
+    if (connection.held === undefined) return;
+    this.waiting.delete(connection);
+    const raft = connection.held.holdsRaft();
+    connection.held.drain();
+    connection.held = undefined;
+    connection.clientIndex ??= 0;
+    connection.kind = raft ? "raft" : "unknown-start";
+    connection.detail = raft ? "raft messages (the connection began before the capture)" : undefined;
   }
 
   private setClient(connection: TrackedConnection, index: 0 | 1): void {
@@ -140,7 +186,7 @@ export class ConnectionTable {
       classify: (kind, detail) => {
         connection.kind = kind;
         connection.detail = detail;
-        if (kind === "dqlite") this.knownServers.add(connection.info.server);
+        if (kind === "dqlite") this.learnServer(connection.info.server);
       },
       clientOffsetOfAck: (ack) => clientFlow.offsetOf(ack),
     });
@@ -160,6 +206,7 @@ export class ConnectionTable {
   private retire(key: string, connection: TrackedConnection, carrier: Carrier | undefined): void {
     this.connections.delete(key);
     for (const flow of connection.flows) flow.finish("capture-end", carrier);
+    this.giveUpRoles(connection);
     const payload = connection.flows[0].payloadBytes + connection.flows[1].payloadBytes;
     this.options.retired({
       info: connection.info,
