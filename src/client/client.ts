@@ -81,6 +81,7 @@ export class Client {
       leaderConnection: (call) => this.#leaderConnection(call),
       run: (connection, input, expect, call) => this.#run(connection, input, expect, call),
       noteFailure: (connection, error) => this.#noteFailure(connection, error),
+      callOptions: (call) => call,
       limits: options.limits,
     };
     this.#addresses = parseAddresses(options.addresses);

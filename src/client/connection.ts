@@ -18,9 +18,10 @@ import type { RequestInput, Response, ResponseOf } from "../messages/types.ts";
 import { FrameDecoder, type RawFrame } from "../stream/frame-decoder.ts";
 import type { IntMode } from "../values/int-mode.ts";
 import { handshakeFor } from "../wire/handshake.ts";
-import { type CallOptions, CallScope } from "./call-scope.ts";
+import { type CallOptions, CallScope, isScopeEnd } from "./call-scope.ts";
 import { failureAtEnd } from "./failure-tail.ts";
 import { guardRequest, guardStatementId, hasReturningClause } from "../messages/hazards.ts";
+import { Lease, leaseOf } from "./lease.ts";
 import { RequestQueue } from "./request-queue.ts";
 import { serverErrorFrom } from "./server-errors.ts";
 import type { Connector, Transport } from "./transport-types.ts";
@@ -67,6 +68,8 @@ export class Connection {
   private failure: ConnectionError | undefined;
   /** True while a caller holds the turn. */
   private busy = false;
+  /** The lease holding the connection (a transaction), if any: see lease.ts. */
+  private lease: Lease | undefined;
   /**
    * Statement ids finalized on this connection and not handed out again. dqlite 1.11 crashes
    * on EXEC/QUERY/FINALIZE of such an id while a later statement exists (a hole in its
@@ -191,9 +194,12 @@ export class Connection {
     let release: () => void;
     try {
       this.throwIfBroken();
-      release = await this.queue.acquire(scope.signal);
+      release = await this.queueFor(what, options).acquire(scope.signal);
     } catch (error) {
       scope.dispose();
+      if (isScopeEnd(error) && this.lease !== undefined && leaseOf(options) === undefined) {
+        (error as Error).message += ` (while waiting for the connection, held by a ${this.lease.holder}; inside it, call through its own handle)`;
+      }
       throw error;
     }
     let ended = false;
@@ -216,6 +222,38 @@ export class Connection {
       throw error;
     }
     return turn;
+  }
+
+  /**
+   * Reserves the connection for a run of calls (a transaction): waits for a turn like any call,
+   * then serves only calls stamped with the returned lease (`lease.stamp(call)`) until
+   * `lease.end()`; every other call waits in line meanwhile. `options` bound the wait.
+   */
+  async reserve(holder: string, options: CallOptions = {}): Promise<Lease> {
+    const scope = new CallScope(holder, options, this.defaultTimeoutMs);
+    try {
+      this.throwIfBroken();
+      const release = await this.queue.acquire(scope.signal);
+      const lease: Lease = new Lease(holder, () => {
+        if (this.lease === lease) this.lease = undefined;
+        release();
+      });
+      this.lease = lease;
+      if (this.failure !== undefined) lease.end();
+      this.throwIfBroken();
+      return lease;
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  /** The line a call waits in: the holder's own while a lease is held, the connection's otherwise. */
+  private queueFor(what: string, options: CallOptions): RequestQueue {
+    const lease = leaseOf(options);
+    if (lease === undefined) return this.queue;
+    lease.check(what);
+    if (lease !== this.lease) throw new WireError("BAD_STATE", `${what}: the ${lease.holder} belongs to another connection`);
+    return lease.turns;
   }
 
   /** Encodes and sends one request; `scope` bounds the send. */

@@ -8,6 +8,7 @@ import { QueryResult, type QueryOptions } from "./query-result.ts";
 import { type ExecResult, type Params, describeSql, execResult, queryStart } from "./results.ts";
 import type { Session } from "./session.ts";
 import { Statement } from "./statement.ts";
+import { type TransactionBody, type TransactionOptions, runTransaction } from "./transaction.ts";
 
 export class Database {
   readonly name: string;
@@ -71,6 +72,17 @@ export class Database {
     const { connection, db } = await this.session(call);
     const reply = await this.#session.run(connection, { type: "PREPARE", db, sql }, "STMT", call);
     return new Statement(this.#session, connection, sql, reply);
+  }
+
+  /**
+   * Runs `fn` in a transaction: BEGIN (`options.mode`: "deferred" by default, "immediate",
+   * "exclusive"), then `fn(tx)`; COMMIT when it resolves (its value is returned), ROLLBACK when it
+   * throws (its error is thrown again). While it runs, every other call of the client waits, so
+   * nothing but `tx`'s calls runs inside it. See transaction.ts.
+   */
+  async transaction<T>(fn: TransactionBody<T>, options: TransactionOptions = {}): Promise<T> {
+    const { connection, db } = await this.session(options);
+    return runTransaction(this.#session, connection, db, fn, options);
   }
 
   /** Asks the node to stop the query running on this connection (INTERRUPT → EMPTY). */

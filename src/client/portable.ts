@@ -12,5 +12,7 @@ export { type Batch, QueryResult, type QueryOptions, type Row, type RowMode, typ
 export { type ExecResult, type Params } from "./results.ts";
 export { isLeadershipLost, isNotLeader, isOutcomeUnknown, needsNewLeader } from "./server-errors.ts";
 export { Statement } from "./statement.ts";
+export { Transaction, type TransactionBody, type TransactionMode, type TransactionOptions } from "./transaction.ts";
+export { suppressedErrors } from "./transaction-run.ts";
 export { jsonSafe } from "./json-safe.ts";
 export type { Connector, Transport } from "./transport-types.ts";

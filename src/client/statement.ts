@@ -42,7 +42,7 @@ export class Statement {
     return new QueryResult(
       `query statement ${this.id} ${describeSql(this.sql)}`,
       async () => queryStart(this.#session, this.#usable("query"), this.db, { type: "QUERY", db: this.db, stmt: this.id, params }),
-      options,
+      this.#session.callOptions(options),
     );
   }
 
