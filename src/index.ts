@@ -6,7 +6,7 @@ export { DEFAULT_LIMITS, resolveLimits, type Limits } from "./limits.ts";
 
 export { RequestType, ResponseType, NodeRole, FailureCode, type Side } from "./messages/codes.ts";
 export { requestSchemas, responseSchemas, type RequestTypeName, type ResponseTypeName } from "./messages/schemas.ts";
-export type { FieldKind, FieldSpec, MessageDeclaration, Variant } from "./messages/fields.ts";
+export type { FieldKind, FieldSpec, MessageDeclaration, RequestClass, Variant } from "./messages/fields.ts";
 export {
   decodeFrame,
   decodeRequest,
@@ -50,7 +50,8 @@ export {
   PROTOCOL_VERSION_LEGACY,
   WORD_BYTES,
 } from "./wire/constants.ts";
-export { inspectFrame, type FieldSpan, type Inspection } from "./messages/inspect.ts";
+export { encodeHandshake, readHandshake } from "./wire/handshake.ts";
+export { inspectFrame, type FieldSpan, type InspectedHeader, type Inspection } from "./messages/inspect.ts";
 
 // The session layer without a default transport (browsers pass a WebSocket connector;
 // "dqlite-wire/client" adds `connect`, which picks the runtime's TCP transport).
@@ -59,6 +60,7 @@ export * from "./client/portable.ts";
 // The WebSocket transport (through the bridge). TCP lives in "dqlite-wire/transport" and
 // "dqlite-wire/client", so that browser bundles never see a node:net import.
 export { connectWebSocket, webSocketConnector, type WebSocketOptions } from "./transport/websocket.ts";
+export { BridgeCloseCode, describeBridgeCloseCode, isBridgeRefusal } from "./transport/bridge-protocol.ts";
 export type { ConnectOptions } from "./transport/transport.ts";
 export { parseAddress } from "./transport/address.ts";
 

@@ -20,6 +20,23 @@ describe("inspectFrame", () => {
     expect(byPath["ROWS.rows[0][1]"]).toEqual([48, 56]);
   });
 
+  test("the header's fields come back as written, also when the frame is refused", () => {
+    const vector = goldenVectors.find((v) => v.name.startsWith("ROWS id,name"))!;
+    const bytes = hexToBytes(vector.hex);
+    expect(inspectFrame("response", bytes).header).toEqual({ sizeWords: bytes.length / 8 - 1, type: 7, schema: 0, reserved: 0 });
+    const odd = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 42, 3, 0x34, 0x12);
+    const inspection = inspectFrame("response", odd);
+    expect(inspection.error?.code).toBe("LIMIT");
+    expect(inspection.header).toEqual({ sizeWords: 0xffffffff, type: 42, schema: 3, reserved: 0x1234 });
+    expect(inspection.fields.map((f) => [f.path, f.start, f.end])).toEqual([
+      ["header.size", 0, 4],
+      ["header.type", 4, 5],
+      ["header.schema", 5, 6],
+      ["header.reserved", 6, 8],
+    ]);
+    expect(inspectFrame("response", odd.subarray(0, 7)).header).toBeUndefined();
+  });
+
   test("params get a span for their header and each value", () => {
     const vector = goldenVectors.find((v) => v.name === "EXEC, six params, schema 0")!;
     const byPath = Object.fromEntries(inspectFrame("request", hexToBytes(vector.hex)).fields.map((f) => [f.path, [f.start, f.end]]));

@@ -9,7 +9,7 @@
 // Without markers the direction is read from the bytes: a client's stream starts with the
 // 8-byte protocol version (handshake); a node's stream never does.
 
-import { PROTOCOL_VERSION, PROTOCOL_VERSION_LEGACY } from "./library.ts";
+import { isWireError, readHandshake } from "./library.ts";
 import type { FrameDirection } from "./worker-protocol.ts";
 
 export interface CaptureSegment {
@@ -21,11 +21,20 @@ export class CaptureFormatError extends Error {
   override name = "CaptureFormatError";
 }
 
+/** The protocol version `bytes` starts with, if they start with a client's handshake. */
+export function handshakeAtStart(bytes: Uint8Array): bigint | undefined {
+  try {
+    return readHandshake(bytes);
+  } catch (error) {
+    // Any other 8 bytes are not a handshake: the stream is a node's, or starts mid-way.
+    if (isWireError(error)) return undefined;
+    throw error;
+  }
+}
+
 /** Whether `bytes` starts with a protocol version a client sends first. */
 export function startsWithHandshake(bytes: Uint8Array): boolean {
-  if (bytes.length < 8) return false;
-  const version = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  return version === PROTOCOL_VERSION || version === PROTOCOL_VERSION_LEGACY;
+  return handshakeAtStart(bytes) !== undefined;
 }
 
 /** Text made only of what a text capture may hold (so a binary file is never read as text). */

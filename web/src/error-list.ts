@@ -2,26 +2,31 @@
 // bridge refusal or a lost connection with the reason, a capture that does not parse. The last
 // few stay on screen until dismissed.
 
+import { BridgeCloseCode } from "./library.ts";
 import { h } from "./dom.ts";
 import { sqliteCodeName } from "./sqlite-codes.ts";
 import type { ErrorView } from "./worker-protocol.ts";
 
 const MAX_SHOWN = 4;
 
+/** The close code a browser reports itself when no close frame came (no server, refused upgrade). */
+const ABNORMAL_CLOSURE = 1006;
+
 /** What a person can do about the bridge's refusals (close codes of the bridge). */
-const BRIDGE_HINTS: Record<string, string> = {
-  "4001": "The page's token is not this bridge's: open the URL that `npm run demo` printed this time.",
-  "4003": "The bridge admits only the page origin it was started for: open the printed 127.0.0.1 URL (not localhost).",
-  "4004": "The node is not on the bridge's allow-list: open the printed URL unchanged.",
-  "4008": "The bridge has as many connections as it allows; close other tabs of this page.",
-  "4009": "The bridge has as many connections from this machine as it allows; close other tabs of this page.",
-  "4013": "The bridge cannot reach the node: is the demo still running?",
-  "1006": "No bridge answered: is the demo still running?",
+const BRIDGE_HINTS: Record<number, string> = {
+  [BridgeCloseCode.Unauthorized]: "The page's token is not this bridge's: open the URL that `npm run demo` printed this time.",
+  [BridgeCloseCode.ForbiddenOrigin]: "The bridge admits only the page origin it was started for: open the printed 127.0.0.1 URL (not localhost).",
+  [BridgeCloseCode.ForbiddenTarget]: "The node is not on the bridge's allow-list: open the printed URL unchanged.",
+  [BridgeCloseCode.TooManyConnections]: "The bridge has as many connections as it allows; close other tabs of this page.",
+  [BridgeCloseCode.TooManyConnectionsFromClient]: "The bridge has as many connections from this machine as it allows; close other tabs of this page.",
+  [BridgeCloseCode.TargetUnreachable]: "The bridge cannot reach the node: is the demo still running?",
+  [ABNORMAL_CLOSURE]: "No bridge answered: is the demo still running?",
 };
 
 function hintFor(message: string): string | undefined {
+  // The WebSocket transport's ConnectionError message carries the code as "closed with code N".
   const code = /closed with code (\d{4})/.exec(message)?.[1];
-  return code === undefined ? undefined : BRIDGE_HINTS[code];
+  return code === undefined ? undefined : BRIDGE_HINTS[Number(code)];
 }
 
 export class ErrorList {

@@ -2,7 +2,15 @@
 // one shows its bytes with each field coloured, the decoded fields with their byte ranges, and
 // the whole message as JSON; hovering a field (in the list or in the hex) lights up its bytes.
 
-import { type FieldSpan, HEADER_BYTES, inspectFrame, messageToJSON } from "./library.ts";
+import {
+  type FieldSpan,
+  HANDSHAKE_BYTES,
+  type InspectedHeader,
+  WORD_BYTES,
+  inspectFrame,
+  messageToJSON,
+  readHandshake,
+} from "./library.ts";
 import { formatBytes, h } from "./dom.ts";
 import { HexView } from "./hex-view.ts";
 import { VirtualList } from "./virtual-list.ts";
@@ -115,8 +123,8 @@ export class FrameInspector {
     }
     const frame = this.#frames[seq]!;
     if (frame.name === "HANDSHAKE") {
-      this.#fields = [{ path: "handshake.version", start: 0, end: 8 }];
-      this.#render(bytes, { "handshake.version": `${new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true)}` }, undefined);
+      this.#fields = [{ path: "handshake.version", start: 0, end: HANDSHAKE_BYTES }];
+      this.#render(bytes, { "handshake.version": String(readHandshake(bytes) ?? "") }, undefined);
       this.#setMessage(undefined);
       return;
     }
@@ -124,7 +132,7 @@ export class FrameInspector {
     const inspection = inspectFrame(side, bytes, { intMode: "string" });
     this.#fields = inspection.fields;
     const json = inspection.message === undefined ? undefined : messageToJSON(side, inspection.message);
-    const values: Record<string, string> = headerValues(bytes, frame.name);
+    const values: Record<string, string> = headerValues(inspection.header, frame.name);
     for (const span of inspection.fields) {
       if (span.path.startsWith("header.")) continue;
       const value = json === undefined ? undefined : valueAt(json, span.path);
@@ -213,15 +221,13 @@ export class FrameInspector {
   }
 }
 
-function headerValues(bytes: Uint8Array, name: string): Record<string, string> {
-  if (bytes.length < HEADER_BYTES) return {};
-  const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
-  const words = view.getUint32(0, true);
+function headerValues(header: InspectedHeader | undefined, name: string): Record<string, string> {
+  if (header === undefined) return {};
   return {
-    "header.size": `${words} words (${words * 8}-byte body)`,
-    "header.type": `${view.getUint8(4)} ${name}`,
-    "header.schema": String(view.getUint8(5)),
-    "header.reserved": String(view.getUint16(6, true)),
+    "header.size": `${header.sizeWords} words (${header.sizeWords * WORD_BYTES}-byte body)`,
+    "header.type": `${header.type} ${name}`,
+    "header.schema": String(header.schema),
+    "header.reserved": String(header.reserved),
   };
 }
 

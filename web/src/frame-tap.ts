@@ -2,7 +2,7 @@
 // changing what the session sends or receives. It wraps the Connector the session uses, so every
 // connection the session opens (including a reconnect to a new leader) is watched.
 
-import { type Connector, FrameDecoder, HANDSHAKE_BYTES, type Transport, isWireError } from "./library.ts";
+import { type Connector, FrameDecoder, type Transport, encodeHandshake, isWireError } from "./library.ts";
 import { type FrameLog, typeName } from "./frame-log.ts";
 import type { FrameDirection } from "./worker-protocol.ts";
 
@@ -17,10 +17,9 @@ export interface TapEvents {
 
 /** Splits one direction's bytes into frames and logs them. */
 class DirectionSplitter {
+  /** The request side's decoder reads the 8-byte protocol version first, logged as its own entry. */
   #decoder: FrameDecoder;
-  /** The request side starts with the 8-byte protocol version, logged as its own entry. */
-  #handshake: Uint8Array | undefined;
-  #handshakeFill = 0;
+  #handshakeLogged: boolean;
   #broken = false;
 
   constructor(
@@ -28,33 +27,38 @@ class DirectionSplitter {
     private readonly log: FrameLog,
     private readonly events: TapEvents,
   ) {
-    this.#decoder = new FrameDecoder({ side: direction === "sent" ? "request" : "response", handshake: false });
-    if (direction === "sent") this.#handshake = new Uint8Array(HANDSHAKE_BYTES);
+    this.#decoder = new FrameDecoder({ side: direction === "sent" ? "request" : "response" });
+    this.#handshakeLogged = direction !== "sent";
   }
 
   push(chunk: Uint8Array): void {
     if (this.#broken) return;
-    let rest = chunk;
-    if (this.#handshake !== undefined) {
-      const take = Math.min(rest.length, HANDSHAKE_BYTES - this.#handshakeFill);
-      this.#handshake.set(rest.subarray(0, take), this.#handshakeFill);
-      this.#handshakeFill += take;
-      rest = rest.subarray(take);
-      if (this.#handshakeFill < HANDSHAKE_BYTES) return;
-      this.#record("HANDSHAKE", this.#handshake);
-      this.#handshake = undefined;
-    }
     try {
-      this.#decoder.push(rest);
-      for (let frame = this.#decoder.nextFrame(); frame !== undefined; frame = this.#decoder.nextFrame()) {
+      this.#decoder.push(chunk);
+      for (let frame = this.#nextFrame(); frame !== undefined; frame = this.#nextFrame()) {
         this.#record(typeName(this.direction, frame.header.type), frame.bytes.slice());
       }
     } catch (error) {
       // The session's own decoder reports the fault; the log only says where it stopped.
       this.#broken = true;
+      this.#logHandshake();
       const message = isWireError(error) || error instanceof Error ? error.message : String(error);
       this.log.add({ direction: this.direction, name: "UNREADABLE", size: 0, source: "live", bytes: null, resultId: this.events.currentResult(), error: message });
     }
+  }
+
+  /** The next whole frame; the handshake, once the decoder has read it, is logged before it. */
+  #nextFrame() {
+    const frame = this.#decoder.nextFrame();
+    this.#logHandshake();
+    return frame;
+  }
+
+  #logHandshake(): void {
+    const version = this.#decoder.protocolVersion;
+    if (this.#handshakeLogged || version === undefined) return;
+    this.#handshakeLogged = true;
+    this.#record("HANDSHAKE", encodeHandshake(version));
   }
 
   #record(name: string, bytes: Uint8Array): void {

@@ -1,12 +1,10 @@
 // Offline mode: splits a capture's bytes into frames (one frame decoder per direction, as a
 // live connection has) and logs them, then finds the ROWS frames of its first result.
 
-import { FrameDecoder, isWireError } from "./library.ts";
-import { type CaptureSegment, startsWithHandshake } from "./capture-format.ts";
+import { FrameDecoder, HANDSHAKE_BYTES, encodeHandshake, isWireError } from "./library.ts";
+import { type CaptureSegment, handshakeAtStart } from "./capture-format.ts";
 import { type FrameLog, type FrameRecord, typeName } from "./frame-log.ts";
 import type { FrameDirection } from "./worker-protocol.ts";
-
-const HANDSHAKE_BYTES = 8;
 
 /** Logs every frame of the capture, in order; a direction that stops making sense is marked. */
 export function logCapture(segments: readonly CaptureSegment[], log: FrameLog, resultId: number): FrameRecord[] {
@@ -23,8 +21,9 @@ export function logCapture(segments: readonly CaptureSegment[], log: FrameLog, r
     if (decoder === undefined) {
       decoder = new FrameDecoder({ side: direction === "sent" ? "request" : "response", handshake: false });
       decoders.set(direction, decoder);
-      if (direction === "sent" && startsWithHandshake(bytes)) {
-        add(direction, "HANDSHAKE", bytes.slice(0, HANDSHAKE_BYTES));
+      const version = direction === "sent" ? handshakeAtStart(bytes) : undefined;
+      if (version !== undefined) {
+        add(direction, "HANDSHAKE", encodeHandshake(version));
         bytes = bytes.subarray(HANDSHAKE_BYTES);
       }
     }
