@@ -7,7 +7,7 @@ import { ConnectionError } from "../errors.ts";
 import { parseAddress } from "./address.ts";
 import { connectWithin, describe } from "./connect-deadline.ts";
 import { createPushReadable, type PushReadable } from "./push-readable.ts";
-import { type ResolvedTls, type TlsOptions, resolveTls, tlsHandshakeError } from "./tls.ts";
+import { type ResolvedTls, type TlsOptions, resolveTls, tlsBrokenError, tlsHandshakeError } from "./tls.ts";
 import {
   DEFAULT_READ_HIGH_WATER_MARK_BYTES,
   type ConnectOptions,
@@ -53,7 +53,10 @@ export function connectNodeTcp(address: string, options: NodeTcpOptions = {}): P
     },
     abandon: () => socket?.destroy(),
     discard: (late) => late.destroy(),
-  }).then((connected) => new NodeTcpTransport(connected, peer, options.readHighWaterMarkBytes ?? DEFAULT_READ_HIGH_WATER_MARK_BYTES));
+  }).then(
+    (connected) =>
+      new NodeTcpTransport(connected, peer, options.readHighWaterMarkBytes ?? DEFAULT_READ_HIGH_WATER_MARK_BYTES, tls !== undefined),
+  );
 }
 
 /** node:tls options for go-dqlite's dial settings (TLS 1.2 at least, as SimpleDialTLSConfig). */
@@ -93,6 +96,8 @@ export class NodeTcpTransport implements Transport {
     private readonly socket: Socket,
     readonly peer: string,
     readHighWaterMarkBytes: number,
+    /** A TLS socket: its errors are explained in TLS terms (a refused certificate, say). */
+    private readonly secure = false,
   ) {
     // dqlite is request/response with small requests: Nagle's algorithm would only add latency.
     socket.setNoDelay(true);
@@ -113,7 +118,9 @@ export class NodeTcpTransport implements Transport {
     });
     socket.on("end", () => this.incoming.end());
     socket.on("error", (error) => {
-      const broken = new ConnectionError("CONNECTION_CLOSED", `connection to ${peer} broke: ${describe(error)}`, { cause: error });
+      const broken = secure
+        ? tlsBrokenError(peer, error)
+        : new ConnectionError("CONNECTION_CLOSED", `connection to ${peer} broke: ${describe(error)}`, { cause: error });
       this.closedError ??= broken;
       this.incoming.fail(broken);
     });

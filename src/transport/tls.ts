@@ -97,15 +97,27 @@ export function tlsConfigError(what: string, cause?: unknown): ConnectionError {
 }
 
 /**
- * "TLS handshake with tls://HOST:PORT failed: <what it means>: <the runtime's words>". The
+ * "TLS handshake with tls://HOST:PORT failed: <what it means> (<the runtime's words>)". The
  * runtimes report the same failures in different words (OpenSSL codes in Node and Bun, rustls
  * messages in Deno); the meaning is read from either.
  */
 export function tlsHandshakeError(peer: string, error: unknown): ConnectionError {
+  return new ConnectionError("CONNECTION_FAILED", `TLS handshake with ${peer} failed: ${explain(error)}`, { cause: error });
+}
+
+/**
+ * A TLS connection that broke after its handshake. With TLS 1.3 the client finishes its side of
+ * the handshake before the node has checked the client's certificate, so a refused certificate
+ * shows up here, as the node's alert on the first read.
+ */
+export function tlsBrokenError(peer: string, error: unknown): ConnectionError {
+  return new ConnectionError("CONNECTION_CLOSED", `TLS connection to ${peer} broke: ${explain(error)}`, { cause: error });
+}
+
+function explain(error: unknown): string {
   const raw = errorText(error);
   const meaning = HANDSHAKE_FAILURES.find(([pattern]) => pattern.test(raw))?.[1];
-  const message = `TLS handshake with ${peer} failed: ${meaning === undefined ? raw : `${meaning} (${raw})`}`;
-  return new ConnectionError("CONNECTION_FAILED", message, { cause: error });
+  return meaning === undefined ? raw : `${meaning} (${raw})`;
 }
 
 /** Known handshake failures, most specific first: a pattern over "CODE message", and its meaning. */
@@ -199,6 +211,9 @@ function pemBlocks(text: string, option: string, accept: (label: string) => bool
 function errorText(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
+    // OpenSSL's own text ("801C…:error:0A000412:SSL routines:…:SSL alert number 42") says no
+    // more than its code (ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE) and is mostly source paths.
+    if (typeof code === "string" && /^[0-9A-F]+:error:/.test(error.message)) return code;
     return typeof code === "string" && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
   }
   return String(error);
