@@ -29,6 +29,11 @@
 //    depends on stored data: no request guard is possible.
 // 9. The padding after a blob shorter than a word is not zeroed (the same query answered twice
 //    can differ in those bytes).
+// 10. A transaction belongs to the connection, not to whoever sent BEGIN: the protocol has no
+//    transaction id, so every request on the connection after a BEGIN runs inside it. Callers
+//    sharing one connection (one client) who send BEGIN/ROLLBACK themselves roll back each
+//    other's writes; the client's `db.transaction()` holds the connection while it runs
+//    (src/client/transaction.ts). Nothing here guards plain BEGIN: it keeps working.
 //
 // The guards below refuse 1–5 before any byte is sent, with an EncodeError that says why and what
 // to do instead.
