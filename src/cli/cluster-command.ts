@@ -1,15 +1,19 @@
-// `dqlite-wire cluster -s HOST:PORT[,…]`: the members of a cluster, their roles, and which one
-// leads. Tabular by default (a header and one line per member, the leader marked `*`), or JSON.
+// `dqlite-wire cluster -s HOST:PORT[,…]|file://cluster.yaml [-c CERT -k KEY]`: the members of a
+// cluster, their roles, and which one leads. Tabular by default (a header and one line per
+// member, the leader marked `*`), or JSON.
 //
-// Exit status: 0 success, 1 the cluster could not be reached, 2 usage errors.
+// Exit status: 0 success, 1 the cluster could not be reached or a named file cannot be used,
+// 2 usage errors.
 
 import { parseArgs } from "node:util";
 import type { Client } from "../client/index.ts";
 import { UsageError } from "./io.ts";
-import { CONNECTION_OPTIONS, type CommandIo, connectCli, connectionArgs, printError, processIo } from "./shell-command.ts";
+import { ACCESS_USAGE } from "./cluster-access.ts";
+import { CONNECTION_OPTIONS, type CommandIo, commandSettings, connectCli, printError, processIo } from "./shell-command.ts";
 
-const CLUSTER_USAGE = `usage: dqlite-wire cluster -s HOST:PORT[,HOST:PORT…] [--format tabular|json] [--timeout MS]
-  Lists the members of the cluster with their roles and marks the leader.`;
+const CLUSTER_USAGE = `usage: dqlite-wire cluster ${ACCESS_USAGE} [-f tabular|json]
+  Lists the members of the cluster with their roles and marks the leader. -s, -c, -k and --ca
+  as for shell (a file:// node store, mutual TLS).`;
 
 export async function runClusterCommand(argv: string[], io: CommandIo = processIo): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: CONNECTION_OPTIONS });
@@ -18,7 +22,8 @@ export async function runClusterCommand(argv: string[], io: CommandIo = processI
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}\n${CLUSTER_USAGE}`);
-  const args = connectionArgs(values, io);
+  const args = commandSettings(values, io, ["tabular", "json"]);
+  if (typeof args === "number") return args;
   let client: Client | undefined;
   try {
     client = await connectCli(args);

@@ -11,8 +11,10 @@ commands:
   decode --side request|response [--lines|--stream] [--int-mode number|bigint|string]
          [--max-rows N] [--max-message-size N] [--legacy] [--allow-internal] [HEX…]
   encode --side request|response [--lines|--stream] [the same options as decode] [JSON]
-  shell  -s HOST:PORT[,HOST:PORT…] [--format tabular|json] [--timeout MS] DB ["SQL"]
-  cluster -s HOST:PORT[,HOST:PORT…] [--format tabular|json] [--timeout MS]
+  shell  -s HOST:PORT[,HOST:PORT…]|file://cluster.yaml [-c CERT -k KEY [--ca CA]]
+         [-f tabular|json|ndjson] [--timeout MS] DB ["SQL"]
+  cluster -s HOST:PORT[,…]|file://cluster.yaml [-c CERT -k KEY [--ca CA]] [-f tabular|json] [--timeout MS]
+  dump   -s HOST:PORT[,…]|file://cluster.yaml [-c CERT -k KEY [--ca CA]] DB --out DIR [--force]
   bridge --target HOST:PORT [--target …] [--listen HOST:PORT] [--origin URL …] [--token T]
          [--allow-admin] [--max-connections N] [--max-per-client N] [--idle-timeout MS]
          [--json] [--quiet]
@@ -27,6 +29,7 @@ const commands: Record<string, () => Promise<Command>> = {
   encode: async () => (await import("./codec-commands.ts")).runEncodeCommand,
   shell: async () => (await import("./shell-command.ts")).runShellCommand,
   cluster: async () => (await import("./cluster-command.ts")).runClusterCommand,
+  dump: async () => (await import("./dump-command.ts")).runDumpCommand,
   bridge: async () => (await import("./bridge-command.ts")).runBridgeCommand,
 };
 

@@ -1,24 +1,34 @@
-// `dqlite-wire shell -s HOST:PORT[,…] DB ["SQL"]`: an SQL shell like the Go client's `dqlite`.
-// With SQL it runs that one statement; without, it reads statements from stdin, one a line,
-// prompting when stdin is a terminal. The tabular format prints what the Go shell prints (values
-// joined by "|", Go's formatting of numbers, `<nil>` for NULL, `[1 2 3]` for blobs), so the two
-// can be compared line by line; the json format prints one JSON object per statement.
+// `dqlite-wire shell -s HOST:PORT[,…]|file://cluster.yaml [-c CERT -k KEY] DB ["SQL"]`: an SQL
+// shell like the Go client's `dqlite`, with the same options. With SQL it runs that one
+// statement; without, it reads statements from stdin, one a line, prompting when stdin is a
+// terminal. The tabular and json formats print what the Go shell prints, byte for byte
+// (go-shell-format.ts); ndjson prints one JSON object per statement, for programs.
 //
-// Exit status: 0 success, 1 a statement or the connection failed, 2 usage errors.
+// Exit status: 0 success, 1 a statement, the connection or a named file failed, 2 usage errors.
 
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { type Client, connect, jsonSafe } from "../client/index.ts";
+import { type Client, Connection, jsonSafe } from "../client/index.ts";
 import type { Database } from "../client/database.ts";
+import { connectTcp, tcpConnector } from "../transport/auto.ts";
 import type { CellValue } from "../values/cell.ts";
 import { MAX_SAFE_BIGINT, MIN_SAFE_BIGINT } from "../values/int-mode.ts";
+import { ACCESS_OPTIONS, ACCESS_USAGE, type ClusterAccess, InputFileError, clusterAccess, connectToCluster } from "./cluster-access.ts";
+import { goClusterJson, goClusterText, goDescribeJson, goDescribeText, goRow } from "./go-shell-format.ts";
 import { UsageError, errorJSON } from "./io.ts";
 
-export type OutputFormat = "tabular" | "json";
+export { goFloat, goValue } from "./go-shell-format.ts";
 
-const SHELL_USAGE = `usage: dqlite-wire shell -s HOST:PORT[,HOST:PORT…] [--format tabular|json] [--timeout MS] DB ["SQL"]
+export type OutputFormat = "tabular" | "json" | "ndjson";
+
+const SHELL_USAGE = `usage: dqlite-wire shell ${ACCESS_USAGE} [-f tabular|json|ndjson] DB ["SQL"]
   Runs SQL against database DB on the cluster's leader; without SQL, reads statements from stdin
-  (one a line). Dot commands: .leader .cluster .describe`;
+  (one a line). Dot commands: .leader .cluster .describe [ADDRESS]
+  -s         node addresses, or file://PATH of a go-dqlite YAML node store (cluster.yaml)
+  -c, -k     client certificate and key (PEM files) for nodes that listen with TLS; the
+             certificate is also the CA, unless --ca names one (as go-dqlite's SimpleTLSConfig)
+  -f         tabular (default) and json print what the Go shell prints; ndjson prints one JSON
+             object per statement: {"columns","rows"}, {"lastInsertId","rowsAffected"}, {"error"}`;
 
 /** Leading keywords of statements that return rows (sent as QUERY_SQL); the rest are EXEC_SQL. */
 const QUERY_KEYWORDS = new Set(["SELECT", "WITH", "VALUES", "PRAGMA", "EXPLAIN"]);
@@ -42,46 +52,63 @@ export const processIo: CommandIo = {
 };
 
 export interface ConnectionArgs {
-  servers: string;
+  access: ClusterAccess;
   timeoutMs: number;
   format: OutputFormat;
   io: CommandIo;
 }
 
-/** Parses the options shared by `shell` and `cluster`. */
+/** Parses the options shared by `shell` and `cluster`; `formats` are the ones the command knows. */
 export function connectionArgs(
-  values: { servers?: string | undefined; timeout?: string | undefined; format?: string | undefined },
+  values: { servers?: string | undefined; cert?: string | undefined; key?: string | undefined; ca?: string | undefined; timeout?: string | undefined; format?: string | undefined },
   io: CommandIo,
+  formats: readonly OutputFormat[] = ["tabular", "json", "ndjson"],
 ): ConnectionArgs {
-  const servers = values.servers;
-  if (servers === undefined || servers.trim() === "") throw new UsageError("-s HOST:PORT[,HOST:PORT…] is required");
-  const timeoutText = values.timeout ?? "10000";
-  if (!/^\d+$/.test(timeoutText) || Number(timeoutText) === 0) {
-    throw new UsageError(`--timeout must be a positive number of milliseconds, got ${JSON.stringify(timeoutText)}`);
-  }
-  const format = values.format ?? "tabular";
-  if (format !== "tabular" && format !== "json") throw new UsageError(`--format must be tabular or json, got ${JSON.stringify(format)}`);
-  return { servers, timeoutMs: Number(timeoutText), format, io };
+  const format = (values.format ?? "tabular") as OutputFormat;
+  if (!formats.includes(format)) throw new UsageError(`--format must be ${formats.join(" or ")}, got ${JSON.stringify(values.format)}`);
+  const access = clusterAccess(values);
+  return { access, timeoutMs: access.timeoutMs, format, io };
 }
 
 /** Connects to the cluster's leader with the CLI's settings. */
 export function connectCli(args: ConnectionArgs): Promise<Client> {
-  return connect({ addresses: args.servers, timeoutMs: args.timeoutMs }, { timeoutMs: args.timeoutMs });
+  return connectToCluster(args.access);
 }
 
 /** A one-line error on stderr, the way the Go shell prints it. */
 export function printError(io: CommandIo, error: unknown): void {
+  if (error instanceof InputFileError) {
+    io.err(`Error: ${error.message}\n`);
+    return;
+  }
   const { name, code, message } = errorJSON(error);
   io.err(`Error: ${message} (${name} ${code})\n`);
 }
 
 /** The options that `shell` and `cluster` share: where the cluster is, how to print, how long to wait. */
 export const CONNECTION_OPTIONS = {
-  servers: { type: "string", short: "s" },
+  ...ACCESS_OPTIONS,
   format: { type: "string", short: "f" },
-  timeout: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
+
+/**
+ * The command's settings, or the exit status when they cannot be had: usage errors are thrown
+ * (status 2, printed by main), files that cannot be used are printed here (status 1).
+ */
+export function commandSettings(
+  values: Parameters<typeof connectionArgs>[0],
+  io: CommandIo,
+  formats?: readonly OutputFormat[],
+): ConnectionArgs | number {
+  try {
+    return connectionArgs(values, io, formats);
+  } catch (error) {
+    if (!(error instanceof InputFileError)) throw error;
+    printError(io, error);
+    return 1;
+  }
+}
 
 export async function runShellCommand(argv: string[], io: CommandIo = processIo): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: CONNECTION_OPTIONS });
@@ -89,8 +116,9 @@ export async function runShellCommand(argv: string[], io: CommandIo = processIo)
     io.out(`${SHELL_USAGE}\n`);
     return 0;
   }
-  const args = connectionArgs(values, io);
   if (positionals.length < 1 || positionals.length > 2) throw new UsageError(`expected DB and at most one SQL argument\n${SHELL_USAGE}`);
+  const args = commandSettings(values, io);
+  if (typeof args === "number") return args;
   const [name, sql] = positionals as [string, string | undefined];
 
   let client: Client;
@@ -136,22 +164,23 @@ async function runLine(client: Client, db: Database, line: string, args: Connect
       const rows: CellValue[][] = [];
       for await (const batch of result) {
         columns = batch.columns;
-        if (args.format === "tabular") {
-          let out = "";
-          for (const row of batch.rows as CellValue[][]) out += `${row.map(goValue).join("|")}\n`;
-          args.io.out(out);
-        } else {
+        if (args.format === "ndjson") {
           for (const row of batch.rows as CellValue[][]) rows.push(row);
+        } else {
+          let out = "";
+          for (const row of batch.rows as CellValue[][]) out += `${goRow(row)}\n`;
+          args.io.out(out);
         }
       }
-      if (args.format === "json") writeJson(args.io, { columns, rows: rows.map((row) => row.map(jsonCell)) });
+      if (args.format === "ndjson") writeJson(args.io, { columns, rows: rows.map((row) => row.map(jsonCell)) });
       return true;
     }
     const result = await db.exec(text, [], call);
-    if (args.format === "json") writeJson(args.io, result);
+    // The Go shell prints nothing for a statement without rows, in either format.
+    if (args.format === "ndjson") writeJson(args.io, result);
     return true;
   } catch (error) {
-    if (args.format === "json") writeJson(args.io, { error: errorJSON(error) });
+    if (args.format === "ndjson") writeJson(args.io, { error: errorJSON(error) });
     else printError(args.io, error);
     return false;
   }
@@ -159,27 +188,47 @@ async function runLine(client: Client, db: Database, line: string, args: Connect
 
 async function runDotCommand(client: Client, text: string, args: ConnectionArgs): Promise<boolean> {
   const call = { timeoutMs: args.timeoutMs };
-  switch (text.split(/\s+/)[0]) {
+  const [command, address, extra] = text.split(/\s+/);
+  const out = (line: string): void => {
+    // The Go shell prints a result only when it is not empty.
+    if (line !== "") args.io.out(`${line}\n`);
+  };
+  switch (command) {
     case ".leader": {
       const leader = await client.leader(call);
-      if (args.format === "json") writeJson(args.io, { id: leader.id.toString(), address: leader.address });
-      else args.io.out(`${leader.address}\n`);
+      if (args.format === "ndjson") writeJson(args.io, { id: leader.id.toString(), address: leader.address });
+      else out(leader.address);
       return true;
     }
     case ".cluster": {
       const members = await client.cluster(call);
-      if (args.format === "json") writeJson(args.io, members);
-      else args.io.out(members.map((m) => `${m.id.toString(16)}|${m.address}|${m.role}\n`).join(""));
+      if (args.format === "ndjson") writeJson(args.io, members);
+      else out(args.format === "json" ? goClusterJson(members) : goClusterText(members));
       return true;
     }
     case ".describe": {
-      const metadata = await client.describe(call);
-      if (args.format === "json") writeJson(args.io, metadata);
-      else args.io.out(`${metadata.failureDomain}|${metadata.weight}\n`);
+      if (extra !== undefined) throw new UsageError("bad command format, should be: .describe [ADDRESS]");
+      const described = address ?? client.address ?? "";
+      const metadata = address === undefined ? await client.describe(call) : await describeNode(address, args);
+      if (args.format === "ndjson") writeJson(args.io, { address: described, ...(metadata.toJSON() as object) });
+      else out(args.format === "json" ? goDescribeJson(metadata) : goDescribeText(described, metadata));
       return true;
     }
     default:
-      throw new UsageError(`unknown dot command ${JSON.stringify(text)} (known: .leader .cluster .describe)`);
+      throw new UsageError(`unknown dot command ${JSON.stringify(text)} (known: .leader .cluster .describe [ADDRESS])`);
+  }
+}
+
+/** DESCRIBE of one given node (not the leader), over a connection of its own, as the Go shell does. */
+async function describeNode(address: string, args: ConnectionArgs): Promise<{ failureDomain: bigint; weight: bigint; toJSON(): unknown }> {
+  const tls = args.access.tls;
+  const connector = tls === undefined ? connectTcp : tcpConnector({ tls });
+  const connection = await Connection.open(connector, address, { timeoutMs: args.timeoutMs });
+  try {
+    const { failureDomain, weight } = await connection.request({ type: "DESCRIBE", format: 0 }, "METADATA", { timeoutMs: args.timeoutMs });
+    return { failureDomain, weight, toJSON: () => ({ failureDomain: failureDomain.toString(), weight: weight.toString() }) };
+  } finally {
+    await connection.close();
   }
 }
 
@@ -201,34 +250,4 @@ export function isQuery(sql: string): boolean {
 function jsonCell(value: CellValue): unknown {
   if (typeof value === "bigint") return value <= MAX_SAFE_BIGINT && value >= MIN_SAFE_BIGINT ? Number(value) : value.toString();
   return jsonSafe(value);
-}
-
-/** A cell as Go's fmt prints it with %v (what the Go `dqlite` shell shows). */
-export function goValue(value: CellValue): string {
-  if (value === null) return "<nil>";
-  if (value instanceof Uint8Array) return `[${value.join(" ")}]`;
-  if (typeof value === "number") return goFloat(value);
-  return String(value);
-}
-
-/**
- * A float64 as Go's %v prints it: the shortest digits that read back exactly, in exponent form
- * when the decimal exponent is below -4 or 6 and above, with a signed exponent of at least two
- * digits ("1e+06", "1.5e-07", "1.234567e+06").
- */
-export function goFloat(value: number): string {
-  if (Number.isNaN(value)) return "NaN";
-  if (value === Infinity) return "+Inf";
-  if (value === -Infinity) return "-Inf";
-  if (value === 0) return Object.is(value, -0) ? "-0" : "0";
-  const [mantissa, exponentText] = value.toExponential().split("e") as [string, string];
-  const exponent = Number(exponentText);
-  if (exponent < -4 || exponent >= 6) return goExponent(mantissa, exponent);
-  // In this range JS prints the same plain decimal digits.
-  return String(value);
-}
-
-function goExponent(mantissa: string, exponent: number): string {
-  const sign = exponent < 0 ? "-" : "+";
-  return `${mantissa}e${sign}${String(Math.abs(exponent)).padStart(2, "0")}`;
 }

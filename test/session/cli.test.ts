@@ -101,8 +101,8 @@ describe("the shell, cross-checked with the Go shell", () => {
     }
   });
 
-  it("json: one object per statement, exact integers, base64 blobs", async () => {
-    const ours = await ourShell(["-s", node.address, "--format", "json", "demo", "SELECT i, b, t FROM vals ORDER BY rowid LIMIT 2"]);
+  it("ndjson: one object per statement, exact integers, base64 blobs", async () => {
+    const ours = await ourShell(["-s", node.address, "--format", "ndjson", "demo", "SELECT i, b, t FROM vals ORDER BY rowid LIMIT 2"]);
     expect(ours.status).toBe(0);
     expect(JSON.parse(ours.stdout)).toEqual({
       columns: ["i", "b", "t"],
@@ -111,9 +111,9 @@ describe("the shell, cross-checked with the Go shell", () => {
         ["9223372036854775807", "", "日本語 😀"],
       ],
     });
-    const small = await ourShell(["-s", node.address, "-f", "json", "demo", "SELECT 42, 2.5, NULL"]);
+    const small = await ourShell(["-s", node.address, "-f", "ndjson", "demo", "SELECT 42, 2.5, NULL"]);
     expect(JSON.parse(small.stdout)).toEqual({ columns: ["42", "2.5", "NULL"], rows: [[42, 2.5, null]] });
-    const exec = await ourShell(["-s", node.address, "-f", "json", "demo", "CREATE TABLE IF NOT EXISTS j (a)"]);
+    const exec = await ourShell(["-s", node.address, "-f", "ndjson", "demo", "CREATE TABLE IF NOT EXISTS j (a)"]);
     expect(JSON.parse(exec.stdout)).toEqual({ lastInsertId: expect.any(String), rowsAffected: 0 });
   });
 
