@@ -22,11 +22,12 @@
 //    registry); with none, it answers FAILURE 12. The node hands a freed id out again to a later
 //    PREPARE, after which it is live.
 // 6. After INTERRUPT the node streams the rest of the result, then EMPTY.
-// 7. When a row fails mid-result, the node writes the FAILURE record after the part of the ROWS
-//    frame it had filled: [column count][names][rows…][code][message].
-// 8. Reading a BOOLEAN column holding text, real or blob, or a DATETIME/DATE/TIMESTAMP column
-//    holding real or blob, fails an assertion in the node (`value_type: Assertion ...`). It
-//    depends on stored data: no request guard is possible.
+// 7. When a row fails mid-result (an integer overflow, …), the node writes the FAILURE record
+//    after the part of the ROWS frame it had filled: [column count][names][rows…][code][message].
+// 8. Reading a BOOLEAN column holding text, real or blob fails an assertion in the node
+//    (`value_type: Assertion 'type == SQLITE_INTEGER || type == SQLITE_NULL' failed`), and so
+//    does a DATETIME/DATE/TIMESTAMP column holding real or blob (`'type == SQLITE_TEXT ||
+//    type == SQLITE_NULL'`). It depends on stored data: no request guard is possible.
 // 9. The padding after a blob shorter than a word is not zeroed (the same query answered twice
 //    can differ in those bytes).
 // 10. A transaction belongs to the connection, not to whoever sent BEGIN: the protocol has no
