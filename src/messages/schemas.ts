@@ -10,7 +10,7 @@ const ROLES = [NodeRole.Voter, NodeRole.Standby, NodeRole.Spare];
 
 /** CLUSTER format: 0 lists ids and addresses, 1 adds roles (what clients send). */
 const CLUSTER_FORMATS = [0, 1];
-/** DESCRIBE format: only 0 exists; dqlite 1.11 crashes on any other value. */
+/** DESCRIBE format: only 0 exists (any other value crashes dqlite 1.11: hazard 4 of hazards.ts). */
 const DESCRIBE_FORMATS = [0];
 
 export const requestSchemas = {
