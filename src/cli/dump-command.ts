@@ -32,6 +32,11 @@ export class UnsafeFileNameError extends InputFileError {
   override name = "UnsafeFileNameError";
 }
 
+/** A dump whose files are all empty: dqlite 1.11 answers so for a database it does not have. */
+export class EmptyDumpError extends InputFileError {
+  override name = "EmptyDumpError";
+}
+
 /** A target that exists while --force was not given. */
 export class ExistingFileError extends InputFileError {
   override name = "ExistingFileError";
@@ -70,8 +75,13 @@ export async function runDumpCommand(argv: string[], io: CommandIo = processIo):
  * files are written (mode 0600, as the Go shell's `.dump`) and synced.
  */
 export function writeDump(files: readonly FileEntry[], dir: string, force: boolean): { path: string; bytes: number }[] {
-  if (files.length === 0) throw new UnsafeFileNameError("the node sent no file");
+  if (files.length === 0) throw new EmptyDumpError("the node sent no file; nothing was written");
   for (const file of files) checkFileName(file.name);
+  if (files.every((file) => file.content.byteLength === 0)) {
+    throw new EmptyDumpError(
+      `the node sent only empty files (${files.map((file) => file.name).join(", ")}): it has no such database, or nothing was ever written to it; nothing was written`,
+    );
+  }
   const targets = files.map((file) => ({ file, path: join(dir, file.name) }));
   if (!force) {
     const existing = targets.filter((target) => existsSync(target.path)).map((target) => target.path);
