@@ -62,6 +62,8 @@ const steps = [
   },
   { name: "runtimes", command: ["node", "scripts/test-runtimes.mjs"], when: () => existsSync("scripts/test-runtimes.mjs"), count: closingLine },
   { name: "e2e", command: ["node", "test/e2e/run.mjs"], when: () => existsSync("test/e2e/run.mjs"), count: closingLine },
+  // The packed tarball installed into an empty project: CLI, entry points, types, bundle sizes.
+  { name: "package", command: ["node", "scripts/test-package.mjs"], when: () => existsSync("scripts/test-package.mjs"), count: closingLine },
   // A short fixed-seed fuzz run; it counts as one check (its own line counts inputs).
   { name: "fuzz", command: ["npm", "run", "--silent", "fuzz", "--", "--quick", "--seed", "1", "--no-save"], when: () => existsSync("fuzz/main.ts"), count: byExitCode },
 ];
