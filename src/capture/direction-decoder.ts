@@ -57,6 +57,10 @@ export class DirectionDecoder {
   private reserved = 0;
   private lastCarrier: Carrier | undefined;
   private badFramesInARow = 0;
+  /** On a connection that began before the capture: the same bytes, read as raft's messages. */
+  private raftWatch: FrameResync | undefined;
+  /** Stream offset of a known frame boundary (undefined until one is known): all are a multiple of 8 from it. */
+  private boundary: number | undefined;
 
   constructor(
     readonly side: Side,
@@ -74,6 +78,7 @@ export class DirectionDecoder {
   startFrames(offset: number, handshake: boolean): FrameDecoder {
     const decoder = new FrameDecoder({ side: this.side, handshake, ...this.options });
     this.state = { mode: "frames", decoder, base: offset };
+    this.boundary = offset;
     return decoder;
   }
 
@@ -81,11 +86,14 @@ export class DirectionDecoder {
   startResync(offset: number, reason: ResyncReason): void {
     this.setHeld(0);
     const check = (bytes: Uint8Array, at: number, end: number) => checkFrameAt(bytes, at, end, this.side, this.options);
-    this.state = { mode: "resync", resync: new FrameResync(check, this.maxResyncBytes), base: offset, reason };
+    const aligned = this.boundary === undefined ? undefined : (((this.boundary - offset) % 8) + 8) % 8;
+    this.state = { mode: "resync", resync: new FrameResync(check, this.maxResyncBytes, aligned), base: offset, reason };
+    this.raftWatch = reason === "mid-stream" ? new FrameResync(checkRaftMessageAt, this.maxResyncBytes) : undefined;
   }
 
   /** No more decoding in this direction (the connection is skipped or given up). */
   stop(): void {
+    this.raftWatch = undefined;
     this.setHeld(0);
     this.carriers.clear();
     this.state = { mode: "stopped" };
@@ -132,8 +140,11 @@ export class DirectionDecoder {
   private giveUp(why: string, code: WireError["code"]): void {
     if (this.state.mode !== "resync") return;
     const { base, resync } = this.state;
-    const raft = new FrameResync(checkRaftMessageAt, resync.maxBytes);
-    raft.push(resync.bytesFrom(0));
+    let raft = this.raftWatch;
+    if (raft === undefined) {
+      raft = new FrameResync(checkRaftMessageAt, resync.maxBytes);
+      raft.push(resync.bytesFrom(0));
+    }
     if (raft.prove(true) !== undefined) {
       this.stop();
       this.sink.raft(this.side);
@@ -187,7 +198,13 @@ export class DirectionDecoder {
     if (this.state.mode !== "resync") return;
     const { resync, base } = this.state;
     if (!resync.push(bytes)) return this.giveUp(`hold no provable frame boundary (the resync window is ${resync.maxBytes} bytes)`, "LIMIT");
-    this.setHeld(resync.heldBytes);
+    if (this.raftWatch !== undefined && this.raftWatch.push(bytes) && this.raftWatch.prove(ended) !== undefined) {
+      // Raft's messages chain where dqlite frames were looked for: node-to-node traffic.
+      this.stop();
+      this.sink.raft(this.side);
+      return;
+    }
+    this.setHeld(resync.heldBytes + (this.raftWatch?.heldBytes ?? 0));
     if (this.state.mode !== "resync") return;
     const found = resync.prove(ended);
     if (found === undefined) return;
@@ -195,6 +212,7 @@ export class DirectionDecoder {
     const { reason } = this.state;
     const what = reason === "mid-stream" ? "the connection began before the capture; decoding starts" : "decoding resumes";
     this.problem(reason === "mid-stream" ? "mid-stream" : "resynced", "TRUNCATED", `${this.side} stream: ${what} at offset ${base + found}, the ${found} bytes before it are skipped`, base + found, "continues", this.carriers.at(base + found));
+    this.raftWatch = undefined;
     const decoder = this.startFrames(base + found, false);
     if (held.length > 0) {
       decoder.push(held);

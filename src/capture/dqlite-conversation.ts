@@ -93,7 +93,6 @@ export class DqliteConversation {
       if (this.heldServerEvents.length < this.limits.maxOutOfOrderSegments) this.heldServerEvents.push(copyEvent(event));
       return;
     }
-    if (event.kind === "gap") this.pairing.responseGap();
     this.route(this.responses, event);
   }
 

@@ -1,18 +1,20 @@
 // Finding the frame boundaries again in a byte stream whose start is missing (the
 // connection began before the capture, or a gap cut a frame). The frame header has no magic and
-// no checksum, so a boundary is only taken when it is proven:
+// no checksum, so a boundary is only taken when it is proven. A candidate position starts a
+// chain of whole frames, each with a valid header for the direction (known type, schema within
+// its ceiling, non-empty body, size within the cap) and a body that decodes completely (a
+// FAILURE found inside a ROWS frame counts, as a real node writes it). A chain is proof when it
+// is the only chain of two or more frames, and
 //
-// - a candidate position starts a chain of whole frames, each with a valid header for the
-//   direction (known type, schema within its ceiling, size within the cap) and a body that
-//   decodes completely (a FAILURE found inside a ROWS frame counts, as a real node writes it);
-// - the chain ends exactly at the end of the bytes seen so far (checked when a segment ends),
-//   with at least MIN_PROOF_FRAMES frames (one is enough when the stream has ended);
-// - no other such chain exists (chains that share a boundary are the same chain).
+// - it ends exactly where the bytes seen end (checked where a segment ends), or
+// - it holds STRONG_PROOF_FRAMES frames or more (segments need not end on frame boundaries), or
+// - the stream has ended, and it is the only chain that reaches the end (one frame is enough).
 //
-// Positions are tried once each: a position whose chain failed is remembered as dead, and a
-// chain that reaches the start of another live candidate takes over its progress, so the work
-// stays linear in the bytes held. At most `maxBytes` are held; a stream with no proof within
-// that many bytes is given up (the caller reports it undecodable from there).
+// Each position is tried once: a position whose chain failed is remembered as dead; a chain
+// that reaches the start of another live chain takes over its progress; a chain waiting for
+// bytes sleeps in a heap until they arrive. The work stays about linear in the bytes held. At
+// most `maxBytes` are held; with no proof within that many bytes the caller gives up (and
+// reports the stream undecodable from there).
 //
 // The same proof, with raft's message layout in place of dqlite's frames (raft-message.ts),
 // recognises raft traffic on connections that began before the capture.
@@ -21,39 +23,54 @@ import { DecodeError } from "../errors.ts";
 import { type ResolvedDecodeOptions, declarationFor, decodeBody } from "../messages/codec.ts";
 import type { Side } from "../messages/codes.ts";
 import { ResponseType } from "../messages/codes.ts";
+import { REQUESTS_BY_CODE, RESPONSES_BY_CODE } from "../messages/schemas.ts";
 import { failureAtEnd } from "../client/failure-tail.ts";
-import { HEADER_BYTES } from "../wire/constants.ts";
+import { HEADER_BYTES, WORD_BYTES } from "../wire/constants.ts";
 import { type FrameHeader, readHeader } from "../wire/header.ts";
+import { MinHeap } from "./min-heap.ts";
 
 export const MIN_PROOF_FRAMES = 2;
+export const STRONG_PROOF_FRAMES = 4;
 
 interface Chain {
   start: number;
-  /** Position of the next header to check; every frame before it is valid. */
+  /** Position of the next unit to check; every unit before it is valid. */
   next: number;
   frames: number;
+  /** The window length at which the unit at `next` can be checked. */
+  needEnd: number;
+  alive: boolean;
+}
+
+/** Not decidable yet: `needs` bytes from the unit's start are required. */
+export interface Incomplete {
+  needs: number;
 }
 
 /** Says whether a whole unit (a dqlite frame, a raft message) starts at `at`, and its size. */
-export type UnitCheck = (bytes: Uint8Array, at: number, end: number) => number | "incomplete" | "invalid";
+export type UnitCheck = (bytes: Uint8Array, at: number, end: number) => number | Incomplete | "invalid";
 
 /** The size of the valid whole frame at `at`, "incomplete" when it runs past `end`, or "invalid". */
-export function checkFrameAt(bytes: Uint8Array, at: number, end: number, side: Side, options: ResolvedDecodeOptions): number | "incomplete" | "invalid" {
-  if (end - at < HEADER_BYTES) return "incomplete";
+export function checkFrameAt(bytes: Uint8Array, at: number, end: number, side: Side, options: ResolvedDecodeOptions): number | Incomplete | "invalid" {
+  if (end - at < HEADER_BYTES) return { needs: HEADER_BYTES };
+  // Most positions fail here; no exception is built for them (that would cost more than the check).
+  const header = readHeader(bytes, at, Number.POSITIVE_INFINITY);
+  if (!plausibleHeader(side, header, options.limits.maxMessageBytes)) return "invalid";
+  if (at + header.frameBytes > end) return { needs: header.frameBytes };
   try {
-    const header = readHeader(bytes, at, options.limits.maxMessageBytes);
-    checkHeader(side, header, at, options);
-    if (at + header.frameBytes > end) return "incomplete";
-    try {
-      decodeBody(side, header, bytes, at, options);
-    } catch (error) {
-      const failure = side === "response" && header.type === ResponseType.Rows ? failureAtEnd(bytes.subarray(at, at + header.frameBytes), options.limits.maxFailureMessageBytes) : undefined;
-      if (failure === undefined) throw error;
-    }
+    decodeBody(side, header, bytes, at, options);
     return header.frameBytes;
   } catch {
-    return "invalid";
+    const rows = side === "response" && header.type === ResponseType.Rows;
+    const failure = rows ? failureAtEnd(bytes.subarray(at, at + header.frameBytes), options.limits.maxFailureMessageBytes) : undefined;
+    return failure === undefined ? "invalid" : header.frameBytes;
   }
+}
+
+/** The header's type and schema exist for the direction, its body is not empty, its size within the cap. */
+function plausibleHeader(side: Side, header: FrameHeader, maxMessageBytes: number): boolean {
+  const declaration = (side === "request" ? REQUESTS_BY_CODE : RESPONSES_BY_CODE)[header.type];
+  return declaration !== undefined && header.schema <= declaration.maxSchema && header.sizeWords > 0 && header.frameBytes <= maxMessageBytes;
 }
 
 /**
@@ -75,10 +92,19 @@ export class FrameResync {
   /** Every position below this has been made a candidate once. */
   private scanned = 0;
   private chains = new Map<number, Chain>();
+  /** Live chains of MIN_PROOF_FRAMES frames or more. */
+  private established = new Set<Chain>();
+  private waiting = new MinHeap<Chain>((chain) => chain.needEnd);
 
+  /**
+   * `aligned`: when the stream offset of the window's first byte is known, the boundaries can
+   * only be where the stream offset is a multiple of 8 (every frame and raft message is whole
+   * words long), so `aligned` gives the first such position of the window; undefined tries them all.
+   */
   constructor(
     private readonly check: UnitCheck,
     readonly maxBytes: number,
+    private readonly aligned?: number,
   ) {
     const initial = Math.min(maxBytes, 64 * 1024);
     this.window = new Uint8Array(initial);
@@ -116,51 +142,73 @@ export class FrameResync {
 
   /**
    * Looks for a proven boundary in the bytes held; call it where the data seen ends (the end of
-   * a segment). `ended`: no more bytes will come, so one whole frame is proof enough.
+   * a segment). `ended`: no more bytes will come.
    */
   prove(ended = false): number | undefined {
     // New candidates from the highest position down, so a lower chain meets the higher ones.
-    const lastStart = this.length - HEADER_BYTES;
-    for (let at = lastStart; at >= this.scanned; at--) {
-      if (this.dead[at] === 1) continue;
-      const chain: Chain = { start: at, next: at, frames: 0 };
+    for (let at = this.length - 1; at >= this.scanned; at--) {
+      if (this.dead[at] === 1 || (this.aligned !== undefined && (at - this.aligned) % WORD_BYTES !== 0)) continue;
+      const chain: Chain = { start: at, next: at, frames: 0, needEnd: at, alive: true };
       this.chains.set(at, chain);
       this.advance(chain);
     }
-    this.scanned = Math.max(this.scanned, lastStart + 1);
-    for (const chain of [...this.chains.values()].sort((a, b) => a.start - b.start)) {
-      if (this.chains.get(chain.start) === chain) this.advance(chain);
+    this.scanned = Math.max(this.scanned, this.length);
+    for (let top = this.waiting.peek(); top !== undefined && top.needEnd <= this.length; top = this.waiting.peek()) {
+      this.waiting.pop();
+      if (top.alive && top.needEnd <= this.length) this.advance(top);
     }
-    const minFrames = ended ? 1 : MIN_PROOF_FRAMES;
-    const proven = [...this.chains.values()].filter((chain) => chain.next === this.length && chain.frames >= minFrames);
-    return proven.length === 1 ? proven[0]!.start : undefined;
+    if (this.established.size === 1) {
+      const [chain] = this.established as Set<Chain> & Iterable<Chain>;
+      if (chain!.next === this.length || chain!.frames >= STRONG_PROOF_FRAMES || ended) return chain!.start;
+    }
+    if (ended && this.established.size === 0) {
+      const reaching = [...this.chains.values()].filter((chain) => chain.frames >= 1 && chain.next === this.length);
+      if (reaching.length === 1) return reaching[0]!.start;
+    }
+    return undefined;
   }
 
+  /** Checks units from `chain.next` on until one is incomplete (the chain waits) or invalid (it dies). */
   private advance(chain: Chain): void {
-    while (chain.next < this.length) {
+    for (;;) {
       if (chain.next !== chain.start) {
         const other = this.chains.get(chain.next);
         if (other !== undefined) {
-          this.chains.delete(other.start);
-          chain.next = other.next;
-          chain.frames += other.frames;
+          this.absorb(chain, other);
           continue;
         }
       }
       if (this.dead[chain.next] === 1) return this.kill(chain);
-      const size = this.check(this.window, chain.next, this.length);
-      if (size === "incomplete") return;
+      const size = chain.next >= this.length ? { needs: 1 } : this.check(this.window, chain.next, this.length);
       if (size === "invalid") {
         this.dead[chain.next] = 1;
         return this.kill(chain);
       }
+      if (typeof size === "object") {
+        chain.needEnd = chain.next + size.needs;
+        this.waiting.push(chain);
+        return;
+      }
       chain.next += size;
       chain.frames++;
+      if (chain.frames >= MIN_PROOF_FRAMES) this.established.add(chain);
     }
   }
 
+  /** `chain` reached the start of `other`: one chain from here on. */
+  private absorb(chain: Chain, other: Chain): void {
+    other.alive = false;
+    this.chains.delete(other.start);
+    this.established.delete(other);
+    chain.next = other.next;
+    chain.frames += other.frames;
+    if (chain.frames >= MIN_PROOF_FRAMES) this.established.add(chain);
+  }
+
   private kill(chain: Chain): void {
+    chain.alive = false;
     this.dead[chain.start] = 1;
     this.chains.delete(chain.start);
+    this.established.delete(chain);
   }
 }

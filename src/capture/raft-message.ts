@@ -6,6 +6,7 @@
 // them is decoded further.
 
 import { WORD_BYTES } from "../wire/constants.ts";
+import type { Incomplete } from "./frame-resync.ts";
 
 const PREAMBLE_BYTES = 16;
 const RaftMessage = { appendEntries: 1, appendEntriesResult: 2, requestVote: 3, requestVoteResult: 4, installSnapshot: 5, timeoutNow: 6 } as const;
@@ -32,8 +33,8 @@ const MAX_PAYLOAD_BYTES = 64 << 20;
 const padded = (length: number) => Math.ceil(length / WORD_BYTES) * WORD_BYTES;
 
 /** The size of the raft message at `at`, "incomplete" when it runs past `end`, or "invalid". */
-export function checkRaftMessageAt(bytes: Uint8Array, at: number, end: number): number | "incomplete" | "invalid" {
-  if (end - at < PREAMBLE_BYTES) return "incomplete";
+export function checkRaftMessageAt(bytes: Uint8Array, at: number, end: number): number | Incomplete | "invalid" {
+  if (end - at < PREAMBLE_BYTES) return { needs: PREAMBLE_BYTES };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const type = view.getBigUint64(at, true);
   const headerBig = view.getBigUint64(at + 8, true);
@@ -41,7 +42,7 @@ export function checkRaftMessageAt(bytes: Uint8Array, at: number, end: number): 
   const header = Number(headerBig);
   if (header % WORD_BYTES !== 0 || !fixedHeaderFits(type, header)) return "invalid";
   const headerAt = at + PREAMBLE_BYTES;
-  if (end - headerAt < header) return "incomplete";
+  if (end - headerAt < header) return { needs: PREAMBLE_BYTES + header };
   let payload = 0;
   if (type === BigInt(RaftMessage.appendEntries)) {
     const entries = entriesPayload(bytes, view, headerAt, header);
@@ -54,7 +55,7 @@ export function checkRaftMessageAt(bytes: Uint8Array, at: number, end: number): 
   }
   if (payload > MAX_PAYLOAD_BYTES) return "invalid";
   const size = PREAMBLE_BYTES + header + payload;
-  return end - at < size ? "incomplete" : size;
+  return end - at < size ? { needs: size } : size;
 }
 
 /** The payload bytes an AppendEntries header announces, or undefined if it fits neither layout. */

@@ -45,28 +45,29 @@ export class RequestPairing {
     if (this.clientGaps.length > this.maxPending) this.clientGaps.shift();
   }
 
-  /** The response stream lost its place: the next response starts a new answer. */
-  responseGap(): void {
-    this.openResult = undefined;
-  }
-
   /**
    * The request `message` answers. `acked`: the client stream offset the node had read when it
    * sent the packet that carried the response's first byte (undefined when unknown).
    */
   response(message: Message, acked: number | undefined): Answered | null {
     const open = this.openResult;
-    if (open !== undefined) {
+    // A result in progress goes on (also across a gap in the response stream) unless the node
+    // had read a newer request when it sent this frame.
+    if (open !== undefined && !this.newerRequestRead(acked)) {
       const continues = message.type === "ROWS" || message.type === "FAILURE" || (message.type === "EMPTY" && this.pendingInterrupt(acked) === undefined);
       if (continues) {
         if (message.type !== "ROWS" || message.marker === "DONE") this.openResult = undefined;
         return open.answers;
       }
-      this.openResult = undefined;
     }
+    this.openResult = undefined;
     const answers = this.take(acked);
     if (message.type === "ROWS" && message.marker === "PART") this.openResult = { answers };
     return answers;
+  }
+
+  private newerRequestRead(acked: number | undefined): boolean {
+    return acked !== undefined && this.pending.some((p) => p.type !== "INTERRUPT" && p.end <= acked);
   }
 
   private pendingInterrupt(acked: number | undefined): PendingRequest | undefined {
