@@ -71,7 +71,8 @@ describe("a 20,000-row result", () => {
     expect(query.message.type === "QUERY_SQL" && query.message.sql).toBe(QUERY);
     expect(frames.length).toBeGreaterThan(10);
     expect(frames.slice(0, -1).every((f) => f.message.type === "ROWS" && f.message.marker === "PART")).toBe(true);
-    expect(frames.at(-1)!.message.type === "ROWS" && frames.at(-1)!.message.marker).toBe("DONE");
+    const lastFrame = frames.at(-1)!.message;
+    expect(lastFrame.type === "ROWS" && lastFrame.marker).toBe("DONE");
     const ids = rowIds(frames);
     expect(ids).toEqual(Array.from({ length: ROWS }, (_, i) => i + 1));
     // The shell printed the same rows: "id|name|amount".
