@@ -1,4 +1,10 @@
-// The TCP transport for Deno (Deno.connect). Needs `--allow-net`.
+// The TCP transport for Deno (Deno.connect, or Deno.connectTls with `tls`). Needs `--allow-net`.
+//
+// TLS in Deno (rustls) differs from Node and Bun in three ways, each reported as a TLS
+// ConnectionError rather than worked around: Deno.connectTls verifies the node's certificate
+// against the host it connects to (it takes no separate server name), it cannot skip
+// verification per connection, and it refuses a CA certificate (basicConstraints CA:TRUE) as
+// the node's own certificate.
 //
 // Deno's connection is pull-based (`read` into a buffer), so the readable stream reads only
 // when its reader wants more: backpressure needs no pausing here.
@@ -6,6 +12,7 @@
 import { ConnectionError } from "../errors.ts";
 import { parseAddress } from "./address.ts";
 import { connectWithin, describe } from "./connect-deadline.ts";
+import { type ResolvedTls, type TlsOptions, resolveTls, tlsBrokenError, tlsConfigError, tlsHandshakeError } from "./tls.ts";
 import { DEFAULT_READ_HIGH_WATER_MARK_BYTES, type ConnectOptions, type Transport } from "./transport.ts";
 
 /** The part of Deno's API this module uses, declared here so the package needs no Deno types. */
@@ -13,10 +20,15 @@ interface DenoTcpConn {
   read(into: Uint8Array): Promise<number | null>;
   write(bytes: Uint8Array): Promise<number>;
   close(): void;
-  setNoDelay(noDelay?: boolean): void;
+  /** TCP connections only (Deno's TLS connections have no such method). */
+  setNoDelay?(noDelay?: boolean): void;
+}
+interface DenoTlsConn extends DenoTcpConn {
+  handshake(): Promise<unknown>;
 }
 interface DenoRuntime {
   connect(options: { hostname: string; port: number; transport?: "tcp" }): Promise<DenoTcpConn>;
+  connectTls(options: { hostname: string; port: number; caCerts: string[]; cert: string; key: string }): Promise<DenoTlsConn>;
 }
 
 /** Size of each socket read. Small reads are copied out so the buffer can be reused. */
@@ -27,15 +39,19 @@ const CLOSE_FLUSH_MS = 1_000;
 export interface DenoTcpOptions extends ConnectOptions {
   /** Bytes read ahead for a slow reader. Default 256 KiB. */
   readHighWaterMarkBytes?: number;
+  /** Connect with TLS (Deno.connectTls); see the module comment for what Deno cannot do. */
+  tls?: TlsOptions;
 }
 
 export function connectDenoTcp(address: string, options: DenoTcpOptions = {}): Promise<Transport> {
-  const peer = `tcp://${address}`;
+  const tls = options.tls === undefined ? undefined : resolveTls(options.tls);
+  const peer = `${tls === undefined ? "tcp" : "tls"}://${address}`;
   return connectWithin(peer, options, {
     start: async () => {
       const deno = (globalThis as { Deno?: DenoRuntime }).Deno;
       if (deno === undefined) throw new ConnectionError("CONNECTION_FAILED", `cannot connect to ${peer}: not running in Deno`);
       const { host, port } = parseAddress(address);
+      if (tls !== undefined) return connectTls(deno, host, port, peer, tls);
       try {
         return await deno.connect({ hostname: host, port, transport: "tcp" });
       } catch (error) {
@@ -44,7 +60,34 @@ export function connectDenoTcp(address: string, options: DenoTcpOptions = {}): P
     },
     // Deno.connect cannot be aborted; a connection that arrives late is closed at once.
     discard: (late) => closeQuietly(late),
-  }).then((conn) => new DenoTcpTransport(conn, peer, options.readHighWaterMarkBytes ?? DEFAULT_READ_HIGH_WATER_MARK_BYTES));
+  }).then(
+    (conn) => new DenoTcpTransport(conn, peer, options.readHighWaterMarkBytes ?? DEFAULT_READ_HIGH_WATER_MARK_BYTES, tls !== undefined),
+  );
+}
+
+/** Deno.connectTls, with the handshake completed (and its verdict known) before it resolves. */
+async function connectTls(deno: DenoRuntime, host: string, port: number, peer: string, tls: ResolvedTls): Promise<DenoTlsConn> {
+  if (tls.insecureSkipVerify) {
+    throw tlsConfigError("insecureSkipVerify is not available in Deno: Deno.connectTls always verifies (only a whole process can skip it, with --unsafely-ignore-certificate-errors)");
+  }
+  if (tls.serverNameGiven && tls.serverName !== host) {
+    throw tlsConfigError(
+      `Deno.connectTls verifies the certificate against the host it connects to (${host}) and takes no other server name (${tls.serverName}): dial the node by that name, or leave serverName out`,
+    );
+  }
+  let conn: DenoTlsConn;
+  try {
+    conn = await deno.connectTls({ hostname: host, port, caCerts: [...tls.ca], cert: tls.cert, key: tls.key });
+  } catch (error) {
+    throw new ConnectionError("CONNECTION_FAILED", `cannot connect to ${peer}: ${describe(error)}`, { cause: error });
+  }
+  try {
+    await conn.handshake();
+  } catch (error) {
+    closeQuietly(conn);
+    throw tlsHandshakeError(peer, error);
+  }
+  return conn;
 }
 
 class DenoTcpTransport implements Transport {
@@ -59,8 +102,10 @@ class DenoTcpTransport implements Transport {
     private readonly conn: DenoTcpConn,
     readonly peer: string,
     readHighWaterMarkBytes: number,
+    /** A TLS connection: its errors are explained in TLS terms (a refused certificate, say). */
+    secure = false,
   ) {
-    conn.setNoDelay(true);
+    conn.setNoDelay?.(true);
     let buffer = new Uint8Array(READ_BUFFER_BYTES);
     this.readable = new ReadableStream<Uint8Array>(
       {
@@ -73,7 +118,9 @@ class DenoTcpTransport implements Transport {
               controller.close(); // our own close() interrupted the read
               return;
             }
-            this.brokenBy = new ConnectionError("CONNECTION_CLOSED", `connection to ${peer} broke: ${describe(error)}`, { cause: error });
+            this.brokenBy = secure
+              ? tlsBrokenError(peer, error)
+              : new ConnectionError("CONNECTION_CLOSED", `connection to ${peer} broke: ${describe(error)}`, { cause: error });
             controller.error(this.brokenBy);
             return;
           }
