@@ -75,6 +75,8 @@ at the first error (then the stream decoder is poisoned, shown by a second line)
 
 exit status: 0 every frame decoded; 1 a frame (with --lines: any line) failed, its error printed
 as JSON on stdout; 2 usage error (unknown option, a HEX argument or a single frame that is not hex).
+
+dqlite-wire decode --pcap FILE decodes a tcpdump capture instead (decode --pcap --help).
 `;
 
 export const ENCODE_USAGE = `usage: dqlite-wire encode --side request|response [options] [JSON]
@@ -160,6 +162,8 @@ function failure(error: unknown): { ok: false; error: ReturnType<typeof errorJSO
 }
 
 export async function runDecodeCommand(argv: string[]): Promise<number> {
+  // Captures (tcpdump pcap/pcapng) have their own command and options: pcap-command.ts.
+  if (argv.some((arg) => arg === "--pcap" || arg.startsWith("--pcap="))) return (await import("./pcap-command.ts")).runPcapCommand(argv);
   const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: DECODE_OPTIONS });
   if (values.help === true) {
     process.stdout.write(DECODE_USAGE);
