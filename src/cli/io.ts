@@ -175,13 +175,15 @@ const OUTPUT_BATCH_CHARS = 64 * 1024;
 
 /**
  * Lines to an output stream in batches. `line()` waits while the stream is full, so a fast
- * producer never piles output up in memory. A reader that goes away (EPIPE: `… | head`) sets
- * `closed`, and the caller stops reading input.
+ * producer never piles output up in memory; whatever is batched goes out as soon as the process
+ * would wait for input, so a reader sees each result while the input is still open. A reader
+ * that goes away (EPIPE: `… | head`) sets `closed`, and the caller stops reading input.
  */
 export class LineWriter {
   private batch: string[] = [];
   private batchChars = 0;
   private broken = false;
+  private flushScheduled = false;
 
   constructor(private readonly out: NodeJS.WritableStream = process.stdout) {
     out.on("error", () => {
@@ -197,7 +199,15 @@ export class LineWriter {
   async write(text: string): Promise<void> {
     this.batch.push(text);
     this.batchChars += text.length;
-    if (this.batchChars >= OUTPUT_BATCH_CHARS) await this.flush();
+    if (this.batchChars >= OUTPUT_BATCH_CHARS) return this.flush();
+    if (!this.flushScheduled) {
+      // setImmediate runs once the lines already read are processed and the loop turns to I/O.
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        void this.flush();
+      });
+    }
   }
 
   line(text: string): Promise<void> {

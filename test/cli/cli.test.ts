@@ -1,6 +1,7 @@
 // The CLI through the real `bin`, as scripts use it. Needs the build (`npm run build`).
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { createInterface } from "node:readline";
 import { existsSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { goldenVectors, hexToBytes, bytesToHex } from "../vectors/protocol-examples.ts";
@@ -119,6 +120,26 @@ describe("dqlite-wire CLI", () => {
     expect(results[3].error).toMatchObject({ name: "DecodeError", code: "TRUNCATED" });
     expect(results[4]).toEqual(results[0]);
     expect(cli(["decode", "--side", "response", "--lines"], `${db}\n${db}\n`).status).toBe(0);
+  });
+
+  test("--lines answers each line as it arrives: stdin is read as a stream, not whole first", async () => {
+    if (!built) throw new Error("dist/ is missing: run `npm run build` before the CLI tests");
+    // One line in, then wait for its result before the next: a command that read all of stdin
+    // before answering would never answer with stdin still open, and the test would time out.
+    for (const [args, input, expected] of [
+      [["decode", "--side", "response", "--lines"], "01000000040000000100000000000000", '{"ok":true,"message":{"type":"DB","code":4,"schema":0,"id":1}}'],
+      [["encode", "--side", "request", "--lines"], '{"type":"CLIENT","id":42}', "01000000010000002a00000000000000"],
+    ] as const) {
+      const child = spawn(process.execPath, [BIN, ...args], { stdio: ["pipe", "pipe", "inherit"] });
+      const output = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      for (let i = 0; i < 3; i++) {
+        child.stdin.write(`${input}\n`);
+        expect((await output.next()).value).toBe(expected);
+      }
+      child.stdin.end();
+      const status = await new Promise((resolve) => child.on("close", resolve));
+      expect(status).toBe(0);
+    }
   });
 
   test("decode --lines: a line over the cap is one LIMIT line, not held; the next line still decodes", () => {
