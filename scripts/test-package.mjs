@@ -30,7 +30,7 @@ const BIN = (name) => join(root, "node_modules/.bin", name);
 /** gzip bytes a page may load up front. */
 const BUDGET = { codec: 12 * 1024, rows: 16 * 1024 };
 const STRICT_CSP = "script-src 'self'";
-const OVERALL_TIMEOUT_MS = 240_000;
+const OVERALL_TIMEOUT_MS = 180_000;
 const STEP_TIMEOUT_MS = 60_000;
 
 const results = [];
