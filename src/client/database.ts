@@ -4,7 +4,17 @@
 import type { CallOptions } from "./call-scope.ts";
 import type { Connection } from "./connection.ts";
 import { guardReturning } from "../messages/hazards.ts";
-import { QueryResult, type QueryOptions } from "./query-result.ts";
+import type { CellValue } from "../values/cell.ts";
+import {
+  type ArrayRow,
+  type ArraysQueryOptions,
+  type ObjectRow,
+  type ObjectRowOf,
+  type ObjectsQueryOptions,
+  QueryResult,
+  type QueryOptions,
+  type QueryResultOf,
+} from "./query-result.ts";
 import { type ExecResult, type Params, describeSql, execResult, queryStart } from "./results.ts";
 import type { Session } from "./session.ts";
 import { Statement } from "./statement.ts";
@@ -52,8 +62,12 @@ export class Database {
   /**
    * Runs a query (QUERY_SQL). The request is sent when the result is first read: iterate it with
    * `for await` for batches as they arrive, or `await result.all()` for every row.
-   * Statements with RETURNING are refused, here and in `exec` (see hazards.ts).
+   * Statements with RETURNING are refused, here and in `exec` (see hazards.ts). The rows' type
+   * follows `rowMode`, and may be named: `db.query<{ k: string }>(sql, [], { rowMode: "objects" })`.
    */
+  query<R extends ObjectRowOf<R> = ObjectRow>(sql: string, params: Params | undefined, options: ObjectsQueryOptions): QueryResultOf<R>;
+  query<R extends CellValue[] = ArrayRow>(sql: string, params?: Params, options?: ArraysQueryOptions): QueryResultOf<R>;
+  query(sql: string, params?: Params, options?: QueryOptions): QueryResult;
   query(sql: string, params: Params = [], options: QueryOptions = {}): QueryResult {
     guardReturning(sql);
     return new QueryResult(

@@ -8,7 +8,19 @@ export { Connection, type ConnectionOptions, DEFAULT_CALL_TIMEOUT_MS, type Turn 
 export { Database } from "./database.ts";
 export { hasReturningClause } from "../messages/hazards.ts";
 export { type DiscoveryOptions, type LeaderConnection, connectToLeader } from "./leader-discovery.ts";
-export { type Batch, QueryResult, type QueryOptions, type Row, type RowMode, type Rows } from "./query-result.ts";
+export {
+  type ArrayRow,
+  type ArraysQueryOptions,
+  type Batch,
+  type ObjectRow,
+  type ObjectsQueryOptions,
+  QueryResult,
+  type QueryOptions,
+  type QueryResultOf,
+  type Row,
+  type RowMode,
+  type Rows,
+} from "./query-result.ts";
 export { type ExecResult, type Params } from "./results.ts";
 export { isLeadershipLost, isNotLeader, isOutcomeUnknown, needsNewLeader } from "./server-errors.ts";
 export { Statement } from "./statement.ts";

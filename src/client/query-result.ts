@@ -38,15 +38,47 @@ export interface QueryOptions extends CallOptions {
   engine?: EngineChoice;
 }
 
+/** A row of "arrays" mode: its values in column order. */
+export type ArrayRow = CellValue[];
+
+/** A row of "objects" mode: its values keyed by column name. */
+export type ObjectRow = Record<string, CellValue>;
+
 /** Rows in the shape asked for by `rowMode`. */
-export type Row = CellValue[] | Record<string, CellValue>;
+export type Row = ArrayRow | ObjectRow;
+
+/**
+ * What a row type named for "objects" mode must be: an object whose every field is a cell value,
+ * and not an array (arrays are iterable; rows keyed by column name are not).
+ * `R extends ObjectRowOf<R>` accepts interfaces and type literals alike.
+ */
+export type ObjectRowOf<R> = { [K in keyof R]: CellValue } & { [Symbol.iterator]?: never };
+
+/** Options that ask for rows as objects: `query` then types them (see `QueryResultOf`). */
+export type ObjectsQueryOptions = QueryOptions & { rowMode: "objects" };
+
+/** Options that ask for rows as arrays (the default): `query` then types them. */
+export type ArraysQueryOptions = QueryOptions & { rowMode?: "arrays" };
+
+/**
+ * A query's result whose rows have the type `R`: what `query` returns in "arrays" mode (R is
+ * `CellValue[]`, or a tuple the caller names) and in "objects" mode (R is `ObjectRow`, or an
+ * object type the caller names: `db.query<{ k: string }>(sql, [], { rowMode: "objects" })`).
+ * Naming R is a promise about the SQL; the rows are not checked against it.
+ */
+export type QueryResultOf<R> = TypedRows<R> & QueryResult;
+
+interface TypedRows<R> {
+  all(): Promise<Rows<R>>;
+  [Symbol.asyncIterator](): AsyncGenerator<Batch<R>, void, undefined>;
+}
 
 /** One step of a streamed result: the rows of the frames received since the previous step. */
-export interface Batch {
+export interface Batch<R = Row> {
   readonly columns: readonly string[];
   readonly rowCount: number;
   /** Rows ("arrays" or "objects" mode); empty in "columns" and "batch" modes. */
-  readonly rows: Row[];
+  readonly rows: R[];
   /** Values per column ("columns" mode); empty otherwise. */
   readonly data: CellValue[][];
   /** The engine's column-major batch ("batch" mode only). */
@@ -56,9 +88,9 @@ export interface Batch {
 }
 
 /** Every row of a result, collected. */
-export interface Rows {
+export interface Rows<R = Row> {
   readonly columns: readonly string[];
-  readonly rows: Row[];
+  readonly rows: R[];
   toJSON(): unknown;
 }
 

@@ -5,7 +5,17 @@ import { WireError } from "../errors.ts";
 import type { ResponseOf } from "../messages/types.ts";
 import type { CallOptions } from "./call-scope.ts";
 import type { Connection } from "./connection.ts";
-import { QueryResult, type QueryOptions } from "./query-result.ts";
+import type { CellValue } from "../values/cell.ts";
+import {
+  type ArrayRow,
+  type ArraysQueryOptions,
+  type ObjectRow,
+  type ObjectRowOf,
+  type ObjectsQueryOptions,
+  QueryResult,
+  type QueryOptions,
+  type QueryResultOf,
+} from "./query-result.ts";
 import { type ExecResult, type Params, describeSql, execResult, queryStart } from "./results.ts";
 import type { Session } from "./session.ts";
 
@@ -37,7 +47,10 @@ export class Statement {
     return execResult(await this.#session.run(connection, { type: "EXEC", db: this.db, stmt: this.id, params }, "RESULT", call));
   }
 
-  /** Runs the statement as a query (QUERY → ROWS…); sent when the result is first read. */
+  /** Runs the statement as a query (QUERY → ROWS…); sent when the result is first read. Rows are typed as by `db.query`. */
+  query<R extends ObjectRowOf<R> = ObjectRow>(params: Params | undefined, options: ObjectsQueryOptions): QueryResultOf<R>;
+  query<R extends CellValue[] = ArrayRow>(params?: Params, options?: ArraysQueryOptions): QueryResultOf<R>;
+  query(params?: Params, options?: QueryOptions): QueryResult;
   query(params: Params = [], options: QueryOptions = {}): QueryResult {
     return new QueryResult(
       `query statement ${this.id} ${describeSql(this.sql)}`,

@@ -13,7 +13,17 @@ import { WireError } from "../errors.ts";
 import type { CallOptions } from "./call-scope.ts";
 import type { Connection } from "./connection.ts";
 import { guardReturning } from "../messages/hazards.ts";
-import { QueryResult, type QueryOptions } from "./query-result.ts";
+import type { CellValue } from "../values/cell.ts";
+import {
+  type ArrayRow,
+  type ArraysQueryOptions,
+  type ObjectRow,
+  type ObjectRowOf,
+  type ObjectsQueryOptions,
+  QueryResult,
+  type QueryOptions,
+  type QueryResultOf,
+} from "./query-result.ts";
 import { type ExecResult, type Params, describeSql, execResult } from "./results.ts";
 import type { Session } from "./session.ts";
 import { Statement } from "./statement.ts";
@@ -98,7 +108,10 @@ export class Transaction {
     return execResult(await this.#run.run(`exec ${describeSql(sql)}`, { type: "EXEC_SQL", db: this.#run.db, sql, params }, "RESULT", call));
   }
 
-  /** Runs a query (QUERY_SQL) inside the transaction; read it before the transaction ends. */
+  /** Runs a query (QUERY_SQL) inside the transaction; read it before the transaction ends. Rows are typed as by `db.query`. */
+  query<R extends ObjectRowOf<R> = ObjectRow>(sql: string, params: Params | undefined, options: ObjectsQueryOptions): QueryResultOf<R>;
+  query<R extends CellValue[] = ArrayRow>(sql: string, params?: Params, options?: ArraysQueryOptions): QueryResultOf<R>;
+  query(sql: string, params?: Params, options?: QueryOptions): QueryResult;
   query(sql: string, params: Params = [], options: QueryOptions = {}): QueryResult {
     this.#guard("query", sql);
     const what = `query ${describeSql(sql)}`;
