@@ -13,7 +13,7 @@ import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
 import { BridgeCloseCode } from "../transport/bridge-protocol.ts";
 import type { Admitted } from "./admission.ts";
-import { dialNode } from "./dial.ts";
+import { describeDialError, dialNode, nodeReadyEvent } from "./dial.ts";
 import { RequestFrameGate } from "./frame-gate.ts";
 import type { BridgeConnectionLogEntry } from "./log.ts";
 import type { ResolvedBridgeOptions } from "./options.ts";
@@ -150,7 +150,7 @@ export class BridgeConnection {
 
   private wireTcp(): void {
     const tcp = this.tcp;
-    tcp.on("connect", () => {
+    tcp.on(nodeReadyEvent(this.options), () => {
       this.connected = true;
       clearTimeout(this.connectTimer);
     });
@@ -163,7 +163,7 @@ export class BridgeConnection {
     });
     tcp.on("error", (error) => {
       const code = this.connected ? BridgeCloseCode.TargetClosed : BridgeCloseCode.TargetUnreachable;
-      this.end(code, `${this.admitted.target}: ${error.message}`, "target");
+      this.end(code, `${this.admitted.target}: ${describeDialError(error, this.options)}`, "target");
     });
     tcp.on("close", () => this.end(BridgeCloseCode.TargetClosed, "the dqlite node closed the connection", "target"));
   }

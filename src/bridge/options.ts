@@ -4,6 +4,7 @@
 
 import { randomBytes } from "node:crypto";
 import { type HostPort, splitHostPort } from "../transport/address.ts";
+import { type ResolvedTls, type TlsOptions, resolveTls } from "../transport/tls.ts";
 import type { BridgeLogger } from "./log.ts";
 
 const KiB = 1024;
@@ -48,8 +49,15 @@ export interface BridgeOptions {
   idleTimeoutMs?: number;
   /** Close a connection whose handshake or a started frame is not complete within this time. Default 10 000 ms. */
   frameTimeoutMs?: number;
-  /** Bound on opening the TCP connection to the node. Default 5 000 ms. */
+  /** Bound on opening the TCP connection to the node (with TLS, its handshake too). Default 5 000 ms. */
   connectTimeoutMs?: number;
+  /**
+   * Speak TLS to the nodes, for clusters that listen with mutual TLS (go-dqlite's app package,
+   * MicroK8s): the client certificate and key, and the CA (default: the certificate itself, as
+   * go-dqlite's SimpleTLSConfig). Clients still reach the bridge over WebSocket; only the
+   * bridge holds the key. Default: plain TCP.
+   */
+  targetTls?: TlsOptions;
   /**
    * Refused clients get a WebSocket close code with a reason (browsers cannot see HTTP statuses).
    * At most this many such refusals are in progress at once; beyond that, refusals are plain
@@ -78,6 +86,7 @@ export interface ResolvedBridgeOptions {
   idleTimeoutMs: number;
   frameTimeoutMs: number;
   connectTimeoutMs: number;
+  targetTls: ResolvedTls | undefined;
   maxPendingRefusals: number;
   closeGraceMs: number;
 }
@@ -151,11 +160,21 @@ export function resolveBridgeOptions(options: BridgeOptions): ResolvedBridgeOpti
     idleTimeoutMs: positive("idleTimeoutMs", options.idleTimeoutMs, BRIDGE_DEFAULTS.idleTimeoutMs),
     frameTimeoutMs: positive("frameTimeoutMs", options.frameTimeoutMs, BRIDGE_DEFAULTS.frameTimeoutMs),
     connectTimeoutMs: positive("connectTimeoutMs", options.connectTimeoutMs, BRIDGE_DEFAULTS.connectTimeoutMs),
+    targetTls: options.targetTls === undefined ? undefined : targetTls(options.targetTls),
     maxPendingRefusals: nonNegative("maxPendingRefusals", options.maxPendingRefusals, BRIDGE_DEFAULTS.maxPendingRefusals),
     closeGraceMs: positive("closeGraceMs", options.closeGraceMs, BRIDGE_DEFAULTS.closeGraceMs),
   };
   if (resolved.maxFrameBytes < MIN_FRAME_BYTES) throw new RangeError(`bridge maxFrameBytes must be at least ${MIN_FRAME_BYTES}`);
   return resolved;
+}
+
+/** The TLS settings checked like every other option: a RangeError that names the problem. */
+function targetTls(options: TlsOptions): ResolvedTls {
+  try {
+    return resolveTls(options);
+  } catch (error) {
+    throw new RangeError(`bridge targetTls: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {

@@ -3,8 +3,9 @@
 //
 // It prints one line on stdout once listening (the URL and the token, or with --json an object
 // for scripts), logs one JSON line per connection on stderr, and exits 0 after a clean shutdown,
-// 1 when it cannot listen, 2 on a usage error.
+// 1 when it cannot listen or a certificate file cannot be used, 2 on a usage error.
 
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { BRIDGE_DEFAULTS, startBridge, stderrJsonLogger, silentLogger, type BridgeLogger, type BridgeOptions } from "../bridge/index.ts";
 import { resolveBridgeOptions } from "../bridge/options.ts";
@@ -31,6 +32,11 @@ options:
   --idle-timeout MS          close connections idle this long (default ${BRIDGE_DEFAULTS.idleTimeoutMs})
   --frame-timeout MS         close connections that leave a frame incomplete this long (default ${BRIDGE_DEFAULTS.frameTimeoutMs})
   --connect-timeout MS       bound on reaching the node (default ${BRIDGE_DEFAULTS.connectTimeoutMs})
+  --target-cert FILE         speak TLS to the nodes with this client certificate (PEM), for clusters
+                             that listen with mutual TLS (go-dqlite's app, MicroK8s); needs --target-key
+  --target-key FILE          the private key of --target-cert (PEM); only the bridge holds it
+  --target-ca FILE           the CA the nodes' certificates must chain to (default: --target-cert
+                             itself, as go-dqlite's SimpleTLSConfig)
   --json                     print {"url":…,"token":…,"targets":[…]} instead of the text line
   --quiet                    no connection log on stderr
 `;
@@ -61,12 +67,17 @@ const OPTIONS = {
   "idle-timeout": { type: "string" },
   "frame-timeout": { type: "string" },
   "connect-timeout": { type: "string" },
+  "target-cert": { type: "string" },
+  "target-key": { type: "string" },
+  "target-ca": { type: "string" },
   json: { type: "boolean" },
   quiet: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
 class BridgeUsageError extends Error {}
+/** A certificate file that cannot be read or used: exit status 1. */
+class BridgeFileError extends Error {}
 
 export async function runBridgeCommand(argv: string[], io: BridgeCommandIO = {}): Promise<number> {
   const out = io.out ?? ((line: string) => process.stdout.write(line + "\n"));
@@ -82,7 +93,7 @@ export async function runBridgeCommand(argv: string[], io: BridgeCommandIO = {})
     ({ options, json } = parsed);
   } catch (error) {
     err(`dqlite-wire bridge: ${(error as Error).message}`);
-    return 2;
+    return error instanceof BridgeFileError ? 1 : 2;
   }
   options.logger = io.logger ?? options.logger ?? stderrJsonLogger;
 
@@ -155,6 +166,8 @@ function parseOptions(argv: string[]): "help" | { options: BridgeOptions; json: 
     (options as unknown as Record<string, number>)[key] = Number(text);
   }
   if (values.quiet === true) options.logger = silentLogger;
+  const targetTls = targetTlsFiles(values["target-cert"], values["target-key"], values["target-ca"]);
+  if (targetTls !== undefined) options.targetTls = targetTls;
   try {
     // A dry run of the bridge's own validation, so a bad target, origin or token is a usage error.
     resolveBridgeOptions({ ...options, token: options.token ?? "placeholder-token-for-validation" });
@@ -162,6 +175,26 @@ function parseOptions(argv: string[]): "help" | { options: BridgeOptions; json: 
     throw new BridgeUsageError((error as Error).message);
   }
   return { options, json: values.json === true };
+}
+
+/** --target-cert/--target-key/--target-ca read and checked (BridgeFileError when unusable). */
+function targetTlsFiles(cert: string | undefined, key: string | undefined, ca: string | undefined): BridgeOptions["targetTls"] {
+  if (cert === undefined && key === undefined && ca === undefined) return undefined;
+  if (cert === undefined || key === undefined) throw new BridgeUsageError("--target-cert and --target-key go together (--target-ca needs both)");
+  const read = (flag: string, path: string): Uint8Array => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new BridgeFileError(`${flag} ${path}: ${(error as Error).message}`);
+    }
+  };
+  const tls = { cert: read("--target-cert", cert), key: read("--target-key", key), ...(ca === undefined ? {} : { ca: read("--target-ca", ca) }) };
+  try {
+    resolveBridgeOptions({ targets: ["127.0.0.1:1"], targetTls: tls });
+  } catch (error) {
+    throw new BridgeFileError(`cannot use ${[cert, key, ...(ca === undefined ? [] : [ca])].join(", ")}: ${(error as Error).message}`);
+  }
+  return tls;
 }
 
 function parseListen(text: string): HostPort {

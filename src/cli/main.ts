@@ -17,7 +17,7 @@ commands:
   dump   -s HOST:PORT[,…]|file://cluster.yaml [-c CERT -k KEY [--ca CA]] DB --out DIR [--force]
   bridge --target HOST:PORT [--target …] [--listen HOST:PORT] [--origin URL …] [--token T]
          [--allow-admin] [--max-connections N] [--max-per-client N] [--idle-timeout MS]
-         [--json] [--quiet]
+         [--target-cert CERT --target-key KEY [--target-ca CA]] [--json] [--quiet]
 
 Each command takes --help for its full options (so does \`dqlite-wire help COMMAND\`).
 `;

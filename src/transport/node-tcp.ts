@@ -59,8 +59,11 @@ export function connectNodeTcp(address: string, options: NodeTcpOptions = {}): P
   );
 }
 
-/** node:tls options for go-dqlite's dial settings (TLS 1.2 at least, as SimpleDialTLSConfig). */
-function nodeTlsOptions(host: string, port: number, tls: ResolvedTls): ConnectionOptions {
+/**
+ * node:tls options for go-dqlite's dial settings (TLS 1.2 at least, as SimpleDialTLSConfig);
+ * the bridge dials its TLS targets with them too.
+ */
+export function nodeTlsOptions(host: string, port: number, tls: ResolvedTls): ConnectionOptions {
   const name = tls.serverName;
   return {
     host,

@@ -102,7 +102,7 @@ export function tlsConfigError(what: string, cause?: unknown): ConnectionError {
  * messages in Deno); the meaning is read from either.
  */
 export function tlsHandshakeError(peer: string, error: unknown): ConnectionError {
-  return new ConnectionError("CONNECTION_FAILED", `TLS handshake with ${peer} failed: ${explain(error)}`, { cause: error });
+  return new ConnectionError("CONNECTION_FAILED", `TLS handshake with ${peer} failed: ${explainTlsFailure(error)}`, { cause: error });
 }
 
 /**
@@ -111,10 +111,11 @@ export function tlsHandshakeError(peer: string, error: unknown): ConnectionError
  * shows up here, as the node's alert on the first read.
  */
 export function tlsBrokenError(peer: string, error: unknown): ConnectionError {
-  return new ConnectionError("CONNECTION_CLOSED", `TLS connection to ${peer} broke: ${explain(error)}`, { cause: error });
+  return new ConnectionError("CONNECTION_CLOSED", `TLS connection to ${peer} broke: ${explainTlsFailure(error)}`, { cause: error });
 }
 
-function explain(error: unknown): string {
+/** A TLS failure in words: what it means, then the runtime's own words in parentheses. */
+export function explainTlsFailure(error: unknown): string {
   const raw = errorText(error);
   const meaning = HANDSHAKE_FAILURES.find(([pattern]) => pattern.test(raw))?.[1];
   return meaning === undefined ? raw : `${meaning} (${raw})`;
