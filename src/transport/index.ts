@@ -3,7 +3,8 @@
 
 export type { ConnectOptions, Connector, Transport } from "./transport.ts";
 export { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_READ_HIGH_WATER_MARK_BYTES } from "./transport.ts";
-export { connectTcp, detectTcpRuntime, type TcpOptions, type TcpRuntime } from "./auto.ts";
+export { connectTcp, detectTcpRuntime, tcpConnector, type TcpOptions, type TcpRuntime } from "./auto.ts";
+export type { PemInput, TlsOptions } from "./tls.ts";
 export {
   connectWebSocket,
   webSocketConnector,
