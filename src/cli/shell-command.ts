@@ -24,11 +24,12 @@ export type OutputFormat = "tabular" | "json" | "ndjson";
 const SHELL_USAGE = `usage: dqlite-wire shell ${ACCESS_USAGE} [-f tabular|json|ndjson] DB ["SQL"]
   Runs SQL against database DB on the cluster's leader; without SQL, reads statements from stdin
   (one a line). Dot commands: .leader .cluster .describe [ADDRESS]
-  -s         node addresses, or file://PATH of a go-dqlite YAML node store (cluster.yaml)
-  -c, -k     client certificate and key (PEM files) for nodes that listen with TLS; the
-             certificate is also the CA, unless --ca names one (as go-dqlite's SimpleTLSConfig)
-  -f         tabular (default) and json print what the Go shell prints; ndjson prints one JSON
-             object per statement: {"columns","rows"}, {"lastInsertId","rowsAffected"}, {"error"}`;
+  -s, --servers    node addresses, or file://PATH of a go-dqlite YAML node store (cluster.yaml)
+  -c, --cert       client certificate (PEM) for nodes that listen with TLS; it is also the CA,
+                   unless --ca names one (as go-dqlite's SimpleTLSConfig)
+  -k, --key        the certificate's private key (PEM)
+  -f, --format     tabular (default) and json print what the Go shell prints; ndjson prints one
+                   JSON object per statement: {"columns","rows"}, {"lastInsertId","rowsAffected"}, {"error"}`;
 
 /** Leading keywords of statements that return rows (sent as QUERY_SQL); the rest are EXEC_SQL. */
 const QUERY_KEYWORDS = new Set(["SELECT", "WITH", "VALUES", "PRAGMA", "EXPLAIN"]);
