@@ -12,10 +12,12 @@
 // minimiser shrink an input and the corpus test replay it in CI.
 //
 // The oracles live in one module per decoder: oracle-codec.ts (stateless codec, encoder, JSON,
-// inspector), oracle-stream.ts (FrameDecoder), oracle-engines.ts (row engines, FAILURE tail).
+// inspector), oracle-stream.ts (FrameDecoder), oracle-engines.ts (row engines, FAILURE tail),
+// oracle-capture.ts (the capture decoder: pcap/pcapng, TCP reassembly, conversations).
 
 import { allocationTrackerInstalled, largestAllocation, resetLargestAllocation } from "./alloc-tracker.ts";
 import { type Finding, type FuzzInput, Findings, TIGHT_LIMITS, allocationBound } from "./findings.ts";
+import { checkCapture } from "./oracle-capture.ts";
 import { checkInspect, checkStateless } from "./oracle-codec.ts";
 import { checkEngines, prepareEnvironment, takeEngineAllocationProblem } from "./oracle-engines.ts";
 import { checkStream } from "./oracle-stream.ts";
@@ -40,6 +42,7 @@ export function checkInput(input: FuzzInput): Finding[] {
   if (input.splits.length > 0) checkStream(input, true, findings);
   checkStream(input, input.splits.length > 0, findings, TIGHT_LIMITS);
   if (input.side === "response") checkEngines(input, findings);
+  checkCapture(input, findings);
 
   const engineProblem = takeEngineAllocationProblem();
   if (engineProblem !== undefined) findings.add("unboundedAllocation", "row engine request", engineProblem);

@@ -17,7 +17,10 @@ export interface CaptureLimits {
   maxOutOfOrderSegments: number;
   /** Bytes held per direction while looking for a provable frame boundary (after a gap or a mid-stream start). */
   maxResyncBytes: number;
-  /** Bytes held undecoded over all directions together (partial frames, out-of-order data, resync windows). */
+  /**
+   * Bytes held over all directions together: partial frames and the frame decoders' buffers,
+   * out-of-order segments, resync windows. A direction that would pass it stops, reported.
+   */
   maxBufferedBytes: number;
   /** Requests of one connection still waiting for their response. */
   maxPendingRequests: number;
@@ -35,7 +38,7 @@ export const DEFAULT_CAPTURE_LIMITS: Readonly<CaptureLimits> = Object.freeze({
   maxOutOfOrderBytes: 4 * MiB,
   maxOutOfOrderSegments: 4_096,
   maxResyncBytes: 1 * MiB,
-  maxBufferedBytes: 512 * MiB,
+  maxBufferedBytes: 256 * MiB,
   maxPendingRequests: 1_024,
   maxExtensionHeaders: 16,
   maxVlanTags: 4,

@@ -35,10 +35,18 @@ function fractionDigits(unitsPerSecond: bigint): number {
   return digits;
 }
 
+/** The date and time of the last second formatted: packets come many to a second. */
+let lastSeconds = Number.NaN;
+let lastBase = "";
+
 /** ISO 8601 in UTC with the file's precision: `2025-12-07T00:08:30.621137Z`. */
 export function formatCaptureTime(time: CaptureTime): string {
-  const date = new Date(time.seconds * 1000);
-  const base = Number.isFinite(date.getTime()) ? date.toISOString().slice(0, 19) : `@${time.seconds}`;
+  if (time.seconds !== lastSeconds) {
+    const date = new Date(time.seconds * 1000);
+    lastBase = Number.isFinite(date.getTime()) ? date.toISOString().slice(0, 19) : `@${time.seconds}`;
+    lastSeconds = time.seconds;
+  }
+  const base = lastBase;
   if (time.digits === 0) return `${base}Z`;
   const fraction = String(time.nanoseconds).padStart(9, "0").slice(0, time.digits);
   return `${base}.${fraction}Z`;

@@ -47,6 +47,12 @@ type State =
   | { mode: "resync"; resync: FrameResync; base: number; reason: ResyncReason }
   | { mode: "stopped" };
 
+/**
+ * What a FrameDecoder holds before any byte arrives (its first buffer), counted in the budget
+ * so that many open connections cannot hold more than the cap between them.
+ */
+const FRAME_DECODER_BYTES = 64 * 1024;
+
 /** Two frames in a row that do not decode: the framing itself is taken to be wrong. */
 const MAX_BAD_FRAMES_IN_A_ROW = 2;
 
@@ -57,6 +63,8 @@ export class DirectionDecoder {
   private reserved = 0;
   private lastCarrier: Carrier | undefined;
   private badFramesInARow = 0;
+  /** What the frame decoder's buffer is taken to hold, at least (see FRAME_DECODER_BYTES). */
+  private capacity = 0;
   /** On a connection that began before the capture: the same bytes, read as raft's messages. */
   private raftWatch: FrameResync | undefined;
   /** Stream offset of a known frame boundary (undefined until one is known): all are a multiple of 8 from it. */
@@ -79,6 +87,8 @@ export class DirectionDecoder {
     const decoder = new FrameDecoder({ side: this.side, handshake, ...this.options });
     this.state = { mode: "frames", decoder, base: offset };
     this.boundary = offset;
+    this.capacity = FRAME_DECODER_BYTES;
+    this.setHeld(FRAME_DECODER_BYTES);
     return decoder;
   }
 
@@ -183,7 +193,11 @@ export class DirectionDecoder {
         return;
       }
     }
-    if (this.state.mode === "frames") this.setHeld(this.state.decoder.bufferedBytes);
+    if (this.state.mode === "frames") {
+      // The decoder's buffer grows to fit a frame (by doubling) and keeps that size.
+      while (this.capacity < this.state.decoder.bufferedBytes) this.capacity *= 2;
+      this.setHeld(this.capacity);
+    }
   }
 
   /** The header at `offset` is invalid: resync from the byte after it, over the bytes held. */

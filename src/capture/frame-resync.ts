@@ -106,7 +106,7 @@ export class FrameResync {
     readonly maxBytes: number,
     private readonly aligned?: number,
   ) {
-    const initial = Math.min(maxBytes, 64 * 1024);
+    const initial = Math.min(maxBytes, 4 * 1024);
     this.window = new Uint8Array(initial);
     this.dead = new Uint8Array(initial);
   }

@@ -5,13 +5,9 @@ import type { CaptureLimits } from "./capture-limits.ts";
 import type { CapturedPacket } from "./captured-packet.ts";
 import { IP_PROTOCOL_TCP, readIp } from "./ip-packet.ts";
 import { networkLayer } from "./link-layer.ts";
-import { type TcpSegment, readTcp } from "./tcp-segment.ts";
+import { type TcpPacket, readTcp } from "./tcp-segment.ts";
 
-export interface TcpPacket extends TcpSegment {
-  source: string;
-  destination: string;
-  ipVersion: 4 | 6;
-}
+export type { TcpPacket };
 
 export type Dissection = TcpPacket | { skip: string };
 
@@ -23,9 +19,7 @@ export function dissect(packet: CapturedPacket, limits: Readonly<CaptureLimits>)
   if ("skip" in ip) return ip;
   const { packet: header } = ip;
   if (header.protocol !== IP_PROTOCOL_TCP) return { skip: "not TCP (UDP, ICMP, …)" };
-  const tcp = readTcp(packet.data, header.payloadStart, header.payloadEnd, header.payloadLength);
-  if ("skip" in tcp) return tcp;
-  return { ...tcp, source: header.source, destination: header.destination, ipVersion: header.version };
+  return readTcp(packet.data, header.payloadStart, header.payloadEnd, header.payloadLength, { source: header.source, destination: header.destination, ipVersion: header.version });
 }
 
 /** "1.2.3.4:5" or "[::1]:5". */

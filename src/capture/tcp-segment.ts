@@ -18,8 +18,17 @@ export interface TcpSegment {
 
 const TCP = { sourcePort: 0, destinationPort: 2, seq: 4, ack: 8, dataOffset: 12, flags: 13, minHeader: 20 } as const;
 
+/** The addresses the IP header gave, carried along with the segment. */
+export interface IpEndpoints {
+  source: string;
+  destination: string;
+  ipVersion: 4 | 6;
+}
+
+export interface TcpPacket extends TcpSegment, IpEndpoints {}
+
 /** Reads a TCP header from `data[start, end)`; `wireLength` counts the header and payload on the wire. */
-export function readTcp(data: Uint8Array, start: number, end: number, wireLength: number): TcpSegment | { skip: string } {
+export function readTcp(data: Uint8Array, start: number, end: number, wireLength: number, ip: IpEndpoints): TcpPacket | { skip: string } {
   if (end - start < TCP.minHeader) return { skip: "cut by the snap length inside the TCP header" };
   const view = new DataView(data.buffer, data.byteOffset + start, end - start);
   const headerBytes = (data[start + TCP.dataOffset]! >> 4) * 4;
@@ -34,5 +43,8 @@ export function readTcp(data: Uint8Array, start: number, end: number, wireLength
     flags: data[start + TCP.flags]!,
     payload: data.subarray(start + headerBytes, end),
     payloadLength: wireLength - headerBytes,
+    source: ip.source,
+    destination: ip.destination,
+    ipVersion: ip.ipVersion,
   };
 }

@@ -118,13 +118,14 @@ function progressReporter(size: number | undefined): (position: number, messages
 }
 
 const megabytes = (bytes: number) => (bytes / 1e6).toFixed(1);
+const size = (bytes: number) => (bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} kB` : `${megabytes(bytes)} MB`);
 const plural = (count: number, word: string) => `${count.toLocaleString("en-US")} ${word}${count === 1 ? "" : "s"}`;
 
 /** The summary for people: what was read, decoded, skipped and why, and what went missing. */
 export function summaryText(summary: CaptureSummary): string {
   const lines: string[] = [];
   const total = Object.values(summary.connections).reduce((n, c) => n + (c ?? 0), 0);
-  lines.push(`decode --pcap: ${plural(summary.packets, "packet")} (${megabytes(summary.fileBytes)} MB, ${summary.format ?? "unknown format"}), ${plural(total, "TCP connection")}`);
+  lines.push(`decode --pcap: ${plural(summary.packets, "packet")} (${size(summary.fileBytes)}, ${summary.format ?? "unknown format"}), ${plural(total, "TCP connection")}`);
   lines.push(`  dqlite: ${plural(summary.connections.dqlite ?? 0, "conversation")}, ${plural(summary.requests, "request")}, ${plural(summary.responses, "response")}, ${plural(summary.dqliteBytes, "byte")}`);
   for (const [kind, count] of Object.entries(summary.connections) as [ConnectionKind, number][]) {
     if (kind === "dqlite" || count === 0) continue;
