@@ -1,6 +1,7 @@
 // The TLS node rig: go-dqlite `app` nodes with mutual TLS, started from src/testing/tls-node.ts.
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
 import { connect as connectPlain } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { probeCluster, probeLeader, rawRequest } from "../../src/testing/raw-probe.ts";
@@ -48,7 +49,11 @@ describe("a single TLS node", () => {
 
   it("refuses a probe whose certificate it does not trust", async () => {
     const stranger = generateClusterCertificate();
-    await expect(probeLeader(node.address, 2_000, probeTlsFor(stranger))).rejects.toThrow();
+    try {
+      await expect(probeLeader(node.address, 2_000, probeTlsFor(stranger))).rejects.toThrow();
+    } finally {
+      rmSync(dirname(stranger.certFile), { recursive: true, force: true });
+    }
   });
 
   it("stop() ends the process and removes its directory", async () => {
