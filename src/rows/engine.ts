@@ -1,7 +1,7 @@
 // What a row engine is: something that runs a row core over a span of ROWS frames and hands
 // back column storage. The result reader does not know which engine ran.
 
-import type { CoreOutcome, EngineRequest } from "./core-abi.ts";
+import type { CoreOutcome, EngineRequest } from "./core-call.ts";
 
 export type { EngineRequest };
 import type { ColumnStorage } from "./row-batch.ts";

@@ -16,10 +16,11 @@ import type { IntMode } from "../values/int-mode.ts";
 import { HEADER_BYTES } from "../wire/constants.ts";
 import { type FrameHeader, readHeader } from "../wire/header.ts";
 import { type ResolvedDecodeOptions, resolveDecodeOptions } from "../messages/codec.ts";
-import { type CoreLimits, CoreStop, INT32_MAX, minRowBytes } from "./core-abi.ts";
+import { CoreStop } from "./core-abi.ts";
+import { type CoreLimits, INT32_MAX, minRowBytes } from "./core-call.ts";
 import type { EngineChoice, EngineKind, RowEngine } from "./engine.ts";
 import { selectEngine } from "./engines.ts";
-import { decodeCheckedUtf8 } from "./lazy-text.ts";
+import { decodeCheckedUtf8 } from "../wire/utf8.ts";
 import { RowBatch } from "./row-batch.ts";
 import { rowsDecodeError } from "./row-errors.ts";
 import { decodeResultEnd } from "./result-end.ts";
@@ -231,7 +232,7 @@ export class ResultReader {
     for (let c = 0; c < columns; c++) {
       const start = this.#refStart[c]!;
       const len = this.#refLength[c]!;
-      names[c] = decodeCheckedUtf8(bytes, start, len);
+      names[c] = decodeCheckedUtf8(bytes, start, start + len);
       ref.set(bytes.subarray(start, start + len), at);
       this.#refStart[c] = at;
       at += len;

@@ -4,7 +4,8 @@
 
 import { DecodeError, type WireErrorCode } from "../errors.ts";
 import { valueTypeName } from "../values/value-type.ts";
-import { type CoreErrorRecord, type CoreLimits, CoreFault } from "./core-abi.ts";
+import { CoreFault } from "./core-abi.ts";
+import type { CoreErrorRecord, CoreLimits } from "./core-call.ts";
 
 interface FaultText {
   code: WireErrorCode;

@@ -1,19 +1,21 @@
 // The row core in plain TypeScript: the fallback where WebAssembly is missing, and the reference
-// the WASM core (assembly/rows.ts) must match fault for fault. One loop walks every frame of the
-// span, one switch per cell writes into preallocated column-major arrays; no object is created
-// per row or per cell.
+// the WASM core (assembly/rows.ts) must match fault for fault. It is the same algorithm in the
+// same named steps (frame, column names, row header, cells by kind), so the two files read side
+// by side. Outputs go into preallocated column-major arrays; nothing is created per row or per
+// cell. Steps return the position after what they read, or FAILED once `fail` has recorded the
+// fault in the outcome.
 
-import {
-  type CoreOutcome,
-  type EngineRequest,
-  CoreFault,
-  CoreStop,
-  rowHeaderBytes,
-} from "./core-abi.ts";
+import { CoreFault, CoreStop } from "./core-abi.ts";
+import type { CoreLimits, CoreOutcome, EngineRequest } from "./core-call.ts";
+import { rowHeaderBytes } from "../values/tuple.ts";
 
+const FAILED = -1;
 const TWO_POW_32 = 2 ** 32;
 const DONE_WORD = 0xffffffff;
 const PART_WORD = 0xeeeeeeee;
+
+/** Bit n set where nibble n is a cell that points into the input: TEXT, BLOB, ISO8601. */
+const SPAN_NIBBLES = (1 << 3) | (1 << 4) | (1 << 10);
 
 /** 1 where a nibble is a cell type (protocol.md §3). */
 const VALID_NIBBLE = new Uint8Array([0, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0]);
@@ -29,7 +31,7 @@ export interface CoreCall extends EngineRequest {
 export function newOutcome(): CoreOutcome {
   return {
     stop: CoreStop.Part, consumedEnd: 0, frames: 0, rows: 0, columns: -1, frameIndex: -1, hasSpans: false,
-    fault: CoreFault.None, offset: -1, row: -1, column: -1, detail: 0,
+    nonAsciiText: false, fault: CoreFault.None, offset: -1, row: -1, column: -1, detail: 0,
   };
 }
 
@@ -74,233 +76,338 @@ export function isValidUtf8(bytes: Uint8Array, start: number, end: number): bool
   return true;
 }
 
-function fail(out: CoreOutcome, fault: CoreFault, offset: number, row: number, column: number, detail = 0): CoreOutcome {
-  out.stop = CoreStop.Error;
-  out.fault = fault;
-  out.offset = offset;
-  out.row = row;
-  out.column = column;
-  out.detail = detail;
-  out.frameIndex = out.frames;
-  return out;
-}
-
 /** Decodes every frame of [call.start, call.end) until a DONE frame or a fault. */
 export function decodeSpanTs(call: CoreCall, out: CoreOutcome): CoreOutcome {
-  const { bytes, view, end: spanEnd, limits, types, slots32, slotsF64, capacity, intNumbers } = call;
-  let columns = call.knownColumns;
-  let refBytes = call.refBytes;
-  const refStart = call.refStart;
-  const refLength = call.refLength;
-  let rowsTotal = call.rowsBefore;
-  let hasSpans = false;
-  let outRow = 0;
-  let frame = call.start;
-  out.consumedEnd = frame;
-  out.columns = columns;
+  return new TsRowCore(call, out).decodeSpan();
+}
 
-  while (frame < spanEnd) {
-    if (spanEnd - frame < 8) return fail(out, CoreFault.Internal, frame, -1, -1);
-    const end = frame + 8 + view.getUint32(frame, true) * 8;
-    if (end > spanEnd) return fail(out, CoreFault.Internal, frame, -1, -1);
-    if (call.framesBefore + out.frames + 1 > limits.maxFramesPerResult) {
-      return fail(out, CoreFault.FramesPerResult, frame, -1, -1);
+class TsRowCore {
+  readonly call: CoreCall;
+  readonly out: CoreOutcome;
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly limits: CoreLimits;
+  readonly capacity: number;
+  readonly intNumbers: boolean;
+  readonly types: Uint8Array;
+  readonly slots32: Uint32Array;
+  readonly slotsF64: Float64Array;
+  /** Column names of the first frame: their bytes, and (start, length) per column. */
+  refBytes: Uint8Array;
+  rowsTotal: number;
+  outRow = 0;
+  hasSpans = false;
+  nonAsciiText = false;
+  /** The frame's end marker, once `decodeRows` has met it. */
+  marker: CoreStop = CoreStop.Part;
+
+  constructor(call: CoreCall, out: CoreOutcome) {
+    this.call = call;
+    this.out = out;
+    this.bytes = call.bytes;
+    this.view = call.view;
+    this.limits = call.limits;
+    this.capacity = call.capacity;
+    this.intNumbers = call.intNumbers;
+    this.types = call.types;
+    this.slots32 = call.slots32;
+    this.slotsF64 = call.slotsF64;
+    this.refBytes = call.refBytes;
+    this.rowsTotal = call.rowsBefore;
+  }
+
+  fail(fault: CoreFault, offset: number, row: number, column: number, detail = 0): number {
+    const out = this.out;
+    out.stop = CoreStop.Error;
+    out.fault = fault;
+    out.offset = offset;
+    out.row = row;
+    out.column = column;
+    out.detail = detail;
+    out.frameIndex = out.frames;
+    return FAILED;
+  }
+
+  // ---- The call: frame after frame -------------------------------------------------------
+
+  decodeSpan(): CoreOutcome {
+    const { call, out, view, limits } = this;
+    const spanEnd = call.end;
+    let columns = call.knownColumns;
+    let frame = call.start;
+    out.consumedEnd = frame;
+    out.columns = columns;
+
+    while (frame < spanEnd) {
+      // The frame header: the span holds whole frames, so a frame past it is the caller's bug.
+      if (spanEnd - frame < 8) return this.failFrame(CoreFault.Internal, frame);
+      const end = frame + 8 + view.getUint32(frame, true) * 8;
+      if (end > spanEnd) return this.failFrame(CoreFault.Internal, frame);
+      if (call.framesBefore + out.frames + 1 > limits.maxFramesPerResult) return this.failFrame(CoreFault.FramesPerResult, frame);
+
+      // The column count.
+      const body = frame + 8;
+      if (end - body < 8) return this.failFrame(CoreFault.BodyTooShort, body);
+      const countLo = view.getUint32(body, true);
+      const countHi = view.getUint32(body + 4, true);
+      if (countHi !== 0 || countLo > limits.maxColumns) return this.failFrame(CoreFault.ColumnsLimit, body);
+      const count = countLo;
+      if (count * 8 > end - body - 8) return this.failFrame(CoreFault.ColumnsDoNotFit, body);
+      const first = columns < 0;
+      if (!first && count !== columns) return this.failFrame(CoreFault.ColumnCountDrift, body);
+      if (count !== call.allocColumns) return this.failFrame(CoreFault.Internal, body);
+
+      const pos = this.columnNames(body + 8, end, count, first);
+      if (pos === FAILED) return out;
+      if (first) {
+        columns = count;
+        this.refBytes = this.bytes;
+        out.columns = count;
+      }
+      if (this.decodeRows(pos, end, columns) === FAILED) return out;
+
+      out.frames++;
+      out.rows = this.outRow;
+      out.consumedEnd = end;
+      out.hasSpans = this.hasSpans;
+      out.nonAsciiText = this.nonAsciiText;
+      frame = end;
+      if (this.marker === CoreStop.Done) break;
     }
-    const body = frame + 8;
-    if (end - body < 8) return fail(out, CoreFault.BodyTooShort, body, -1, -1);
-    const countLo = view.getUint32(body, true);
-    const countHi = view.getUint32(body + 4, true);
-    if (countHi !== 0 || countLo > limits.maxColumns) return fail(out, CoreFault.ColumnsLimit, body, -1, -1);
-    const count = countLo;
-    let pos = body + 8;
-    if (count * 8 > end - pos) return fail(out, CoreFault.ColumnsDoNotFit, body, -1, -1);
-    const first = columns < 0;
-    if (!first && count !== columns) return fail(out, CoreFault.ColumnCountDrift, body, -1, -1);
-    if (count !== call.allocColumns) return fail(out, CoreFault.Internal, body, -1, -1);
+    // After a DONE frame the result is complete: later frames of the span are not consumed.
+    out.stop = this.marker;
+    return out;
+  }
 
-    // Column names: validated on the first frame, compared byte for byte on the others (a
-    // differing name is then checked for UTF-8 so that bad text reports as BAD_TEXT).
+  /** A fault outside any row or column, as the call's outcome. */
+  failFrame(fault: CoreFault, offset: number): CoreOutcome {
+    this.fail(fault, offset, -1, -1);
+    return this.out;
+  }
+
+  // ---- Step: the column names of a frame -------------------------------------------------
+
+  /**
+   * Reads `count` names from `pos`: validated on the result's first frame (and kept as
+   * references), compared byte for byte with the first frame's on the others (a differing name
+   * is then checked for UTF-8 so that bad text reports as BAD_TEXT).
+   */
+  columnNames(pos: number, end: number, count: number, first: boolean): number {
+    const { bytes, limits, refBytes } = this;
+    const { refStart, refLength } = this.call;
     for (let c = 0; c < count; c++) {
       const nameAt = pos;
       const searchEnd = Math.min(end, pos + limits.maxNameBytes + 1);
       let nul = pos;
       while (nul < searchEnd && bytes[nul] !== 0) nul++;
       if (nul === searchEnd) {
-        if (searchEnd - pos > limits.maxNameBytes) return fail(out, CoreFault.NameTooLong, nameAt, -1, c);
-        return fail(out, CoreFault.NameUnterminated, nameAt, -1, c);
+        if (searchEnd - pos > limits.maxNameBytes) return this.fail(CoreFault.NameTooLong, nameAt, -1, c);
+        return this.fail(CoreFault.NameUnterminated, nameAt, -1, c);
       }
       const length = nul - nameAt;
       if (first) {
-        if (!isValidUtf8(bytes, nameAt, nul)) return fail(out, CoreFault.NameNotUtf8, nameAt, -1, c);
-      } else {
-        let same = refLength[c] === length;
-        if (same) {
-          const ref = refStart[c]!;
-          for (let k = 0; k < length; k++) {
-            if (bytes[nameAt + k] !== refBytes[ref + k]) {
-              same = false;
-              break;
-            }
-          }
-        }
-        if (!same) {
-          if (!isValidUtf8(bytes, nameAt, nul)) return fail(out, CoreFault.NameNotUtf8, nameAt, -1, c);
-          return fail(out, CoreFault.ColumnNameDrift, nameAt, -1, c);
-        }
+        if (!isValidUtf8(bytes, nameAt, nul)) return this.fail(CoreFault.NameNotUtf8, nameAt, -1, c);
+      } else if (!sameBytes(bytes, nameAt, length, refBytes, refStart[c]!, refLength[c]!)) {
+        if (!isValidUtf8(bytes, nameAt, nul)) return this.fail(CoreFault.NameNotUtf8, nameAt, -1, c);
+        return this.fail(CoreFault.ColumnNameDrift, nameAt, -1, c);
       }
       const padded = nameAt + ((length + 8) & ~7);
-      if (padded > end) return fail(out, CoreFault.NamePadding, nul + 1, -1, c);
+      if (padded > end) return this.fail(CoreFault.NamePadding, nul + 1, -1, c);
       if (first) {
         refStart[c] = nameAt;
         refLength[c] = length;
       }
       pos = padded;
     }
-    if (first) {
-      columns = count;
-      refBytes = bytes;
-      out.columns = count;
-    }
+    return pos;
+  }
 
+  // ---- Step: the rows of a frame, up to its marker ---------------------------------------
+
+  /** Decodes rows from `pos` until the PART or DONE marker that must end the frame at `end`. */
+  decodeRows(pos: number, end: number, columns: number): number {
+    const { view, limits } = this;
     const headerBytes = rowHeaderBytes(columns);
-    let marker = 0;
+    // Counters live in locals while rows are read; they are stored back when the frame ends.
+    const rowsBefore = this.rowsTotal;
+    const outBefore = this.outRow;
+    let outRow = outBefore;
     let row = 0;
+    // A one-word header equal to the previous row's was validated already.
     let checkedLo = 0;
     let checkedHi = 0;
     for (;;) {
-      if (end - pos < 8) return fail(out, CoreFault.MissingMarker, pos, row, -1);
+      if (end - pos < 8) return this.fail(CoreFault.MissingMarker, pos, row, -1);
       const w0 = view.getUint32(pos, true);
-      if (w0 === DONE_WORD || w0 === PART_WORD) {
-        if (view.getUint32(pos + 4, true) === w0) {
-          marker = w0 === DONE_WORD ? CoreStop.Done : CoreStop.Part;
-          pos += 8;
-          if (pos !== end) return fail(out, CoreFault.TrailingBytes, pos, -1, -1);
-          break;
-        }
+      if ((w0 === DONE_WORD || w0 === PART_WORD) && view.getUint32(pos + 4, true) === w0) {
+        this.marker = w0 === DONE_WORD ? CoreStop.Done : CoreStop.Part;
+        this.outRow = outRow;
+        this.rowsTotal = rowsBefore + (outRow - outBefore);
+        pos += 8;
+        if (pos !== end) return this.fail(CoreFault.TrailingBytes, pos, -1, -1);
+        return pos;
       }
-      if (columns === 0) return fail(out, CoreFault.MissingMarker, pos, row, -1);
-      if (rowsTotal + 1 > limits.maxRowsPerResult) return fail(out, CoreFault.RowsPerResult, pos, row, -1);
-      if (headerBytes > end - pos) return fail(out, CoreFault.RowHeaderTruncated, pos, row, -1);
-      // A one-word header equal to the previous row's was validated already.
+      if (columns === 0) return this.fail(CoreFault.MissingMarker, pos, row, -1);
+      if (rowsBefore + row + 1 > limits.maxRowsPerResult) return this.fail(CoreFault.RowsPerResult, pos, row, -1);
+      if (headerBytes > end - pos) return this.fail(CoreFault.RowHeaderTruncated, pos, row, -1);
       const h1 = headerBytes === 8 ? view.getUint32(pos + 4, true) : 0;
       if (headerBytes !== 8 || w0 !== checkedLo || h1 !== checkedHi || (w0 | h1) === 0) {
-        for (let c = 0; c < columns; c++) {
-          const byte = bytes[pos + (c >> 1)]!;
-          const nibble = c & 1 ? byte >> 4 : byte & 0x0f;
-          if (VALID_NIBBLE[nibble] === 0) return fail(out, CoreFault.BadNibble, pos + (c >> 1), row, c, nibble);
-        }
+        if (this.rowHeader(pos, columns, row) === FAILED) return FAILED;
         checkedLo = w0;
         checkedHi = h1;
       }
-      if (outRow >= capacity) return fail(out, CoreFault.Internal, pos, row, -1);
-      const headerAt = pos;
-      pos += headerBytes;
-      for (let c = 0; c < columns; c++) {
-        const byte = bytes[headerAt + (c >> 1)]!;
-        const tag = c & 1 ? byte >> 4 : byte & 0x0f;
-        const slot = c * capacity + outRow;
-        types[slot] = tag;
-        const cell = pos;
-        switch (tag) {
-          case 1: // INTEGER
-          case 9: { // UNIXTIME
-            if (end - cell < 8) return fail(out, CoreFault.CellTruncated, cell, row, c);
-            const lo = view.getUint32(cell, true);
-            const hi = view.getInt32(cell + 4, true);
-            if (intNumbers) {
-              // Exact as a double only within ±(2^53 - 1): hi in [-2^21, 2^21), minus -2^53 itself.
-              if (hi < -0x200000 || hi >= 0x200000 || (hi === -0x200000 && lo === 0)) {
-                return fail(out, CoreFault.UnsafeInteger, cell, row, c);
-              }
-              slotsF64[slot] = hi * TWO_POW_32 + lo;
-            } else {
-              slots32[slot * 2] = lo;
-              slots32[slot * 2 + 1] = hi;
-            }
-            pos = cell + 8;
-            break;
-          }
-          case 2: // FLOAT: the raw bits, so NaN payloads survive
-            if (end - cell < 8) return fail(out, CoreFault.CellTruncated, cell, row, c);
-            slots32[slot * 2] = view.getUint32(cell, true);
-            slots32[slot * 2 + 1] = view.getUint32(cell + 4, true);
-            pos = cell + 8;
-            break;
-          case 3: // TEXT
-          case 10: { // ISO8601
-            const searchEnd = Math.min(end, cell + limits.maxValueBytes + 1);
-            let nul = cell;
-            let high = 0;
-            // Four bytes at a time while no zero byte is among them, then byte by byte.
-            for (; nul + 4 <= searchEnd; nul += 4) {
-              const v = view.getUint32(nul, true);
-              if (((v - 0x01010101) & ~v & 0x80808080) !== 0) break;
-              high |= v;
-            }
-            for (; nul < searchEnd; nul++) {
-              const b = bytes[nul]!;
-              if (b === 0) break;
-              high |= b;
-            }
-            if (nul === searchEnd) {
-              if (searchEnd - cell > limits.maxValueBytes) return fail(out, CoreFault.TextTooLong, cell, row, c);
-              return fail(out, CoreFault.TextUnterminated, cell, row, c);
-            }
-            if (high & 0x80808080 && !isValidUtf8(bytes, cell, nul)) return fail(out, CoreFault.TextNotUtf8, cell, row, c);
-            const length = nul - cell;
-            const padded = cell + ((length + 8) & ~7);
-            if (padded > end) return fail(out, CoreFault.TextPadding, nul + 1, row, c);
-            slots32[slot * 2] = cell;
-            slots32[slot * 2 + 1] = length;
-            hasSpans = true;
-            pos = padded;
-            break;
-          }
-          case 4: { // BLOB
-            if (end - cell < 8) return fail(out, CoreFault.CellTruncated, cell, row, c);
-            const lengthLo = view.getUint32(cell, true);
-            const lengthHi = view.getUint32(cell + 4, true);
-            if (lengthHi !== 0 || lengthLo > limits.maxValueBytes) return fail(out, CoreFault.BlobTooLong, cell, row, c);
-            const data = cell + 8;
-            const padded = (lengthLo + 7) & ~7;
-            if (padded > end - data) return fail(out, CoreFault.BlobTruncated, data, row, c);
-            slots32[slot * 2] = data;
-            slots32[slot * 2 + 1] = lengthLo;
-            hasSpans = true;
-            pos = data + padded;
-            break;
-          }
-          case 5: // NULL: content ignored
-            if (end - cell < 8) return fail(out, CoreFault.CellTruncated, cell, row, c);
-            slotsF64[slot] = 0;
-            pos = cell + 8;
-            break;
-          default: { // 11, BOOLEAN: any non-zero word is true
-            if (end - cell < 8) return fail(out, CoreFault.CellTruncated, cell, row, c);
-            const nonZero = (view.getUint32(cell, true) | view.getUint32(cell + 4, true)) !== 0;
-            slotsF64[slot] = nonZero ? 1 : 0;
-            pos = cell + 8;
-            break;
-          }
-        }
-      }
+      if (outRow >= this.capacity) return this.fail(CoreFault.Internal, pos, row, -1);
+      pos = this.decodeRow(pos, headerBytes, end, columns, row, outRow);
+      if (pos === FAILED) return FAILED;
       row++;
-      rowsTotal++;
       outRow++;
       // Checked once the row is read, like the codec: the cap is exclusive.
-      if (row >= limits.maxRowsPerFrame) return fail(out, CoreFault.RowsPerFrame, pos, row - 1, -1);
-    }
-
-    out.frames++;
-    out.rows = outRow;
-    out.consumedEnd = end;
-    out.hasSpans = hasSpans;
-    frame = end;
-    if (marker === CoreStop.Done) {
-      out.stop = CoreStop.Done;
-      return out;
+      if (row >= limits.maxRowsPerFrame) return this.fail(CoreFault.RowsPerFrame, pos, row - 1, -1);
     }
   }
-  out.stop = CoreStop.Part;
-  return out;
+
+  // ---- Step: a row header ----------------------------------------------------------------
+
+  /**
+   * Validates the nibbles of the header at `pos` and notes whether its row has cells that point
+   * into the input (text and blobs). Returns pos or FAILED.
+   */
+  rowHeader(pos: number, columns: number, row: number): number {
+    const bytes = this.bytes;
+    let kinds = 0;
+    for (let c = 0; c < columns; c++) {
+      const byte = bytes[pos + (c >> 1)]!;
+      const nibble = c & 1 ? byte >> 4 : byte & 0x0f;
+      if (VALID_NIBBLE[nibble] === 0) return this.fail(CoreFault.BadNibble, pos + (c >> 1), row, c, nibble);
+      kinds |= 1 << nibble;
+    }
+    if ((kinds & SPAN_NIBBLES) !== 0) this.hasSpans = true;
+    return pos;
+  }
+
+  // ---- Step: one row ---------------------------------------------------------------------
+
+  /** Decodes the cells of the row whose header is at `headerAt`, each by its kind. */
+  decodeRow(headerAt: number, headerBytes: number, end: number, columns: number, row: number, outRow: number): number {
+    const { bytes, types, capacity } = this;
+    let pos = headerAt + headerBytes;
+    for (let c = 0; c < columns; c++) {
+      const byte = bytes[headerAt + (c >> 1)]!;
+      const tag = c & 1 ? byte >> 4 : byte & 0x0f;
+      const slot = c * capacity + outRow;
+      types[slot] = tag;
+      switch (tag) {
+        case 1:
+        case 9:
+          pos = this.integerCell(pos, end, slot, row, c);
+          break;
+        case 2:
+          pos = this.floatCell(pos, end, slot, row, c);
+          break;
+        case 3:
+        case 10:
+          pos = this.textCell(pos, end, slot, row, c);
+          break;
+        case 4:
+          pos = this.blobCell(pos, end, slot, row, c);
+          break;
+        default:
+          pos = this.wordCell(tag, pos, end, slot, row, c);
+          break;
+      }
+      if (pos === FAILED) return FAILED;
+    }
+    return pos;
+  }
+
+  // ---- Step: cells by kind ---------------------------------------------------------------
+
+  /** INTEGER or UNIXTIME: a double in intMode "number" (refused beyond ±(2^53 - 1)), else raw. */
+  integerCell(cell: number, end: number, slot: number, row: number, c: number): number {
+    if (end - cell < 8) return this.fail(CoreFault.CellTruncated, cell, row, c);
+    const lo = this.view.getUint32(cell, true);
+    const hi = this.view.getInt32(cell + 4, true);
+    if (this.intNumbers) {
+      // Exact as a double only within ±(2^53 - 1): hi in [-2^21, 2^21), minus -2^53 itself.
+      if (hi < -0x200000 || hi >= 0x200000 || (hi === -0x200000 && lo === 0)) {
+        return this.fail(CoreFault.UnsafeInteger, cell, row, c);
+      }
+      this.slotsF64[slot] = hi * TWO_POW_32 + lo;
+    } else {
+      this.slots32[slot * 2] = lo;
+      this.slots32[slot * 2 + 1] = hi;
+    }
+    return cell + 8;
+  }
+
+  /** FLOAT: the raw bits, so NaN payloads survive. */
+  floatCell(cell: number, end: number, slot: number, row: number, c: number): number {
+    if (end - cell < 8) return this.fail(CoreFault.CellTruncated, cell, row, c);
+    this.slots32[slot * 2] = this.view.getUint32(cell, true);
+    this.slots32[slot * 2 + 1] = this.view.getUint32(cell + 4, true);
+    return cell + 8;
+  }
+
+  /** TEXT or ISO8601: strict UTF-8 up to a NUL, padded to a word; the slot holds (offset, length). */
+  textCell(cell: number, end: number, slot: number, row: number, c: number): number {
+    const { bytes, view } = this;
+    const maxValueBytes = this.limits.maxValueBytes;
+    const searchEnd = Math.min(end, cell + maxValueBytes + 1);
+    let nul = cell;
+    let high = 0;
+    // Four bytes at a time while no zero byte is among them, then byte by byte.
+    for (; nul + 4 <= searchEnd; nul += 4) {
+      const v = view.getUint32(nul, true);
+      if (((v - 0x01010101) & ~v & 0x80808080) !== 0) break;
+      high |= v;
+    }
+    for (; nul < searchEnd; nul++) {
+      const b = bytes[nul]!;
+      if (b === 0) break;
+      high |= b;
+    }
+    if (nul === searchEnd) {
+      if (searchEnd - cell > maxValueBytes) return this.fail(CoreFault.TextTooLong, cell, row, c);
+      return this.fail(CoreFault.TextUnterminated, cell, row, c);
+    }
+    if (high & 0x80808080) {
+      if (!isValidUtf8(bytes, cell, nul)) return this.fail(CoreFault.TextNotUtf8, cell, row, c);
+      this.nonAsciiText = true;
+    }
+    const length = nul - cell;
+    const padded = cell + ((length + 8) & ~7);
+    if (padded > end) return this.fail(CoreFault.TextPadding, nul + 1, row, c);
+    this.slots32[slot * 2] = cell;
+    this.slots32[slot * 2 + 1] = length;
+    return padded;
+  }
+
+  /** BLOB: a u64 length, the bytes, padding to a word; the slot holds (offset, length). */
+  blobCell(cell: number, end: number, slot: number, row: number, c: number): number {
+    if (end - cell < 8) return this.fail(CoreFault.CellTruncated, cell, row, c);
+    const lengthLo = this.view.getUint32(cell, true);
+    const lengthHi = this.view.getUint32(cell + 4, true);
+    if (lengthHi !== 0 || lengthLo > this.limits.maxValueBytes) return this.fail(CoreFault.BlobTooLong, cell, row, c);
+    const data = cell + 8;
+    const padded = (lengthLo + 7) & ~7;
+    if (padded > end - data) return this.fail(CoreFault.BlobTruncated, data, row, c);
+    this.slots32[slot * 2] = data;
+    this.slots32[slot * 2 + 1] = lengthLo;
+    return data + padded;
+  }
+
+  /** NULL (content ignored) and BOOLEAN (any non-zero word is true): one word each. */
+  wordCell(tag: number, cell: number, end: number, slot: number, row: number, c: number): number {
+    if (end - cell < 8) return this.fail(CoreFault.CellTruncated, cell, row, c);
+    if (tag === 5) this.slotsF64[slot] = 0;
+    else this.slotsF64[slot] = (this.view.getUint32(cell, true) | this.view.getUint32(cell + 4, true)) !== 0 ? 1 : 0;
+    return cell + 8;
+  }
+}
+
+/** True when a[aStart, aStart + length) equals b[bStart, bStart + bLength). */
+function sameBytes(a: Uint8Array, aStart: number, length: number, b: Uint8Array, bStart: number, bLength: number): boolean {
+  if (length !== bLength) return false;
+  for (let k = 0; k < length; k++) if (a[aStart + k] !== b[bStart + k]) return false;
+  return true;
 }

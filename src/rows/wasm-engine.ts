@@ -14,8 +14,9 @@
 import { WireError } from "../errors.ts";
 import { wasmBase64 as scalarBase64 } from "../generated/rows-wasm-scalar.ts";
 import { wasmBase64 as simdBase64 } from "../generated/rows-wasm-simd.ts";
-import { type CoreOutcome, CoreStop } from "./core-abi.ts";
-import type { EngineKind, EngineRequest, EngineResult, RowEngine } from "./engine.ts";
+import { CallField, CoreFault, CoreMemory, CoreStop, ResultField } from "./core-abi.ts";
+import type { CoreOutcome, EngineRequest } from "./core-call.ts";
+import type { EngineKind, EngineResult, RowEngine } from "./engine.ts";
 
 /**
  * Whether `auto` takes the SIMD build where the runtime validates it. The SIMD build only
@@ -35,18 +36,11 @@ export interface RowEngineInitOptions {
 
 interface CoreExports {
   memory: WebAssembly.Memory;
-  decodeSpan(
-    inPtr: number, inLen: number, start: number, end: number,
-    knownColumns: number, refPtr: number, framesBefore: number, rowsBefore: number, intNumbers: number,
-    maxColumns: number, maxRowsPerFrame: number, maxFramesPerResult: number, maxRowsPerResult: number,
-    maxNameBytes: number, maxValueBytes: number,
-    allocColumns: number, capacity: number, typesPtr: number, slotsPtr: number, outPtr: number,
-  ): number;
+  /** Decodes the call record at `call` (CallField) and writes the result record (ResultField). */
+  decodeSpan(call: number): number;
 }
 
 const PAGE_BYTES = 65536;
-const RESULT_PTR = 0;
-const REF_PTR = 64;
 const align8 = (n: number) => (n + 7) & ~7;
 
 let engine: WasmRowEngine | undefined;
@@ -186,26 +180,15 @@ class WasmRowEngine implements RowEngine {
   }
 
   decode(request: EngineRequest): EngineResult {
-    const core = this.#core;
     const { bytes, end, knownColumns, allocColumns, capacity } = request;
     const refColumns = Math.max(knownColumns, allocColumns, 0);
-    const refBytesPtr = REF_PTR + refColumns * 8;
+    const refBytesPtr = CoreMemory.Refs + refColumns * 8;
     const inPtr = align8(refBytesPtr + (knownColumns >= 0 ? request.refBytes.length : 0));
     const cells = allocColumns * capacity;
     // Slots before types: the core packs both down into one run that a single slice copies out.
     const slotsPtr = align8(inPtr + end);
     const typesPtr = slotsPtr + cells * 8;
-    const needed = typesPtr + cells;
-    if (needed > 0xffff0000) throw new WireError("LIMIT", `a row batch needs ${needed} bytes of WebAssembly memory, over 4 GiB`);
-    const memory = core.memory;
-    if (needed > memory.buffer.byteLength) {
-      try {
-        memory.grow(Math.ceil((needed - memory.buffer.byteLength) / PAGE_BYTES));
-      } catch (error) {
-        // The engine refused the memory (out of memory, or a host limit): a typed error, not a crash.
-        throw new WireError("LIMIT", `a row batch needs ${needed} bytes of WebAssembly memory, which could not be had`, { cause: error });
-      }
-    }
+    const memory = this.#reserve(typesPtr + cells);
 
     const heap = new Uint8Array(memory.buffer);
     heap.set(end === bytes.length ? bytes : bytes.subarray(0, end), inPtr);
@@ -213,38 +196,18 @@ class WasmRowEngine implements RowEngine {
     if (knownColumns >= 0) {
       heap.set(request.refBytes, refBytesPtr);
       for (let c = 0; c < knownColumns; c++) {
-        heap32[(REF_PTR >> 2) + c * 2] = refBytesPtr + request.refStart[c]!;
-        heap32[(REF_PTR >> 2) + c * 2 + 1] = request.refLength[c]!;
+        heap32[(CoreMemory.Refs >> 2) + c * 2] = refBytesPtr + request.refStart[c]!;
+        heap32[(CoreMemory.Refs >> 2) + c * 2 + 1] = request.refLength[c]!;
       }
     }
-    const { limits } = request;
-    core.decodeSpan(
-      inPtr, end, request.start, end,
-      knownColumns, REF_PTR, request.framesBefore, request.rowsBefore, request.intNumbers ? 1 : 0,
-      limits.maxColumns, limits.maxRowsPerFrame, limits.maxFramesPerResult, limits.maxRowsPerResult,
-      limits.maxNameBytes, limits.maxValueBytes,
-      allocColumns, capacity, typesPtr, slotsPtr, RESULT_PTR,
-    );
-    const r = RESULT_PTR >> 2;
-    const outcome: CoreOutcome = {
-      stop: heap32[r]! as CoreStop,
-      consumedEnd: heap32[r + 1]!,
-      frames: heap32[r + 2]!,
-      rows: heap32[r + 3]!,
-      columns: heap32[r + 4]!,
-      frameIndex: heap32[r + 5]!,
-      fault: heap32[r + 6]! as CoreOutcome["fault"],
-      offset: heap32[r + 7]!,
-      row: heap32[r + 8]!,
-      column: heap32[r + 9]!,
-      detail: heap32[r + 10]!,
-      hasSpans: heap32[r + 11] === 1,
-    };
+    writeCall(heap32, request, { inPtr, typesPtr, slotsPtr });
+    this.#core.decodeSpan(CoreMemory.Call);
+    const outcome = readOutcome(heap32);
 
     if (knownColumns < 0 && outcome.stop !== CoreStop.Error) {
       for (let c = 0; c < allocColumns; c++) {
-        request.refStart[c] = heap32[(REF_PTR >> 2) + c * 2]! - inPtr;
-        request.refLength[c] = heap32[(REF_PTR >> 2) + c * 2 + 1]!;
+        request.refStart[c] = heap32[(CoreMemory.Refs >> 2) + c * 2]! - inPtr;
+        request.refLength[c] = heap32[(CoreMemory.Refs >> 2) + c * 2 + 1]!;
       }
     }
 
@@ -255,4 +218,67 @@ class WasmRowEngine implements RowEngine {
     const types = new Uint8Array(slots, packed * 8, packed);
     return { outcome, storage: { types, slots, slotsOffset: 0, stride: rows } };
   }
+
+  /** The core's memory, grown to hold `needed` bytes. */
+  #reserve(needed: number): WebAssembly.Memory {
+    if (needed > 0xffff0000) throw new WireError("LIMIT", `a row batch needs ${needed} bytes of WebAssembly memory, over 4 GiB`);
+    const memory = this.#core.memory;
+    if (needed > memory.buffer.byteLength) {
+      try {
+        memory.grow(Math.ceil((needed - memory.buffer.byteLength) / PAGE_BYTES));
+      } catch (error) {
+        // The engine refused the memory (out of memory, or a host limit): a typed error, not a crash.
+        throw new WireError("LIMIT", `a row batch needs ${needed} bytes of WebAssembly memory, which could not be had`, { cause: error });
+      }
+    }
+    return memory;
+  }
+}
+
+/** Writes the call record (CallField) for `request`, whose input and outputs sit at the given addresses. */
+function writeCall(heap32: Int32Array, request: EngineRequest, at: { inPtr: number; typesPtr: number; slotsPtr: number }): void {
+  const field = (name: CallField, value: number) => {
+    heap32[(CoreMemory.Call + name) >> 2] = value;
+  };
+  const { limits } = request;
+  field(CallField.InPtr, at.inPtr);
+  field(CallField.InLength, request.end);
+  field(CallField.Start, request.start);
+  field(CallField.End, request.end);
+  field(CallField.KnownColumns, request.knownColumns);
+  field(CallField.RefPtr, CoreMemory.Refs);
+  field(CallField.FramesBefore, request.framesBefore);
+  field(CallField.RowsBefore, request.rowsBefore);
+  field(CallField.IntNumbers, request.intNumbers ? 1 : 0);
+  field(CallField.MaxColumns, limits.maxColumns);
+  field(CallField.MaxRowsPerFrame, limits.maxRowsPerFrame);
+  field(CallField.MaxFramesPerResult, limits.maxFramesPerResult);
+  field(CallField.MaxRowsPerResult, limits.maxRowsPerResult);
+  field(CallField.MaxNameBytes, limits.maxNameBytes);
+  field(CallField.MaxValueBytes, limits.maxValueBytes);
+  field(CallField.AllocColumns, request.allocColumns);
+  field(CallField.Capacity, request.capacity);
+  field(CallField.TypesPtr, at.typesPtr);
+  field(CallField.SlotsPtr, at.slotsPtr);
+  field(CallField.ResultPtr, CoreMemory.Result);
+}
+
+/** Reads the result record (ResultField) the core wrote. */
+function readOutcome(heap32: Int32Array): CoreOutcome {
+  const field = (name: ResultField) => heap32[(CoreMemory.Result + name) >> 2]!;
+  return {
+    stop: field(ResultField.Stop) as CoreStop,
+    consumedEnd: field(ResultField.ConsumedEnd),
+    frames: field(ResultField.Frames),
+    rows: field(ResultField.Rows),
+    columns: field(ResultField.Columns),
+    frameIndex: field(ResultField.FrameIndex),
+    fault: field(ResultField.Fault) as CoreFault,
+    offset: field(ResultField.Offset),
+    row: field(ResultField.Row),
+    column: field(ResultField.Column),
+    detail: field(ResultField.Detail),
+    hasSpans: field(ResultField.HasSpans) === 1,
+    nonAsciiText: field(ResultField.NonAsciiText) === 1,
+  };
 }
