@@ -3,7 +3,8 @@
 // See docs/rows.md.
 
 export { ResultReader, type ResultReaderOptions, type ResultState, type ResultStep } from "./result-reader.ts";
-export { RowBatch, RowColumn } from "./row-batch.ts";
+export { RowBatch, RowColumn, type ValueOptions } from "./row-batch.ts";
+export type { BlobMode } from "./row-values.ts";
 export {
   createWasmEngineSync,
   initRowEngine,
@@ -15,4 +16,4 @@ export {
   type WasmSource,
 } from "./wasm-engine.ts";
 export type { EngineChoice, EngineKind, RowEngine } from "./engine.ts";
-export { ASCII_FAST_PATH_MAX_BYTES } from "./lazy-text.ts";
+export { ASCII_FAST_PATH_MAX_BYTES } from "../wire/utf8.ts";

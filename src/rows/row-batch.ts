@@ -8,14 +8,28 @@
 // Lifetime: a batch owns its arrays (they are never views of WebAssembly memory). Text and blob
 // cells are read from `bytes`: by default a copy of the input the batch was decoded from (taken
 // only when the batch has such cells), so the caller may reuse its buffer; with the reader
-// option input: "borrow" it is the caller's input itself, which must then stay unchanged.
+// option input: "borrow" it is the caller's input itself, which must then stay unchanged while
+// the batch is read. Values made by arrays(), objects() and columnValues() never point into
+// `bytes` (see row-values.ts for the lifetime of blob views).
 
 import type { CellValue } from "../values/cell.ts";
 import type { IntMode } from "../values/int-mode.ts";
-import { decodeCheckedUtf8 } from "./lazy-text.ts";
+import { ValueType } from "../values/value-type.ts";
+import { decodeCheckedUtf8 } from "../wire/utf8.ts";
+import { type BlobMode, type ColumnCells, blobSource, cellValue, columnValues, copiedBlobs, rowArrays, rowShape } from "./row-values.ts";
+
+/** How `arrays()`, `objects()` and `columnValues()` make values. */
+export interface ValueOptions {
+  /**
+   * "view" (default): blob cells are views into one copy of the batch's blob bytes (a view keeps
+   * that copy alive, and `blob.buffer` holds the batch's other blobs too). "copy": each blob
+   * gets its own ArrayBuffer.
+   */
+  blobs?: BlobMode;
+}
 
 /** One column of a batch. Views are created on first access of the column. */
-export class RowColumn {
+export class RowColumn implements ColumnCells {
   readonly name: string;
   readonly index: number;
   /** Value type code (ValueType) of each row's cell. */
@@ -44,51 +58,22 @@ export class RowColumn {
   /** The cell of `row` as the codec would return it (text decoded, blob copied). */
   value(row: number): CellValue {
     if (!(row >= 0 && row < this.types.length)) throw new RangeError(`row ${row} is outside 0..${this.types.length - 1}`);
-    return cellValue(this.types[row]!, row, this.numbers, this.int64s, this.spans, this.bytes, this.intMode);
+    return cellValue(this, row, copiedBlobs);
   }
 
   /** The text of a TEXT or ISO8601 cell. */
   text(row: number): string {
     const type = this.types[row];
-    if (type !== 3 && type !== 10) throw new TypeError(`row ${row} of column ${this.name} is not text`);
-    return decodeCheckedUtf8(this.bytes, this.spans[row * 2]!, this.spans[row * 2 + 1]!);
+    if (type !== ValueType.Text && type !== ValueType.Iso8601) throw new TypeError(`row ${row} of column ${this.name} is not text`);
+    const start = this.spans[row * 2]!;
+    return decodeCheckedUtf8(this.bytes, start, start + this.spans[row * 2 + 1]!);
   }
 
   /** A copy of the bytes of a BLOB cell. */
   blob(row: number): Uint8Array {
-    if (this.types[row] !== 4) throw new TypeError(`row ${row} of column ${this.name} is not a blob`);
+    if (this.types[row] !== ValueType.Blob) throw new TypeError(`row ${row} of column ${this.name} is not a blob`);
     const start = this.spans[row * 2]!;
     return this.bytes.slice(start, start + this.spans[row * 2 + 1]!);
-  }
-}
-
-function cellValue(
-  type: number,
-  row: number,
-  numbers: Float64Array,
-  int64s: BigInt64Array,
-  spans: Uint32Array,
-  bytes: Uint8Array,
-  intMode: IntMode,
-): CellValue {
-  switch (type) {
-    case 1:
-    case 9:
-      if (intMode === "number") return numbers[row]!;
-      return intMode === "bigint" ? int64s[row]! : int64s[row]!.toString();
-    case 2:
-      return numbers[row]!;
-    case 3:
-    case 10:
-      return decodeCheckedUtf8(bytes, spans[row * 2]!, spans[row * 2 + 1]!);
-    case 4: {
-      const start = spans[row * 2]!;
-      return bytes.slice(start, start + spans[row * 2 + 1]!);
-    }
-    case 5:
-      return null;
-    default:
-      return numbers[row] !== 0;
   }
 }
 
@@ -139,51 +124,25 @@ export class RowBatch {
     return this.column(column).value(row);
   }
 
+  /** One array of values per column (text decoded, blobs as `options.blobs` says). */
+  columnValues(options: ValueOptions = {}): CellValue[][] {
+    const columns: RowColumn[] = new Array(this.columns.length);
+    for (let c = 0; c < columns.length; c++) columns[c] = this.column(c);
+    const blobs = blobSource(columns, options.blobs ?? "view");
+    return columns.map((column) => columnValues(column, blobs));
+  }
+
   /** One array of values per row. */
-  arrays(): CellValue[][] {
-    const rows = this.rowCount;
-    const width = this.columns.length;
-    const out: CellValue[][] = new Array(rows);
-    const cols = this.#allColumns();
-    for (let r = 0; r < rows; r++) {
-      const values: CellValue[] = new Array(width);
-      for (let c = 0; c < width; c++) {
-        const col = cols[c]!;
-        values[c] = cellValue(col.types[r]!, r, col.numbers, col.int64s, col.spans, this.bytes, this.intMode);
-      }
-      out[r] = values;
-    }
-    return out;
+  arrays(options: ValueOptions = {}): CellValue[][] {
+    return rowArrays(this.columnValues(options), this.rowCount);
   }
 
   /**
-   * One object per row keyed by column name. When two columns share a name the later one wins,
-   * as in most SQL drivers; read `arrays()` to keep both.
+   * One object per row keyed by column name, every row of a result of one shape. When two
+   * columns share a name the later one wins, as in most SQL drivers; read `arrays()` to keep
+   * both.
    */
-  objects(): Record<string, CellValue>[] {
-    const rows = this.rowCount;
-    const width = this.columns.length;
-    const names = this.columns;
-    const out: Record<string, CellValue>[] = new Array(rows);
-    const cols = this.#allColumns();
-    // A column named __proto__ must become an own property, not replace the prototype.
-    const plain = !names.includes("__proto__");
-    for (let r = 0; r < rows; r++) {
-      const object: Record<string, CellValue> = {};
-      for (let c = 0; c < width; c++) {
-        const col = cols[c]!;
-        const value = cellValue(col.types[r]!, r, col.numbers, col.int64s, col.spans, this.bytes, this.intMode);
-        if (plain) object[names[c]!] = value;
-        else Object.defineProperty(object, names[c]!, { value, enumerable: true, writable: true, configurable: true });
-      }
-      out[r] = object;
-    }
-    return out;
-  }
-
-  #allColumns(): RowColumn[] {
-    const cols: RowColumn[] = new Array(this.columns.length);
-    for (let c = 0; c < cols.length; c++) cols[c] = this.column(c);
-    return cols;
+  objects(options: ValueOptions = {}): Record<string, CellValue>[] {
+    return rowShape(this.columns).objects(this.columnValues(options), this.rowCount);
   }
 }
