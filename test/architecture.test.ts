@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { parseSync } from "vite";
 import { expect, test } from "vitest";
 
-const NODE_ONLY = [/^src\/cli\//, /^src\/testing\//, /^src\/transport\/node-tcp\.ts$/, /^src\/bridge\//];
+const NODE_ONLY = [/^src\/cli\//, /^src\/testing\//, /^src\/transport\/node-tcp\.ts$/, /^src\/bridge\//, /^src\/proxy\//];
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

@@ -20,7 +20,13 @@ import { CarrierIndex } from "./carrier-index.ts";
 import type { ProblemKind, ProblemRecord } from "./capture-records.ts";
 import { FrameResync, checkFrameAt, checkHeader } from "./frame-resync.ts";
 import { checkRaftMessageAt } from "./raft-message.ts";
-import type { Carrier } from "./tcp-flow.ts";
+import type { Carrier, GapCause } from "./tcp-flow.ts";
+
+const GAP_CAUSE_TEXT: Record<GapCause, string> = {
+  lost: "lost: not in the capture",
+  snap: "cut by the snap length",
+  dropped: "dropped: the decoder fell behind the traffic",
+};
 
 export interface StreamFrame {
   header: FrameHeader;
@@ -121,10 +127,10 @@ export class DirectionDecoder {
     }
   }
 
-  gap(offset: number, length: number, why: "lost" | "snap", carrier: Carrier): void {
+  gap(offset: number, length: number, why: GapCause, carrier: Carrier): void {
     if (this.state.mode === "stopped") return;
     const partial = this.state.mode === "frames" ? this.state.decoder.bufferedBytes : 0;
-    const cause = why === "snap" ? "cut by the snap length" : "lost: not in the capture";
+    const cause = GAP_CAUSE_TEXT[why];
     const lostFrame = partial > 0 ? `; the partial frame of ${partial} bytes before it is dropped` : "";
     this.problem("gap", "TRUNCATED", `${this.side} stream: ${length} bytes at offset ${offset} are ${cause}${lostFrame}; looking for the next frame boundary`, offset, "resyncing", carrier);
     this.carriers.clear();

@@ -26,9 +26,12 @@ export interface Carrier {
   ack: number | undefined;
 }
 
+/** Why bytes are missing: lost (not in the capture), cut by the snap length, dropped by a decoder that fell behind (the proxy). */
+export type GapCause = "lost" | "snap" | "dropped";
+
 export type FlowEvent =
   | { kind: "data"; offset: number; bytes: Uint8Array; carrier: Carrier }
-  | { kind: "gap"; offset: number; length: number; why: "lost" | "snap"; carrier: Carrier }
+  | { kind: "gap"; offset: number; length: number; why: GapCause; carrier: Carrier }
   | { kind: "end"; how: "fin" | "rst" | "capture-end"; carrier: Carrier | undefined };
 
 interface HeldSegment {
@@ -182,7 +185,7 @@ export class TcpFlow {
     }
   }
 
-  private gap(length: number, why: "lost" | "snap", carrier: Carrier): void {
+  private gap(length: number, why: GapCause, carrier: Carrier): void {
     this.emit({ kind: "gap", offset: this.delivered, length, why, carrier });
     this.lostBytes += length;
     this.delivered += length;

@@ -18,6 +18,9 @@ commands:
   bridge --target HOST:PORT [--target …] [--listen HOST:PORT] [--origin URL …] [--token T]
          [--allow-admin] [--max-connections N] [--max-per-client N] [--idle-timeout MS]
          [--target-cert CERT --target-key KEY [--target-ca CA]] [--json] [--quiet]
+  decode --pcap FILE [--port N …] [--int-mode …] [--summary text|json|none]
+  proxy  --listen HOST:PORT --target HOST:PORT [--listen … --target …] [--log FILE|-]
+         [--no-rewrite] [--cert CERT --key KEY [--ca CA]]
 
 Each command takes --help for its full options (so does \`dqlite-wire help COMMAND\`).
 `;
@@ -31,6 +34,7 @@ const commands: Record<string, () => Promise<Command>> = {
   cluster: async () => (await import("./cluster-command.ts")).runClusterCommand,
   dump: async () => (await import("./dump-command.ts")).runDumpCommand,
   bridge: async () => (await import("./bridge-command.ts")).runBridgeCommand,
+  proxy: async () => (await import("./proxy-command.ts")).runProxyCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
