@@ -82,7 +82,9 @@ export function workerTap(options: WorkerTapOptions): DecodeTap {
         worker.postMessage({ kind: "dropped", conn: message.conn, direction: message.direction as Side, length: before, timeMs: message.timeMs } satisfies TapMessage);
       }
       queued += length;
-      const copy = message.bytes.slice();
+      // A fresh buffer of its own, moved to the worker: a socket's Buffer may be a view of a
+      // shared pool (Buffer#slice does not copy), which must never be transferred.
+      const copy = new Uint8Array(message.bytes);
       worker.postMessage({ ...message, bytes: copy }, [copy.buffer]);
     },
     async close() {
