@@ -115,10 +115,18 @@ function packAndInstall(work) {
   const project = join(work, "consumer");
   mkdirSync(project);
   writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }, null, 2));
-  // The consumer is a Node project: it has Node's types, at the version this repository uses.
-  const nodeTypes = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).devDependencies["@types/node"];
-  mustRun("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", tarball, `@types/node@${nodeTypes}`], { cwd: project, timeout: 120_000 });
+  // The consumer is a Node project: it has Node's types, and the optional peers of the entry
+  // points it uses (kysely for dqlite-wire/kysely), at the versions this repository uses.
+  const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  const versionOf = (name) => manifest.devDependencies?.[name] ?? manifest.dependencies?.[name];
+  const peers = Object.keys(manifest.peerDependencies ?? {}).map((name) => `${name}@${versionOf(name)}`);
+  const install = ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", tarball, `@types/node@${versionOf("@types/node")}`, ...peers];
+  mustRun("npm", install, { cwd: project, timeout: 120_000 });
   cpSync(FIXTURES, project, { recursive: true });
+  // Every module entry point of the exports map, for tsc: one added later is compiled too.
+  const entries = Object.keys(manifest.exports).filter((key) => key !== "./package.json" && !key.endsWith(".wasm"));
+  const reexports = entries.map((key, i) => `export * as entry${i} from "${key === "." ? "dqlite-wire" : `dqlite-wire/${key.slice(2)}`}";`);
+  writeFileSync(join(project, "all-entries.mts"), `// Written by scripts/test-package.mjs: every entry point of the package.\n${reexports.join("\n")}\n`);
   figures.push(`tarball ${packed.filename}: ${(packed.size / 1024).toFixed(1)} KiB packed, ${(packed.unpackedSize / 1024).toFixed(1)} KiB unpacked, ${packed.entryCount} files`);
   return { packed, project, installed: join(project, "node_modules/dqlite-wire") };
 }
@@ -268,7 +276,8 @@ async function cliChecks({ project }) {
   });
 
   await test("encode takes every option decode takes", () => {
-    const decodeOptions = helpOptions(cli(["decode", "--help"]).stdout);
+    // decode's first form, frames as hex (its second form, --pcap, reads captures: nothing to encode).
+    const decodeOptions = helpOptions(cli(["decode", "--help"]).stdout.split(/\n(?=usage: )/)[0]);
     const encodeHelp = cli(["encode", "--help"]).stdout;
     assert(decodeOptions.length >= 8, `decode --help lists ${decodeOptions.length} options`);
     const client = '{"type":"CLIENT","id":42}';
@@ -322,7 +331,7 @@ async function typeScriptChecks({ project }) {
     await test(`tsc strict, no skipLibCheck (${name}) compiles ${file === "consumer.mts" ? "every entry point and typed object rows" : "the portable entry points"}`, () => {
       const config = join(project, `tsconfig.${file}.${configs.findIndex((c) => c.name === name)}.json`);
       const compilerOptions = { strict: true, skipLibCheck: false, noEmit: true, target: "es2022", ...options };
-      writeFileSync(config, JSON.stringify({ compilerOptions, files: [file] }, null, 2));
+      writeFileSync(config, JSON.stringify({ compilerOptions, files: file === "consumer.mts" ? [file, "all-entries.mts"] : [file] }, null, 2));
       const r = run(BIN("tsc"), ["-p", config], { cwd: project });
       assert(r.status === 0, `tsc exited ${r.status}:\n${(r.stdout + r.stderr).trim().split("\n").slice(0, 10).join("\n")}`);
     });

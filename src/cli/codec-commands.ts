@@ -166,7 +166,9 @@ export async function runDecodeCommand(argv: string[]): Promise<number> {
   if (argv.some((arg) => arg === "--pcap" || arg.startsWith("--pcap="))) return (await import("./pcap-command.ts")).runPcapCommand(argv);
   const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: DECODE_OPTIONS });
   if (values.help === true) {
-    process.stdout.write(DECODE_USAGE);
+    // decode's second form reads captures; its options live with it, in pcap-command.ts.
+    const { PCAP_USAGE } = await import("./pcap-command.ts");
+    process.stdout.write(`${DECODE_USAGE}\n${PCAP_USAGE}`);
     return 0;
   }
   const settings = codecSettings(values);
