@@ -101,7 +101,13 @@ export class TransactionRun {
   /** What a streamed query of the transaction needs to start. */
   queryStart(request: RequestInput): QueryStart {
     const start = queryStart(this.#session, this.connection, this.db, request);
-    return { ...start, onError: (error) => void (start.onError?.(error), this.noteError(error)) };
+    return {
+      ...start,
+      onError: (error) => {
+        start.onError?.(error);
+        this.noteError(error);
+      },
+    };
   }
 
   /**
@@ -161,7 +167,8 @@ export class TransactionRun {
   /**
    * Sends ROLLBACK once (later calls share the first). Resolves with the rollback's own failure,
    * if any: the connection is then closed, so no transaction is ever left open on a connection
-   * that other calls use. A lost connection needs no rollback: the node discarded the transaction.
+   * that other calls use. A lost connection needs no rollback: the node discards an open
+   * transaction with its connection (so a ROLLBACK that cost the connection is no failure).
    */
   rollback(): Promise<unknown> {
     this.#rollback ??= this.#sendRollback();
@@ -175,6 +182,7 @@ export class TransactionRun {
       await this.#session.run(this.connection, input, "RESULT", this.lease.stamp({ timeoutMs: this.#timeoutMs }));
       return undefined;
     } catch (error) {
+      if (this.connection.closed) return undefined;
       await this.connection.close();
       return error;
     }
