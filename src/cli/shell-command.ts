@@ -122,12 +122,13 @@ export async function runShellCommand(argv: string[], io: CommandIo = processIo)
   if (typeof args === "number") return args;
   const [name, sql] = positionals as [string, string | undefined];
 
-  let client: Client;
+  let client: Client | undefined;
   let db: Database;
   try {
     client = await connectCli(args);
     db = await client.open(name, { timeoutMs: args.timeoutMs });
   } catch (error) {
+    await client?.close();
     printError(io, error);
     return 1;
   }
