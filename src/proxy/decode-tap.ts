@@ -52,6 +52,7 @@ export function workerTap(options: WorkerTapOptions): DecodeTap {
   const worker = new Worker(WORKER_URL, { workerData: { log: options.log, decode: options.decode ?? {} } });
   let queued = 0;
   let dropped = 0;
+  let closed = false;
   const missed = new Map<string, number>();
   worker.on("message", (consumed: number) => {
     queued -= consumed;
@@ -65,6 +66,7 @@ export function workerTap(options: WorkerTapOptions): DecodeTap {
       return dropped;
     },
     send(message) {
+      if (closed) return;
       if (message.kind !== "data") {
         worker.postMessage(message);
         return;
@@ -88,7 +90,10 @@ export function workerTap(options: WorkerTapOptions): DecodeTap {
       worker.postMessage({ ...message, bytes: copy }, [copy.buffer]);
     },
     async close() {
-      worker.postMessage({ kind: "shutdown" });
+      if (!closed) {
+        closed = true;
+        worker.postMessage({ kind: "shutdown" });
+      }
       await exited;
     },
   };

@@ -14,6 +14,7 @@ const out: NodeJS.WritableStream = log === "-" ? process.stdout : createWriteStr
 let pending: string[] = [];
 const decoder = new LiveDecoder({ decode, write: (line) => pending.push(line) });
 let waitingForDrain = false;
+let shutDown = false;
 let unacknowledged = 0;
 
 function flush(): void {
@@ -36,7 +37,9 @@ function acknowledge(): void {
 }
 
 port.on("message", (message: TapMessage | { kind: "shutdown" }) => {
+  if (shutDown) return;
   if (message.kind === "shutdown") {
+    shutDown = true;
     flush();
     if (out === process.stdout) port.close();
     else out.end(() => port.close());

@@ -124,7 +124,9 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       return tap?.droppedBytes ?? 0;
     },
     async close() {
-      await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))).concat(destroyAll(sockets)));
+      const stopped = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+      // Each connection's close reaches the log before the decoder stops.
+      await Promise.all([...stopped, ...destroyAll(sockets)]);
       await tap?.close();
     },
   };
@@ -132,8 +134,9 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
 
 function destroyAll(sockets: Set<Socket>): Promise<void>[] {
   return [...sockets].map((socket) => {
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
     socket.destroy();
-    return Promise.resolve();
+    return closed;
   });
 }
 
