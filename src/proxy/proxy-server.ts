@@ -134,6 +134,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
 
 function destroyAll(sockets: Set<Socket>): Promise<void>[] {
   return [...sockets].map((socket) => {
+    if (socket.closed) return Promise.resolve();
     const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
     socket.destroy();
     return closed;
@@ -203,12 +204,14 @@ function relayConnection(client: Socket, route: { listen: string; target: HostPo
   const onClose = () => {
     if (++closed < 2) return;
     clearTimeout(connectTimer);
-    ctx.sockets.delete(client);
-    ctx.sockets.delete(node);
     tap?.send({ kind: "close", conn: id, reason: reason ?? "proxy closed", requestBytes: counts.request, responseBytes: counts.response, timeMs: Date.now() });
   };
-  client.on("close", onClose);
-  node.on("close", onClose);
+  for (const socket of [client, node]) {
+    socket.once("close", () => {
+      ctx.sockets.delete(socket);
+      onClose();
+    });
+  }
 
   function finish(why: string): void {
     if (reason === undefined) {
