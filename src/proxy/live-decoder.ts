@@ -33,9 +33,11 @@ interface LiveConnection {
   rewrites: Map<number, Record<string, string>>;
 }
 
+/** Milliseconds since the epoch (with a fraction) as a capture time, to the microsecond. */
 function timeOf(ms: number): CaptureTime {
   const seconds = Math.floor(ms / 1000);
-  return { seconds, nanoseconds: Math.round((ms - seconds * 1000) * 1e6), digits: 6 };
+  const nanoseconds = Math.min(999_999_999, Math.round((ms - seconds * 1000) * 1e3) * 1e3);
+  return { seconds, nanoseconds, digits: 6 };
 }
 
 export class LiveDecoder {
@@ -85,7 +87,7 @@ export class LiveDecoder {
       classify: (kind, detail) => {
         if (kind === "dqlite") return;
         const ok = kind !== "other";
-        this.event(connection, Date.now(), ok, { event: "undecoded", kind, ...(detail === undefined ? {} : { detail }), then: "relayed as it comes" });
+        this.event(connection, performance.timeOrigin + performance.now(), ok, { event: "undecoded", kind, ...(detail === undefined ? {} : { detail }), then: "relayed as it comes" });
       },
       // Response chunks carry the client bytes handed to the node so far: already an offset.
       clientOffsetOfAck: (ack) => ack,

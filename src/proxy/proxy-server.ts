@@ -63,6 +63,9 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const MAX_HELD_FRAME_BYTES = 1024 * 1024;
 const SNIFF_BYTES = 8;
 
+/** Wall-clock time in milliseconds with the fraction the clock gives (microseconds and below). */
+const now = () => performance.timeOrigin + performance.now();
+
 function parseRouteAddress(text: string, what: string): HostPort {
   const parts = splitHostPort(text);
   if (parts === undefined) throw new Error(`proxy: ${what} ${JSON.stringify(text)} is not HOST:PORT`);
@@ -155,7 +158,7 @@ function relayConnection(client: Socket, route: { listen: string; target: HostPo
   const id = `c${++ctx.state.count}`;
   const { tap } = ctx;
   const clientAddress = textAddress(client.remoteAddress ?? "?", client.remotePort ?? 0);
-  tap?.send({ kind: "open", conn: id, client: clientAddress, server: route.targetText, via: route.listen, timeMs: Date.now() });
+  tap?.send({ kind: "open", conn: id, client: clientAddress, server: route.targetText, via: route.listen, timeMs: now() });
   const node = ctx.ends?.connect(route.target) ?? connect({ host: route.target.host, port: route.target.port });
   ctx.sockets.add(client);
   ctx.sockets.add(node);
@@ -167,7 +170,7 @@ function relayConnection(client: Socket, route: { listen: string; target: HostPo
   let reason: string | undefined;
   const relay = new ResponseRelay(ctx.rewriter(), () => legacy, MAX_HELD_FRAME_BYTES, {
     rewritten: (offset, rewritten) => tap?.send({ kind: "rewrite", conn: id, offset, changes: rewritten.changes }),
-    passthrough: (offset, why) => tap?.send({ kind: "passthrough", conn: id, offset, why, timeMs: Date.now() }),
+    passthrough: (offset, why) => tap?.send({ kind: "passthrough", conn: id, offset, why, timeMs: now() }),
   });
   const connectTimer = setTimeout(() => finish(`node ${route.targetText} not reached within ${ctx.connectTimeoutMs} ms`), ctx.connectTimeoutMs);
   node.once(ctx.ends === undefined ? "connect" : "secureConnect", () => clearTimeout(connectTimer));
@@ -179,14 +182,14 @@ function relayConnection(client: Socket, route: { listen: string; target: HostPo
       if (sniffed.length === SNIFF_BYTES) legacy = sniffLegacy(Uint8Array.from(sniffed), relay);
     }
     counts.request += chunk.length;
-    tap?.send({ kind: "data", conn: id, direction: "request", bytes: chunk, clientBytes: counts.request, timeMs: Date.now() });
+    tap?.send({ kind: "data", conn: id, direction: "request", bytes: chunk, clientBytes: counts.request, timeMs: now() });
   });
   node.on("data", (chunk: Buffer) => {
     let room = true;
     for (const piece of relay.push(chunk)) room = client.write(piece) && room;
     if (!room) node.pause();
     counts.response += chunk.length;
-    tap?.send({ kind: "data", conn: id, direction: "response", bytes: chunk, clientBytes: counts.request, timeMs: Date.now() });
+    tap?.send({ kind: "data", conn: id, direction: "response", bytes: chunk, clientBytes: counts.request, timeMs: now() });
   });
   node.on("drain", () => client.resume());
   client.on("drain", () => node.resume());
@@ -204,7 +207,7 @@ function relayConnection(client: Socket, route: { listen: string; target: HostPo
   const onClose = () => {
     if (++closed < 2) return;
     clearTimeout(connectTimer);
-    tap?.send({ kind: "close", conn: id, reason: reason ?? "proxy closed", requestBytes: counts.request, responseBytes: counts.response, timeMs: Date.now() });
+    tap?.send({ kind: "close", conn: id, reason: reason ?? "proxy closed", requestBytes: counts.request, responseBytes: counts.response, timeMs: now() });
   };
   for (const socket of [client, node]) {
     socket.once("close", () => {
@@ -216,7 +219,7 @@ function relayConnection(client: Socket, route: { listen: string; target: HostPo
   function finish(why: string): void {
     if (reason === undefined) {
       reason = why;
-      tap?.send({ kind: "error", conn: id, message: why, timeMs: Date.now() });
+      tap?.send({ kind: "error", conn: id, message: why, timeMs: now() });
     }
     client.destroy();
     node.destroy();
