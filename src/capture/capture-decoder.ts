@@ -22,6 +22,8 @@ export interface CaptureDecoderOptions extends Omit<DecodeOptions, "legacy" | "a
   ports?: Iterable<number>;
   /** Caps of the capture layer (record size, connections, buffered bytes…). */
   captureLimits?: Partial<CaptureLimits>;
+  /** Message and handshake records carry a copy of their frame's bytes (for an inspector). */
+  keepFrameBytes?: boolean;
 }
 
 export class CaptureDecoder {
@@ -37,12 +39,13 @@ export class CaptureDecoder {
     this.limits = resolveCaptureLimits(options.captureLimits);
     this.reader = new CaptureFileReader(this.limits);
     this.budget = new BufferBudget(this.limits.maxBufferedBytes);
-    const { ports, captureLimits: _, ...decode } = options;
+    const { ports, captureLimits: _, keepFrameBytes, ...decode } = options;
     this.table = new ConnectionTable({
       ports: new Set(ports ?? []),
       limits: this.limits,
       decodeOptions: resolveDecodeOptions(decode),
       budget: this.budget,
+      keepFrameBytes: keepFrameBytes === true,
       emit: (record) => {
         this.summaryBuilder.record(record);
         this.out.push(record);

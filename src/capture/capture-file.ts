@@ -15,6 +15,14 @@ import { PCAPNG_SHB_TYPE, PcapngReader } from "./pcapng-reader.ts";
 
 const MAGIC_BYTES = 4;
 
+/** The capture format the first bytes of a file announce, or undefined (fewer than 4 bytes, or neither). */
+export function captureFormatOf(bytes: Uint8Array): "pcap" | "pcapng" | undefined {
+  if (bytes.length < MAGIC_BYTES) return undefined;
+  const first = bytes.subarray(0, MAGIC_BYTES);
+  if (pcapMagic(first) !== undefined) return "pcap";
+  return new DataView(first.buffer, first.byteOffset, MAGIC_BYTES).getUint32(0, true) === PCAPNG_SHB_TYPE ? "pcapng" : undefined;
+}
+
 export class CaptureFileReader {
   private readonly queue = new ByteQueue();
   private readonly limits: Readonly<CaptureLimits>;

@@ -29,6 +29,8 @@ export interface HandshakeRecord extends CapturePlace {
   connection: ConnectionInfo;
   version: bigint;
   legacy: boolean;
+  /** The 8 bytes, with the `keepFrameBytes` option. */
+  bytes?: Uint8Array;
 }
 
 export interface Answered {
@@ -50,6 +52,8 @@ export interface MessageRecord extends CapturePlace {
   answers?: Answered | null;
   /** Set when the frame's header named another type: a FAILURE written inside a ROWS frame. */
   frameType?: string;
+  /** The frame (header and body, a copy), with the `keepFrameBytes` option. */
+  bytes?: Uint8Array;
 }
 
 export type ProblemKind =

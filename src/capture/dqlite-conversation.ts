@@ -26,6 +26,8 @@ export interface ConversationHost {
   classify(kind: ConnectionKind, detail?: string): void;
   /** The client stream offset an acknowledgement number of the node's packets points at. */
   clientOffsetOfAck(ack: number): number | undefined;
+  /** Records carry a copy of their frame's bytes (for an inspector). */
+  readonly keepFrameBytes?: boolean;
 }
 
 type Phase = "sniffing" | "decoding" | "skipped";
@@ -135,7 +137,15 @@ export class DqliteConversation {
     this.phase = "decoding";
     this.host.classify("dqlite");
     const carrier = this.sniffed[0]!.carrier;
-    this.host.emit({ kind: "handshake", connection: this.info, time: carrier.time, packet: carrier.packet, version: verdict.version, legacy: verdict.legacy });
+    this.host.emit({
+      kind: "handshake",
+      connection: this.info,
+      time: carrier.time,
+      packet: carrier.packet,
+      version: verdict.version,
+      legacy: verdict.legacy,
+      ...(this.host.keepFrameBytes ? { bytes: first.slice() } : {}),
+    });
     if (verdict.legacy) this.responseOptions = { ...this.responseOptions, legacy: true };
     this.responses = this.directionDecoder("response", this.responseOptions);
     this.requests.startFrames(this.sniffed[0]!.offset, true);
@@ -231,6 +241,7 @@ export class DqliteConversation {
       streamOffset: frame.offset,
       message,
       ...extra,
+      ...(this.host.keepFrameBytes ? { bytes: frame.bytes.slice() } : {}),
     });
   }
 

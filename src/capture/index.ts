@@ -2,7 +2,7 @@
 // Portable: no node:* imports; runs in browsers, Workers, Deno, Bun and Node.
 
 export { CaptureDecoder, decodeCapture, type CaptureDecoderOptions } from "./capture-decoder.ts";
-export { CaptureFileReader } from "./capture-file.ts";
+export { CaptureFileReader, captureFormatOf } from "./capture-file.ts";
 export { DEFAULT_CAPTURE_LIMITS, type CaptureLimits } from "./capture-limits.ts";
 export type { CaptureRecord, ConnectionInfo, HandshakeRecord, MessageRecord, ProblemKind, ProblemRecord, Answered, CapturePlace } from "./capture-records.ts";
 export type { CaptureSummary } from "./capture-summary.ts";

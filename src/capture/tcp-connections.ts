@@ -23,6 +23,8 @@ export interface ConnectionTableOptions {
   limits: Readonly<CaptureLimits>;
   decodeOptions: ResolvedDecodeOptions;
   budget: BufferBudget;
+  /** Records carry a copy of their frame's bytes. */
+  keepFrameBytes: boolean;
   emit(record: CaptureRecord): void;
   /** Called once per connection when it is retired, with what it turned out to be. */
   retired(connection: RetiredConnection): void;
@@ -189,6 +191,7 @@ export class ConnectionTable {
         if (kind === "dqlite") this.learnServer(connection.info.server);
       },
       clientOffsetOfAck: (ack) => clientFlow.offsetOf(ack),
+      keepFrameBytes: this.options.keepFrameBytes,
     });
   }
 

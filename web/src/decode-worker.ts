@@ -7,6 +7,8 @@ import { CaptureFormatError, type CaptureSegment, formatTextCapture, parseCaptur
 import { decodeResult, timeEngines } from "./engine-timing.ts";
 import { FrameLog } from "./frame-log.ts";
 import { firstResultRows, joinBytes, logCapture } from "./offline-decoder.ts";
+import { PcapOffline } from "./pcap-offline.ts";
+import { isPcapCapture } from "./pcap-conversations.ts";
 import { tapConnector } from "./frame-tap.ts";
 import { RowStore } from "./row-store.ts";
 import { returnsRows } from "./statement-kind.ts";
@@ -212,6 +214,19 @@ function exportCapture(): string {
   return formatTextCapture(frames);
 }
 
+/** A tcpdump capture dropped on the page: its connections, one conversation at a time. */
+const pcap = new PcapOffline({
+  log,
+  post,
+  flushFrames,
+  wasmKind: () => wasmKind,
+  showing: (rows, comparable) => {
+    store = rows;
+    if (comparable) lastResultId = rows.resultId;
+  },
+  errorView,
+});
+
 async function handle(message: ToWorker): Promise<void> {
   switch (message.kind) {
     case "configure":
@@ -239,8 +254,16 @@ async function handle(message: ToWorker): Promise<void> {
       return;
     case "compare":
       return compareEngines();
+    case "conversation":
+      try {
+        pcap.open(message.resultId, message.conn, message.request, message.engine);
+      } catch (error) {
+        post({ kind: "error", context: "offline", error: errorView(error) });
+      }
+      return;
     case "offline": {
       try {
+        if (message.bytes !== undefined && isPcapCapture(message.bytes)) return pcap.load(message.resultId, message.bytes, message.engine);
         const segments =
           message.text !== undefined ? parseTextCapture(message.text) : parseCapture(message.bytes ?? new Uint8Array(0));
         loadCapture(message.resultId, segments, message.engine);

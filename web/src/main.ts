@@ -8,6 +8,7 @@ import { ErrorList } from "./error-list.ts";
 import { FrameInspector } from "./frame-inspector.ts";
 import { ResultsTable } from "./results-table.ts";
 import { ClusterPanel, EnginePanel, OfflinePanel } from "./side-panels.ts";
+import { ConnectionList } from "./connection-list.ts";
 import { StatsBar } from "./stats-bar.ts";
 import type { EngineName, FromWorker, Progress, ToWorker } from "./worker-protocol.ts";
 
@@ -59,6 +60,7 @@ const table = new ResultsTable((resultId, start, count) => send({ kind: "window"
 const engines = new EnginePanel(() => send({ kind: "compare" }));
 const cluster = new ClusterPanel(() => send({ kind: "cluster" }), config !== undefined);
 const offline = new OfflinePanel((input) => decodeCapture(input));
+const connections = new ConnectionList((conn, request) => send({ kind: "conversation", resultId: newResult(), engine, conn, request }));
 const inspector = new FrameInspector(
   (seq) => send({ kind: "frame", seq }),
   () => send({ kind: "export" }),
@@ -82,7 +84,7 @@ document.body.replaceChildren(
       stats.element,
       errors.element,
       table.element,
-      h("div", { class: "cards" }, engines.element, cluster.element, offline.element),
+      h("div", { class: "cards" }, engines.element, cluster.element, offline.element, connections.element),
     ),
     inspector.element,
   ),
@@ -187,6 +189,9 @@ worker.addEventListener("message", (event: MessageEvent<FromWorker>) => {
       return;
     case "export":
       download("dqlite-capture.txt", message.text);
+      return;
+    case "connections":
+      connections.show(message);
       return;
     case "error":
       errors.show(message.context, message.error);

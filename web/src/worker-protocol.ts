@@ -75,6 +75,22 @@ export interface EngineTiming {
   rowsPerSecond: number;
 }
 
+/** A TCP connection of a loaded tcpdump capture (pcap-conversations.ts). */
+export interface ConnectionView {
+  /** "c1", "c2"… in order of appearance. */
+  id: string;
+  client: string;
+  server: string;
+  /** "dqlite", or why it was not decoded (TLS, raft traffic…). */
+  kind: string;
+  detail?: string;
+  requests: number;
+  responses: number;
+  problems: number;
+  /** The queries of the conversation, with their rows. */
+  results: { request: number; sql: string; rows: number; failed: boolean }[];
+}
+
 export type ToWorker =
   | { kind: "configure"; config: BridgeConfig }
   | { kind: "query"; resultId: number; sql: string; engine: EngineName }
@@ -84,6 +100,8 @@ export type ToWorker =
   | { kind: "cluster" }
   | { kind: "compare" }
   | { kind: "offline"; resultId: number; engine: EngineName; bytes?: Uint8Array; text?: string }
+  /** Open a connection of the loaded tcpdump capture; `request`: the query whose rows to show. */
+  | { kind: "conversation"; resultId: number; engine: EngineName; conn: string; request?: number }
   | { kind: "export" };
 
 export type FromWorker =
@@ -96,5 +114,6 @@ export type FromWorker =
   | { kind: "cluster"; members: { id: string; address: string; role: string }[]; leader: { id: string; address: string } }
   | { kind: "compare"; timings: EngineTiming[]; identical: boolean; frames: number; bytes: number }
   | { kind: "offline"; resultId: number; frames: number; rowsFrames: number; note: string }
+  | { kind: "connections"; connections: ConnectionView[]; summary: string }
   | { kind: "export"; text: string }
   | { kind: "error"; context: "query" | "cluster" | "compare" | "offline" | "connection" | "worker"; error: ErrorView };
