@@ -5,7 +5,7 @@
 // After a frame whose body does not decode, the conversation reports it and goes on with the
 // next frame; gaps and resyncs are handled per direction (direction-decoder.ts).
 
-import { DecodeError, type WireError, isWireError } from "../errors.ts";
+import { type WireError, isWireError } from "../errors.ts";
 import { failureAtEnd } from "../client/failure-tail.ts";
 import { type ResolvedDecodeOptions, decodeBody } from "../messages/codec.ts";
 import { RequestType, ResponseType, type Side } from "../messages/codes.ts";

@@ -11,7 +11,6 @@ import { timeFromUnits } from "./capture-time.ts";
 import { type CapturedPacket, type RecordReader, type SkipCounts, countSkip } from "./captured-packet.ts";
 
 export const PCAPNG_SHB_TYPE = 0x0a0d0d0a;
-const BLOCK_HEADER_BYTES = 8;
 /** Type, length, byte-order magic: what it takes to know a section's byte order. */
 const SHB_PREFIX_BYTES = 12;
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
