@@ -2,14 +2,17 @@
 // summary on stderr, exit statuses, stdin, a damaged file, usage errors, --help.
 
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect, test } from "vitest";
+import { readPcap, writePcap } from "./pcap-edit.ts";
 
 const FIXTURE = "test/capture/fixtures/go-shell.pcap";
 
 function cli(args: string[], input?: Uint8Array) {
   if (!existsSync("dist/src/cli/pcap-command.js")) throw new Error("dist/ is missing: run `npm run build` before the CLI tests");
-  return spawnSync(process.execPath, ["bin/dqlite-wire.mjs", ...args], { input, encoding: "utf8", timeout: 30_000 });
+  return spawnSync(process.execPath, ["bin/dqlite-wire.mjs", ...args], { input, encoding: "utf8", timeout: 60_000, maxBuffer: 256 * 1024 * 1024 });
 }
 
 const lines = (text: string) => text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -56,4 +59,31 @@ test("usage errors exit 2; --help exits 0 with the options", () => {
   expect(help.stdout).toContain("--port N");
   expect(cli(["help", "proxy"]).stdout).toContain("--listen HOST:PORT");
   expect(cli(["proxy", "--target", "127.0.0.1:9001"]).status).toBe(2);
+});
+
+test("a capture of more than a few MB reports its progress on stderr", () => {
+  // The real capture's packets repeated 500 times, each copy on other client ports (5 MB).
+  const file = readPcap(new Uint8Array(readFileSync(FIXTURE)));
+  const records = [];
+  for (let copy = 0; copy < 500; copy++) {
+    for (const record of file.records) {
+      const data = record.data.slice();
+      const view = new DataView(data.buffer);
+      const tcp = 14 + 20;
+      for (const at of [tcp, tcp + 2]) if (view.getUint16(at) !== 37051) view.setUint16(at, 1024 + copy * 4 + (view.getUint16(at) % 4));
+      records.push({ ...record, data });
+    }
+  }
+  const dir = mkdtempSync(join(tmpdir(), "dqlite-wire-cli-"));
+  try {
+    const path = join(dir, "big.pcap");
+    writeFileSync(path, writePcap({ ...file, records }));
+    const r = cli(["decode", "--pcap", path]);
+    expect(r.status, r.stderr).toBe(0);
+    const progress = r.stderr.split("\n").filter((line) => /^decode --pcap: \d+% \(/.test(line));
+    expect(progress.length).toBeGreaterThanOrEqual(5);
+    expect(r.stderr).toContain("dqlite: 2,000 conversations, 12,000 requests, 12,000 responses");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
