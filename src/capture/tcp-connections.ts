@@ -127,6 +127,8 @@ export class ConnectionTable {
     if (syn && connection.clientIndex === undefined) this.setClient(connection, (ackFlag ? 1 - index : index) as 0 | 1);
     connection.flows[index].segment(tcp, carrier);
     if (ackFlag) connection.flows[1 - index]!.acknowledged(tcp.ack, carrier);
+    // A reset ends both directions: nothing more will be delivered either way.
+    if ((tcp.flags & TcpFlag.rst) !== 0) connection.flows[1 - index]!.finish("rst", carrier);
     if (connection.ended) this.retire(key, connection, carrier);
   }
 
