@@ -60,6 +60,9 @@ export async function startTcpdump(options: TcpdumpOptions): Promise<RunningCapt
   const file = join(captureDir(), "capture.pcap");
   const args = ["-U", "--immediate-mode", "-Z", "root", "-B", "16384", "-w", file, "-i", options.iface ?? "lo", ...(options.extra ?? []), options.filter];
   const child = spawn(tcpdump, args, { stdio: ["ignore", "ignore", "pipe"] });
+  const reap = () => child.kill("SIGKILL");
+  process.once("exit", reap);
+  child.once("exit", () => process.removeListener("exit", reap));
   let report = "";
   child.stderr!.setEncoding("utf8");
   child.stderr!.on("data", (text: string) => (report += text));

@@ -127,8 +127,14 @@ test("a decoder that falls behind skips bytes and says so; the client gets every
   const logFile = join(dir, "behind.log");
   // A queue of 4 KiB: the worker cannot keep up with 20,000 rows arriving at loopback speed.
   const proxy = await startProxyCli(["--listen", "127.0.0.1:0", "--target", node.address, "--log", logFile, "--max-queued-bytes", "4096"]);
-  const through = await goShell(proxy.listens[0]!, "demo", "SELECT * FROM lots");
-  const { status, stderr } = await proxy.stop();
+  let through = "";
+  let stopped: Awaited<ReturnType<typeof proxy.stop>> | undefined;
+  try {
+    through = await goShell(proxy.listens[0]!, "demo", "SELECT * FROM lots");
+  } finally {
+    stopped = await proxy.stop();
+  }
+  const { status, stderr } = stopped;
   expect(status).toBe(0);
   expect(through).toBe(await goShell(node.address, "demo", "SELECT * FROM lots"));
   expect(through.trim().split("\n")).toHaveLength(20_000);

@@ -36,11 +36,18 @@ beforeAll(async () => {
   const proxy = await startProxyCli(["--listen", "127.0.0.1:0", "--target", node.address, "--log", logFile]);
   listen = proxy.listens[0]!;
   const ports = [listen, node.address].map((a) => `tcp port ${a.split(":")[1]}`).join(" or ");
-  const tcpdump = await startTcpdump({ filter: ports });
-  for (const sql of STATEMENTS) viaProxy.push(await goShell(listen, "demo", sql));
-  viaProxy.push(await goShell(listen, "demo", STATEMENTS[2]!, "json"));
-  capture = (await tcpdump.stop()).bytes;
-  const stopped = await proxy.stop();
+  let stopped: Awaited<ReturnType<typeof proxy.stop>>;
+  try {
+    const tcpdump = await startTcpdump({ filter: ports });
+    try {
+      for (const sql of STATEMENTS) viaProxy.push(await goShell(listen, "demo", sql));
+      viaProxy.push(await goShell(listen, "demo", STATEMENTS[2]!, "json"));
+    } finally {
+      capture = (await tcpdump.stop()).bytes;
+    }
+  } finally {
+    stopped = await proxy.stop();
+  }
   proxyStderr = stopped.stderr;
   expect(stopped.status).toBe(0);
   for (const sql of STATEMENTS.slice(2)) direct.push(await goShell(node.address, "demo", sql));

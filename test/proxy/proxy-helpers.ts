@@ -16,6 +16,10 @@ export interface ProxyProcess {
 export async function startProxyCli(args: string[]): Promise<ProxyProcess> {
   if (!existsSync("dist/src/proxy/decode-worker.js")) throw new Error("dist/ is missing: run `npm run build` before the proxy tests");
   const child: ChildProcess = spawn(process.execPath, [BIN, "proxy", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  // Never left running past the test process, whatever the test did.
+  const reap = () => child.kill("SIGKILL");
+  process.once("exit", reap);
+  child.once("exit", () => process.removeListener("exit", reap));
   let stderr = "";
   child.stderr!.setEncoding("utf8");
   child.stderr!.on("data", (text: string) => (stderr += text));
