@@ -13,7 +13,7 @@
 // input. Offsets in results are relative to the input start. Steps return the position after
 // what they read, or FAILED once `fail` has written the fault.
 
-import { CallField, CoreFault, CoreStop, ResultField, TagCache } from "../src/rows/core-abi.ts";
+import { CallField, CoreFault, CoreStop, ResultField, TagCache } from "../src/rows/core-abi";
 
 const FAILED: u32 = 0xffffffff;
 const DONE_WORD: u64 = 0xffffffffffffffff;
