@@ -5,7 +5,6 @@
 
 import type { WireError } from "../src/errors.ts";
 import { type Limits, DEFAULT_LIMITS } from "../src/limits.ts";
-import { failureAtEnd } from "../src/client/failure-tail.ts";
 import { decodeFrame } from "../src/messages/codec.ts";
 import { tsEngine, type EngineRequest, type RowEngine } from "../src/rows/engine.ts";
 import { ResultReader } from "../src/rows/result-reader.ts";
@@ -164,27 +163,6 @@ export function checkEngines(input: FuzzInput, findings: Findings): void {
     if (difference !== undefined) findings.add("mismatch", "engines js/wasm (string, tight caps)", difference);
   }
   checkEnginesAgainstCodec(input, findings);
-  checkFailureTail(input, findings);
-}
-
-/**
- * The session's parser of a FAILURE record written after part of a ROWS frame reads the first
- * whole frame from its end: it returns a record or undefined, never throws, and never hands out
- * a message the codec's cap would refuse.
- */
-function checkFailureTail(input: FuzzInput, findings: Findings): void {
-  const { bytes } = input;
-  if (bytes.length < 8) return;
-  const frameBytes = 8 + new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true) * 8;
-  if (frameBytes > bytes.length) return;
-  const tail = attempt(() => failureAtEnd(bytes.subarray(0, frameBytes)));
-  if ("error" in tail) findings.add("crash", "failureAtEnd", `threw ${errorKey(tail.error)} (it returns undefined for what it cannot read)`);
-  else if (!findings.crashIf(tail, "failureAtEnd") && "ok" in tail && tail.ok !== undefined) {
-    const messageBytes = utf8Bytes(tail.ok.message);
-    if (messageBytes > DEFAULT_LIMITS.maxFailureMessageBytes) {
-      findings.add("unboundedAllocation", "failureAtEnd caps", `a FAILURE message of ${messageBytes} bytes > maxFailureMessageBytes ${DEFAULT_LIMITS.maxFailureMessageBytes}`);
-    }
-  }
 }
 
 /** The first whole frame, read alone by the reader and by the codec, must give the same answer. */

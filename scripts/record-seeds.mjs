@@ -182,6 +182,19 @@ async function record(address) {
     sql: "CREATE TABLE IF NOT EXISTS many AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300) SELECT x AS id, 'row ' || x AS label, x * 0.5 AS half, x'abcd' AS b, NULL AS nul FROM c",
   }, "fill a table of 300 rows");
   await call("query-sql-multi-frame", { type: "QUERY_SQL", db: 0, sql: "SELECT * FROM many" }, "a result spread over several ROWS frames (PART ... DONE)", { multi: true });
+  // A query that fails part way: the node answers FAILURE holding the columns, the rows it had
+  // already written into the frame, then the code and message; when the error comes before the
+  // first row (a sort evaluates every row first), the columns alone precede the record.
+  await call("query-sql-failure-after-rows", {
+    type: "QUERY_SQL",
+    db: 0,
+    sql: "SELECT id, CASE WHEN id > 20 THEN abs(-9223372036854775807 - 1) ELSE label END FROM many",
+  }, "a query failing after 20 rows: FAILURE with columns, rows and the record", { multi: true });
+  await call("query-sql-failure-after-columns", {
+    type: "QUERY_SQL",
+    db: 0,
+    sql: "SELECT id, CASE WHEN id > 20 THEN abs(-9223372036854775807 - 1) ELSE id END AS v FROM many ORDER BY v",
+  }, "a sorted query failing before its first row: FAILURE with the columns and the record", { multi: true });
   await call("query-sql-syntax-error", { type: "QUERY_SQL", db: 0, sql: "SELEC 1" }, "a syntax error", { multi: true });
   await call("exec-sql-constraint", { type: "EXEC_SQL", db: 0, sql: "INSERT INTO nowhere VALUES (1)" }, "a missing table");
 

@@ -12,14 +12,12 @@ import { ConnectionError, DecodeError, ServerError, WireError, isWireError } fro
 import type { Limits } from "../limits.ts";
 import { resolveLimits } from "../limits.ts";
 import { type ResolvedDecodeOptions, decodeBody, encodeRequest, resolveDecodeOptions } from "../messages/codec.ts";
-import { ResponseType } from "../messages/codes.ts";
 import type { ResponseTypeName } from "../messages/schemas.ts";
 import type { RequestInput, Response, ResponseOf } from "../messages/types.ts";
 import { FrameDecoder, type RawFrame } from "../stream/frame-decoder.ts";
 import type { IntMode } from "../values/int-mode.ts";
 import { handshakeFor } from "../wire/handshake.ts";
 import { type CallOptions, CallScope, isScopeEnd } from "./call-scope.ts";
-import { failureAtEnd } from "./failure-tail.ts";
 import { guardRequest, guardStatementId, hasReturningClause } from "../messages/hazards.ts";
 import { Lease, leaseOf } from "./lease.ts";
 import { RequestQueue } from "./request-queue.ts";
@@ -303,14 +301,6 @@ export class Connection {
     try {
       return decodeBody("response", frame.header, frame.bytes, 0, this.optionsFor(intMode), frame.streamOffset) as Response;
     } catch (error) {
-      // A FAILURE written after part of a ROWS frame (dqlite 1.11): the frame is whole, so the
-      // record can be taken from its end and the connection goes on.
-      if (frame.header.type === ResponseType.Failure) {
-        const failure = failureAtEnd(frame.bytes, resolveLimits(this.limits).maxFailureMessageBytes);
-        if (failure !== undefined) {
-          return { type: "FAILURE", code: ResponseType.Failure, schema: frame.header.schema, errorCode: BigInt(failure.code), message: failure.message };
-        }
-      }
       throw this.breakWith(error);
     }
   }

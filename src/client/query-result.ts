@@ -14,12 +14,12 @@ import type { RequestInput } from "../messages/types.ts";
 import type { EngineChoice } from "../rows/engine.ts";
 import { ResultReader } from "../rows/result-reader.ts";
 import type { RowBatch } from "../rows/row-batch.ts";
+import type { BlobMode } from "../rows/row-values.ts";
 import type { CellValue } from "../values/cell.ts";
 import type { IntMode } from "../values/int-mode.ts";
 import { HEADER_BYTES } from "../wire/constants.ts";
 import { type CallOptions, CallScope } from "./call-scope.ts";
 import type { Connection, Turn } from "./connection.ts";
-import { failureAtEnd } from "./failure-tail.ts";
 import { jsonSafe, withToJSON } from "./json-safe.ts";
 
 /** How the rows of a batch are shaped. */
@@ -36,6 +36,13 @@ export interface QueryOptions extends CallOptions {
   intMode?: IntMode;
   /** Row engine: "auto" (default: WebAssembly when available), "wasm" or "js". */
   engine?: EngineChoice;
+  /**
+   * Blob cells in "arrays", "objects" and "columns" modes. "view" (default): views into one copy
+   * of each batch's blob bytes (a kept blob keeps that copy alive; `blob.buffer` holds the
+   * batch's other blobs too, so copy a blob before transferring its buffer). "copy": each blob
+   * in an ArrayBuffer of its own.
+   */
+  blobs?: BlobMode;
 }
 
 /** A row of "arrays" mode: its values in column order. */
@@ -200,7 +207,7 @@ export class QueryResult implements AsyncIterable<Batch> {
           try {
             step = reader.read(pending, connection.pendingOffset);
           } catch (error) {
-            throw this.#failureInsideFrame(pending, error) ?? connection.breakWith(error);
+            throw connection.breakWith(error);
           }
           if (step.consumed > 0) connection.consume(step.consumed);
           if (this.#columns === undefined && reader.columns !== undefined) this.#columns = reader.columns;
@@ -267,22 +274,6 @@ export class QueryResult implements AsyncIterable<Batch> {
     }
   }
 
-  /**
-   * A FAILURE frame that the reader could not decode because the node wrote it after part of a
-   * ROWS frame (dqlite 1.11, see failure-tail.ts): the frame is whole, so the stream position
-   * is known; it is consumed and becomes the ServerError it carries.
-   */
-  #failureInsideFrame(pending: Uint8Array, error: unknown): ServerError | undefined {
-    if (!(error instanceof DecodeError) || pending.length < HEADER_BYTES || pending[4] !== ResponseType.Failure) return undefined;
-    const frameBytes = HEADER_BYTES + new DataView(pending.buffer, pending.byteOffset, 8).getUint32(0, true) * 8;
-    if (frameBytes > pending.length) return undefined;
-    const failure = failureAtEnd(pending.subarray(0, frameBytes), this.#reader!.limits.maxFailureMessageBytes);
-    if (failure === undefined) return undefined;
-    this.#start!.connection.consume(frameBytes);
-    this.#finish("failed");
-    return new ServerError(failure.code, `${this.#what}: ${failure.message} (code ${failure.code})`, { cause: error });
-  }
-
   #finish(state: "done" | "failed"): void {
     this.#state = state;
     this.#turn?.end();
@@ -330,17 +321,13 @@ export class QueryResult implements AsyncIterable<Batch> {
     if (mode === "batch") {
       return withToJSON({ columns, rowCount, rows: [], data: [], raw }, () => ({ columns, rows: jsonSafe(raw.arrays()) }));
     }
+    const values = { blobs: this.#options.blobs ?? "view" } as const;
     if (mode === "columns") {
-      const data: CellValue[][] = [];
-      for (let c = 0; c < columns.length; c++) {
-        const column = raw.column(c);
-        const values: CellValue[] = new Array(rowCount);
-        for (let r = 0; r < rowCount; r++) values[r] = column.value(r);
-        data.push(values);
-      }
+      const data = raw.columnValues(values);
       return withToJSON({ columns, rowCount, rows: [], data, raw: undefined }, () => ({ columns, data: jsonSafe(data) }));
     }
-    const rows: Row[] = mode === "objects" ? raw.objects() : raw.arrays();
+    const rows: Row[] = mode === "objects" ? raw.objects(values) : raw.arrays(values);
     return withToJSON({ columns, rowCount, rows, data: [], raw: undefined }, () => ({ columns, rows: jsonSafe(rows) }));
   }
+
 }

@@ -10,6 +10,7 @@ import { paramsSchemaFor, prepareParams, prepareRow, readParams, readRow, writeP
 import { ROWS_DONE_BYTE, ROWS_PART_BYTE, WORD_BYTES } from "../wire/constants.ts";
 import type { WireReader } from "../wire/reader.ts";
 import type { WireWriter } from "../wire/writer.ts";
+import { FAILURE_RECORD_MAX_CODE, failureRecordStart } from "./failure-record.ts";
 import type { FieldKind, FieldSpec } from "./fields.ts";
 import type { FileEntry, NodeInfo, NodeInput, RowsMarker } from "./types.ts";
 
@@ -218,12 +219,20 @@ const kinds: Record<FieldKind, KindCodec> = {
       const cap = capOf(spec, ctx.limits);
       const spans = spanSink(ctx);
       const rows: Tuple[] = [];
+      // Rows before a FAILURE record end where the record begins, found from the end of the body.
+      const recordAt = spec.until === "failure" ? failureRecordStart(reader.bytes, reader.pos, reader.end, ctx.limits.maxFailureMessageBytes) : undefined;
+      if (spec.until === "failure" && (recordAt === undefined || recordAt === reader.pos || columns === 0)) {
+        reader.fail("BAD_LENGTH", name, "no rows followed by a FAILURE record end the body");
+      }
       for (;;) {
-        if (reader.remaining < WORD_BYTES) {
-          reader.fail("BAD_MARKER", name, "rows end without a DONE or PART marker");
+        if (recordAt !== undefined) {
+          if (reader.pos === recordAt) return rows;
+          if (reader.pos > recordAt) reader.fail("BAD_LENGTH", name, "the rows run into the FAILURE record that ends the body");
+        } else {
+          if (reader.remaining < WORD_BYTES) reader.fail("BAD_MARKER", name, "rows end without a DONE or PART marker");
+          if (reader.isWordOf(ROWS_DONE_BYTE) || reader.isWordOf(ROWS_PART_BYTE)) return rows;
+          if (columns === 0) reader.fail("BAD_MARKER", name, "a zero-column result holds only its end marker");
         }
-        if (reader.isWordOf(ROWS_DONE_BYTE) || reader.isWordOf(ROWS_PART_BYTE)) return rows;
-        if (columns === 0) reader.fail("BAD_MARKER", name, "a zero-column result holds only its end marker");
         // Each row takes at least its header, so this loop is bounded by the bytes present.
         const path = `${name}[${rows.length}]`;
         const start = reader.pos;
@@ -238,6 +247,13 @@ const kinds: Record<FieldKind, KindCodec> = {
       const cap = capOf(spec, ctx.limits);
       if (value.length >= cap) encodeFail("LIMIT", name, `${value.length} rows reach the per-frame cap of ${cap} (exclusive)`);
       if (columns === 0 && value.length > 0) encodeFail("BAD_VALUE", name, "a zero-column result cannot hold rows");
+      if (spec.until === "failure") {
+        if (value.length === 0) encodeFail("BAD_VALUE", name, "a FAILURE with rows holds at least one (without rows, leave `rows` out)");
+        const code = ctx.message["errorCode"];
+        if ((typeof code === "bigint" || typeof code === "number") && BigInt(code) > BigInt(FAILURE_RECORD_MAX_CODE)) {
+          encodeFail("BAD_VALUE", "FAILURE.errorCode", `a FAILURE record after rows carries a code of at most 32 bits (got ${code})`);
+        }
+      }
       const writers = value.map((row: Tuple, i) => prepareRow(row, columns, `${name}[${i}]`, ctx.limits));
       for (const write of writers) write(ctx.writer);
     },

@@ -24,7 +24,10 @@ export type FieldKind =
   | "params"
   /** ROWS: uint64 column count then the column names → string[]. */
   | "columns"
-  /** ROWS: row tuples up to the end marker → Tuple[] (needs `columns` before it). */
+  /**
+   * ROWS: row tuples up to the end marker → Tuple[] (needs `columns` before it). With
+   * `until: "failure"`, at least one row, up to the FAILURE record that ends the body.
+   */
   | "rows"
   /** ROWS: the 8-byte end marker → "DONE" | "PART". */
   | "marker"
@@ -45,6 +48,8 @@ export interface FieldSpec {
   readonly nonZero?: boolean;
   /** Empty text is not a valid value (addresses). */
   readonly nonEmpty?: boolean;
+  /** For rows: what ends them (default the PART/DONE marker; see failure-record.ts). */
+  readonly until?: "marker" | "failure";
 }
 
 /** When a variant applies. A variant with no condition applies always. */
@@ -101,6 +106,7 @@ export const field = {
   params: () => ({ kind: "params", name: "params" }) as const,
   columns: () => ({ kind: "columns", name: "columns", cap: "maxColumns" }) as const,
   rows: () => ({ kind: "rows", name: "rows", cap: "maxRowsPerFrame" }) as const,
+  rowsBeforeFailure: () => ({ kind: "rows", name: "rows", cap: "maxRowsPerFrame", until: "failure" }) as const,
   marker: () => ({ kind: "marker", name: "marker" }) as const,
   nodes: () => ({ kind: "nodes", name: "nodes", cap: "maxNodes" }) as const,
   files: () => ({ kind: "files", name: "files", cap: "maxFiles" }) as const,

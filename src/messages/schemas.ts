@@ -104,8 +104,12 @@ export const responseSchemas = {
     code: ResponseType.Failure,
     variants: [
       { fields: [field.u64("errorCode"), field.text("message", "maxFailureMessageBytes")] },
-      // A query that fails after a ROWS header was started: the column names precede the record.
+      // A query that fails once the node has started its ROWS reply: the column names, and the
+      // rows already in the frame, precede the record (dqlite 1.11; see failure-record.ts).
       { fields: [field.columns(), field.u64("errorCode"), field.text("message", "maxFailureMessageBytes")] },
+      {
+        fields: [field.columns(), field.rowsBeforeFailure(), field.u64("errorCode"), field.text("message", "maxFailureMessageBytes")],
+      },
     ],
   }),
   LEADER: message({

@@ -5,7 +5,6 @@
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
-import { failureAtEnd } from "../../src/client/failure-tail.ts";
 import { DEFAULT_LIMITS } from "../../src/limits.ts";
 import { decodeFrame, encodeMessage } from "../../src/messages/codec.ts";
 import { repoRoot } from "../../fuzz/seed-pool.ts";
@@ -74,28 +73,28 @@ describe("FAILURE with a message over the cap", () => {
   });
 });
 
-describe("a FAILURE record after part of a ROWS frame (the session's failureAtEnd)", () => {
-  // Found by reading: the codec caps FAILURE messages at maxFailureMessageBytes, the tail parser
-  // of src/client/failure-tail.ts took any length the frame could hold.
+describe("a FAILURE record after the rows of a frame", () => {
+  // Found by reading: the codec caps FAILURE messages at maxFailureMessageBytes, and the record
+  // found from the end of a body after rows must obey the same cap.
   it("is not read when its message is longer than the FAILURE message cap", () => {
     const message = "x".repeat(DEFAULT_LIMITS.maxFailureMessageBytes + 1);
     const text = new Uint8Array(Math.ceil((message.length + 1) / 8) * 8);
     text.set(new TextEncoder().encode(message));
-    // ROWS body: one column "a", one INTEGER row, then code 1 and the message.
+    // FAILURE body: one column "a", one INTEGER row, then code 1 and the message.
     const head = fromHex("0100000000000000 6100000000000000 0100000000000000 2a00000000000000 0100000000000000".replace(/ /g, ""));
     const frame = new Uint8Array(8 + head.length + text.length);
     new DataView(frame.buffer).setUint32(0, (head.length + text.length) / 8, true);
-    frame[4] = 7;
+    frame[4] = 0;
     frame.set(head, 8);
     frame.set(text, 8 + head.length);
-    expect(errorOf(() => decodeFrame("response", frame))?.code).toBeDefined();
-    expect(failureAtEnd(frame)).toBeUndefined();
-    // The same record with a message within the cap is read.
+    expect(errorOf(() => decodeFrame("response", frame))?.name).toBe("DecodeError");
+    // The same record with a message within the cap is read, rows and all.
     const short = new Uint8Array(8 + head.length + 8);
     new DataView(short.buffer).setUint32(0, (head.length + 8) / 8, true);
-    short[4] = 7;
+    short[4] = 0;
     short.set(head, 8);
     short.set(new TextEncoder().encode("boom"), 8 + head.length);
-    expect(failureAtEnd(short)).toEqual({ code: 1, message: "boom" });
+    expect(decodeFrame("response", short)).toMatchObject({ type: "FAILURE", columns: ["a"], errorCode: 1n, message: "boom" });
+    expect((decodeFrame("response", short) as { rows: { values: unknown[] }[] }).rows.map((row) => row.values)).toEqual([[42]]);
   });
 });

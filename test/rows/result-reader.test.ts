@@ -1,9 +1,10 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { DecodeError, PoisonedError, ServerError } from "../../src/errors.ts";
 import { ResultReader } from "../../src/rows/result-reader.ts";
 import type { EngineChoice } from "../../src/rows/engine.ts";
 import { initRowEngineSync } from "../../src/rows/wasm-engine.ts";
-import { concat, emptyFrame, failureFrame, float, hex, rowsFrame, text } from "./build-frames.ts";
+import { concat, emptyFrame, failureFrame, float, frame, hex, rowsFrame, text } from "./build-frames.ts";
 
 initRowEngineSync();
 
@@ -142,6 +143,24 @@ for (const engine of ["js", "wasm"] as EngineChoice[]) {
       expect(step.error!.sqliteCode).toBe(10250);
       expect(step.error!.message).toBe("not leader");
       expectDecodeError(() => new ResultReader({ engine }).read(emptyFrame()), "BAD_SEQUENCE", 0);
+    });
+
+    it("reports the FAILURE a real node sends after some rows (columns, rows, record) as the end of the result", () => {
+      for (const seed of ["response-query-sql-failure-after-rows", "response-query-sql-failure-after-columns"]) {
+        const bytes = hex(JSON.parse(readFileSync(`test/corpus/seeds/${seed}.json`, "utf8")).hex);
+        const reader = new ResultReader({ engine });
+        const step = reader.read(bytes);
+        expect(step).toMatchObject({ state: "failed", consumed: bytes.length, batch: undefined });
+        expect(step.error).toBeInstanceOf(ServerError);
+        expect(step.error!.sqliteCode).toBe(1);
+        expect(step.error!.message).toBe("integer overflow");
+      }
+      // After a PART frame too, and whatever the rows hold.
+      const part = rowsFrame(["n"], [[{ type: 1, value: 1n }]], "PART");
+      const rowsThenFailure = concat([frame(0, concat([rowsFrame(["n"], [[{ type: 1, value: 5n }], [text("x")]]).subarray(8, -8), failureFrame(19n, "constraint failed").subarray(8)]))]);
+      const reader = new ResultReader({ engine });
+      reader.read(part);
+      expect(reader.read(rowsThenFailure)).toMatchObject({ state: "failed", consumed: rowsThenFailure.length, error: { sqliteCode: 19, message: "constraint failed" } });
     });
 
     it("refuses ROWS with a schema above 0, unknown types and other responses in a result", () => {

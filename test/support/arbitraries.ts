@@ -126,11 +126,15 @@ function variantArb(declaration: MessageDeclaration, variant: Variant): fc.Arbit
   const record: Record<string, fc.Arbitrary<unknown>> = {};
   for (const spec of plain) record[spec.name!] = fieldArb(spec);
   const base = fc.record(record);
+  // Rows before a FAILURE record: at least one row, and a code a record after rows can carry.
+  const beforeFailure = named.some((spec) => spec.kind === "rows" && spec.until === "failure");
+  const rows = beforeFailure ? rowsArb.filter((r) => r.rows.length > 0) : rowsArb;
   const withRows = hasRows
-    ? fc.tuple(base, rowsArb).map(([fields, rows]) => {
-        const names = variant.fields.map((s) => s.name);
-        const out: Record<string, unknown> = { ...fields, columns: rows.columns };
-        if (names.includes("rows")) Object.assign(out, { rows: rows.rows, marker: rows.marker });
+    ? fc.tuple(base, rows, fc.bigInt({ min: 0n, max: 0xffffffffn })).map(([fields, result, smallCode]) => {
+        const out: Record<string, unknown> = { ...fields, columns: result.columns };
+        if (named.some((spec) => spec.kind === "rows")) out["rows"] = result.rows;
+        if (named.some((spec) => spec.kind === "marker")) out["marker"] = result.marker;
+        if (beforeFailure) out["errorCode"] = smallCode;
         return out;
       })
     : base;
