@@ -16,6 +16,7 @@ import type { IntMode } from "../values/int-mode.ts";
 import { HEADER_BYTES } from "../wire/constants.ts";
 import { type FrameHeader, readHeader } from "../wire/header.ts";
 import { type ResolvedDecodeOptions, resolveDecodeOptions } from "../messages/codec.ts";
+import { ROWS_COLUMN_COUNT_END_BYTES, readRowsColumnCount } from "../messages/fixed-fields.ts";
 import { CoreStop } from "./core-abi.ts";
 import { type CoreLimits, INT32_MAX, minRowBytes } from "./core-call.ts";
 import type { EngineChoice, EngineKind, RowEngine } from "./engine.ts";
@@ -178,15 +179,13 @@ export class ResultReader {
   }
 
   #decodeRows(bytes: Uint8Array, spanEnd: number, base: number): ResultStep {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const first = this.#columnCount < 0;
     let columns = this.#columnCount;
     if (first) {
       // Size the outputs from the first frame's count; the core validates it in order later.
-      const bodyBytes = view.getUint32(0, true) * 8;
-      const countOk = bodyBytes >= 8 && view.getUint32(HEADER_BYTES + 4, true) === 0;
-      const count = countOk ? view.getUint32(HEADER_BYTES, true) : 0;
-      columns = count <= this.#coreLimits.maxColumns && count * 8 <= bodyBytes - 8 ? count : 0;
+      const bodyBytes = readHeader(bytes, 0, this.limits.maxMessageBytes, base).frameBytes - HEADER_BYTES;
+      const count = bodyBytes >= ROWS_COLUMN_COUNT_END_BYTES ? (readRowsColumnCount(bytes, HEADER_BYTES) ?? 0) : 0;
+      columns = count <= this.#coreLimits.maxColumns && count * 8 <= bodyBytes - ROWS_COLUMN_COUNT_END_BYTES ? count : 0;
       this.#refStart = new Int32Array(columns);
       this.#refLength = new Int32Array(columns);
     }
