@@ -1,5 +1,106 @@
-// Entry point of the compiled benchmark (bench/run.mjs starts it with --expose-gc).
-import { argv } from "node:process";
-import { main } from "./rows-bench.ts";
+// `npm run bench` (bench/run.mjs compiles this and starts it with --expose-gc). Flags:
+//   --quick       fewer repetitions (3 instead of 7), same data: 1M rows per shape
+//   --json        last line: {"machine","memcpy","results":[…],"heap":[…]} (see report.ts)
+//   --live        also a real dqlite-demo node: each user path as % of the raw drain
+//   --live-only   only the live section
+//   --no-go       leave go-dqlite out (it runs when Go and go-dqlite's sources are installed)
+//   --simd        add the SIMD build of the WebAssembly engine
+//   --no-rss      leave out the 10M-row streaming memory check
+//   --rows N      rows per result (default 1,000,000)
 
-await main(argv.slice(2));
+import { mkdirSync } from "node:fs";
+import { arch, cpus, totalmem } from "node:os";
+import { argv } from "node:process";
+import { fileURLToPath } from "node:url";
+import type { RowEngine } from "../src/rows/engine.ts";
+import { createWasmEngineSync, simdSupported } from "../src/rows/wasm-engine.ts";
+import { wasmByteLength } from "../src/generated/rows-wasm-scalar.ts";
+import { buildGoPeer } from "./go-peer.ts";
+import { liveBench } from "./live.ts";
+import { keptHeap, offlineShape } from "./offline.ts";
+import { type BenchResult, liveTable, offlineTable } from "./report.ts";
+import { streamPeakRss } from "./rss.ts";
+
+interface Options {
+  quick: boolean;
+  json: boolean;
+  live: boolean;
+  liveOnly: boolean;
+  go: boolean;
+  simd: boolean;
+  rss: boolean;
+  rows: number;
+}
+
+function parseArgs(args: string[]): Options {
+  const value = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? Number(args[i + 1]) : undefined;
+  };
+  return {
+    quick: args.includes("--quick"),
+    json: args.includes("--json"),
+    live: args.includes("--live") || args.includes("--live-only"),
+    liveOnly: args.includes("--live-only"),
+    go: !args.includes("--no-go"),
+    simd: args.includes("--simd"),
+    rss: !args.includes("--no-rss"),
+    rows: value("--rows") ?? 1_000_000,
+  };
+}
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+async function main(options: Options): Promise<void> {
+  const root = fileURLToPath(new URL("../../", import.meta.url));
+  const log = (line: string) => console.log(line);
+  const repeats = options.quick ? 3 : 7;
+  const machine = `${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, ${arch()}, Node ${process.versions.node}`;
+  log(`machine: ${machine}`);
+  log(`row engines: ${options.rows.toLocaleString("en-US")} rows per result, ${repeats} repetitions per case (median and best), wasm module ${wasmByteLength} B`);
+
+  const results: BenchResult[] = [];
+  const memcpy: Record<string, number> = {};
+  let heap: ReturnType<typeof keptHeap> = [];
+  if (!options.liveOnly) {
+    const engines: [string, RowEngine | "js"][] = [
+      ["js", "js"],
+      ["wasm", createWasmEngineSync({ simd: false })],
+    ];
+    if (options.simd && simdSupported()) engines.push(["wasm-simd", createWasmEngineSync({ simd: true })]);
+    const goPeer = options.go ? buildGoPeer(root) : { skipped: "--no-go" };
+    log("skipped" in goPeer ? `go-dqlite: not measured (${goPeer.skipped})` : `go-dqlite: ${goPeer.binary} (its internal/protocol decoder, Debian's sources)`);
+    const framesDir = `${root}.tmp/bench-frames`;
+    mkdirSync(framesDir, { recursive: true });
+    for (const shape of ["numeric", "mixed"] as const) {
+      const offline = offlineShape(shape, { rows: options.rows, repeats, engines, goPeer, framesDir, log });
+      results.push(...offline.results);
+      memcpy[shape] = offline.memcpyBytesPerSec;
+      log(`${shape}: memcpy ${(offline.memcpyBytesPerSec / 1e9).toFixed(1)} GB/s (median, timed before every repetition)`);
+    }
+    log("");
+    offlineTable(results, log);
+
+    heap = keptHeap(engines[1]![1] as RowEngine, options.rows);
+    log(`\nheap held by ${options.rows.toLocaleString("en-US")} mixed rows kept (after a full GC):`);
+    for (const h of heap) log(`  ${h.case.padEnd(40)} heap ${mib(h.heapBytes).padStart(10)}   external ${mib(h.externalBytes).padStart(9)}`);
+
+    if (options.rss) {
+      const rssRows = options.quick ? 1_000_000 : 10_000_000;
+      for (const shape of ["numeric", "mixed"] as const) {
+        const rss = await streamPeakRss(shape, rssRows);
+        log(`streaming ${rssRows.toLocaleString("en-US")} ${shape} rows through columnar batches (${rss.engine}): peak RSS growth ${mib(rss.peakGrowthBytes)} (${rss.seconds.toFixed(2)} s)`);
+      }
+    }
+  }
+
+  if (options.live) {
+    const live = await liveBench(options.rows, options.quick ? 3 : 5, log);
+    liveTable(live, log);
+    results.push(...live);
+  }
+
+  if (options.json) console.log(JSON.stringify({ machine, memcpy, results, heap }));
+}
+
+await main(parseArgs(argv.slice(2)));

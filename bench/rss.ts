@@ -13,7 +13,7 @@ export interface RssResult {
   peakGrowthBytes: number;
 }
 
-export async function streamPeakRss(shape: Shape, rows: number, batchBytes: number): Promise<RssResult> {
+export async function streamPeakRss(shape: Shape, rows: number, batchBytes = 256 * 1024): Promise<RssResult> {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const writer = new CorpusWriter(shape, rows);

@@ -1,6 +1,6 @@
-// `npm run bench [-- --quick] [-- --json]`: builds the WASM row core if it is missing, compiles
-// src/ and bench/ with tsc into .tmp/bench-build (Node 20 cannot run .ts), then runs the bench
-// in a child Node with --expose-gc, so that each case starts from a collected heap.
+// `npm run bench [-- flags]` (flags: bench/main.ts): builds the WASM row core if it is missing,
+// compiles src/ and bench/ with tsc into .tmp/bench-build (Node 20 cannot run .ts), then runs the
+// bench in a child Node with --expose-gc, so that each case starts from a collected heap.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";

@@ -1,0 +1,80 @@
+// Timing for the benchmark: each case runs `repeats` times on a collected heap, and memcpy of the
+// same bytes is timed right before every repetition, so that each case's ratio to memcpy uses a
+// neighbour measured under the same load. Best and median are both kept: on a shared machine the
+// best is what the code can do, the median what a run gets.
+
+/** Collects garbage when Node runs with --expose-gc (bench/run.mjs does). */
+export function collect(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** Keeps a value alive (and observable) so that the work producing it cannot be dropped. */
+let sink: unknown;
+export function keep(value: unknown): void {
+  sink = value;
+}
+export function release(): void {
+  sink = undefined;
+}
+export function sunk(): unknown {
+  return sink;
+}
+
+export interface Timing {
+  /** Seconds of each repetition, in run order. */
+  seconds: number[];
+  best: number;
+  median: number;
+}
+
+export function timing(seconds: number[]): Timing {
+  const sorted = [...seconds].sort((a, b) => a - b);
+  return { seconds, best: sorted[0]!, median: sorted[(sorted.length - 1) >> 1]! };
+}
+
+/** Times `fn` once on a collected heap; what it returns is kept alive until the timing ends. */
+export function timeOnce(fn: () => unknown): number {
+  release();
+  collect();
+  const started = performance.now();
+  keep(fn());
+  const seconds = (performance.now() - started) / 1000;
+  release();
+  return seconds;
+}
+
+/** memcpy of `bytes` into a buffer of the same size: the median of a few copies, in seconds. */
+export function memcpySeconds(bytes: Uint8Array, target: Uint8Array): number {
+  const copies: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const started = performance.now();
+    target.set(bytes);
+    copies.push((performance.now() - started) / 1000);
+  }
+  return timing(copies).median;
+}
+
+export interface CaseTiming {
+  run: Timing;
+  /** memcpy timed before each repetition. */
+  memcpy: Timing;
+  /** memcpy's time ÷ the case's time, per repetition (median and best). */
+  pctOfMemcpy: { median: number; best: number };
+}
+
+/** Runs a case `repeats` times, each after a memcpy of `bytes` (interleaved). */
+export function timeCase(fn: () => unknown, repeats: number, bytes: Uint8Array, target: Uint8Array): CaseTiming {
+  fn(); // warm-up: compile, size the engine's memory
+  const runs: number[] = [];
+  const copies: number[] = [];
+  const ratios: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const copy = memcpySeconds(bytes, target);
+    const seconds = timeOnce(fn);
+    copies.push(copy);
+    runs.push(seconds);
+    ratios.push((copy / seconds) * 100);
+  }
+  const pct = timing(ratios);
+  return { run: timing(runs), memcpy: timing(copies), pctOfMemcpy: { median: pct.median, best: Math.max(...ratios) } };
+}
