@@ -17,8 +17,11 @@ export class CallScope {
   private readonly controller = new AbortController();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly detach: (() => void) | undefined;
+  private readonly what: string;
+  private readonly timeoutMs: number;
 
   constructor(what: string, options: CallOptions = {}, defaultTimeoutMs = 0) {
+    this.what = what;
     this.signal = this.controller.signal;
     const outer = options.signal;
     if (outer !== undefined) {
@@ -32,11 +35,27 @@ export class CallScope {
     }
     const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
     if (!(timeoutMs >= 0)) throw new RangeError(`${what}: timeoutMs must be a non-negative number, got ${String(timeoutMs)}`);
-    if (!this.signal.aborted && timeoutMs > 0 && Number.isFinite(timeoutMs)) {
-      this.timer = setTimeout(() => {
-        this.controller.abort(new TimeoutError(`${what}: no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-    }
+    this.timeoutMs = timeoutMs > 0 && Number.isFinite(timeoutMs) ? timeoutMs : 0;
+    this.rearm();
+  }
+
+  /**
+   * Starts the deadline again from now (a scope that covers a series of waits, each with the
+   * whole timeout: the reads of a streamed result). No effect once the scope has ended.
+   */
+  rearm(): void {
+    this.pause();
+    if (this.signal.aborted || this.timeoutMs === 0) return;
+    const { what, timeoutMs } = this;
+    this.timer = setTimeout(() => {
+      this.controller.abort(new TimeoutError(`${what}: no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+  }
+
+  /** Stops the deadline until the next `rearm` (time the caller spends elsewhere does not count). */
+  pause(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   /** Throws the call's typed error if it is cancelled or timed out. */
@@ -46,8 +65,7 @@ export class CallScope {
 
   /** Stops the timer and forgets the outer signal. Idempotent. */
   dispose(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.pause();
     this.detach?.();
   }
 

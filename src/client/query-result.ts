@@ -123,6 +123,8 @@ export class QueryResult implements AsyncIterable<Batch> {
   #state: State = "idle";
   #turn: Turn | undefined;
   #reader: ResultReader | undefined;
+  /** The deadline and cancellation of the result's reads (see #next). */
+  #reads: CallScope | undefined;
   #start: QueryStart | undefined;
   readonly #open: (scope: CallOptions) => Promise<QueryStart>;
   readonly #options: QueryOptions;
@@ -198,7 +200,10 @@ export class QueryResult implements AsyncIterable<Batch> {
     const start = this.#start!;
     const connection = start.connection;
     const reader = this.#reader!;
-    const scope = new CallScope(this.#what, this.#options, connection.defaultTimeoutMs);
+    // One scope for every read of the result, each read with the whole timeout; the time the
+    // consumer spends on a batch between reads does not count.
+    const scope = (this.#reads ??= new CallScope(this.#what, this.#options, connection.defaultTimeoutMs));
+    scope.rearm();
     try {
       for (;;) {
         const pending = connection.pendingBytes();
@@ -242,7 +247,7 @@ export class QueryResult implements AsyncIterable<Batch> {
       start.onError?.(error);
       throw error;
     } finally {
-      scope.dispose();
+      scope.pause();
     }
   }
 
@@ -276,6 +281,7 @@ export class QueryResult implements AsyncIterable<Batch> {
 
   #finish(state: "done" | "failed"): void {
     this.#state = state;
+    this.#reads?.dispose();
     this.#turn?.end();
     this.#turn = undefined;
   }

@@ -16,7 +16,8 @@ import type { CellValue } from "../values/cell.ts";
 import type { IntMode } from "../values/int-mode.ts";
 import { ValueType } from "../values/value-type.ts";
 import { decodeCheckedUtf8 } from "../wire/utf8.ts";
-import { type BlobMode, type ColumnCells, blobSource, cellValue, columnValues, copiedBlobs, rowArrays, rowShape } from "./row-values.ts";
+import { resultRows } from "./row-assembly.ts";
+import { type BlobMode, type ColumnCells, cellValue, copiedBlobs } from "./row-values.ts";
 
 /** How `arrays()`, `objects()` and `columnValues()` make values. */
 export interface ValueOptions {
@@ -126,15 +127,12 @@ export class RowBatch {
 
   /** One array of values per column (text decoded, blobs as `options.blobs` says). */
   columnValues(options: ValueOptions = {}): CellValue[][] {
-    const columns: RowColumn[] = new Array(this.columns.length);
-    for (let c = 0; c < columns.length; c++) columns[c] = this.column(c);
-    const blobs = blobSource(columns, options.blobs ?? "view");
-    return columns.map((column) => columnValues(column, blobs));
+    return resultRows(this.columns).columnValues(this.#allColumns(), options.blobs ?? "view");
   }
 
   /** One array of values per row. */
   arrays(options: ValueOptions = {}): CellValue[][] {
-    return rowArrays(this.columnValues(options), this.rowCount);
+    return resultRows(this.columns).arrays(this.#allColumns(), this.rowCount, options.blobs ?? "view");
   }
 
   /**
@@ -143,6 +141,12 @@ export class RowBatch {
    * both.
    */
   objects(options: ValueOptions = {}): Record<string, CellValue>[] {
-    return rowShape(this.columns).objects(this.columnValues(options), this.rowCount);
+    return resultRows(this.columns).objects(this.#allColumns(), this.rowCount, options.blobs ?? "view");
+  }
+
+  #allColumns(): RowColumn[] {
+    const columns: RowColumn[] = new Array(this.columns.length);
+    for (let c = 0; c < columns.length; c++) columns[c] = this.column(c);
+    return columns;
   }
 }

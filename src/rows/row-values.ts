@@ -1,14 +1,8 @@
-// Rows as JavaScript values: the arrays and objects users keep (`.all()`, rowMode "arrays" and
-// "objects"), built from a batch's columns. What this costs is mostly allocation and the garbage
-// collector's work on what survives, so everything here aims at few, small, final objects:
-//
-// - a column at a time, with one loop per value type when the column holds one type (the usual
-//   case): the type dispatch is paid per column, not per cell;
-// - short ASCII text as one flat string per cell (src/wire/utf8.ts);
-// - blobs as views into one copy of the batch's blob bytes, instead of an ArrayBuffer per cell
-//   (blobs: "copy" gives each blob its own buffer);
-// - row arrays as array literals of the row's width, and row objects of one shape per result,
-//   their properties stored in the objects themselves.
+// Cell values as JavaScript values, a column at a time: one loop per value type when the column
+// holds one type (the usual case), so the type dispatch is paid per column, not per cell. Short
+// ASCII text becomes one flat string per cell (src/wire/utf8.ts); blobs become views into one
+// copy of the batch's blob bytes instead of an ArrayBuffer per cell (blobs: "copy" gives each
+// blob its own buffer). row-assembly.ts builds rows from these columns.
 //
 // Blob lifetime: a view keeps its batch's blob arena alive (the blob bytes of that batch only,
 // not the rest of the input); the views share that ArrayBuffer, so `blob.buffer` holds the other
@@ -78,12 +72,14 @@ export class BlobArena implements BlobSource {
   readonly #arena: Uint8Array;
   #used = 0;
 
-  /** An arena for the blob cells of `columns` (their total length, counted once). */
-  constructor(columns: readonly ColumnCells[]) {
+  /** An arena for the blob cells of `columns`, whose kinds (see columnKinds) say where blobs can be. */
+  constructor(columns: readonly ColumnCells[], kinds: readonly number[]) {
     let total = 0;
-    for (const { types, spans } of columns) {
-      for (let row = 0; row < types.length; row++) if (types[row] === ValueType.Blob) total += spans[row * 2 + 1]!;
-    }
+    columns.forEach(({ types, spans }, c) => {
+      const kind = kinds[c];
+      if (kind === ValueType.Blob) for (let row = 0; row < types.length; row++) total += spans[row * 2 + 1]!;
+      else if (kind === MIXED) for (let row = 0; row < types.length; row++) if (types[row] === ValueType.Blob) total += spans[row * 2 + 1]!;
+    });
     this.#arena = new Uint8Array(total);
   }
 
@@ -100,23 +96,30 @@ export class BlobArena implements BlobSource {
 }
 
 /** The blob source for one batch's values. */
-export function blobSource(columns: readonly ColumnCells[], blobs: BlobMode): BlobSource {
-  return blobs === "copy" ? copiedBlobs : new BlobArena(columns);
+export function blobSource(columns: readonly ColumnCells[], kinds: readonly number[], blobs: BlobMode): BlobSource {
+  return blobs === "copy" ? copiedBlobs : new BlobArena(columns, kinds);
 }
 
-/** The one value type of every cell of a column, or 0 when types differ (or there are no rows). */
-function uniformType(types: Uint8Array): number {
-  const first = types[0] ?? 0;
-  for (let row = 1; row < types.length; row++) if (types[row] !== first) return 0;
-  return first;
+/** The kind of a column whose cells are not all of one value type. */
+export const MIXED = 0;
+
+/** The value type every cell of each column shares, or MIXED (also for a batch without rows). */
+export function columnKinds(columns: readonly ColumnCells[]): number[] {
+  return columns.map(({ types }) => {
+    const first = types[0] ?? MIXED;
+    for (let row = 1; row < types.length; row++) if (types[row] !== first) return MIXED;
+    return first;
+  });
 }
 
-/** The values of one column, in row order: one loop per value type when the column has one. */
-export function columnValues(cells: ColumnCells, blobs: BlobSource): CellValue[] {
+/**
+ * Writes the values of one column into values[0, rows): one loop per value type when the column
+ * has one (`kind`, from columnKinds), a switch per cell otherwise.
+ */
+export function fillColumnValues(cells: ColumnCells, kind: number, blobs: BlobSource, values: CellValue[]): void {
   const rows = cells.types.length;
-  const values = new Array<CellValue>(rows);
   const { numbers, int64s, spans, bytes } = cells;
-  switch (uniformType(cells.types)) {
+  switch (kind) {
     case ValueType.Integer:
     case ValueType.UnixTime:
       if (cells.intMode === "number") for (let row = 0; row < rows; row++) values[row] = numbers[row]!;
@@ -137,7 +140,7 @@ export function columnValues(cells: ColumnCells, blobs: BlobSource): CellValue[]
       for (let row = 0; row < rows; row++) values[row] = blobs.take(bytes, spans[row * 2]!, spans[row * 2 + 1]!);
       break;
     case ValueType.Null:
-      values.fill(null);
+      for (let row = 0; row < rows; row++) values[row] = null;
       break;
     case ValueType.Boolean:
       for (let row = 0; row < rows; row++) values[row] = numbers[row] !== 0;
@@ -145,173 +148,4 @@ export function columnValues(cells: ColumnCells, blobs: BlobSource): CellValue[]
     default:
       for (let row = 0; row < rows; row++) values[row] = cellValue(cells, row, blobs);
   }
-  return values;
-}
-
-/**
- * Rows as arrays, from the values of each column. Up to eight columns each row is an array
- * literal of its width: V8 then allocates it at its final size from one allocation site per
- * width, and can move a site whose rows all survive (`.all()`) straight to old space.
- */
-export function rowArrays(columns: readonly CellValue[][], rows: number): CellValue[][] {
-  const out = new Array<CellValue[]>(rows);
-  const [a = [], b = [], c = [], d = [], e = [], f = [], g = [], h = []] = columns;
-  switch (columns.length) {
-    case 1:
-      for (let r = 0; r < rows; r++) out[r] = [a[r]!];
-      return out;
-    case 2:
-      for (let r = 0; r < rows; r++) out[r] = [a[r]!, b[r]!];
-      return out;
-    case 3:
-      for (let r = 0; r < rows; r++) out[r] = [a[r]!, b[r]!, c[r]!];
-      return out;
-    case 4:
-      for (let r = 0; r < rows; r++) out[r] = [a[r]!, b[r]!, c[r]!, d[r]!];
-      return out;
-    case 5:
-      for (let r = 0; r < rows; r++) out[r] = [a[r]!, b[r]!, c[r]!, d[r]!, e[r]!];
-      return out;
-    case 6:
-      for (let r = 0; r < rows; r++) out[r] = [a[r]!, b[r]!, c[r]!, d[r]!, e[r]!, f[r]!];
-      return out;
-    case 7:
-      for (let r = 0; r < rows; r++) out[r] = [a[r]!, b[r]!, c[r]!, d[r]!, e[r]!, f[r]!, g[r]!];
-      return out;
-    case 8:
-      for (let r = 0; r < rows; r++) out[r] = [a[r]!, b[r]!, c[r]!, d[r]!, e[r]!, f[r]!, g[r]!, h[r]!];
-      return out;
-  }
-  const width = columns.length;
-  for (let row = 0; row < rows; row++) {
-    const values = new Array<CellValue>(width);
-    for (let col = 0; col < width; col++) values[col] = columns[col]![row]!;
-    out[row] = values;
-  }
-  return out;
-}
-
-type RowObject = Record<string, CellValue>;
-
-/**
- * How the objects of one result are built: a constructor whose instances are plain objects
- * (their prototype is Object.prototype) and keep their properties in the object itself, so
- * every row of the result shares one shape. A column named __proto__ is defined as an own
- * property rather than assigned (which would replace the prototype).
- */
-export class RowShape {
-  readonly keys: readonly string[];
-  readonly Row: new () => RowObject;
-  readonly #protoKey: boolean;
-
-  constructor(names: readonly string[]) {
-    this.keys = names;
-    this.#protoKey = names.includes("__proto__");
-    // A fresh function per result: V8 sizes its instances after the first rows it makes.
-    function Row() {}
-    Row.prototype = Object.prototype;
-    this.Row = Row as unknown as new () => RowObject;
-  }
-
-  /**
-   * Rows as objects, from the values of each column; when names repeat, the later column wins.
-   * Up to eight columns the stores are written out, one store site per column: each site then
-   * sees one key per result instead of all of them.
-   */
-  objects(columns: readonly CellValue[][], rows: number): RowObject[] {
-    if (this.#protoKey) return this.#objectsWithProtoKey(columns, rows);
-    const out = new Array<RowObject>(rows);
-    const Row = this.Row;
-    const [a = [], b = [], c = [], d = [], e = [], f = [], g = [], h = []] = columns;
-    const [ka = "", kb = "", kc = "", kd = "", ke = "", kf = "", kg = "", kh = ""] = this.keys;
-    switch (columns.length) {
-      case 1:
-        for (let r = 0; r < rows; r++) {
-          const o = new Row();
-          o[ka] = a[r]!;
-          out[r] = o;
-        }
-        return out;
-      case 2:
-        for (let r = 0; r < rows; r++) {
-          const o = new Row();
-          o[ka] = a[r]!; o[kb] = b[r]!;
-          out[r] = o;
-        }
-        return out;
-      case 3:
-        for (let r = 0; r < rows; r++) {
-          const o = new Row();
-          o[ka] = a[r]!; o[kb] = b[r]!; o[kc] = c[r]!;
-          out[r] = o;
-        }
-        return out;
-      case 4:
-        for (let r = 0; r < rows; r++) {
-          const o = new Row();
-          o[ka] = a[r]!; o[kb] = b[r]!; o[kc] = c[r]!; o[kd] = d[r]!;
-          out[r] = o;
-        }
-        return out;
-      case 5:
-        for (let r = 0; r < rows; r++) {
-          const o = new Row();
-          o[ka] = a[r]!; o[kb] = b[r]!; o[kc] = c[r]!; o[kd] = d[r]!; o[ke] = e[r]!;
-          out[r] = o;
-        }
-        return out;
-      case 6:
-        for (let r = 0; r < rows; r++) {
-          const o = new Row();
-          o[ka] = a[r]!; o[kb] = b[r]!; o[kc] = c[r]!; o[kd] = d[r]!; o[ke] = e[r]!; o[kf] = f[r]!;
-          out[r] = o;
-        }
-        return out;
-      case 7:
-        for (let r = 0; r < rows; r++) {
-          const o = new Row();
-          o[ka] = a[r]!; o[kb] = b[r]!; o[kc] = c[r]!; o[kd] = d[r]!; o[ke] = e[r]!; o[kf] = f[r]!; o[kg] = g[r]!;
-          out[r] = o;
-        }
-        return out;
-      case 8:
-        for (let r = 0; r < rows; r++) {
-          const o = new Row();
-          o[ka] = a[r]!; o[kb] = b[r]!; o[kc] = c[r]!; o[kd] = d[r]!; o[ke] = e[r]!; o[kf] = f[r]!; o[kg] = g[r]!; o[kh] = h[r]!;
-          out[r] = o;
-        }
-        return out;
-    }
-    const keys = this.keys;
-    for (let r = 0; r < rows; r++) {
-      const o = new Row();
-      for (let col = 0; col < keys.length; col++) o[keys[col]!] = columns[col]![r]!;
-      out[r] = o;
-    }
-    return out;
-  }
-
-  #objectsWithProtoKey(columns: readonly CellValue[][], rows: number): RowObject[] {
-    const out = new Array<RowObject>(rows);
-    for (let row = 0; row < rows; row++) {
-      const object: RowObject = {};
-      this.keys.forEach((key, c) => {
-        Object.defineProperty(object, key, { value: columns[c]![row], enumerable: true, writable: true, configurable: true });
-      });
-      out[row] = object;
-    }
-    return out;
-  }
-}
-
-const shapes = new WeakMap<readonly string[], RowShape>();
-
-/** The row shape of a result, made once per column list (every batch of a result shares it). */
-export function rowShape(names: readonly string[]): RowShape {
-  let shape = shapes.get(names);
-  if (shape === undefined) {
-    shape = new RowShape(names);
-    shapes.set(names, shape);
-  }
-  return shape;
 }
