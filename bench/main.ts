@@ -13,7 +13,7 @@ import { arch, cpus, totalmem } from "node:os";
 import { argv } from "node:process";
 import { fileURLToPath } from "node:url";
 import type { RowEngine } from "../src/rows/engine.ts";
-import { createWasmEngineSync, simdSupported } from "../src/rows/wasm-engine.ts";
+import { createWasmEngineSync, initRowEngine, simdSupported } from "../src/rows/wasm-engine.ts";
 import { wasmByteLength } from "../src/generated/rows-wasm-scalar.ts";
 import { buildGoPeer } from "./go-peer.ts";
 import { liveBench } from "./live.ts";
@@ -52,7 +52,8 @@ function parseArgs(args: string[]): Options {
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 async function main(options: Options): Promise<void> {
-  const root = fileURLToPath(new URL("../../", import.meta.url));
+  // Compiled to .tmp/bench-build/bench/main.js: the project root is three folders up.
+  const root = fileURLToPath(new URL("../../../", import.meta.url));
   const log = (line: string) => console.log(line);
   const repeats = options.quick ? 3 : 7;
   const machine = `${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, ${arch()}, Node ${process.versions.node}`;
@@ -65,9 +66,9 @@ async function main(options: Options): Promise<void> {
   if (!options.liveOnly) {
     const engines: [string, RowEngine | "js"][] = [
       ["js", "js"],
-      ["wasm", createWasmEngineSync({ simd: false })],
+      ["wasm", (await initRowEngine(), createWasmEngineSync())],
     ];
-    if (options.simd && simdSupported()) engines.push(["wasm-simd", createWasmEngineSync({ simd: true })]);
+    if (options.simd && simdSupported()) engines.push(["wasm-simd", (await initRowEngine({ simd: true }), createWasmEngineSync({ simd: true }))]);
     const goPeer = options.go ? buildGoPeer(root) : { skipped: "--no-go" };
     log("skipped" in goPeer ? `go-dqlite: not measured (${goPeer.skipped})` : `go-dqlite: ${goPeer.binary} (its internal/protocol decoder, Debian's sources)`);
     const framesDir = `${root}.tmp/bench-frames`;

@@ -9,6 +9,7 @@ import { decodeFrame } from "../src/messages/codec.ts";
 import { tsEngine, type EngineRequest, type RowEngine } from "../src/rows/engine.ts";
 import { ResultReader } from "../src/rows/result-reader.ts";
 import type { RowBatch } from "../src/rows/row-batch.ts";
+import { wasmBase64 } from "../src/generated/rows-wasm-scalar.ts";
 import { initRowEngineSync, readyWasmEngine } from "../src/rows/wasm-engine.ts";
 import type { IntMode } from "../src/values/int-mode.ts";
 import { type FuzzInput, Findings, TIGHT_LIMITS, attempt, errorKey } from "./findings.ts";
@@ -37,7 +38,9 @@ function guardEngine(engine: RowEngine): void {
 /** Loads the WASM engine and guards both engines; idempotent. */
 export function prepareEnvironment(): void {
   if (environmentReady) return;
-  initRowEngineSync();
+  // The bundled bytes, imported here so that loading stays synchronous (the library imports
+  // them on demand in initRowEngine).
+  initRowEngineSync({ source: Buffer.from(wasmBase64, "base64") });
   const wasm = readyWasmEngine();
   if (wasm === undefined) throw new Error("the WebAssembly row engine did not load (run npm run asbuild)");
   guardEngine(tsEngine);

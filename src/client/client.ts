@@ -5,6 +5,7 @@
 // the client's own initiative: a write whose reply was lost fails with OUTCOME_UNKNOWN.
 
 import { WireError } from "../errors.ts";
+import { initRowEngine } from "../rows/wasm-engine.ts";
 import { NodeRole } from "../messages/codes.ts";
 import type { ResponseTypeName } from "../messages/schemas.ts";
 import type { FileEntry, NodeInfo, RequestInput, ResponseOf } from "../messages/types.ts";
@@ -57,7 +58,8 @@ export function parseAddresses(addresses: string | readonly string[]): string[] 
 /** Connects to the leader of the cluster that `addresses` belong to, with `options.connector`. */
 export async function connectClient(options: ClientOptions, call: CallOptions = {}): Promise<Client> {
   const client = new Client(options);
-  await client.reconnect(call);
+  // The row engine loads (WebAssembly, or the TS core where it cannot) while the leader is found.
+  await Promise.all([client.reconnect(call), initRowEngine()]);
   return client;
 }
 

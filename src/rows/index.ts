@@ -11,6 +11,7 @@ export {
   initRowEngine as init,
   initRowEngineSync,
   initRowEngineSync as initSync,
+  rowEngineFallback,
   simdSupported,
   type RowEngineInitOptions,
   type WasmSource,

@@ -28,8 +28,8 @@ import { decodeResultEnd } from "./result-end.ts";
 
 export interface ResultReaderOptions {
   /**
-   * "auto" (default): WebAssembly when it is loaded or loads synchronously, else the TS core.
-   * "wasm" fails when WebAssembly cannot be loaded; "js" always uses the TS core. An engine
+   * "auto" (default): WebAssembly once `initRowEngine()` has loaded it (`connect` does), else the
+   * TS core. "wasm" fails when WebAssembly is not loaded; "js" always uses the TS core. An engine
    * instance (createWasmEngineSync) may also be given.
    */
   engine?: EngineChoice | RowEngine;

@@ -1,10 +1,17 @@
 // The WebAssembly row engine: loads the AssemblyScript core (assembly/rows.ts) and drives it
 // through the same EngineRequest as the TS core.
 //
-// Loading: the module bytes are inlined as base64 (src/generated/, built by `npm run asbuild`),
-// so one import works in Node, Deno without permissions, Bun, browsers and bundlers. Runtimes
-// that forbid compiling at run time (edge workers) pass a precompiled WebAssembly.Module, or the
-// bytes of the shipped .wasm file, to `initRowEngine` / `initRowEngineSync`.
+// Loading: the module bytes are inlined as base64 in a generated module (src/generated/, built by
+// `npm run asbuild`), which `initRowEngine()` imports on demand: one import works in Node, Deno
+// without permissions, Bun, browsers and bundlers, and a bundler puts the bytes in a chunk of
+// their own that a page loads only when it asks for the engine. The SIMD build is another such
+// chunk, loaded only when asked for (`simd: true`). Once the bytes are loaded, the engine can
+// also be made synchronously. Runtimes that forbid compiling at run time pass a precompiled
+// WebAssembly.Module, or the bytes of the shipped .wasm file, as `source`.
+//
+// Where WebAssembly cannot be compiled (no WebAssembly, or a page whose Content-Security-Policy
+// refuses it), `initRowEngine()` resolves to "js": the readers then use the TS core, with the
+// same results. `rowEngineFallback()` says why.
 //
 // Memory: each call copies the input span into linear memory once, runs the core once for all
 // the frames, and copies the packed column outputs out into a fresh ArrayBuffer (one slice). No
@@ -12,25 +19,25 @@
 // and after memory growth; there is nothing stale to read.
 
 import { WireError } from "../errors.ts";
-import { wasmBase64 as scalarBase64 } from "../generated/rows-wasm-scalar.ts";
-import { wasmBase64 as simdBase64 } from "../generated/rows-wasm-simd.ts";
 import { CallField, CoreFault, CoreMemory, CoreStop, ResultField } from "./core-abi.ts";
 import type { CoreOutcome, EngineRequest } from "./core-call.ts";
 import type { EngineKind, EngineResult, RowEngine } from "./engine.ts";
 
 /**
- * Whether `auto` takes the SIMD build where the runtime validates it. The SIMD build only
- * speeds up long text scans; bench/ shows no gain on realistic rows (see docs/benchmark.md).
+ * What the caller may hand over instead of the bundled bytes: a compiled WebAssembly.Module, or
+ * the bytes of rows.wasm / rows-simd.wasm. (A module is typed as `object` so that declarations
+ * need no DOM or WebAssembly typings.)
  */
-const PREFER_SIMD = false;
-
-/** What the caller may hand over instead of the inlined bytes. */
-export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView;
+export type WasmSource = ArrayBuffer | ArrayBufferView | object;
 
 export interface RowEngineInitOptions {
   /** A precompiled module or the bytes of rows.wasm / rows-simd.wasm (edge runtimes). */
   source?: WasmSource;
-  /** Use the SIMD build when the runtime supports it (default: only where it pays). */
+  /**
+   * The SIMD build: loaded only when asked for, and used only where the runtime supports SIMD
+   * (it speeds up long text scans only; bench/ shows no gain on typical rows). With `source`,
+   * says which build the source is.
+   */
   simd?: boolean;
 }
 
@@ -45,6 +52,10 @@ const align8 = (n: number) => (n + 7) & ~7;
 
 let engine: WasmRowEngine | undefined;
 let loading: Promise<EngineKind> | undefined;
+/** The bundled builds' bytes, once their modules have been imported. */
+const bundled: { scalar?: Uint8Array; simd?: Uint8Array } = {};
+/** Why the last attempt to load the bundled engine fell back to the TS core. */
+let fallback: Error | undefined;
 
 function base64Bytes(base64: string): Uint8Array {
   const native = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array }).fromBase64;
@@ -55,24 +66,28 @@ function base64Bytes(base64: string): Uint8Array {
   return bytes;
 }
 
-function bundledBytes(simd: boolean | undefined): { bytes: Uint8Array; kind: EngineKind } {
-  const wantSimd = simd ?? PREFER_SIMD;
-  if (wantSimd) {
-    const bytes = base64Bytes(simdBase64);
-    if (WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) return { bytes, kind: "wasm-simd" };
-  }
-  return { bytes: base64Bytes(scalarBase64), kind: "wasm" };
+/** Imports the generated module of a build (a chunk of its own in bundles). */
+async function loadBundled(simd: boolean): Promise<Uint8Array> {
+  if (simd) return (bundled.simd ??= base64Bytes((await import("../generated/rows-wasm-simd.ts")).wasmBase64));
+  return (bundled.scalar ??= base64Bytes((await import("../generated/rows-wasm-scalar.ts")).wasmBase64));
 }
 
-/** Both builds export the same names, so a caller's module is reported as the build it says. */
-function givenKind(options: RowEngineInitOptions): EngineKind {
-  return options.simd === true ? "wasm-simd" : "wasm";
+/** A minimal module using one SIMD instruction: validates where the runtime supports SIMD. */
+const SIMD_PROBE = Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11);
+
+/** True when the runtime supports WebAssembly SIMD (the SIMD build then loads). */
+export function simdSupported(): boolean {
+  return typeof WebAssembly === "object" && WebAssembly.validate(SIMD_PROBE);
 }
 
-function sourceBytes(source: ArrayBuffer | ArrayBufferView): Uint8Array {
-  return source instanceof ArrayBuffer
-    ? new Uint8Array(source)
-    : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+function isModule(source: WasmSource): source is WebAssembly.Module {
+  return typeof WebAssembly === "object" && source instanceof WebAssembly.Module;
+}
+
+function sourceBytes(source: WasmSource): Uint8Array {
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  throw new TypeError("source: expected a WebAssembly.Module, an ArrayBuffer or the bytes of rows.wasm");
 }
 
 function checkExports(instance: WebAssembly.Instance): CoreExports {
@@ -83,78 +98,97 @@ function checkExports(instance: WebAssembly.Instance): CoreExports {
   return exports;
 }
 
+function noWebAssembly(): WireError {
+  return new WireError("BAD_STATE", "this runtime has no WebAssembly: the row engine is the TS core (engine \"js\")");
+}
+
 /**
  * Loads the WebAssembly row engine (asynchronous compile: required for large modules on a
- * browser's main thread, and never blocking). Resolves to the engine kind now used by "auto".
+ * browser's main thread, and never blocking) and resolves to the engine kind "auto" now uses.
+ * Without `source`, a runtime that cannot compile WebAssembly (none at all, or a
+ * Content-Security-Policy without 'wasm-unsafe-eval') is no failure: it resolves to "js", and
+ * rowEngineFallback() gives the reason. With a `source` that cannot be used, it rejects with a
+ * WireError (BAD_STATE) whose cause is the runtime's error.
  */
 export function initRowEngine(options: RowEngineInitOptions = {}): Promise<EngineKind> {
-  if (engine !== undefined && options.source === undefined) return Promise.resolve(engine.kind);
-  if (loading !== undefined && options.source === undefined) return loading;
+  const given = options.source !== undefined;
+  if (!given && engine !== undefined && (options.simd !== true || engine.kind === "wasm-simd")) return Promise.resolve(engine.kind);
+  if (!given && loading !== undefined) return loading;
   const run = async (): Promise<EngineKind> => {
-    let instance: WebAssembly.Instance;
-    let kind: EngineKind;
-    if (options.source instanceof WebAssembly.Module) {
-      instance = await WebAssembly.instantiate(options.source, {});
-      kind = givenKind(options);
-    } else {
-      const chosen = options.source === undefined ? bundledBytes(options.simd) : { bytes: sourceBytes(options.source), kind: givenKind(options) };
-      const module = await WebAssembly.compile(chosen.bytes as Uint8Array<ArrayBuffer>);
-      instance = await WebAssembly.instantiate(module, {});
-      kind = chosen.kind;
+    try {
+      if (typeof WebAssembly !== "object") throw noWebAssembly();
+      const simd = options.simd === true && (given || simdSupported());
+      const kind: EngineKind = simd ? "wasm-simd" : "wasm";
+      const source = options.source ?? (await loadBundled(simd));
+      const module = isModule(source) ? source : await WebAssembly.compile(sourceBytes(source) as Uint8Array<ArrayBuffer>);
+      engine = new WasmRowEngine(checkExports(await WebAssembly.instantiate(module, {})), kind);
+      fallback = undefined;
+      return kind;
+    } catch (error) {
+      if (given) throw new WireError("BAD_STATE", `the given WebAssembly row core cannot be used here: ${describe(error)}`, { cause: error });
+      fallback = error instanceof Error ? error : new Error(String(error));
+      return engine?.kind ?? "js";
     }
-    engine = new WasmRowEngine(checkExports(instance), kind);
-    return kind;
   };
   const promise = run();
-  if (options.source === undefined) {
+  if (!given) {
     loading = promise;
-    promise.catch(() => {
+    void promise.then(() => {
       loading = undefined;
     });
   }
   return promise;
 }
 
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
 /**
- * Loads the engine synchronously. Fine in Node, Deno, Bun and workers; browsers refuse
- * synchronous compilation of large modules on the main thread (this one is ~3 KiB, under the
- * 4 KiB limit Chromium applies), where `initRowEngine` is the safe choice.
+ * Why "auto" uses the TS core after `initRowEngine()` (the runtime has no WebAssembly, or refused
+ * to compile it), or undefined when the WebAssembly engine loaded.
+ */
+export function rowEngineFallback(): Error | undefined {
+  return engine === undefined ? fallback : undefined;
+}
+
+/**
+ * Loads the engine synchronously, from `source`, or from the bundled bytes once `initRowEngine()`
+ * has loaded them. Fine in Node, Deno, Bun and workers; browsers refuse synchronous compilation
+ * of large modules on the main thread (this one is ~4 KiB), where `initRowEngine` is the safe
+ * choice.
  */
 export function initRowEngineSync(options: RowEngineInitOptions = {}): EngineKind {
-  if (engine !== undefined && options.source === undefined) return engine.kind;
+  if (engine !== undefined && options.source === undefined && (options.simd !== true || engine.kind === "wasm-simd")) return engine.kind;
   engine = createWasmEngineSync(options) as WasmRowEngine;
   return engine.kind;
 }
 
 /**
  * A separate WASM engine instance with its own memory (benchmarks compare the builds side by
- * side with it; pass it as a reader's `engine`). It does not change what "auto" uses.
+ * side with it; pass it as a reader's `engine`). It does not change what "auto" uses. Without
+ * `source`, the bundled build must have been loaded by `initRowEngine()` first.
  */
 export function createWasmEngineSync(options: RowEngineInitOptions = {}): RowEngine {
-  let module: WebAssembly.Module;
-  let kind: EngineKind;
-  if (options.source instanceof WebAssembly.Module) {
-    module = options.source;
-    kind = givenKind(options);
-  } else {
-    const chosen = options.source === undefined ? bundledBytes(options.simd) : { bytes: sourceBytes(options.source), kind: givenKind(options) };
-    module = new WebAssembly.Module(chosen.bytes as Uint8Array<ArrayBuffer>);
-    kind = chosen.kind;
+  if (typeof WebAssembly !== "object") throw noWebAssembly();
+  const simd = options.simd === true && (options.source !== undefined || simdSupported());
+  const source = options.source ?? (simd ? bundled.simd : bundled.scalar);
+  if (source === undefined) {
+    throw new WireError(
+      "BAD_STATE",
+      `the bundled ${simd ? "SIMD " : ""}WebAssembly row core is not loaded yet: await initRowEngine(${simd ? "{ simd: true }" : ""}) once first, or pass \`source\``,
+    );
   }
-  return new WasmRowEngine(checkExports(new WebAssembly.Instance(module, {})), kind);
-}
-
-/** True when the runtime validates the SIMD build. */
-export function simdSupported(): boolean {
-  return typeof WebAssembly === "object" && WebAssembly.validate(base64Bytes(simdBase64) as Uint8Array<ArrayBuffer>);
+  const module = isModule(source) ? source : new WebAssembly.Module(sourceBytes(source) as Uint8Array<ArrayBuffer>);
+  return new WasmRowEngine(checkExports(new WebAssembly.Instance(module, {})), simd ? "wasm-simd" : "wasm");
 }
 
 /**
- * The loaded engine. When none is loaded yet it tries a synchronous load; where that is refused
- * (no WebAssembly, or a browser main thread) it returns undefined and "auto" falls back to TS.
+ * The loaded engine, or undefined: "auto" then uses the TS core. Where the bundled bytes are
+ * loaded but the engine is not (a reset), it is made synchronously.
  */
 export function readyWasmEngine(): RowEngine | undefined {
-  if (engine === undefined && typeof WebAssembly === "object") {
+  if (engine === undefined && bundled.scalar !== undefined && typeof WebAssembly === "object") {
     try {
       initRowEngineSync();
     } catch {
@@ -168,6 +202,7 @@ export function readyWasmEngine(): RowEngine | undefined {
 export function resetRowEngine(): void {
   engine = undefined;
   loading = undefined;
+  fallback = undefined;
 }
 
 class WasmRowEngine implements RowEngine {

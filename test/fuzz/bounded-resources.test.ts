@@ -16,11 +16,12 @@ import { decodeFrame } from "../../src/messages/codec.ts";
 import { inspectFrame } from "../../src/messages/inspect.ts";
 import type { Side } from "../../src/messages/codes.ts";
 import { ResultReader } from "../../src/rows/result-reader.ts";
-import { initRowEngineSync } from "../../src/rows/wasm-engine.ts";
+import { initRowEngine, initRowEngineSync } from "../../src/rows/wasm-engine.ts";
 import { FrameDecoder } from "../../src/stream/frame-decoder.ts";
 
 installAllocationTracker();
-beforeAll(() => {
+beforeAll(async () => {
+  expect(await initRowEngine()).toMatch(/^wasm/);
   expect(initRowEngineSync()).toMatch(/^wasm/);
 });
 

@@ -7,14 +7,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeFrame } from "../../src/messages/codec.ts";
 import { ResultReader } from "../../src/rows/result-reader.ts";
-import { initRowEngineSync } from "../../src/rows/wasm-engine.ts";
+import { initRowEngine } from "../../src/rows/wasm-engine.ts";
 import type { Tuple } from "../../src/values/cell.ts";
 import type { IntMode } from "../../src/values/int-mode.ts";
 import { anyTextBytes, framesOf, patternedResultOf, resultOf, streamOf } from "./arbitraries.ts";
 import { rowsFrame } from "./build-frames.ts";
 import { drive, valuesAndEnd } from "./drive.ts";
 
-expect(initRowEngineSync()).toMatch(/^wasm/);
+expect(await initRowEngine()).toMatch(/^wasm/);
 
 const intMode = fc.constantFrom<IntMode>("number", "bigint", "string");
 const chunking = fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 6 });

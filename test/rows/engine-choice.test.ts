@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { WireError } from "../../src/errors.ts";
 import { ResultReader } from "../../src/rows/result-reader.ts";
-import { createWasmEngineSync, initRowEngine, initRowEngineSync, resetRowEngine, simdSupported } from "../../src/rows/wasm-engine.ts";
+import { createWasmEngineSync, initRowEngine, initRowEngineSync, resetRowEngine, rowEngineFallback, simdSupported } from "../../src/rows/wasm-engine.ts";
 import { rowsFrame } from "./build-frames.ts";
 import { readFileSync } from "node:fs";
 
@@ -27,9 +27,13 @@ describe("engine choice and loading", () => {
     }
   });
 
-  it("'auto' loads WASM synchronously when it can", () => {
+  it("'auto' is the TS core until initRowEngine() has loaded the bundled bytes; then WASM, also after a reset", async () => {
     resetRowEngine();
-    expect(new ResultReader().engine).toMatch(/^wasm/);
+    expect(await initRowEngine()).toBe("wasm");
+    expect(new ResultReader().engine).toBe("wasm");
+    resetRowEngine();
+    // The bytes stay loaded: "auto" makes the engine synchronously.
+    expect(new ResultReader().engine).toBe("wasm");
   });
 
   it("loads asynchronously, from bytes and from a precompiled module (the shipped .wasm files)", async () => {
@@ -45,6 +49,31 @@ describe("engine choice and loading", () => {
     const simd = createWasmEngineSync({ source: simdBytes, simd: true });
     expect(simd.kind).toBe("wasm-simd");
     expect(new ResultReader({ engine: simd }).read(frame).batch!.arrays()).toEqual([[5]]);
+    // The bundled SIMD build loads only when asked for.
+    expect(await initRowEngine({ simd: true })).toBe(simdSupported() ? "wasm-simd" : "wasm");
+    expect(new ResultReader().read(frame).batch!.arrays()).toEqual([[5]]);
+  });
+
+  it("falls back to the TS core when the runtime refuses to compile WebAssembly (a strict CSP), and says why", async () => {
+    resetRowEngine();
+    const { compile, Module } = WebAssembly;
+    // What Chromium does under script-src 'self': both compiles refuse.
+    function refused(): never {
+      throw new WebAssembly.CompileError("WebAssembly.compile(): Refused to compile or instantiate WebAssembly module because 'wasm-unsafe-eval' is not an allowed source");
+    }
+    Object.assign(WebAssembly, { compile: async () => refused(), Module: refused });
+    try {
+      expect(await initRowEngine()).toBe("js");
+      expect(rowEngineFallback()).toBeInstanceOf(WebAssembly.CompileError);
+      expect(new ResultReader().engine).toBe("js");
+      expect(new ResultReader().read(frame).batch!.arrays()).toEqual([[5]]);
+      // A source given explicitly that cannot be compiled is a typed error.
+      await expect(initRowEngine({ source: Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0) })).rejects.toMatchObject({ name: "WireError", code: "BAD_STATE" });
+    } finally {
+      Object.assign(WebAssembly, { compile, Module });
+    }
+    expect(await initRowEngine()).toBe("wasm");
+    expect(rowEngineFallback()).toBeUndefined();
   });
 
   it("refuses a module that is not the row core", () => {

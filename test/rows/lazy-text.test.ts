@@ -6,10 +6,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DecodeError } from "../../src/errors.ts";
 import { ResultReader } from "../../src/rows/result-reader.ts";
-import { initRowEngineSync } from "../../src/rows/wasm-engine.ts";
+import { initRowEngine } from "../../src/rows/wasm-engine.ts";
 import { rowsFrame } from "./build-frames.ts";
 
-initRowEngineSync();
+await initRowEngine();
 const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function strictDecode(bytes: Uint8Array): string | undefined {

@@ -3,10 +3,10 @@ import { describe, expect, it } from "vitest";
 import { DecodeError, PoisonedError, ServerError } from "../../src/errors.ts";
 import { ResultReader } from "../../src/rows/result-reader.ts";
 import type { EngineChoice } from "../../src/rows/engine.ts";
-import { initRowEngineSync } from "../../src/rows/wasm-engine.ts";
+import { initRowEngine } from "../../src/rows/wasm-engine.ts";
 import { concat, emptyFrame, failureFrame, float, frame, hex, rowsFrame, text } from "./build-frames.ts";
 
-initRowEngineSync();
+await initRowEngine();
 
 function expectDecodeError(fn: () => unknown, code: string, offset?: number): DecodeError {
   try {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { ResultReader } from "../../src/rows/result-reader.ts";
+import { initRowEngine } from "../../src/rows/wasm-engine.ts";
 import { rowsFrame, text } from "./build-frames.ts";
+
+await initRowEngine();
 
 describe("RowBatch", () => {
   const frame = rowsFrame(["a", "__proto__", "a"], [
