@@ -27,8 +27,13 @@ import { buildPage, servePage } from "../test/package/web-pages.mjs";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const FIXTURES = join(root, "test/package/fixtures");
 const BIN = (name) => join(root, "node_modules/.bin", name);
-/** gzip bytes a page may load up front. */
-const BUDGET = { codec: 12 * 1024, rows: 16 * 1024 };
+/**
+ * gzip bytes a page may load up front. The rows page carries the codec (~11.5 KiB) and the row
+ * engine's JavaScript: the TS core (~3 KiB, the fallback where WebAssembly cannot compile), the
+ * WebAssembly engine's loader and call records, the reader, batches and value paths; the
+ * WebAssembly bytes themselves (2.6 KiB) and the SIMD build are chunks fetched on demand.
+ */
+const BUDGET = { codec: 12 * 1024, rows: 21 * 1024 };
 const STRICT_CSP = "script-src 'self'";
 const OVERALL_TIMEOUT_MS = 180_000;
 const STEP_TIMEOUT_MS = 60_000;
