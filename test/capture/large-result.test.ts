@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { MessageRecord } from "../../src/capture/index.ts";
 import { type DqliteNode, startNode } from "../../src/testing/dqlite-node.ts";
 import { type Decoded, conversationView, decodeCaptureBytes, messages, problems } from "./decode-helpers.ts";
-import { type PcapFile, readPcap, reorderAndDuplicate, segmentOf, writePcap } from "./pcap-edit.ts";
+import { type PcapFile, firstPartCopy, readPcap, reorderAndDuplicate, segmentOf, writePcap } from "./pcap-edit.ts";
 import { cleanCaptureDirs, goShell, startTcpdump } from "./tcpdump-rig.ts";
 
 const ROWS = 20_000;
@@ -160,8 +160,26 @@ describe("cut captures", () => {
     const view = conversationView(decoded);
     expect(view.length).toBeGreaterThan(5);
     expect(whole.slice(0, view.length)).toEqual(view);
-    // The result was open where the file stops: its last partial frame is reported.
-    expect(problems(decoded).map((p) => [p["direction"], p["problem"]])).toEqual([["response", "incomplete"]]);
+    // Where the file stops the result is open; a partial frame there (if the last whole record
+    // ended inside one) is reported as incomplete, and nothing else is.
+    expect(problems(decoded).every((p) => p["direction"] === "response" && p["problem"] === "incomplete")).toBe(true);
+  });
+
+  test("the capture ends inside a frame: the partial frame is reported as incomplete", () => {
+    const file = readPcap(full);
+    const segments = serverSegments(file);
+    const last = segments[Math.floor(segments.length / 2)]!;
+    // The records before that segment, then its first bytes, so many that the stream ends off a
+    // word boundary (frames are whole words long): it cannot end between two frames.
+    const synAck = file.records.map(segmentOf).find((s) => s !== undefined && s.flow.startsWith(`${port}>`))!;
+    const offset = (segmentOf(file.records[last]!)!.seq - synAck.seq - 1) >>> 0;
+    const keep = (offset + 1_001) % 8 === 0 ? 1_002 : 1_001;
+    const records = [...file.records.slice(0, last), firstPartCopy(file.records[last]!, keep)];
+    const decoded = decodeCaptureBytes(writePcap({ ...file, records }));
+    expect(decoded.summary.fileError).toBeUndefined();
+    expect(problems(decoded).map((p) => [p["direction"], p["problem"], p["then"]])).toEqual([["response", "incomplete", "stopped"]]);
+    const ids = rowIds(queryResult(decoded).frames);
+    expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => i + 1));
   });
 
   test("a snap length of 200 bytes (tcpdump -s 200): cut segments are gaps, the requests and small responses still decode", () => {

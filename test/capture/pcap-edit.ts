@@ -215,6 +215,16 @@ export function secondHalfCopy(record: PcapRecord): PcapRecord {
   return { ...record, data, originalLength: record.originalLength - half };
 }
 
+/** A copy of a data segment carrying only its first `keep` payload bytes (as if the rest were never sent). */
+export function firstPartCopy(record: PcapRecord, keep: number): PcapRecord {
+  const segment = segmentOf(record)!;
+  const cut = segment.payloadLength - keep;
+  const data = record.data.slice(0, record.data.length - cut);
+  const view = new DataView(data.buffer);
+  view.setUint16(segment.ipAt + 2, view.getUint16(segment.ipAt + 2) - cut);
+  return { ...record, data, originalLength: record.originalLength - cut };
+}
+
 /**
  * The capture with its TCP data segments shuffled the way a lossy path delivers them: each pair
  * of consecutive data segments of one flow swapped, every third data segment sent twice (the
