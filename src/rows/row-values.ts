@@ -91,7 +91,7 @@ export class BlobArena implements BlobSource {
     if (length <= 64) for (let k = 0; k < length; k++) arena[at + k] = bytes[start + k]!;
     else arena.set(bytes.subarray(start, start + length), at);
     this.#used = at + length;
-    return new Uint8Array(arena.buffer, at, length);
+    return arena.subarray(at, at + length);
   }
 }
 
