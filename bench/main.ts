@@ -7,6 +7,7 @@
 //   --simd        add the SIMD build of the WebAssembly engine
 //   --no-rss      leave out the 10M-row streaming memory check
 //   --rows N      rows per result (default 1,000,000)
+//   --v8=FLAG     (bench/run.mjs) a V8 flag for the benchmark's Node, e.g. --v8=--max-semi-space-size=64
 
 import { mkdirSync } from "node:fs";
 import { arch, cpus, totalmem } from "node:os";
@@ -57,7 +58,8 @@ async function main(options: Options): Promise<void> {
   const log = (line: string) => console.log(line);
   const repeats = options.quick ? 3 : 7;
   const machine = `${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, ${arch()}, Node ${process.versions.node}`;
-  log(`machine: ${machine}`);
+  const flags = process.execArgv.filter((flag) => flag !== "--expose-gc");
+  log(`machine: ${machine}${flags.length > 0 ? `; V8 flags: ${flags.join(" ")}` : ""}`);
   log(`row engines: ${options.rows.toLocaleString("en-US")} rows per result, ${repeats} repetitions per case (median and best), wasm module ${wasmByteLength} B`);
 
   const results: BenchResult[] = [];
@@ -101,7 +103,7 @@ async function main(options: Options): Promise<void> {
     results.push(...live);
   }
 
-  if (options.json) console.log(JSON.stringify({ machine, memcpy, results, heap }));
+  if (options.json) console.log(JSON.stringify({ machine, v8Flags: flags, memcpy, results, heap }));
 }
 
 await main(parseArgs(argv.slice(2)));
