@@ -70,6 +70,7 @@ export class CaptureDecoder {
       for (let packet = this.reader.next(); packet !== undefined; packet = this.reader.next()) {
         const s = this.summaryBuilder.summary;
         s.packets++;
+        if (packet.data.length < packet.originalLength) s.snapCutPackets++;
         const tcp = dissect(packet, this.limits);
         if ("skip" in tcp) {
           this.summaryBuilder.skippedPacket(tcp.skip);

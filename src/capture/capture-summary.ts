@@ -14,6 +14,8 @@ export interface CaptureSummary {
   fileBytes: number;
   packets: number;
   tcpPackets: number;
+  /** Packets the snap length cut (captured shorter than they were on the wire). */
+  snapCutPackets: number;
   /** Packets (and pcapng blocks) passed over, by reason. */
   skippedPackets: Record<string, number>;
   connections: Partial<Record<ConnectionKind, number>>;
@@ -43,6 +45,7 @@ export class SummaryBuilder {
     fileBytes: 0,
     packets: 0,
     tcpPackets: 0,
+    snapCutPackets: 0,
     skippedPackets: {},
     connections: {},
     skippedConnections: [],

@@ -136,6 +136,7 @@ export function summaryText(summary: CaptureSummary): string {
   for (const [reason, count] of Object.entries(summary.skippedPackets)) lines.push(`  skipped packets, ${reason}: ${count}`);
   const problems = Object.entries(summary.problems);
   if (problems.length > 0) lines.push(`  problems: ${problems.map(([kind, count]) => `${kind} ${count}`).join(", ")}`);
+  if (summary.snapCutPackets > 0) lines.push(`  packets cut by the snap length: ${summary.snapCutPackets.toLocaleString("en-US")} (their missing bytes are gaps)`);
   if (summary.lostBytes > 0) lines.push(`  bytes not in the capture (lost segments, snap length): ${summary.lostBytes.toLocaleString("en-US")}`);
   if (summary.duplicateBytes > 0) lines.push(`  bytes seen twice (retransmissions), decoded once: ${summary.duplicateBytes.toLocaleString("en-US")}`);
   if (summary.unansweredRequests > 0) lines.push(`  requests without a response: ${summary.unansweredRequests}`);

@@ -185,6 +185,8 @@ describe("cut captures", () => {
   test("a snap length of 200 bytes (tcpdump -s 200): cut segments are gaps, the requests and small responses still decode", () => {
     const decoded = decodeCaptureBytes(snapped);
     expect(decoded.summary.lostBytes).toBeGreaterThan(100_000);
+    expect(decoded.summary.snapCutPackets).toBeGreaterThan(10);
+    expect(decodeCaptureBytes(full).summary.snapCutPackets).toBe(0);
     expect(problems(decoded).some((p) => p["problem"] === "gap" && String((p["error"] as { message: string }).message).includes("snap length"))).toBe(true);
     const requests = (d: Decoded) => messages(d).filter((m) => m.direction === "request").map((m) => JSON.stringify(m.message, (_, v) => (typeof v === "bigint" ? String(v) : v)));
     expect(requests(decoded)).toEqual(requests(decodeCaptureBytes(full)));
