@@ -26,8 +26,8 @@ import {
   PROBE_TIMEOUT_MS,
   PortTakenError,
   findLeader,
+  formCluster,
   freePorts,
-  waitForMembers,
 } from "./node-process.ts";
 import { probeCluster, probeLeader, splitAddress } from "./raw-probe.ts";
 import { trackDir, untrackDir } from "./process-reaper.ts";
@@ -160,33 +160,13 @@ export async function startNode(options: StartNodeOptions = {}): Promise<DqliteN
  * node is listed by the cluster and the cluster has its voters (go-dqlite promotes up to three).
  */
 export async function startCluster(size = 3, options: StartClusterOptions = {}): Promise<DqliteCluster> {
-  if (!Number.isInteger(size) || size < 1) throw new RangeError(`cluster size must be a positive integer, got ${size}`);
-  const nodes: DqliteNode[] = [];
-  const stopAll = async (): Promise<void> => {
-    await Promise.all(nodes.map((node) => node.stop()));
-  };
-  try {
-    const first = await startNode(options);
-    nodes.push(first);
-    const joiners = Array.from({ length: size - 1 }, () => startNode({ ...options, join: [first.address] }));
-    const settled = await Promise.allSettled(joiners);
-    for (const result of settled) if (result.status === "fulfilled") nodes.push(result.value);
-    const failure = settled.find((result) => result.status === "rejected");
-    if (failure !== undefined) throw (failure as PromiseRejectedResult).reason;
-    await waitForMembers(
-      nodes.map((node) => node.address),
-      PLAIN_PROBE,
-      options.formTimeoutMs ?? DEFAULT_FORM_TIMEOUT_MS,
-    );
-  } catch (error) {
-    await stopAll();
-    throw error;
-  }
+  const start = (join: readonly string[] | undefined) => startNode(join === undefined ? options : { ...options, join });
+  const { nodes, stop } = await formCluster(size, start, PLAIN_PROBE, options.formTimeoutMs ?? DEFAULT_FORM_TIMEOUT_MS);
   return {
     nodes,
     addresses: nodes.map((node) => node.address),
     leader: (timeoutMs = DEFAULT_FORM_TIMEOUT_MS) => findLeader(nodes, PLAIN_PROBE, timeoutMs),
-    stop: stopAll,
+    stop,
   };
 }
 

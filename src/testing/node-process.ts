@@ -239,6 +239,50 @@ export abstract class NodeProcess {
  * Waits until the leader lists every node of `addresses` and the cluster has its voters (go-dqlite
  * promotes up to three).
  */
+/** What formCluster makes: the nodes, in start order, once the cluster has formed. */
+export interface FormedCluster<N> {
+  nodes: N[];
+  /** Stops every node (and runs `cleanup`, when given). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `size` nodes with `start`: the first bootstraps a cluster, the others join it (all at
+ * once). Resolves once every node is listed by the cluster and the cluster has its voters; on
+ * any failure, stops what it started (and runs `cleanup`) before rejecting.
+ */
+export async function formCluster<N extends { readonly address: string; stop(): Promise<void> }>(
+  size: number,
+  start: (join: readonly string[] | undefined) => Promise<N>,
+  probe: ClusterProbe,
+  formTimeoutMs: number,
+  cleanup?: () => void,
+): Promise<FormedCluster<N>> {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`cluster size must be a positive integer, got ${size}`);
+  const nodes: N[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(nodes.map((node) => node.stop()));
+    cleanup?.();
+  };
+  try {
+    const first = await start(undefined);
+    nodes.push(first);
+    const settled = await Promise.allSettled(Array.from({ length: size - 1 }, () => start([first.address])));
+    for (const result of settled) if (result.status === "fulfilled") nodes.push(result.value);
+    const failure = settled.find((result) => result.status === "rejected");
+    if (failure !== undefined) throw (failure as PromiseRejectedResult).reason;
+    await waitForMembers(
+      nodes.map((node) => node.address),
+      probe,
+      formTimeoutMs,
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { nodes, stop };
+}
+
 export async function waitForMembers(addresses: readonly string[], probe: ClusterProbe, timeoutMs: number): Promise<void> {
   const want = new Set(addresses);
   const wantVoters = Math.min(addresses.length, APP_VOTERS);

@@ -28,8 +28,8 @@ import {
   type ProcessOptions,
   PortTakenError,
   findLeader,
+  formCluster,
   freePorts,
-  waitForMembers,
 } from "./node-process.ts";
 import { type ProbeTls, probeCluster, probeLeader } from "./raw-probe.ts";
 import { trackDir, untrackDir } from "./process-reaper.ts";
@@ -209,37 +209,19 @@ export async function startTlsCluster(size = 3, options: StartTlsClusterOptions 
     certificate = generateClusterCertificate({ dir: certificateDir });
   }
   const probe = tlsProbe(probeTlsFor(certificate));
-  const nodes: TlsNode[] = [];
-  const stopAll = async (): Promise<void> => {
-    await Promise.all(nodes.map((node) => node.stop()));
-    if (certificateDir !== undefined) {
-      rmSync(certificateDir, { recursive: true, force: true });
-      untrackDir(certificateDir);
-    }
+  const removeCertificate = () => {
+    if (certificateDir === undefined) return;
+    rmSync(certificateDir, { recursive: true, force: true });
+    untrackDir(certificateDir);
   };
-  try {
-    const first = await startTlsNode({ ...options, certificate });
-    nodes.push(first);
-    const joiners = Array.from({ length: size - 1 }, () => startTlsNode({ ...options, certificate, join: [first.address] }));
-    const settled = await Promise.allSettled(joiners);
-    for (const result of settled) if (result.status === "fulfilled") nodes.push(result.value);
-    const failure = settled.find((result) => result.status === "rejected");
-    if (failure !== undefined) throw (failure as PromiseRejectedResult).reason;
-    await waitForMembers(
-      nodes.map((node) => node.address),
-      probe,
-      options.formTimeoutMs ?? DEFAULT_FORM_TIMEOUT_MS,
-    );
-  } catch (error) {
-    await stopAll();
-    throw error;
-  }
+  const start = (join: readonly string[] | undefined) => startTlsNode(join === undefined ? { ...options, certificate } : { ...options, certificate, join });
+  const { nodes, stop } = await formCluster(size, start, probe, options.formTimeoutMs ?? DEFAULT_FORM_TIMEOUT_MS, removeCertificate);
   return {
     nodes,
     addresses: nodes.map((node) => node.address),
     certificate,
     leader: (timeoutMs = DEFAULT_FORM_TIMEOUT_MS) => findLeader(nodes, probe, timeoutMs),
-    stop: stopAll,
+    stop,
   };
 }
 
