@@ -21,6 +21,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../test/support/chromium.mjs";
+import { assert, assertEqual, createStepRunner } from "../test/support/step-runner.mjs";
 import { readmeExamples } from "../test/package/readme-examples.mjs";
 import { buildPage, servePage } from "../test/package/web-pages.mjs";
 
@@ -38,64 +39,8 @@ const STRICT_CSP = "script-src 'self'";
 const OVERALL_TIMEOUT_MS = 180_000;
 const STEP_TIMEOUT_MS = 60_000;
 
-const results = [];
-const cleanups = [];
-const figures = [];
-
-async function test(name, body) {
-  const started = Date.now();
-  try {
-    await body();
-    results.push({ name, ok: true });
-    console.log(`  ✓ ${name} (${Date.now() - started} ms)`);
-  } catch (error) {
-    results.push({ name, ok: false });
-    console.log(`  ✗ ${name}\n      ${String(error?.message ?? error).split("\n").slice(0, 12).join("\n      ")}`);
-  }
-}
-
-function assert(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-function assertEqual(actual, expected, what) {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${what}:\n  expected ${e.slice(0, 800)}\n  got      ${a.slice(0, 800)}`);
-}
-
-async function cleanup() {
-  for (const step of cleanups.reverse()) {
-    try {
-      await step();
-    } catch (error) {
-      console.log(`  (cleanup: ${error.message})`);
-    }
-  }
-  cleanups.length = 0;
-}
-
-function finish() {
-  for (const line of figures) console.log(`  ${line}`);
-  const passed = results.filter((r) => r.ok).length;
-  const failed = results.length - passed;
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed > 0 || passed === 0 ? 1 : 0);
-}
-
-const watchdog = setTimeout(async () => {
-  results.push({ name: `the whole run finished within ${OVERALL_TIMEOUT_MS / 1000} s`, ok: false });
-  console.log(`  ✗ the run did not finish within ${OVERALL_TIMEOUT_MS / 1000} s`);
-  await cleanup();
-  finish();
-}, OVERALL_TIMEOUT_MS);
-watchdog.unref();
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, async () => {
-    await cleanup();
-    process.exit(130);
-  });
-}
+const steps = createStepRunner({ name: "run", overallTimeoutMs: OVERALL_TIMEOUT_MS, errorLines: 12, stack: false });
+const { test, cleanup, finish, cleanups, figures } = steps;
 
 // Child processes get no npm_* variables: under `npm test` they name this repository as the
 // project (npm_config_local_prefix), and npm would install into it instead of the consumer.
@@ -427,7 +372,7 @@ async function main() {
 try {
   await main();
 } catch (error) {
-  results.push({ name: "setup", ok: false });
+  steps.fail("setup");
   console.log(`  ✗ setup: ${error?.stack ?? error}`);
 }
 await cleanup();

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../support/chromium.mjs";
+import { assert, assertEqual, createStepRunner } from "../support/step-runner.mjs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const SCREENSHOT = join(root, "docs", "screenshot.png");
@@ -23,62 +24,8 @@ const BIG_ROWS = 5_000;
 const OVERALL_TIMEOUT_MS = 150_000;
 const STEP_TIMEOUT_MS = 20_000;
 
-const results = [];
-const cleanups = [];
-
-async function test(name, body) {
-  const started = Date.now();
-  try {
-    await body();
-    results.push({ name, ok: true });
-    console.log(`  ✓ ${name} (${Date.now() - started} ms)`);
-  } catch (error) {
-    results.push({ name, ok: false });
-    console.log(`  ✗ ${name}\n      ${String(error?.stack ?? error).split("\n").slice(0, 6).join("\n      ")}`);
-  }
-}
-
-function assert(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-function assertEqual(actual, expected, what) {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${what}:\n        expected ${e.slice(0, 600)}\n        got      ${a.slice(0, 600)}`);
-}
-
-async function cleanup() {
-  for (const step of cleanups.reverse()) {
-    try {
-      await step();
-    } catch (error) {
-      console.log(`  (cleanup: ${error.message})`);
-    }
-  }
-  cleanups.length = 0;
-}
-
-function finish() {
-  const passed = results.filter((r) => r.ok).length;
-  const failed = results.length - passed;
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed > 0 ? 1 : 0);
-}
-
-const watchdog = setTimeout(async () => {
-  results.push({ name: `the whole run finished within ${OVERALL_TIMEOUT_MS / 1000} s`, ok: false });
-  console.log(`  ✗ the run did not finish within ${OVERALL_TIMEOUT_MS / 1000} s`);
-  await cleanup();
-  finish();
-}, OVERALL_TIMEOUT_MS);
-watchdog.unref();
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, async () => {
-    await cleanup();
-    process.exit(130);
-  });
-}
+const steps = createStepRunner({ name: "run", overallTimeoutMs: OVERALL_TIMEOUT_MS, errorLines: 6, stack: true });
+const { test, cleanup, finish, cleanups } = steps;
 
 // ---- The cell text the page shows, derived here from the node's data independently of the page.
 // It mirrors web/src/cell-view.ts (which is TypeScript, so Node 20 cannot import it).
@@ -464,10 +411,9 @@ async function main() {
 try {
   await main();
 } catch (error) {
-  results.push({ name: "setup", ok: false });
+  steps.fail("setup");
   console.log(`  ✗ setup failed: ${error?.stack ?? error}`);
 } finally {
-  clearTimeout(watchdog);
   await cleanup();
 }
 finish();
