@@ -1,6 +1,6 @@
 // The generic codec: one encoder and one decoder that walk the declarations of schemas.ts.
 
-import { DecodeError, EncodeError, isWireError } from "../errors.ts";
+import { DecodeError, EncodeError, type WireError, isWireError } from "../errors.ts";
 import { type Limits, resolveLimits } from "../limits.ts";
 import type { IntMode } from "../values/int-mode.ts";
 import { HEADER_BYTES, WORD_BYTES } from "../wire/constants.ts";
@@ -99,53 +99,95 @@ export function decodeBody(
   trace?: FieldSpan[],
 ): Message {
   const declaration = declarationFor(side, header, base + frameStart, options);
-  const bodyStart = frameStart + HEADER_BYTES;
-  const bodyEnd = frameStart + header.frameBytes;
-  const reader = new WireReader(bytes, bodyStart, bodyEnd, base);
+  const body: BodyPlace = { bytes, start: frameStart + HEADER_BYTES, end: frameStart + header.frameBytes, schema: header.schema, base };
   let firstError: unknown;
   for (const variant of declaration.variants) {
     if (!applies(variant, header.schema, options.legacy)) continue;
-    reader.pos = bodyStart;
-    const message: Record<string, unknown> = { type: declaration.type, code: declaration.code, schema: header.schema };
-    const ctx: DecodeContext = {
-      reader,
-      bodyStart,
-      schema: header.schema,
-      intMode: options.intMode,
-      limits: options.limits,
-      message,
-      path: declaration.type,
-    };
-    if (trace !== undefined) {
-      trace.length = 0;
-      ctx.trace = trace;
-    }
     try {
-      for (const spec of variant.fields) {
-        const value = readField(ctx, spec);
-        if (spec.name !== undefined) message[spec.name] = value;
-      }
-      if (reader.pos !== bodyEnd) {
-        reader.fail("BAD_LENGTH", declaration.type, `${bodyEnd - reader.pos} bytes trail the last field of the body`);
-      }
-      const problem = declaration.check?.(message);
-      if (problem !== undefined) {
-        throw new DecodeError("BAD_VALUE", `${declaration.type}.${problem.field}: ${problem.problem} at offset ${base + bodyStart}`, {
-          offset: base + bodyStart,
-          field: `${declaration.type}.${problem.field}`,
-        });
-      }
-      return message as unknown as Message;
+      return decodeLayout(declaration, variant, body, options, trace);
     } catch (error) {
       if (!isWireError(error)) throw error;
       firstError ??= error;
       // A later layout may fit where this one did not (legacy PROMOTE is shorter, FAILURE after a
       // ROWS header is longer, so its text lands on binary words). Only a body this layout cannot
-      // span tries the next one; a value this layout refuses (a cap, a range) is the answer.
-      if (!LAYOUT_MISMATCH.has(error.code)) throw firstError;
+      // span tries the next one; a value this layout refuses (a cap, a range) is the answer,
+      // whichever layout it came from. An integer intMode "number" cannot hold is the answer
+      // only when the layout spans the body, so that the layout chosen never depends on intMode.
+      const answer = error.code === "UNSAFE_INTEGER" ? refusalWithBigInts(declaration, variant, body, options, error) : error;
+      if (!LAYOUT_MISMATCH.has(answer.code)) throw answer;
     }
   }
   throw firstError;
+}
+
+interface BodyPlace {
+  bytes: Uint8Array;
+  start: number;
+  end: number;
+  schema: number;
+  base: number;
+}
+
+/** Decodes the body with one layout; throws its first refusal. */
+function decodeLayout(
+  declaration: MessageDeclaration,
+  variant: Variant,
+  body: BodyPlace,
+  options: ResolvedDecodeOptions,
+  trace: FieldSpan[] | undefined,
+): Message {
+  const reader = new WireReader(body.bytes, body.start, body.end, body.base);
+  const message: Record<string, unknown> = { type: declaration.type, code: declaration.code, schema: body.schema };
+  const ctx: DecodeContext = {
+    reader,
+    bodyStart: body.start,
+    schema: body.schema,
+    intMode: options.intMode,
+    limits: options.limits,
+    message,
+    path: declaration.type,
+  };
+  if (trace !== undefined) {
+    trace.length = 0;
+    ctx.trace = trace;
+  }
+  for (const spec of variant.fields) {
+    const value = readField(ctx, spec);
+    if (spec.name !== undefined) message[spec.name] = value;
+  }
+  if (reader.pos !== body.end) {
+    reader.fail("BAD_LENGTH", declaration.type, `${body.end - reader.pos} bytes trail the last field of the body`);
+  }
+  const problem = declaration.check?.(message);
+  if (problem !== undefined) {
+    throw new DecodeError("BAD_VALUE", `${declaration.type}.${problem.field}: ${problem.problem} at offset ${body.base + body.start}`, {
+      offset: body.base + body.start,
+      field: `${declaration.type}.${problem.field}`,
+    });
+  }
+  return message as unknown as Message;
+}
+
+/**
+ * What a layout that met an integer intMode "number" cannot hold answers. Read with bigints, a
+ * layout that does not span the body is a mismatch (the next layout tries, as in every intMode);
+ * otherwise the unsafe integer is the answer: it comes before any other refusal of the layout,
+ * in order, as the row cores report it.
+ */
+function refusalWithBigInts(
+  declaration: MessageDeclaration,
+  variant: Variant,
+  body: BodyPlace,
+  options: ResolvedDecodeOptions,
+  unsafe: WireError,
+): WireError {
+  try {
+    decodeLayout(declaration, variant, body, { ...options, intMode: "bigint" }, undefined);
+  } catch (error) {
+    if (!isWireError(error)) throw error;
+    if (LAYOUT_MISMATCH.has(error.code)) return error;
+  }
+  return unsafe;
 }
 
 /**
