@@ -50,8 +50,6 @@ export interface MessageRecord extends CapturePlace {
   request?: number;
   /** Responses: the request they answer, or null when that request is not in the capture. */
   answers?: Answered | null;
-  /** Set when the frame's header named another type: a FAILURE written inside a ROWS frame. */
-  frameType?: string;
   /** The frame (header and body, a copy), with the `keepFrameBytes` option. */
   bytes?: Uint8Array;
 }

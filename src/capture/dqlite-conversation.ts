@@ -6,9 +6,8 @@
 // next frame; gaps and resyncs are handled per direction (direction-decoder.ts).
 
 import { type WireError, isWireError } from "../errors.ts";
-import { failureAtEnd } from "../client/failure-tail.ts";
 import { type ResolvedDecodeOptions, decodeBody } from "../messages/codec.ts";
-import { RequestType, ResponseType, type Side } from "../messages/codes.ts";
+import { RequestType, type Side } from "../messages/codes.ts";
 import { REQUESTS_BY_CODE } from "../messages/schemas.ts";
 import type { Message } from "../messages/types.ts";
 import type { BufferBudget } from "./buffer-budget.ts";
@@ -197,21 +196,16 @@ export class DqliteConversation {
   }
 
   private responseFrame(frame: StreamFrame): boolean {
-    let decoded = this.decode("response", frame, this.responseOptions, true);
-    let frameType: string | undefined;
+    // A query that fails after some rows gets a FAILURE holding those rows: the codec reads it
+    // (its layouts are declared with the others), so nothing here is special.
+    const decoded = this.decode("response", frame, this.responseOptions, true);
     if (decoded === undefined) {
-      // dqlite 1.11 writes a FAILURE after the rows already in a ROWS frame (failure-tail.ts).
-      const failure = frame.header.type === ResponseType.Rows ? failureAtEnd(frame.bytes, this.responseOptions.limits.maxFailureMessageBytes) : undefined;
-      if (failure === undefined) {
-        this.badFrame("response", frame, this.lastError!);
-        return false;
-      }
-      decoded = { type: "FAILURE", code: ResponseType.Failure, schema: 0, errorCode: BigInt(failure.code), message: failure.message } as Message;
-      frameType = "ROWS";
+      this.badFrame("response", frame, this.lastError!);
+      return false;
     }
     const acked = frame.carrier.ack === undefined ? undefined : this.host.clientOffsetOfAck(frame.carrier.ack);
     const answers = this.pairing.response(decoded, acked);
-    this.emitMessage("response", frame, decoded, { answers, ...(frameType === undefined ? {} : { frameType }) });
+    this.emitMessage("response", frame, decoded, { answers });
     return true;
   }
 
@@ -231,7 +225,7 @@ export class DqliteConversation {
     this.problem(side, "bad-frame", error, "continues", frame.carrier);
   }
 
-  private emitMessage(direction: Side, frame: StreamFrame, message: Message, extra: { request?: number; answers?: ReturnType<RequestPairing["response"]>; frameType?: string }): void {
+  private emitMessage(direction: Side, frame: StreamFrame, message: Message, extra: { request?: number; answers?: ReturnType<RequestPairing["response"]> }): void {
     this.host.emit({
       kind: "message",
       connection: this.info,

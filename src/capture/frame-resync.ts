@@ -2,8 +2,7 @@
 // connection began before the capture, or a gap cut a frame). The frame header has no magic and
 // no checksum, so a boundary is only taken when it is proven. A candidate position starts a
 // chain of whole frames, each with a valid header for the direction (known type, schema within
-// its ceiling, non-empty body, size within the cap) and a body that decodes completely (a
-// FAILURE found inside a ROWS frame counts, as a real node writes it). A chain is proof when it
+// its ceiling, non-empty body, size within the cap) and a body that decodes completely. A chain is proof when it
 // is the only chain of two or more frames, and
 //
 // - it ends exactly where the bytes seen end (checked where a segment ends), or
@@ -22,9 +21,7 @@
 import { DecodeError } from "../errors.ts";
 import { type ResolvedDecodeOptions, declarationFor, decodeBody } from "../messages/codec.ts";
 import type { Side } from "../messages/codes.ts";
-import { ResponseType } from "../messages/codes.ts";
 import { REQUESTS_BY_CODE, RESPONSES_BY_CODE } from "../messages/schemas.ts";
-import { failureAtEnd } from "../client/failure-tail.ts";
 import { HEADER_BYTES, WORD_BYTES } from "../wire/constants.ts";
 import { type FrameHeader, readHeader } from "../wire/header.ts";
 import { MinHeap } from "./min-heap.ts";
@@ -61,9 +58,7 @@ export function checkFrameAt(bytes: Uint8Array, at: number, end: number, side: S
     decodeBody(side, header, bytes, at, options);
     return header.frameBytes;
   } catch {
-    const rows = side === "response" && header.type === ResponseType.Rows;
-    const failure = rows ? failureAtEnd(bytes.subarray(at, at + header.frameBytes), options.limits.maxFailureMessageBytes) : undefined;
-    return failure === undefined ? "invalid" : header.frameBytes;
+    return "invalid";
   }
 }
 

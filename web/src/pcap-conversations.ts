@@ -104,7 +104,7 @@ export class PcapConversations {
       return;
     }
     const bytes = this.#keep(record.bytes);
-    conversation.entries.push({ direction, name: record.frameType === undefined ? record.message.type : `${record.message.type} (in ${record.frameType})`, bytes });
+    conversation.entries.push({ direction, name: record.message.type, bytes });
     if (record.direction === "request") {
       view.requests++;
       const message = record.message as { type: string; sql?: string };
