@@ -3,6 +3,8 @@
 //   --json        last line: {"machine","memcpy","results":[…],"heap":[…]} (see report.ts)
 //   --live        also a real dqlite-demo node: each user path as % of the raw drain
 //   --live-only   only the live section
+//   --proxy       also the transparent proxy: 1M rows read through it against the same read straight
+//   --proxy-only  only the proxy section
 //   --no-go       leave go-dqlite out (it runs when Go and go-dqlite's sources are installed)
 //   --simd        add the SIMD build of the WebAssembly engine
 //   --no-rss      leave out the 10M-row streaming memory check
@@ -18,6 +20,7 @@ import { createWasmEngineSync, initRowEngine, simdSupported } from "../src/rows/
 import { wasmByteLength } from "../src/generated/rows-wasm-scalar.ts";
 import { buildGoPeer } from "./go-peer.ts";
 import { liveBench } from "./live.ts";
+import { type ProxyBenchResult, proxyBench } from "./proxy.ts";
 import { keptHeap, offlineShape } from "./offline.ts";
 import { type BenchResult, liveTable, offlineTable } from "./report.ts";
 import { streamPeakRss } from "./rss.ts";
@@ -30,6 +33,7 @@ interface Options {
   go: boolean;
   simd: boolean;
   rss: boolean;
+  proxy: boolean;
   rows: number;
 }
 
@@ -42,10 +46,11 @@ function parseArgs(args: string[]): Options {
     quick: args.includes("--quick"),
     json: args.includes("--json"),
     live: args.includes("--live") || args.includes("--live-only"),
-    liveOnly: args.includes("--live-only"),
+    liveOnly: args.includes("--live-only") || args.includes("--proxy-only"),
     go: !args.includes("--no-go"),
     simd: args.includes("--simd"),
     rss: !args.includes("--no-rss"),
+    proxy: args.includes("--proxy") || args.includes("--proxy-only"),
     rows: value("--rows") ?? 1_000_000,
   };
 }
@@ -103,7 +108,10 @@ async function main(options: Options): Promise<void> {
     results.push(...live);
   }
 
-  if (options.json) console.log(JSON.stringify({ machine, v8Flags: flags, memcpy, results, heap }));
+  let proxy: ProxyBenchResult[] = [];
+  if (options.proxy) proxy = await proxyBench(options.rows, options.quick ? 3 : 5, log);
+
+  if (options.json) console.log(JSON.stringify({ machine, v8Flags: flags, memcpy, results, heap, proxy }));
 }
 
 await main(parseArgs(argv.slice(2)));

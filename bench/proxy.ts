@@ -72,39 +72,42 @@ export async function proxyBench(rows = 1_000_000, repeats = 5, log: (line: stri
     const bytes = (await captureResult(setup)).length;
     setup.close();
     log(`proxy: ${rows.toLocaleString("en-US")} rows (${(bytes / 1e6).toFixed(1)} MB) from a dqlite-demo node on 127.0.0.1, ${repeats} repetitions per path`);
-    // Straight to the node first and last: the better of the two is the reference.
+    // Every repetition reads the result straight and through each proxy in turn, so each path's
+    // ratio to the direct read uses reads made under the same load.
     const paths: Path[] = [
       { name: "direct" },
       { name: "proxy, relay only", proxy: { log: false } },
       { name: "proxy, decoding in a worker", proxy: { log: join(dir, "worker.log"), decodeIn: "worker" } },
       { name: "proxy, decoding in the relaying thread", proxy: { log: join(dir, "thread.log"), decodeIn: "thread" } },
-      { name: "direct (again)" },
     ];
-    for (const path of paths) {
-      const proxy = path.proxy === undefined ? undefined : await startProxy({ routes: [{ listen: "127.0.0.1:0", target: node.address }], ...path.proxy });
-      const address = proxy?.routes[0]!.listen ?? node.address;
-      const times: number[] = [];
-      try {
-        await drain(address, bytes); // warm-up
-        for (let i = 0; i < repeats; i++) times.push(await drain(address, bytes));
-      } finally {
-        await proxy?.close();
+    const proxies = await Promise.all(
+      paths.map((path) => (path.proxy === undefined ? undefined : startProxy({ routes: [{ listen: "127.0.0.1:0", target: node.address }], ...path.proxy }))),
+    );
+    const times: number[][] = paths.map(() => []);
+    try {
+      const addresses = proxies.map((proxy) => proxy?.routes[0]!.listen ?? node.address);
+      for (const address of addresses) await drain(address, bytes); // warm-up
+      for (let i = 0; i < repeats; i++) {
+        for (let p = 0; p < paths.length; p++) times[p]!.push(await drain(addresses[p]!, bytes));
       }
-      const t = timing(times.map((ms) => ms / 1000));
+    } finally {
+      await Promise.all(proxies.map((proxy) => proxy?.close()));
+    }
+    paths.forEach((path, p) => {
+      const t = timing(times[p]!.map((ms) => ms / 1000));
       const logFile = typeof path.proxy?.log === "string" ? path.proxy.log : undefined;
-      const result: ProxyBenchResult = {
+      results.push({
         path: path.name,
         rows,
         bytes,
         medianMs: Math.round(t.median * 1000),
         bestMs: Math.round(t.best * 1000),
         percentOfDirect: 0,
-        decoderSkippedBytes: proxy?.droppedBytes ?? 0,
+        decoderSkippedBytes: proxies[p]?.droppedBytes ?? 0,
         ...(logFile === undefined ? {} : { logBytes: statSync(logFile).size }),
-      };
-      results.push(result);
-    }
-    const direct = Math.min(...results.filter((r) => r.path.startsWith("direct")).map((r) => r.medianMs));
+      });
+    });
+    const direct = results[0]!.medianMs;
     for (const result of results) {
       result.percentOfDirect = Math.round((direct / result.medianMs) * 1000) / 10;
       const skipped = result.decoderSkippedBytes > 0 ? `, decoder skipped ${result.decoderSkippedBytes.toLocaleString("en-US")} bytes` : "";
