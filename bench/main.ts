@@ -1,5 +1,5 @@
 // `npm run bench` (bench/run.mjs compiles this and starts it with --expose-gc). Flags:
-//   --quick       fewer repetitions (3 instead of 7), same data: 1M rows per shape
+//   --quick       fewer repetitions (3 instead of 7, live and offline), same data: 1M rows per shape
 //   --json        last line: {"machine","memcpy","results":[…],"heap":[…]} (see report.ts)
 //   --live        also a real dqlite-demo node: each user path as % of the raw drain
 //   --live-only   only the live section
@@ -103,7 +103,7 @@ async function main(options: Options): Promise<void> {
   }
 
   if (options.live) {
-    const live = await liveBench(options.rows, options.quick ? 3 : 5, log);
+    const live = await liveBench(options.rows, options.quick ? 3 : 7, log);
     liveTable(live, log);
     results.push(...live);
   }

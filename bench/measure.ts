@@ -1,5 +1,6 @@
-// Timing for the benchmark: each case runs `repeats` times on a collected heap, and memcpy of the
-// same bytes is timed right before every repetition, so that each case's ratio to memcpy uses a
+// Timing for the benchmark: each case runs `repeats` repetitions, each on a collected heap (a
+// short case runs back to back for 200 ms in a repetition), and memcpy of the same bytes is timed
+// right before every repetition, so that each case's ratio to memcpy uses a
 // neighbour measured under the same load. Best and median are both kept: on a shared machine the
 // best is what the code can do, the median what a run gets.
 
@@ -32,15 +33,25 @@ export function timing(seconds: number[]): Timing {
   return { seconds, best: sorted[0]!, median: sorted[(sorted.length - 1) >> 1]! };
 }
 
-/** Times `fn` once on a collected heap; what it returns is kept alive until the timing ends. */
-export function timeOnce(fn: () => unknown): number {
+/**
+ * One repetition: `fn` on a collected heap, run back to back until `minSeconds` have passed (at
+ * least once), so that a short case is timed in the steady state a caller runs it in, not just
+ * after a forced collection. Returns the seconds of one run. What `fn` returns stays alive until
+ * the next run replaces it (a kept result is kept while the next one is made, as in a program).
+ */
+export function timeOnce(fn: () => unknown, minSeconds = 0.2): number {
   release();
   collect();
   const started = performance.now();
-  keep(fn());
-  const seconds = (performance.now() - started) / 1000;
+  let runs = 0;
+  let elapsed = 0;
+  do {
+    keep(fn());
+    runs++;
+    elapsed = (performance.now() - started) / 1000;
+  } while (elapsed < minSeconds);
   release();
-  return seconds;
+  return elapsed / runs;
 }
 
 /** memcpy of `bytes` into a buffer of the same size: the median of a few copies, in seconds. */
@@ -64,7 +75,7 @@ export interface CaseTiming {
 
 /** Runs a case `repeats` times, each after a memcpy of `bytes` (interleaved). */
 export function timeCase(fn: () => unknown, repeats: number, bytes: Uint8Array, target: Uint8Array): CaseTiming {
-  fn(); // warm-up: compile, size the engine's memory
+  timeOnce(fn, 0.3); // warm-up: compiled code and the engine's memory in place
   const runs: number[] = [];
   const copies: number[] = [];
   const ratios: number[] = [];
