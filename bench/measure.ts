@@ -37,7 +37,8 @@ export function timing(seconds: number[]): Timing {
  * One repetition: `fn` on a collected heap, run back to back until `minSeconds` have passed (at
  * least once), so that a short case is timed in the steady state a caller runs it in, not just
  * after a forced collection. Returns the seconds of one run. What `fn` returns stays alive until
- * the next run replaces it (a kept result is kept while the next one is made, as in a program).
+ * its run is timed, and is dropped before the next run starts (so a kept result never shares the
+ * heap with the next one).
  */
 export function timeOnce(fn: () => unknown, minSeconds = 0.2): number {
   release();
@@ -46,6 +47,7 @@ export function timeOnce(fn: () => unknown, minSeconds = 0.2): number {
   let runs = 0;
   let elapsed = 0;
   do {
+    release();
     keep(fn());
     runs++;
     elapsed = (performance.now() - started) / 1000;

@@ -41,21 +41,34 @@ export class CallScope {
 
   /**
    * Starts the deadline again from now (a scope that covers a series of waits, each with the
-   * whole timeout: the reads of a streamed result). No effect once the scope has ended.
+   * whole timeout: the reads of a streamed result). No effect once the scope has ended. Re-arming
+   * moves the deadline only; the one timer, when it fires early, waits out the rest, so a result
+   * read in many steps sets no timer per step.
    */
   rearm(): void {
-    this.pause();
     if (this.signal.aborted || this.timeoutMs === 0) return;
-    const { what, timeoutMs } = this;
-    this.timer = setTimeout(() => {
-      this.controller.abort(new TimeoutError(`${what}: no answer within ${timeoutMs} ms`));
-    }, timeoutMs);
+    this.deadline = performance.now() + this.timeoutMs;
+    if (this.timer === undefined) this.armTimer(this.timeoutMs);
   }
 
   /** Stops the deadline until the next `rearm` (time the caller spends elsewhere does not count). */
   pause(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.deadline = Number.POSITIVE_INFINITY;
+  }
+
+  private deadline = Number.POSITIVE_INFINITY;
+
+  private armTimer(delayMs: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.deadline === Number.POSITIVE_INFINITY) return;
+      const left = this.deadline - performance.now();
+      if (left > 0) this.armTimer(left);
+      else this.controller.abort(new TimeoutError(`${this.what}: no answer within ${this.timeoutMs} ms`));
+    }, delayMs);
+    // A wait in progress holds its socket, which keeps the process alive; the deadline alone
+    // should not (a paused scope's timer may still be set).
+    (this.timer as { unref?: () => void }).unref?.();
   }
 
   /** Throws the call's typed error if it is cancelled or timed out. */
@@ -66,6 +79,8 @@ export class CallScope {
   /** Stops the timer and forgets the outer signal. Idempotent. */
   dispose(): void {
     this.pause();
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
     this.detach?.();
   }
 
