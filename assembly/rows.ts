@@ -203,15 +203,14 @@ function columnNames(pos: u32, end: u32, count: i32, first: bool): u32 {
 
 // ---- Step: a row header ------------------------------------------------------------------
 
-// The last validated one-word header, and whether all its cells are 8 bytes wide.
-let checkedHeader: u64 = 0;
+// Set by rowHeader: whether all the cells of the header it validated are 8 bytes wide.
 let fixedRow: bool = false;
 
 /**
  * Validates the nibbles of the header at `pos`, caches its tags, and notes whether its row has
  * cells that point into the input (text and blobs). Returns pos or FAILED.
  */
-function rowHeader(pos: u32, word: u64, columns: i32, headerBytes: u32, row: i32): u32 {
+function rowHeader(pos: u32, columns: i32, headerBytes: u32, row: i32): u32 {
   let fixed = headerBytes == 8;
   for (let c: i32 = 0; c < columns; c++) {
     const b = byteAt(pos + (<u32>c >> 1));
@@ -224,7 +223,6 @@ function rowHeader(pos: u32, word: u64, columns: i32, headerBytes: u32, row: i32
     }
     if (c < TagCache.Columns) store<u8>(out + ResultField.Tags + <usize>c, <u8>nibble);
   }
-  checkedHeader = word;
   fixedRow = fixed;
   return pos;
 }
@@ -233,10 +231,10 @@ function rowHeader(pos: u32, word: u64, columns: i32, headerBytes: u32, row: i32
 
 /** INTEGER or UNIXTIME: a double in intMode "number" (refused beyond ±(2^53 - 1)), else raw. */
 // @ts-ignore: AssemblyScript decorator
-@inline function integerCell(cell: u32, end: u32, slot: usize, row: i32, c: i32): u32 {
+@inline function integerCell(cell: u32, end: u32, slot: usize, row: i32, c: i32, asNumber: bool): u32 {
   if (end - cell < 8) return fail(CoreFault.CellTruncated, cell, row, c);
   const v = load<i64>(base + <usize>cell);
-  if (intNumbers) {
+  if (asNumber) {
     if (v > SAFE_MAX || v < -SAFE_MAX) return fail(CoreFault.UnsafeInteger, cell, row, c);
     store<f64>(slot, <f64>v);
   } else {
@@ -255,7 +253,7 @@ function rowHeader(pos: u32, word: u64, columns: i32, headerBytes: u32, row: i32
 
 /** TEXT or ISO8601: strict UTF-8 up to a NUL, padded to a word; the slot holds (offset, length). */
 // @ts-ignore: AssemblyScript decorator
-@inline function textCell(cell: u32, end: u32, slot: usize, row: i32, c: i32): u32 {
+@inline function textCell(cell: u32, end: u32, slot: usize, row: i32, c: i32, maxValueBytes: u32): u32 {
   const searchEnd = minU32(<u64>end, <u64>cell + <u64>maxValueBytes + 1);
   if (!scanText(cell, searchEnd)) {
     if (searchEnd - cell > maxValueBytes) return fail(CoreFault.TextTooLong, cell, row, c);
@@ -276,7 +274,7 @@ function rowHeader(pos: u32, word: u64, columns: i32, headerBytes: u32, row: i32
 
 /** BLOB: a u64 length, the bytes, padding to a word; the slot holds (offset, length). */
 // @ts-ignore: AssemblyScript decorator
-@inline function blobCell(cell: u32, end: u32, slot: usize, row: i32, c: i32): u32 {
+@inline function blobCell(cell: u32, end: u32, slot: usize, row: i32, c: i32, maxValueBytes: u32): u32 {
   if (end - cell < 8) return fail(CoreFault.CellTruncated, cell, row, c);
   const lengthLo = load<u32>(base + <usize>cell);
   const lengthHi = load<u32>(base + <usize>cell + 4);
@@ -304,26 +302,32 @@ function rowHeader(pos: u32, word: u64, columns: i32, headerBytes: u32, row: i32
 // @ts-ignore: AssemblyScript decorator
 @inline function decodeRow(headerAt: u32, headerBytes: u32, end: u32, columns: i32, row: i32, outRow: i32): u32 {
   let pos = headerAt + headerBytes;
+  // The call's layout, read once per row rather than once per cell.
+  const stride = <usize>capacity;
+  const types = typesPtr;
+  const slots = slotsPtr;
+  const maxValue = maxValueBytes;
+  const asNumber = intNumbers;
   for (let c: i32 = 0; c < columns; c++) {
     const b = byteAt(headerAt + (<u32>c >> 1));
     const tag = c & 1 ? b >> 4 : b & 0x0f;
-    const slotIndex = <usize>c * <usize>capacity + <usize>outRow;
-    store<u8>(typesPtr + slotIndex, <u8>tag);
-    const slot = slotsPtr + (slotIndex << 3);
+    const slotIndex = <usize>c * stride + <usize>outRow;
+    store<u8>(types + slotIndex, <u8>tag);
+    const slot = slots + (slotIndex << 3);
     switch (tag) {
       case 1:
       case 9:
-        pos = integerCell(pos, end, slot, row, c);
+        pos = integerCell(pos, end, slot, row, c, asNumber);
         break;
       case 2:
         pos = floatCell(pos, end, slot, row, c);
         break;
       case 3:
       case 10:
-        pos = textCell(pos, end, slot, row, c);
+        pos = textCell(pos, end, slot, row, c, maxValue);
         break;
       case 4:
-        pos = blobCell(pos, end, slot, row, c);
+        pos = blobCell(pos, end, slot, row, c, maxValue);
         break;
       default:
         pos = wordCell(tag, pos, end, slot, row, c);
@@ -344,13 +348,14 @@ function rowHeader(pos: u32, word: u64, columns: i32, headerBytes: u32, row: i32
   let cell = pos + 8;
   let slot = slotsPtr + (<usize>outRow << 3);
   const slotStep = <usize>capacity << 3;
+  const asNumber = intNumbers;
   for (let c: i32 = 0; c < columns; c++) {
     const tag = load<u8>(out + ResultField.Tags + <usize>c);
     const raw = load<u64>(base + <usize>cell);
     if (tag == 2) {
       store<u64>(slot, raw);
     } else if (tag == 1 || tag == 9) {
-      if (intNumbers) {
+      if (asNumber) {
         const v = <i64>raw;
         if (v > SAFE_MAX || v < -SAFE_MAX) return fail(CoreFault.UnsafeInteger, cell, row, c);
         store<f64>(slot, <f64>v);
@@ -381,8 +386,12 @@ function decodeRows(pos: u32, end: u32, columns: i32): u32 {
   const outBefore = outRow;
   let outIndex = outBefore;
   let rowIndex: i32 = 0;
-  checkedHeader = 0;
-  fixedRow = false;
+  // The last validated header and whether its cells are all 8 bytes wide (rowHeader sets them).
+  let checked: u64 = 0;
+  let fixed = false;
+  const capacityRows = capacity;
+  const maxRows = maxRowsPerFrame;
+  const maxResultRows = maxRowsPerResult;
   // Fast-path rows since runStart share the cached tags; their type bytes are written per
   // column in one fill when the run ends (before the cache changes or the frame ends).
   let runStart: i32 = -1;
@@ -399,17 +408,19 @@ function decodeRows(pos: u32, end: u32, columns: i32): u32 {
       return pos;
     }
     if (columns == 0) return fail(CoreFault.MissingMarker, pos, rowIndex, -1);
-    if (rowsBefore + rowIndex + 1 > maxRowsPerResult) return fail(CoreFault.RowsPerResult, pos, rowIndex, -1);
+    if (rowsBefore + rowIndex + 1 > maxResultRows) return fail(CoreFault.RowsPerResult, pos, rowIndex, -1);
     if (headerBytes > end - pos) return fail(CoreFault.RowHeaderTruncated, pos, rowIndex, -1);
-    if (headerBytes != 8 || word != checkedHeader || word == 0) {
+    if (headerBytes != 8 || word != checked || word == 0) {
       if (runStart >= 0) {
         fillTypes(columns, runStart, outIndex);
         runStart = -1;
       }
-      if (rowHeader(pos, word, columns, headerBytes, rowIndex) == FAILED) return FAILED;
+      if (rowHeader(pos, columns, headerBytes, rowIndex) == FAILED) return FAILED;
+      checked = word;
+      fixed = fixedRow;
     }
-    if (outIndex >= capacity) return fail(CoreFault.Internal, pos, rowIndex, -1);
-    if (fixedRow && word == checkedHeader && <u64>(end - pos) >= <u64>(8 + (columns << 3))) {
+    if (outIndex >= capacityRows) return fail(CoreFault.Internal, pos, rowIndex, -1);
+    if (fixed && word == checked && <u64>(end - pos) >= <u64>(8 + (columns << 3))) {
       if (runStart < 0) runStart = outIndex;
       pos = fixedWidthRow(pos, columns, rowIndex, outIndex);
     } else {
@@ -423,7 +434,7 @@ function decodeRows(pos: u32, end: u32, columns: i32): u32 {
     rowIndex++;
     outIndex++;
     // Checked once the row is read, like the codec: the cap is exclusive.
-    if (rowIndex >= maxRowsPerFrame) return fail(CoreFault.RowsPerFrame, pos, rowIndex - 1, -1);
+    if (rowIndex >= maxRows) return fail(CoreFault.RowsPerFrame, pos, rowIndex - 1, -1);
   }
 }
 
