@@ -388,7 +388,7 @@ function decodeRows(pos: u32, end: u32, columns: i32): u32 {
   let rowIndex: i32 = 0;
   // The last validated header and whether its cells are all 8 bytes wide (rowHeader sets them).
   let checked: u64 = 0;
-  let fixed = false;
+  let fixed: bool = false;
   const capacityRows = capacity;
   const maxRows = maxRowsPerFrame;
   const maxResultRows = maxRowsPerResult;
