@@ -88,8 +88,11 @@ export function rawRequest(address: string, request: Uint8Array, timeoutMs: numb
       if (received.length < header.frameBytes) return;
       finish(undefined, { type: header.type, body: received.slice(HEADER_BYTES, header.frameBytes) });
     });
-    socket.on("error", (error) => finish(error));
-    socket.on("close", () => finish(new Error(`${address} closed the connection before replying`)));
+    // A node that drops the connection while our bytes are unread (a TLS node given plain
+    // bytes) resets it rather than closing it: both are the peer closing before it replied.
+    const closedEarly = () => new Error(`${address} closed the connection before replying`);
+    socket.on("error", (error: NodeJS.ErrnoException) => finish(error.code === "ECONNRESET" ? Object.assign(closedEarly(), { cause: error }) : error));
+    socket.on("close", () => finish(closedEarly()));
   });
 }
 

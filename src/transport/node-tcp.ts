@@ -123,7 +123,7 @@ export class NodeTcpTransport implements Transport {
     socket.on("error", (error) => {
       const broken = secure
         ? tlsBrokenError(peer, error)
-        : new ConnectionError("CONNECTION_CLOSED", `connection to ${peer} broke: ${describe(error)}`, { cause: error });
+        : new ConnectionError("CONNECTION_CLOSED", `connection to ${peer} broke: ${brokenReason(error)}`, { cause: error });
       this.closedError ??= broken;
       this.incoming.fail(broken);
     });
@@ -179,4 +179,12 @@ export class NodeTcpTransport implements Transport {
     });
     return this.closing;
   }
+}
+
+/**
+ * Why a plain connection broke. A reset is the node closing the connection while our bytes were
+ * unread (a TLS node given plain bytes does that), so it is worded as the close it is.
+ */
+function brokenReason(error: Error): string {
+  return (error as NodeJS.ErrnoException).code === "ECONNRESET" ? `the node closed the connection (${describe(error)})` : describe(error);
 }

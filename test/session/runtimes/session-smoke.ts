@@ -12,6 +12,7 @@
 import { type Connector, connectClient } from "../../../src/client/index.ts";
 import { connectTcp } from "../../../src/transport/auto.ts";
 import { webSocketConnector } from "../../../src/transport/websocket.ts";
+import { host } from "./script-host.ts";
 
 const ROWS = 30_000;
 
@@ -79,32 +80,6 @@ export async function sessionSmoke(address: string, connector: Connector = conne
   } finally {
     await client.close();
   }
-}
-
-interface Host {
-  runtime: string;
-  env(name: string): string | undefined;
-  exit(code: number): never;
-  log(line: string): void;
-}
-
-function host(): Host {
-  const global = globalThis as {
-    Deno?: { env: { get(name: string): string | undefined }; exit(code: number): never };
-    Bun?: unknown;
-    process?: { env: Record<string, string | undefined>; exit(code: number): never; stderr: { write(text: string): void } };
-  };
-  if (global.Deno !== undefined) {
-    const deno = global.Deno;
-    return { runtime: "deno", env: (name) => deno.env.get(name), exit: (code) => deno.exit(code), log: (line) => console.error(line) };
-  }
-  const proc = global.process!;
-  return {
-    runtime: global.Bun !== undefined ? "bun" : "node",
-    env: (name) => proc.env[name],
-    exit: (code) => proc.exit(code),
-    log: (line) => proc.stderr.write(`${line}\n`),
-  };
 }
 
 if ((import.meta as { main?: boolean }).main === true) {
