@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import {
   type ClusterProbe,
+  type NodeHandle,
   DEFAULT_FORM_TIMEOUT_MS,
   DEFAULT_STARTUP_TIMEOUT_MS,
   LOOPBACK,
@@ -33,6 +34,7 @@ import { probeCluster, probeLeader, splitAddress } from "./raw-probe.ts";
 import { trackDir, untrackDir } from "./process-reaper.ts";
 
 export { probeCluster, probeLeader, rawRequest, type ProbeTls, type RawFrame, type RawServer } from "./raw-probe.ts";
+export type { NodeHandle } from "./node-process.ts";
 export {
   type CertificateFiles,
   type CertificateOptions,
@@ -63,35 +65,11 @@ export interface StartNodeOptions {
   verbose?: boolean;
 }
 
-export interface DqliteNode {
-  /** The dqlite protocol address, "127.0.0.1:PORT". */
-  readonly address: string;
+export interface DqliteNode extends NodeHandle {
   /** The node's HTTP key/value API (GET/PUT /KEY), "127.0.0.1:PORT". */
   readonly apiAddress: string;
   /** The data directory (dqlite-demo puts its raft state in `<dir>/<address>/`). */
   readonly dir: string;
-  /** The process id; a restart gives a new one. */
-  readonly pid: number;
-  /** False once the process has exited (stopped, killed, crashed). */
-  readonly running: boolean;
-  /** The last few KB of the node's stdout and stderr. */
-  output(): string;
-  /** SIGTERM, then SIGKILL after the grace period; removes the data directory. Idempotent. */
-  stop(): Promise<void>;
-  /** Sends a signal (default SIGKILL) to the process; the data directory stays. */
-  kill(signal?: NodeJS.Signals): void;
-  /**
-   * SIGSTOP: the node keeps its sockets open but answers nothing. Resolves once every thread of
-   * the process is stopped (a request sent right after the signal could otherwise still be
-   * answered by a thread that has not stopped yet).
-   */
-  pause(): Promise<void>;
-  /** SIGCONT after `pause()`; resolves once the process runs again. */
-  resume(): Promise<void>;
-  /** Stops the process if it runs (keeping the directory) and starts it again on the same ports. */
-  restart(): Promise<void>;
-  /** Resolves when the current process exits. */
-  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 export interface StartClusterOptions extends Omit<StartNodeOptions, "join"> {

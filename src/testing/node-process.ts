@@ -28,6 +28,36 @@ const ROLE_VOTER = 0;
 
 export type ExitStatus = { code: number | null; signal: NodeJS.Signals | null };
 
+/** A node process the rig started: what every kind of test node offers. */
+export interface NodeHandle {
+  /** The dqlite protocol address, "127.0.0.1:PORT". */
+  readonly address: string;
+  /** The data directory. */
+  readonly dir: string;
+  /** The process id; a restart gives a new one. */
+  readonly pid: number;
+  /** False once the process has exited (stopped, killed, crashed). */
+  readonly running: boolean;
+  /** The last few KB of the node's stdout and stderr. */
+  output(): string;
+  /** SIGTERM, then SIGKILL after the grace period; removes the data directory. Idempotent. */
+  stop(): Promise<void>;
+  /** Sends a signal (default SIGKILL) to the process; the data directory stays. */
+  kill(signal?: NodeJS.Signals): void;
+  /**
+   * SIGSTOP: the node keeps its sockets open but answers nothing. Resolves once every thread of
+   * the process is stopped (a request sent right after the signal could otherwise still be
+   * answered by a thread that has not stopped yet).
+   */
+  pause(): Promise<void>;
+  /** SIGCONT after `pause()`; resolves once the process runs again. */
+  resume(): Promise<void>;
+  /** Stops the process if it runs (keeping the directory) and starts it again on the same ports. */
+  restart(): Promise<void>;
+  /** Resolves when the current process exits. */
+  exited(): Promise<ExitStatus>;
+}
+
 export interface ProcessOptions {
   /** Bound on a start or restart, until the node answers. Default 15 000 ms. */
   startupTimeoutMs?: number;

@@ -18,9 +18,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   type ClusterProbe,
+  type NodeHandle,
   DEFAULT_FORM_TIMEOUT_MS,
   DEFAULT_STARTUP_TIMEOUT_MS,
-  type ExitStatus,
   LOOPBACK,
   MAX_PORT_ATTEMPTS,
   NodeProcess,
@@ -74,23 +74,13 @@ export interface StartTlsNodeOptions extends ProcessOptions {
   verbose?: boolean;
 }
 
-export interface TlsNode {
+export interface TlsNode extends NodeHandle {
   /** The dqlite protocol address, "127.0.0.1:PORT" (TLS only). */
   readonly address: string;
   /** The data directory; `<dir>/cluster.yaml` is go-dqlite's YAML node store. */
   readonly dir: string;
   /** The certificate the node listens with (and trusts as its CA). */
   readonly certificate: CertificateFiles;
-  readonly pid: number;
-  readonly running: boolean;
-  output(): string;
-  /** SIGTERM (the node hands its roles over), SIGKILL after the grace period; removes the directory. */
-  stop(): Promise<void>;
-  kill(signal?: NodeJS.Signals): void;
-  pause(): Promise<void>;
-  resume(): Promise<void>;
-  restart(): Promise<void>;
-  exited(): Promise<ExitStatus>;
 }
 
 export interface StartTlsClusterOptions extends Omit<StartTlsNodeOptions, "join"> {
