@@ -6,6 +6,7 @@
 
 import { ConnectionError } from "../errors.ts";
 import { parseAddress } from "./address.ts";
+import { plainBrokenError } from "./broken.ts";
 import { connectWithin, describe } from "./connect-deadline.ts";
 import { createPushReadable, type PushReadable } from "./push-readable.ts";
 import { type ResolvedTls, type TlsOptions, resolveTls, tlsBrokenError, tlsHandshakeError } from "./tls.ts";
@@ -238,7 +239,7 @@ class BunTcpTransport implements Transport {
   private broke(error: Error): void {
     const broken = this.secure
       ? tlsBrokenError(this.peer, error)
-      : new ConnectionError("CONNECTION_CLOSED", `connection to ${this.peer} broke: ${describe(error)}`, { cause: error });
+      : plainBrokenError(this.peer, error);
     this.closedError ??= broken;
     this.incoming.fail(broken);
     this.settleHandshake(this.secure ? tlsHandshakeError(this.peer, error) : broken);

@@ -11,6 +11,7 @@
 
 import { ConnectionError } from "../errors.ts";
 import { parseAddress } from "./address.ts";
+import { plainBrokenError } from "./broken.ts";
 import { connectWithin, describe } from "./connect-deadline.ts";
 import { type ResolvedTls, type TlsOptions, resolveTls, tlsBrokenError, tlsConfigError, tlsHandshakeError } from "./tls.ts";
 import { DEFAULT_READ_HIGH_WATER_MARK_BYTES, type ConnectOptions, type Transport } from "./transport.ts";
@@ -35,6 +36,12 @@ interface DenoRuntime {
 const READ_BUFFER_BYTES = 64 * 1024;
 /** How long `close()` lets queued writes flush before it drops the connection. */
 const CLOSE_FLUSH_MS = 1_000;
+/**
+ * How long a failed write waits for the read in flight to report why. The
+ * socket is already broken, so that read ends at once; the bound only guards against a runtime
+ * that never settles it.
+ */
+const READ_VERDICT_WAIT_MS = 1_000;
 
 export interface DenoTcpOptions extends ConnectOptions {
   /** Bytes read ahead for a slow reader. Default 256 KiB. */
@@ -95,6 +102,8 @@ class DenoTcpTransport implements Transport {
   private closed = false;
   private brokenBy: ConnectionError | undefined;
   private closing: Promise<void> | undefined;
+  /** The socket read in flight, if any: a failed write asks it why (a TLS node's alert, say). */
+  private readInFlight: Promise<unknown> | undefined;
   /** Writes are chained: `conn.write` may write part of a buffer, and calls must not interleave. */
   private writeChain: Promise<void> = Promise.resolve();
 
@@ -103,7 +112,7 @@ class DenoTcpTransport implements Transport {
     readonly peer: string,
     readHighWaterMarkBytes: number,
     /** A TLS connection: its errors are explained in TLS terms (a refused certificate, say). */
-    secure = false,
+    private readonly secure = false,
   ) {
     conn.setNoDelay?.(true);
     let buffer = new Uint8Array(READ_BUFFER_BYTES);
@@ -111,16 +120,16 @@ class DenoTcpTransport implements Transport {
       {
         pull: async (controller) => {
           let count: number | null;
+          const read = conn.read(buffer);
+          this.readInFlight = read;
           try {
-            count = await conn.read(buffer);
+            count = await read;
           } catch (error) {
             if (this.closed) {
               controller.close(); // our own close() interrupted the read
               return;
             }
-            this.brokenBy = secure
-              ? tlsBrokenError(peer, error)
-              : new ConnectionError("CONNECTION_CLOSED", `connection to ${peer} broke: ${describe(error)}`, { cause: error });
+            this.brokenBy = secure ? tlsBrokenError(peer, error) : plainBrokenError(peer, error);
             controller.error(this.brokenBy);
             return;
           }
@@ -151,13 +160,35 @@ class DenoTcpTransport implements Transport {
         try {
           offset += await this.conn.write(bytes.subarray(offset));
         } catch (error) {
-          throw new ConnectionError("CONNECTION_CLOSED", `write to ${this.peer} failed: ${describe(error)}`, { cause: error });
+          throw await this.writeFailure(error);
         }
       }
     });
     // A failed write must not poison the chain for the error reporting of later ones.
     this.writeChain = next.catch(() => {});
     return next;
+  }
+
+  /**
+   * Why a write failed: the read in flight, if any, usually knows better. Under TLS 1.3 the node
+   * checks the client's certificate after the client's side of the handshake is done; a node that
+   * refuses it sends an alert and closes, and a write racing that close fails with a bare EPIPE or
+   * ECONNRESET while the read in flight holds the alert ("received fatal alert: BadCertificate").
+   */
+  private async writeFailure(error: unknown): Promise<ConnectionError> {
+    if (this.readInFlight !== undefined && this.brokenBy === undefined) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const settled = this.readInFlight.then(
+        () => {},
+        () => {},
+      );
+      await Promise.race([settled, new Promise<void>((resolve) => (timer = setTimeout(resolve, READ_VERDICT_WAIT_MS)))]);
+      clearTimeout(timer);
+      // The stream's pull records its failure before this continuation runs.
+      await Promise.resolve();
+    }
+    if (this.brokenBy !== undefined) return this.brokenBy;
+    return this.secure ? tlsBrokenError(this.peer, error) : plainBrokenError(this.peer, error);
   }
 
   close(): Promise<void> {

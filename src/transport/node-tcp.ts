@@ -5,6 +5,7 @@ import { connect, isIP, type Socket } from "node:net";
 import { type ConnectionOptions, type PeerCertificate, checkServerIdentity, connect as connectTls } from "node:tls";
 import { ConnectionError } from "../errors.ts";
 import { parseAddress } from "./address.ts";
+import { plainBrokenError } from "./broken.ts";
 import { connectWithin, describe } from "./connect-deadline.ts";
 import { createPushReadable, type PushReadable } from "./push-readable.ts";
 import { type ResolvedTls, type TlsOptions, resolveTls, tlsBrokenError, tlsHandshakeError } from "./tls.ts";
@@ -123,7 +124,7 @@ export class NodeTcpTransport implements Transport {
     socket.on("error", (error) => {
       const broken = secure
         ? tlsBrokenError(peer, error)
-        : new ConnectionError("CONNECTION_CLOSED", `connection to ${peer} broke: ${brokenReason(error)}`, { cause: error });
+        : plainBrokenError(peer, error);
       this.closedError ??= broken;
       this.incoming.fail(broken);
     });
@@ -181,10 +182,3 @@ export class NodeTcpTransport implements Transport {
   }
 }
 
-/**
- * Why a plain connection broke. A reset is the node closing the connection while our bytes were
- * unread (a TLS node given plain bytes does that), so it is worded as the close it is.
- */
-function brokenReason(error: Error): string {
-  return (error as NodeJS.ErrnoException).code === "ECONNRESET" ? `the node closed the connection (${describe(error)})` : describe(error);
-}

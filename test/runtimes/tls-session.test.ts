@@ -43,14 +43,14 @@ describe("sessions over TLS under other runtimes", () => {
   it("Deno (Deno.connectTls): a session, and every failure as a TLS ConnectionError", async () => {
     const result = await runScript(runtimeBinary("deno"), ["run", "--allow-net", "--allow-env", SCRIPT], env);
     expect(result.stdout).toContain("ok deno: a session over TLS with the cluster certificate and key");
-    expect(result.stdout.trim().split("\n").pop()).toBe("7 passed, 0 failed");
+    expect(result.stdout.trim().split("\n").pop(), `${result.stdout}${result.stderr}`).toBe("7 passed, 0 failed");
     expect(result.code).toBe(0);
   });
 
   it("Bun (Bun.connect with tls): a session, and every failure as a TLS ConnectionError", async () => {
     const result = await runScript(runtimeBinary("bun"), [SCRIPT], env);
     expect(result.stdout).toContain("ok bun: a session over TLS with the cluster certificate and key");
-    expect(result.stdout.trim().split("\n").pop()).toBe("7 passed, 0 failed");
+    expect(result.stdout.trim().split("\n").pop(), `${result.stdout}${result.stderr}`).toBe("7 passed, 0 failed");
     expect(result.code).toBe(0);
   });
 });
