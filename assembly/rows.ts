@@ -344,14 +344,12 @@ function rowHeader(pos: u32, columns: i32, headerBytes: u32, row: i32): u32 {
  * type bytes are written later, per run (see `fillTypes`).
  */
 // @ts-ignore: AssemblyScript decorator
-@inline function fixedWidthRow(pos: u32, columns: i32, row: i32, outRow: i32): u32 {
+@inline function fixedWidthRow(pos: u32, columns: i32, row: i32, outRow: i32, input: usize, tags: usize, slots: usize, slotStep: usize, asNumber: bool): u32 {
   let cell = pos + 8;
-  let slot = slotsPtr + (<usize>outRow << 3);
-  const slotStep = <usize>capacity << 3;
-  const asNumber = intNumbers;
+  let slot = slots + (<usize>outRow << 3);
   for (let c: i32 = 0; c < columns; c++) {
-    const tag = load<u8>(out + ResultField.Tags + <usize>c);
-    const raw = load<u64>(base + <usize>cell);
+    const tag = load<u8>(tags + <usize>c);
+    const raw = load<u64>(input + <usize>cell);
     if (tag == 2) {
       store<u64>(slot, raw);
     } else if (tag == 1 || tag == 9) {
@@ -395,6 +393,12 @@ function decodeRows(pos: u32, end: u32, columns: i32): u32 {
   // Fast-path rows since runStart share the cached tags; their type bytes are written per
   // column in one fill when the run ends (before the cache changes or the frame ends).
   let runStart: i32 = -1;
+  // The call's layout in locals for the fast path's loop.
+  const input = base;
+  const tags = out + ResultField.Tags;
+  const slots = slotsPtr;
+  const slotStep = <usize>capacity << 3;
+  const asNumber = intNumbers;
   while (true) {
     if (end - pos < 8) return fail(CoreFault.MissingMarker, pos, rowIndex, -1);
     const word = load<u64>(base + <usize>pos);
@@ -422,7 +426,7 @@ function decodeRows(pos: u32, end: u32, columns: i32): u32 {
     if (outIndex >= capacityRows) return fail(CoreFault.Internal, pos, rowIndex, -1);
     if (fixed && word == checked && <u64>(end - pos) >= <u64>(8 + (columns << 3))) {
       if (runStart < 0) runStart = outIndex;
-      pos = fixedWidthRow(pos, columns, rowIndex, outIndex);
+      pos = fixedWidthRow(pos, columns, rowIndex, outIndex, input, tags, slots, slotStep, asNumber);
     } else {
       if (runStart >= 0) {
         fillTypes(columns, runStart, outIndex);
