@@ -9,6 +9,8 @@
 //   --simd        add the SIMD build of the WebAssembly engine
 //   --no-rss      leave out the 10M-row streaming memory check
 //   --rows N      rows per result (default 1,000,000)
+//   --isolate     each offline case in a Node process of its own (no case runs on a heap that
+//                 earlier cases shaped); the live and proxy sections are unchanged
 //   --v8=FLAG     (bench/run.mjs) a V8 flag for the benchmark's Node, e.g. --v8=--max-semi-space-size=64
 
 import { mkdirSync } from "node:fs";
@@ -18,10 +20,11 @@ import { fileURLToPath } from "node:url";
 import type { RowEngine } from "../src/rows/engine.ts";
 import { createWasmEngineSync, initRowEngine, simdSupported } from "../src/rows/wasm-engine.ts";
 import { wasmByteLength } from "../src/generated/rows-wasm-scalar.ts";
+import { buildCorpus } from "./corpus.ts";
 import { buildGoPeer } from "./go-peer.ts";
 import { liveBench } from "./live.ts";
 import { type ProxyBenchResult, proxyBench } from "./proxy.ts";
-import { keptHeap, offlineShape } from "./offline.ts";
+import { CASE_FLAG, type CaseSpec, keptHeap, offlineShape, runCase } from "./offline.ts";
 import { type BenchResult, liveTable, offlineTable } from "./report.ts";
 import { streamPeakRss } from "./rss.ts";
 
@@ -35,6 +38,7 @@ interface Options {
   rss: boolean;
   proxy: boolean;
   rows: number;
+  isolate: boolean;
 }
 
 function parseArgs(args: string[]): Options {
@@ -52,7 +56,26 @@ function parseArgs(args: string[]): Options {
     rss: !args.includes("--no-rss"),
     proxy: args.includes("--proxy") || args.includes("--proxy-only"),
     rows: value("--rows") ?? 1_000_000,
+    isolate: args.includes("--isolate"),
   };
+}
+
+/** The engine a case names, made in this process. */
+async function engineNamed(name: string): Promise<RowEngine | "js"> {
+  if (name === "js" || name === "JSON.parse") return "js";
+  const simd = name === "wasm-simd";
+  await initRowEngine({ simd });
+  return createWasmEngineSync({ simd });
+}
+
+/** Child mode (`--case SPEC`, see offline.ts): one offline case, its measure as one JSON line. */
+async function runOneCase(args: string[]): Promise<void> {
+  const spec = JSON.parse(args[args.indexOf(CASE_FLAG) + 1]!) as CaseSpec;
+  const number = (name: string) => Number(args[args.indexOf(name) + 1]);
+  const corpus = buildCorpus(spec.shape, number("--rows"));
+  const engines: [string, RowEngine | "js"][] = [[spec.engine, await engineNamed(spec.engine)]];
+  const measured = runCase(spec, corpus, new Uint8Array(corpus.bytes.length), { repeats: number("--repeats"), engines });
+  console.log(JSON.stringify(measured));
 }
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
@@ -65,7 +88,10 @@ async function main(options: Options): Promise<void> {
   const machine = `${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, ${arch()}, Node ${process.versions.node}`;
   const flags = process.execArgv.filter((flag) => flag !== "--expose-gc");
   log(`machine: ${machine}${flags.length > 0 ? `; V8 flags: ${flags.join(" ")}` : ""}`);
-  log(`row engines: ${options.rows.toLocaleString("en-US")} rows per result, ${repeats} repetitions per case (median and best), wasm module ${wasmByteLength} B`);
+  log(
+    `row engines: ${options.rows.toLocaleString("en-US")} rows per result, ${repeats} repetitions per case (median and best), wasm module ${wasmByteLength} B` +
+      (options.isolate ? "; each offline case in a process of its own" : ""),
+  );
 
   const results: BenchResult[] = [];
   const memcpy: Record<string, number> = {};
@@ -81,7 +107,7 @@ async function main(options: Options): Promise<void> {
     const framesDir = `${root}.tmp/bench-frames`;
     mkdirSync(framesDir, { recursive: true });
     for (const shape of ["numeric", "mixed"] as const) {
-      const offline = offlineShape(shape, { rows: options.rows, repeats, engines, goPeer, framesDir, log });
+      const offline = offlineShape(shape, { rows: options.rows, repeats, engines, isolate: options.isolate, goPeer, framesDir, log });
       results.push(...offline.results);
       memcpy[shape] = offline.memcpyBytesPerSec;
       log(`${shape}: memcpy ${(offline.memcpyBytesPerSec / 1e9).toFixed(1)} GB/s (median, timed before every repetition)`);
@@ -111,7 +137,9 @@ async function main(options: Options): Promise<void> {
   let proxy: ProxyBenchResult[] = [];
   if (options.proxy) proxy = await proxyBench(options.rows, options.quick ? 3 : 5, log);
 
-  if (options.json) console.log(JSON.stringify({ machine, v8Flags: flags, memcpy, results, heap, proxy }));
+  if (options.json) console.log(JSON.stringify({ machine, v8Flags: flags, offlineIsolated: options.isolate, memcpy, results, heap, proxy }));
 }
 
-await main(parseArgs(argv.slice(2)));
+const args = argv.slice(2);
+if (args.includes(CASE_FLAG)) await runOneCase(args);
+else await main(parseArgs(args));

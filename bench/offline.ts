@@ -7,6 +7,7 @@
 // streams) or "kept" for the whole result (what `.all()` does, so the garbage collector has to
 // keep and move every row).
 
+import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import type { RowEngine } from "../src/rows/engine.ts";
 import { ResultReader } from "../src/rows/result-reader.ts";
@@ -61,6 +62,11 @@ export interface OfflineOptions {
   rows: number;
   repeats: number;
   engines: [string, RowEngine | "js"][];
+  /**
+   * Each case in a Node process of its own (`--isolate`): the same data built again there, so
+   * no case runs on a heap that earlier cases shaped.
+   */
+  isolate: boolean;
   /** The go-dqlite peer's binary, or why it is not measured. */
   goPeer: { binary: string } | { skipped: string };
   framesDir: string;
@@ -80,33 +86,16 @@ export function offlineShape(shape: Shape, options: OfflineOptions): { results: 
   const memcpy: number[] = [];
   options.log(`${shape}: ${corpus.frames} frames, ${(bytes.length / 2 ** 20).toFixed(1)} MiB, ${options.rows.toLocaleString("en-US")} rows`);
 
-  const add = (engine: string, output: string, retention: Retention, fn: () => unknown) => {
-    const t = timeCase(fn, options.repeats, bytes, target);
-    memcpy.push(...t.memcpy.seconds);
-    results.push({
-      data: shape,
-      engine,
-      output,
-      retention,
-      rowsPerSec: corpus.rows / t.run.median,
-      bestRowsPerSec: corpus.rows / t.run.best,
-      bytesPerSec: bytes.length / t.run.median,
-      pctOfMemcpy: t.pctOfMemcpy.median,
-    });
-  };
-
-  // The JSON text lives only for its own case: a large string kept alive makes every later
-  // collection of this process slower, which would tax the cases that follow.
-  add("JSON.parse", "arrays", "kept", jsonParseCase(shape, corpus.rows));
-  collect();
-  for (const [name, engine] of options.engines) {
-    for (const { output, retention } of CASES) {
-      const decoded = rowsOf(decodeResult(engine, bytes, output, retention));
-      if (decoded !== corpus.rows) throw new Error(`${name} ${output} decoded ${decoded} rows of ${corpus.rows}`);
-      add(name, output, retention, () => decodeResult(engine, bytes, output, retention));
-    }
+  const cases: CaseSpec[] = [
+    { shape, engine: "JSON.parse", output: "arrays", retention: "kept" },
+    ...options.engines.flatMap(([engine]) => CASES.map(({ output, retention }) => ({ shape, engine, output, retention }))),
+  ];
+  for (const spec of cases) {
+    const measured = options.isolate ? caseInChild(spec, options) : runCase(spec, corpus, target, options);
+    memcpy.push(...measured.memcpySeconds);
+    results.push(measured.result);
+    collect();
   }
-  collect();
 
   if ("binary" in options.goPeer) {
     const file = `${options.framesDir}/${shape}.frames`;
@@ -115,6 +104,63 @@ export function offlineShape(shape: Shape, options: OfflineOptions): { results: 
   }
   memcpy.sort((a, b) => a - b);
   return { results, memcpyBytesPerSec: bytes.length / memcpy[(memcpy.length - 1) >> 1]! };
+}
+
+/** One offline case: a shape, an engine (or "JSON.parse"), an output and a retention. */
+export interface CaseSpec {
+  shape: Shape;
+  engine: string;
+  output: Output;
+  retention: Retention;
+}
+
+export interface CaseMeasure {
+  result: BenchResult;
+  /** memcpy of the same bytes, timed before each repetition. */
+  memcpySeconds: number[];
+}
+
+/** Runs one case in this process, on the corpus given. */
+export function runCase(spec: CaseSpec, corpus: Corpus, target: Uint8Array, options: Pick<OfflineOptions, "repeats" | "engines">): CaseMeasure {
+  const { bytes } = corpus;
+  let fn: () => unknown;
+  if (spec.engine === "JSON.parse") {
+    // The JSON text lives only for its own case: a large string kept alive makes every later
+    // collection of this process slower, which would tax the cases that follow.
+    fn = jsonParseCase(spec.shape, corpus.rows);
+  } else {
+    const engine = options.engines.find(([name]) => name === spec.engine)?.[1];
+    if (engine === undefined) throw new Error(`no engine named ${spec.engine}`);
+    const decoded = rowsOf(decodeResult(engine, bytes, spec.output, spec.retention));
+    if (decoded !== corpus.rows) throw new Error(`${spec.engine} ${spec.output} decoded ${decoded} rows of ${corpus.rows}`);
+    fn = () => decodeResult(engine, bytes, spec.output, spec.retention);
+  }
+  const t = timeCase(fn, options.repeats, bytes, target);
+  return {
+    memcpySeconds: t.memcpy.seconds,
+    result: {
+      data: spec.shape,
+      engine: spec.engine,
+      output: spec.output,
+      retention: spec.retention,
+      rowsPerSec: corpus.rows / t.run.median,
+      bestRowsPerSec: corpus.rows / t.run.best,
+      bytesPerSec: bytes.length / t.run.median,
+      pctOfMemcpy: t.pctOfMemcpy.median,
+    },
+  };
+}
+
+/** The flag by which main.ts runs one case and prints its CaseMeasure as one JSON line. */
+export const CASE_FLAG = "--case";
+
+/** Runs one case in a fresh Node process (this script again, with the same Node flags). */
+function caseInChild(spec: CaseSpec, options: OfflineOptions): CaseMeasure {
+  const args = [...process.execArgv, process.argv[1]!, CASE_FLAG, JSON.stringify(spec), "--rows", String(options.rows), "--repeats", String(options.repeats)];
+  const child = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 20, stdio: ["ignore", "pipe", "inherit"] });
+  const line = child.stdout.trim().split("\n").pop() ?? "";
+  if (child.status !== 0 || !line.startsWith("{")) throw new Error(`the ${spec.shape} ${spec.engine} ${spec.output} ${spec.retention} case failed in its process (status ${child.status})`);
+  return JSON.parse(line) as CaseMeasure;
 }
 
 /**
