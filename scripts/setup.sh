@@ -16,6 +16,11 @@ command -v go >/dev/null 2>&1 || missing+=(golang-go)
 command -v tcpdump >/dev/null 2>&1 || [ -x /usr/bin/tcpdump ] || missing+=(tcpdump)
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# What building dqlite 1.18 from source needs (toolchain.md §10): autotools, a C compiler, and
+# the libraries it links (libuv, SQLite, lz4; gcc's libbacktrace comes with build-essential).
+for pkg in autoconf automake libtool pkg-config build-essential libuv1-dev libsqlite3-dev liblz4-dev; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
@@ -42,4 +47,35 @@ if [ ! -x "$tls_node" ] || [ src/testing/tls-node/main.go -nt "$tls_node" ]; the
   mkdir -p "$(dirname "$tls_node")"
   CGO_LDFLAGS_ALLOW='-Wl,-z,now' GO111MODULE=off GOPATH=/usr/share/gocode \
     go build -o "$tls_node" src/testing/tls-node/main.go
+fi
+
+# A current dqlite (1.18.6) built from its source archive, and the bare node on its C API
+# (src/testing/bare-node/main.c): the rig's second dqlite version beside Debian's 1.11. Rebuilt
+# only when missing or older than the archive or the node's source.
+dqlite_version=1.18.6
+dqlite_archive=${DQLITE_ARCHIVE:-../shared/vendor/dqlite-$dqlite_version.tar.gz}
+dqlite_prefix=$PWD/build/dqlite-$dqlite_version
+bare_node=$dqlite_prefix/bin/dqlite-bare-node
+if [ ! -f "$dqlite_archive" ]; then
+  echo "setup: $dqlite_archive is missing: it holds dqlite $dqlite_version's source (set DQLITE_ARCHIVE to its path)" >&2
+  exit 1
+fi
+if [ ! -f "$dqlite_prefix/lib/libdqlite.so" ] || [ "$dqlite_archive" -nt "$dqlite_prefix/lib/libdqlite.so" ]; then
+  echo "setup: building dqlite $dqlite_version into $dqlite_prefix (about a minute)"
+  rm -rf "build/dqlite-src" "$dqlite_prefix"
+  mkdir -p build/dqlite-src
+  tar -xzf "$dqlite_archive" -C build/dqlite-src --strip-components=1
+  (
+    cd build/dqlite-src
+    autoreconf -i
+    ./configure --prefix="$dqlite_prefix" --enable-build-raft
+    make -j"$(nproc)"
+    make install
+  ) > build/dqlite-build.log 2>&1 || { tail -n 40 build/dqlite-build.log >&2; echo "setup: the dqlite build failed (build/dqlite-build.log)" >&2; exit 1; }
+fi
+if [ ! -x "$bare_node" ] || [ src/testing/bare-node/main.c -nt "$bare_node" ] || [ "$dqlite_prefix/lib/libdqlite.so" -nt "$bare_node" ]; then
+  echo "setup: building $bare_node"
+  mkdir -p "$(dirname "$bare_node")"
+  gcc -O2 -Wall -Wextra -Werror -I "$dqlite_prefix/include" -o "$bare_node" src/testing/bare-node/main.c \
+    -L "$dqlite_prefix/lib" -Wl,-rpath,"$dqlite_prefix/lib" -ldqlite
 fi

@@ -7,7 +7,7 @@
 
 import { connect as connectTcp, type Socket } from "node:net";
 import { connect as connectTls } from "node:tls";
-import { HEADER_BYTES } from "../wire/constants.ts";
+import { HEADER_BYTES, WORD_BYTES } from "../wire/constants.ts";
 import { encodeHandshake } from "../wire/handshake.ts";
 import { readHeader, writeHeader } from "../wire/header.ts";
 import { WireReader } from "../wire/reader.ts";
@@ -18,9 +18,13 @@ const MAX_PROBE_FRAME_BYTES = 64 * 1024;
 const MAX_PROBE_TEXT_BYTES = 4_096;
 
 const REQUEST_LEADER = 0;
+const REQUEST_ADD = 12;
+const REQUEST_ASSIGN = 13;
 const REQUEST_CLUSTER = 16;
+const RESPONSE_FAILURE = 0;
 const RESPONSE_LEADER = 1;
 const RESPONSE_SERVERS = 3;
+const RESPONSE_EMPTY = 8;
 /** CLUSTER format 1: the reply includes each member's role. */
 const CLUSTER_FORMAT_WITH_ROLES = 1n;
 
@@ -121,6 +125,38 @@ export async function probeCluster(address: string, timeoutMs = 1000, tls?: Prob
   return servers;
 }
 
+/**
+ * Asks the leader at `address` to add node `id` at `nodeAddress` to the cluster (ADD), as a
+ * spare; `probeAssign` then gives it a role. Rejects with the node's FAILURE message.
+ */
+export async function probeAdd(address: string, id: bigint, nodeAddress: string, timeoutMs = 1000): Promise<void> {
+  const writer = new WireWriter(HEADER_BYTES + 16 + nodeAddress.length + 8);
+  writer.zeros(HEADER_BYTES);
+  writer.u64(id);
+  writer.text(new TextEncoder().encode(nodeAddress));
+  await expectEmpty(address, "ADD", sealFrame(writer, REQUEST_ADD), timeoutMs);
+}
+
+/** Asks the leader at `address` to give node `id` a role (ASSIGN: 0 voter, 1 standby, 2 spare). */
+export async function probeAssign(address: string, id: bigint, role: number, timeoutMs = 1000): Promise<void> {
+  const writer = new WireWriter(HEADER_BYTES + 16);
+  writer.zeros(HEADER_BYTES);
+  writer.u64(id);
+  writer.u64(BigInt(role));
+  await expectEmpty(address, "ASSIGN", sealFrame(writer, REQUEST_ASSIGN), timeoutMs);
+}
+
+async function expectEmpty(address: string, what: string, request: Uint8Array, timeoutMs: number): Promise<void> {
+  const frame = await rawRequest(address, request, timeoutMs);
+  if (frame.type === RESPONSE_EMPTY) return;
+  if (frame.type === RESPONSE_FAILURE) {
+    const reader = new WireReader(frame.body);
+    const code = reader.u64("FAILURE.code");
+    throw new Error(`${address} refused ${what}: ${reader.text("FAILURE.message", MAX_PROBE_TEXT_BYTES)} (code ${code})`);
+  }
+  throw new Error(`${address} answered ${what} with response type ${frame.type}`);
+}
+
 /** Splits "HOST:PORT" (or "[v6]:PORT"). */
 export function splitAddress(address: string): { host: string; port: number } {
   const colon = address.lastIndexOf(":");
@@ -136,7 +172,12 @@ function requestFrame(type: number, word: bigint): Uint8Array {
   const writer = new WireWriter(HEADER_BYTES * 2);
   writer.zeros(HEADER_BYTES);
   writer.u64(word);
+  return sealFrame(writer, type);
+}
+
+/** The frame `writer` holds (its first HEADER_BYTES reserved for the header), header written. */
+function sealFrame(writer: WireWriter, type: number): Uint8Array {
   const frame = writer.finish();
-  writeHeader(frame, 0, 1, type, 0);
+  writeHeader(frame, 0, (frame.length - HEADER_BYTES) / WORD_BYTES, type, 0);
   return frame;
 }
