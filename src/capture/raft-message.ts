@@ -79,6 +79,8 @@ function fixedHeaderFits(type: bigint, header: number): boolean {
     case RaftMessage.appendEntries:
       return header >= APPEND_ENTRIES_FIXED_BYTES && (header - APPEND_ENTRIES_FIXED_BYTES) % ENTRY_HEADER_BYTES === 0;
     case RaftMessage.appendEntriesResult:
+      // Term, rejected, last index; raft from dqlite 1.17 on adds a word of feature flags.
+      return header === 24 || header === 32;
     case RaftMessage.timeoutNow:
       return header === 24;
     case RaftMessage.requestVote:
