@@ -77,7 +77,7 @@ export class BridgeConnection {
     private readonly options: ResolvedBridgeOptions,
     private readonly onFinished: (connection: BridgeConnection, entry: BridgeConnectionLogEntry) => void,
   ) {
-    this.gate = new RequestFrameGate({ maxFrameBytes: options.maxFrameBytes, allowAdmin: options.allowAdmin });
+    this.gate = new RequestFrameGate({ maxFrameBytes: options.maxFrameBytes, allowAdmin: options.allowAdmin, returningQueries: options.returningQueries });
     this.replies = new StmtResponseWatcher((id) => this.gate.statementPrepared(id));
     this.tcp = dialNode(admitted.target, options);
     this.wireWebSocket();

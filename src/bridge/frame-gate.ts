@@ -29,13 +29,15 @@ export class GateRefusal extends Error {
 export interface FrameGateOptions {
   maxFrameBytes: number;
   allowAdmin: boolean;
+  /** Forward QUERY_SQL with RETURNING (the target reads it). */
+  returningQueries?: boolean;
 }
 
 export class RequestFrameGate {
   private readonly decoder: FrameDecoder;
   private readonly limits: { maxMessageBytes: number };
   private readonly allowAdmin: boolean;
-  private readonly hazards = new NodeHazardGuard();
+  private readonly hazards: NodeHazardGuard;
   private handshakeReleased = false;
   /** Request frames released so far. */
   frames = 0;
@@ -43,6 +45,7 @@ export class RequestFrameGate {
   constructor(options: FrameGateOptions) {
     this.limits = { maxMessageBytes: options.maxFrameBytes };
     this.allowAdmin = options.allowAdmin;
+    this.hazards = new NodeHazardGuard(options.returningQueries === true);
     this.decoder = new FrameDecoder({ side: "request", limits: this.limits });
   }
 

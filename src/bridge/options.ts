@@ -32,6 +32,12 @@ export interface BridgeOptions {
   token?: string;
   /** Forward cluster-changing requests (ADD, ASSIGN, REMOVE, TRANSFER, WEIGHT, DUMP). Default false. */
   allowAdmin?: boolean;
+  /**
+   * Forward QUERY_SQL with RETURNING: for targets that read it (dqlite ≥ 1.18.2). The bridge does
+   * not ask the node; refused by default, since it kills older nodes. RETURNING in an exec or a
+   * PREPARE stays refused (every version mishandles an exec of it; see src/messages/hazards.ts).
+   */
+  returningQueries?: boolean;
   /** Most bridged connections at once. Default 64. */
   maxConnections?: number;
   /** Most bridged connections at once from one client address. Default 16. */
@@ -78,6 +84,7 @@ export interface ResolvedBridgeOptions {
   allowMissingOrigin: boolean;
   token: string;
   allowAdmin: boolean;
+  returningQueries: boolean;
   maxConnections: number;
   maxConnectionsPerClient: number;
   maxMessageBytes: number;
@@ -96,6 +103,7 @@ export const BRIDGE_DEFAULTS = Object.freeze({
   port: 0,
   allowMissingOrigin: true,
   allowAdmin: false,
+  returningQueries: false,
   maxConnections: 64,
   maxConnectionsPerClient: 16,
   maxMessageBytes: 1 * MiB,
@@ -152,6 +160,7 @@ export function resolveBridgeOptions(options: BridgeOptions): ResolvedBridgeOpti
     allowMissingOrigin: options.allowMissingOrigin ?? BRIDGE_DEFAULTS.allowMissingOrigin,
     token,
     allowAdmin: options.allowAdmin ?? BRIDGE_DEFAULTS.allowAdmin,
+    returningQueries: options.returningQueries ?? BRIDGE_DEFAULTS.returningQueries,
     maxConnections: positive("maxConnections", options.maxConnections, BRIDGE_DEFAULTS.maxConnections),
     maxConnectionsPerClient: positive("maxConnectionsPerClient", options.maxConnectionsPerClient, BRIDGE_DEFAULTS.maxConnectionsPerClient),
     maxMessageBytes: positive("maxMessageBytes", options.maxMessageBytes, BRIDGE_DEFAULTS.maxMessageBytes),

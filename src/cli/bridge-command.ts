@@ -24,6 +24,7 @@ options:
   --require-origin           refuse clients that send no Origin header (non-browser programs)
   --token TOKEN              the token clients must offer (default: 32 random bytes, printed)
   --allow-admin              forward ADD, ASSIGN, REMOVE, TRANSFER, WEIGHT and DUMP
+  --returning-queries        forward queries with RETURNING (for nodes of dqlite 1.18.2 or later)
   --max-connections N        bridged connections at once (default ${BRIDGE_DEFAULTS.maxConnections})
   --max-per-client N         bridged connections at once per client address (default ${BRIDGE_DEFAULTS.maxConnectionsPerClient})
   --max-message-bytes N      largest WebSocket message from a client (default ${BRIDGE_DEFAULTS.maxMessageBytes})
@@ -59,6 +60,7 @@ const OPTIONS = {
   "require-origin": { type: "boolean" },
   token: { type: "string" },
   "allow-admin": { type: "boolean" },
+  "returning-queries": { type: "boolean" },
   "max-connections": { type: "string" },
   "max-per-client": { type: "string" },
   "max-message-bytes": { type: "string" },
@@ -149,6 +151,7 @@ function parseOptions(argv: string[]): "help" | { options: BridgeOptions; json: 
   if (values["require-origin"] === true) options.allowMissingOrigin = false;
   if (values.token !== undefined) options.token = values.token;
   if (values["allow-admin"] === true) options.allowAdmin = true;
+  if (values["returning-queries"] === true) options.returningQueries = true;
   const numbers: [keyof typeof OPTIONS, keyof BridgeOptions][] = [
     ["max-connections", "maxConnections"],
     ["max-per-client", "maxConnectionsPerClient"],

@@ -8,7 +8,7 @@
 
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { type Client, Connection, jsonSafe } from "../client/index.ts";
+import { type Client, Connection, hasReturningClause, jsonSafe } from "../client/index.ts";
 import type { Database } from "../client/database.ts";
 import { connectTcp, tcpConnector } from "../transport/auto.ts";
 import type { CellValue } from "../values/cell.ts";
@@ -242,10 +242,13 @@ function bigintReplacer(_key: string, value: unknown): unknown {
   return typeof value === "bigint" ? value.toString() : value;
 }
 
-/** True when the statement's first keyword is one that returns rows. */
+/**
+ * True when the statement returns rows: its first keyword is one that does, or it has RETURNING
+ * (run as a query, where the node reads it; refused before sending where it does not).
+ */
 export function isQuery(sql: string): boolean {
   const keyword = /^[\s(]*(?:(?:--[^\n]*\n|\/\*[\s\S]*?\*\/)[\s(]*)*([A-Za-z]+)/.exec(sql)?.[1];
-  return keyword !== undefined && QUERY_KEYWORDS.has(keyword.toUpperCase());
+  return (keyword !== undefined && QUERY_KEYWORDS.has(keyword.toUpperCase())) || hasReturningClause(sql);
 }
 
 /** A cell for JSON: integers as numbers while exact, as decimal strings beyond ±(2^53 - 1). */

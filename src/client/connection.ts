@@ -18,8 +18,9 @@ import { FrameDecoder, type RawFrame } from "../stream/frame-decoder.ts";
 import type { IntMode } from "../values/int-mode.ts";
 import { handshakeFor } from "../wire/handshake.ts";
 import { type CallOptions, CallScope, isScopeEnd } from "./call-scope.ts";
-import { guardRequest, guardStatementId, hasReturningClause } from "../messages/hazards.ts";
+import { DQLITE_1_11_FEATURES, type NodeFeatures, guardRequest, guardStatementId, hasReturningClause } from "../messages/hazards.ts";
 import { Lease, leaseOf } from "./lease.ts";
+import { probeNodeFeatures } from "./node-probe.ts";
 import { RequestQueue } from "./request-queue.ts";
 import { serverErrorFrom } from "./server-errors.ts";
 import type { Connector, Transport } from "./transport-types.ts";
@@ -35,13 +36,17 @@ export interface ConnectionOptions {
   /** Timeout of each call that does not set its own, in ms (default 10 000; 0 = none). */
   timeoutMs?: number;
   /**
-   * Send more than 255 parameters (params schema 1). dqlite 1.11 ignores the schema byte and
-   * misreads such requests, so this is refused unless the server is known to handle it.
+   * What the node reads beyond dqlite 1.11 (RETURNING, more than 255 parameters, the statement
+   * tail). By default the client asks each connection's node once, after OPEN
+   * (src/client/node-probe.ts); a feature given here is taken as said and not asked. Until a
+   * connection has been probed, the guards assume dqlite 1.11.
    */
-  wideParams?: boolean;
+  features?: Partial<NodeFeatures>;
 }
 
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
+
+const FEATURE_NAMES: readonly (keyof NodeFeatures)[] = ["wideParams", "statementTail", "returning"];
 
 /** The caller's turn on a connection, with its deadline; ended exactly once. */
 export interface Turn {
@@ -54,7 +59,6 @@ export class Connection {
   readonly address: string;
   readonly legacy: boolean;
   readonly defaultTimeoutMs: number;
-  readonly wideParams: boolean;
   private readonly transport: Transport;
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
   private readonly decoder: FrameDecoder;
@@ -74,8 +78,12 @@ export class Connection {
    * registry), so they are refused before sending.
    */
   private readonly finalizedStatements = new Set<number>();
-  /** Statement ids prepared from SQL with RETURNING (see hazards.ts): never executed. */
+  /** Statement ids prepared from SQL with RETURNING (see hazards.ts): run only as queries, where the node reads them. */
   private readonly returningStatements = new Set<number>();
+  /** The features the caller stated (ConnectionOptions.features). */
+  private readonly told: Partial<NodeFeatures>;
+  #features: NodeFeatures;
+  #probe: Promise<NodeFeatures> | undefined;
 
   private constructor(address: string, transport: Transport, options: ConnectionOptions) {
     this.transport = transport;
@@ -83,7 +91,8 @@ export class Connection {
     this.legacy = options.legacy === true;
     this.limits = options.limits;
     this.defaultTimeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
-    this.wideParams = options.wideParams === true;
+    this.told = options.features ?? {};
+    this.#features = { ...DQLITE_1_11_FEATURES, ...this.told };
     this.reader = transport.readable.getReader();
     this.decoder = new FrameDecoder({ side: "response", handshake: false, legacy: this.legacy, limits: options.limits });
   }
@@ -111,6 +120,35 @@ export class Connection {
     } finally {
       scope.dispose();
     }
+  }
+
+  /** What the node reads beyond dqlite 1.11, as far as known (see `learnFeatures`). */
+  get features(): NodeFeatures {
+    return this.#features;
+  }
+
+  /**
+   * Finds out what the node reads (once per connection; `db` must be open on it), unless the
+   * options stated every feature. Later calls share the first answer; a failed probe is retried
+   * by the next call.
+   */
+  learnFeatures(db: number, call: CallOptions = {}): Promise<NodeFeatures> {
+    if (FEATURE_NAMES.every((name) => this.told[name] !== undefined)) return Promise.resolve(this.#features);
+    this.#probe ??= probeNodeFeatures(this, db, call).then(
+      (found) => (this.#features = Object.freeze({ ...found, ...this.told })),
+      (error: unknown) => {
+        this.#probe = undefined;
+        throw error;
+      },
+    );
+    return this.#probe;
+  }
+
+  /** True when `input` runs a statement with RETURNING (by its SQL, or a statement prepared from such SQL). */
+  runsReturning(input: RequestInput): boolean {
+    if (input.type === "QUERY_SQL" || input.type === "EXEC_SQL") return hasReturningClause(input.sql);
+    if (input.type === "QUERY" || input.type === "EXEC") return this.returningStatements.has(input.stmt);
+    return false;
   }
 
   /** True once the connection is broken or closed. */
@@ -256,8 +294,8 @@ export class Connection {
 
   /** Encodes and sends one request; `scope` bounds the send. */
   async sendRequest(input: RequestInput, scope: CallScope): Promise<void> {
-    guardRequest(input, this.wideParams);
-    guardStatementId(input, this.finalizedStatements, this.returningStatements);
+    guardRequest(input, this.#features);
+    guardStatementId(input, this.finalizedStatements, this.returningStatements, this.#features);
     const bytes = encodeRequest(input, { legacy: this.legacy, ...(this.limits !== undefined ? { limits: this.limits } : {}) });
     try {
       await this.send(bytes, scope);

@@ -3,7 +3,6 @@
 
 import type { CallOptions } from "./call-scope.ts";
 import type { Connection } from "./connection.ts";
-import { guardReturning } from "../messages/hazards.ts";
 import type { CellValue } from "../values/cell.ts";
 import {
   type ArrayRow,
@@ -15,7 +14,7 @@ import {
   type QueryOptions,
   type QueryResultOf,
 } from "./query-result.ts";
-import { type ExecResult, type Params, describeSql, execResult, queryStart } from "./results.ts";
+import { type ExecResult, type Params, describeSql, execResult, prepareRequest, queryStart } from "./results.ts";
 import type { Session } from "./session.ts";
 import { Statement } from "./statement.ts";
 import { type TransactionBody, type TransactionOptions, runTransaction } from "./transaction.ts";
@@ -40,9 +39,13 @@ export class Database {
     const connection = await this.#session.leaderConnection(call);
     let opened = this.#opened;
     if (opened === undefined || opened.connection !== connection) {
+      // OPEN, then what the node reads (once per connection: see node-probe.ts).
       const id = this.#session
         .run(connection, { type: "OPEN", name: this.name, flags: 0, vfs: "" }, "DB", call)
-        .then((reply) => reply.id);
+        .then(async (reply) => {
+          await connection.learnFeatures(reply.id, call);
+          return reply.id;
+        });
       opened = { connection, id };
       this.#opened = opened;
       id.catch(() => {
@@ -54,7 +57,6 @@ export class Database {
 
   /** Runs a statement that returns no rows (EXEC_SQL). Several statements may be separated by `;`. */
   async exec(sql: string, params: Params = [], call: CallOptions = {}): Promise<ExecResult> {
-    guardReturning(sql);
     const { connection, db } = await this.session(call);
     return execResult(await this.#session.run(connection, { type: "EXEC_SQL", db, sql, params }, "RESULT", call));
   }
@@ -62,14 +64,14 @@ export class Database {
   /**
    * Runs a query (QUERY_SQL). The request is sent when the result is first read: iterate it with
    * `for await` for batches as they arrive, or `await result.all()` for every row.
-   * Statements with RETURNING are refused, here and in `exec` (see hazards.ts). The rows' type
+   * A statement with RETURNING runs here, not in `exec`, on a node that reads it (dqlite ≥ 1.18.2;
+   * refused before sending elsewhere, see hazards.ts). The rows' type
    * follows `rowMode`, and may be named: `db.query<{ k: string }>(sql, [], { rowMode: "objects" })`.
    */
   query<R extends ObjectRowOf<R> = ObjectRow>(sql: string, params: Params | undefined, options: ObjectsQueryOptions): QueryResultOf<R>;
   query<R extends CellValue[] = ArrayRow>(sql: string, params?: Params, options?: ArraysQueryOptions): QueryResultOf<R>;
   query(sql: string, params?: Params, options?: QueryOptions): QueryResult;
   query(sql: string, params: Params = [], options: QueryOptions = {}): QueryResult {
-    guardReturning(sql);
     return new QueryResult(
       `query ${describeSql(sql)}`,
       async (call) => {
@@ -80,11 +82,14 @@ export class Database {
     );
   }
 
-  /** Prepares a statement (PREPARE → STMT) on the current connection. */
+  /**
+   * Prepares a statement (PREPARE → STMT) on the current connection. Of SQL holding several
+   * statements, the first is prepared: on a node that reports where it ends (dqlite ≥ 1.15.1),
+   * `statement.tail` is the rest; older nodes ignore the rest silently.
+   */
   async prepare(sql: string, call: CallOptions = {}): Promise<Statement> {
-    guardReturning(sql);
     const { connection, db } = await this.session(call);
-    const reply = await this.#session.run(connection, { type: "PREPARE", db, sql }, "STMT", call);
+    const reply = await this.#session.run(connection, prepareRequest(connection, db, sql), "STMT", call);
     return new Statement(this.#session, connection, sql, reply);
   }
 
@@ -105,3 +110,4 @@ export class Database {
     await this.#session.run(connection, { type: "INTERRUPT", db }, "EMPTY", call);
   }
 }
+

@@ -10,6 +10,7 @@
 import { DecodeError, ServerError, WireError, isWireError } from "../errors.ts";
 import type { Limits } from "../limits.ts";
 import { ResponseType } from "../messages/codes.ts";
+import { rowsFrameEnd } from "../messages/fixed-fields.ts";
 import type { RequestInput } from "../messages/types.ts";
 import type { EngineChoice } from "../rows/engine.ts";
 import { ResultReader } from "../rows/result-reader.ts";
@@ -289,6 +290,10 @@ export class QueryResult implements AsyncIterable<Batch> {
   /**
    * Sends INTERRUPT and reads until its EMPTY reply, skipping the ROWS frames still on the way.
    * If that fails or times out, the connection is closed instead (never left half-read).
+   *
+   * A statement with RETURNING is not interrupted: the node made the whole write at its first
+   * row, so nothing is saved by stopping it, and dqlite 1.18.2 left such a statement unreset on
+   * INTERRUPT (fixed in 1.18.3). Its remaining frames are read to the DONE instead.
    */
   async #interruptAndDrain(): Promise<void> {
     const start = this.#start;
@@ -298,12 +303,14 @@ export class QueryResult implements AsyncIterable<Batch> {
     }
     const connection = start.connection;
     const scope = new CallScope(`${this.#what}: interrupt`, { timeoutMs: this.#options.timeoutMs ?? connection.defaultTimeoutMs });
+    const interrupt = !connection.runsReturning(start.request);
     try {
-      await connection.sendRequest({ type: "INTERRUPT", db: start.db }, scope);
+      if (interrupt) await connection.sendRequest({ type: "INTERRUPT", db: start.db }, scope);
       for (;;) {
         const frame = await connection.readFrame(scope);
         const type = frame.header.type;
         if (type === ResponseType.Empty) break;
+        if (!interrupt && (type === ResponseType.Failure || rowsFrameEnd(frame.bytes) !== "PART")) break;
         if (type !== ResponseType.Rows && type !== ResponseType.Failure) {
           throw new DecodeError("BAD_SEQUENCE", `${this.#what}: response type ${type} while draining an interrupted query`);
         }

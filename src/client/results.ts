@@ -35,3 +35,8 @@ export function describeSql(sql: string): string {
 export function queryStart(session: Session, connection: Connection, db: number, request: RequestInput): QueryStart {
   return { connection, db, request, limits: session.limits, onError: (error) => session.noteFailure(connection, error) };
 }
+
+/** PREPARE, asking for the statement's tail offset (schema 1) where the node reads it. */
+export function prepareRequest(connection: Connection, db: number, sql: string): RequestInput {
+  return connection.features.statementTail ? { type: "PREPARE", schema: 1, db, sql } : { type: "PREPARE", db, sql };
+}

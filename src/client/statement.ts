@@ -25,8 +25,16 @@ export class Statement {
   readonly id: number;
   /** Parameters the statement takes. */
   readonly paramCount: number;
-  /** Where the first statement of the SQL ends (STMT schema 1 only; dqlite 1.11 never sends it). */
+  /**
+   * Where the first statement of the SQL ends, in UTF-8 bytes (STMT schema 1: dqlite ≥ 1.15.1;
+   * undefined from older nodes, which do not say).
+   */
   readonly tailOffset: number | undefined;
+  /**
+   * The SQL after the prepared statement (the node prepares the first statement of `sql`), to
+   * prepare next; "" when there is none, undefined when the node does not say.
+   */
+  readonly tail: string | undefined;
   readonly #session: Session;
   readonly #connection: Connection;
   #finalized = false;
@@ -39,6 +47,7 @@ export class Statement {
     this.id = reply.id;
     this.paramCount = reply.paramCount;
     this.tailOffset = "tailOffset" in reply ? reply.tailOffset : undefined;
+    this.tail = this.tailOffset === undefined ? undefined : sqlAfterBytes(sql, this.tailOffset);
   }
 
   /** Runs the statement (EXEC → RESULT). */
@@ -81,4 +90,10 @@ export class Statement {
     }
     return this.#connection;
   }
+}
+
+/** The part of `sql` after its first `byteOffset` bytes of UTF-8 (the node counts in bytes). */
+function sqlAfterBytes(sql: string, byteOffset: number): string {
+  const utf8 = new TextEncoder().encode(sql);
+  return new TextDecoder().decode(utf8.subarray(Math.min(byteOffset, utf8.length)));
 }

@@ -12,7 +12,6 @@
 import { WireError } from "../errors.ts";
 import type { CallOptions } from "./call-scope.ts";
 import type { Connection } from "./connection.ts";
-import { guardReturning } from "../messages/hazards.ts";
 import type { CellValue } from "../values/cell.ts";
 import {
   type ArrayRow,
@@ -24,7 +23,7 @@ import {
   type QueryOptions,
   type QueryResultOf,
 } from "./query-result.ts";
-import { type ExecResult, type Params, describeSql, execResult } from "./results.ts";
+import { type ExecResult, type Params, describeSql, execResult, prepareRequest } from "./results.ts";
 import type { Session } from "./session.ts";
 import { Statement } from "./statement.ts";
 import { TransactionRun, attachSuppressed } from "./transaction-run.ts";
@@ -128,7 +127,7 @@ export class Transaction {
   /** Prepares a statement whose calls run inside the transaction (and only while it is open). */
   async prepare(sql: string, call: CallOptions = {}): Promise<Statement> {
     this.#guard("prepare", sql);
-    const reply = await this.#run.run(`prepare ${describeSql(sql)}`, { type: "PREPARE", db: this.#run.db, sql }, "STMT", call);
+    const reply = await this.#run.run(`prepare ${describeSql(sql)}`, prepareRequest(this.#run.connection, this.#run.db, sql), "STMT", call);
     return new Statement(this.#run.statementSession, this.#run.connection, sql, reply);
   }
 
@@ -168,7 +167,6 @@ export class Transaction {
 
   #guard(what: string, sql: string): void {
     this.#check(what);
-    guardReturning(sql);
     guardTransactionControl(sql, what);
   }
 

@@ -11,6 +11,7 @@ import type { ExecResult, Params } from "../client/results.ts";
 import { suppressedErrors } from "../client/transaction-run.ts";
 import type { Transaction, TransactionMode } from "../client/transaction.ts";
 import { WireError } from "../errors.ts";
+import { hasReturningClause } from "../messages/hazards.ts";
 
 /** What runs SQL: the database, or a transaction's handle. */
 interface SqlRunner {
@@ -117,6 +118,9 @@ export class DqliteConnection implements DatabaseConnection {
 function returnsRows(compiled: CompiledQuery): boolean {
   const kind = compiled.query.kind;
   if (kind === "SelectQueryNode") return true;
+  // `.returning()` on an insert, update or delete: its rows come back through a query (a node
+  // that does not read RETURNING refuses it before anything is sent; see hazards.ts).
+  if (hasReturningClause(compiled.sql)) return true;
   if (kind === "RawNode") return ROWS_STATEMENT.test(compiled.sql);
   return false;
 }

@@ -5,6 +5,7 @@
 // codec.
 
 import { DecodeError } from "../errors.ts";
+import { HEADER_BYTES, ROWS_DONE_BYTE, ROWS_PART_BYTE, WORD_BYTES } from "../wire/constants.ts";
 import type { FieldKind, FieldSpec, MessageDeclaration } from "./fields.ts";
 import { responseSchemas } from "./schemas.ts";
 
@@ -82,4 +83,16 @@ export function readRowsColumnCount(bytes: Uint8Array, bodyStart = 0): number | 
 
 function truncated(field: string, offset: number): DecodeError {
   return new DecodeError("TRUNCATED", `${field}: the body ends before this field at offset ${offset}`, { offset, field });
+}
+
+/**
+ * How a whole ROWS frame (header and body) ends: its last word is the marker, "PART" when more
+ * frames of the result follow, "DONE" at its end; undefined when it is neither.
+ */
+export function rowsFrameEnd(frame: Uint8Array): "PART" | "DONE" | undefined {
+  if (frame.length < HEADER_BYTES + WORD_BYTES) return undefined;
+  const marker = frame.subarray(frame.length - WORD_BYTES);
+  const fill = marker[0];
+  if ((fill !== ROWS_PART_BYTE && fill !== ROWS_DONE_BYTE) || marker.some((byte) => byte !== fill)) return undefined;
+  return fill === ROWS_PART_BYTE ? "PART" : "DONE";
 }

@@ -5,7 +5,7 @@
 // buffered bytes stay bounded; afterwards honest clients are still served.
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startNode, type DqliteNode } from "../../src/testing/dqlite-node.ts";
+import { startNode, type DqliteNode } from "../support/nodes.ts";
 import { BridgeCloseCode, type Bridge, type BridgeLogEntry } from "../../src/bridge/index.ts";
 import {
   HANDSHAKE_V1,

@@ -3,7 +3,7 @@
 // when the node stops reading, the bridge stops reading the client. Nothing is lost either way.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startNode, type DqliteNode } from "../../src/testing/dqlite-node.ts";
+import { startNode, type DqliteNode } from "../support/nodes.ts";
 import type { Bridge, BridgeConnectionStats } from "../../src/bridge/index.ts";
 import { TestClient, concat, decodeResponses, openingScript, request, sleep, startTestBridge, waitFor } from "./bridge-helpers.ts";
 

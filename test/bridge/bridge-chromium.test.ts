@@ -6,7 +6,7 @@
 import { createServer, type Server } from "node:http";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startNode, type DqliteNode } from "../../src/testing/dqlite-node.ts";
+import { startNode, type DqliteNode } from "../support/nodes.ts";
 import type { Bridge } from "../../src/bridge/index.ts";
 import { concat, decodeResponses, directExchange, openingScript, startTestBridge } from "./bridge-helpers.ts";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../support/chromium.mjs";

@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBridgeCommand } from "../../src/cli/bridge-command.ts";
-import { startNode, type DqliteNode } from "../../src/testing/dqlite-node.ts";
+import { startNode, type DqliteNode } from "../support/nodes.ts";
 import type { BridgeLogEntry } from "../../src/bridge/index.ts";
 import { requestTypesOf } from "../../src/messages/hazards.ts";
 import { TestClient, decodeResponses, openingScript } from "./bridge-helpers.ts";

@@ -2,7 +2,7 @@
 // from the allow-list, and every connection is logged when it ends.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startNode, type DqliteNode } from "../../src/testing/dqlite-node.ts";
+import { startNode, type DqliteNode } from "../support/nodes.ts";
 import type { Bridge, BridgeLogEntry } from "../../src/bridge/index.ts";
 import {
   TestClient,

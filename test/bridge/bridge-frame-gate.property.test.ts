@@ -142,7 +142,7 @@ describe("bridge frame gate", () => {
     const push = (message: Record<string, unknown>) => fresh.push(encodeMessage("request", message as never));
     expect(push({ type: "FINALIZE", db: 0, stmt: 3 }).refusal).toBeUndefined();
     expect(push({ type: "EXEC", db: 0, stmt: 4 }).refusal).toBeUndefined();
-    expect(push({ type: "QUERY", db: 0, stmt: 3 }).refusal?.reason).toBe("QUERY of finalized statement 3 refused: dqlite 1.11 can crash on it");
+    expect(push({ type: "QUERY", db: 0, stmt: 3 }).refusal?.reason).toBe("QUERY of finalized statement 3 refused: dqlite can crash on it");
     const again = new RequestFrameGate({ maxFrameBytes: MAX_FRAME, allowAdmin: false });
     again.push(HANDSHAKE);
     const pushAgain = (message: Record<string, unknown>) => again.push(encodeMessage("request", message as never));

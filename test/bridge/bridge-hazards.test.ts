@@ -1,8 +1,9 @@
-// Requests that are valid on the wire but take a dqlite 1.11 node down, sent through the bridge
+// Requests that are valid on the wire but take a dqlite node down, sent through the bridge
 // to a real node: each is refused with 4012 and a reason, and the node is still alive after.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startNode, type DqliteNode } from "../../src/testing/dqlite-node.ts";
+import { startNode, type DqliteNode } from "../support/nodes.ts";
+import { type BareNode, startBareNode } from "../../src/testing/bare-node.ts";
 import { BridgeCloseCode, type Bridge } from "../../src/bridge/index.ts";
 import { TestClient, concat, decodeResponses, openingScript, request, roundTrip, startTestBridge } from "./bridge-helpers.ts";
 
@@ -75,7 +76,7 @@ describe("bridge refuses node-killing requests", () => {
     expect((await state.replies()).slice(5).map((m) => m.type)).toEqual(["EMPTY", "ROWS"]);
     state.client.send(request({ type: "QUERY", db: 0, stmt: first }));
     const closure = await state.client.closed;
-    expect(closure).toMatchObject({ code: BridgeCloseCode.ForbiddenRequest, reason: `QUERY of finalized statement ${first} refused: dqlite 1.11 can crash on it` });
+    expect(closure).toMatchObject({ code: BridgeCloseCode.ForbiddenRequest, reason: `QUERY of finalized statement ${first} refused: dqlite can crash on it` });
     await expectNodeTakesWrites();
   });
 
@@ -99,5 +100,48 @@ describe("bridge refuses node-killing requests", () => {
     state.client.close();
     await state.client.closed;
     expect((await roundTrip(bridge, TOKEN))[0]?.type).toBe("WELCOME");
+  });
+});
+
+describe("a bridge told its nodes read RETURNING in queries (returningQueries, for dqlite ≥ 1.18.2)", () => {
+  let current: BareNode;
+  let told: Bridge;
+
+  beforeAll(async () => {
+    // The option presupposes a current node whatever this run's version is: a 1.18 node of its own.
+    current = await startBareNode();
+    ({ bridge: told } = await startTestBridge({ targets: [current.address], token: TOKEN, returningQueries: true }));
+  });
+
+  afterAll(async () => {
+    await told?.close();
+    await current?.stop();
+  });
+
+  it("forwards a query with RETURNING and passes its rows back; an exec or a PREPARE of it stays refused (4012)", async () => {
+    const client = new TestClient(told, { token: TOKEN });
+    await client.opened;
+    client.send(openingScript());
+    client.send(request({ type: "EXEC_SQL", db: 0n, sql: "CREATE TABLE r (v INTEGER)" }));
+    client.send(request({ type: "QUERY_SQL", db: 0n, sql: "INSERT INTO r VALUES (7), (8) RETURNING v * 2" }));
+    const replies = decodeResponses(await client.frames(5)) as unknown as { type: string; rows?: { values: unknown[] }[] }[];
+    expect(replies[4]?.type).toBe("ROWS");
+    expect(replies[4]?.rows?.map((row) => row.values)).toEqual([[14], [16]]);
+    for (const refused of [
+      request({ type: "EXEC_SQL", db: 0n, sql: "UPDATE r SET v = 3 RETURNING v" }),
+      request({ type: "PREPARE", db: 0n, sql: "DELETE FROM r RETURNING v" }),
+    ]) {
+      const other = new TestClient(told, { token: TOKEN });
+      await other.opened;
+      other.send(openingScript());
+      await other.frames(3);
+      other.send(refused);
+      const closure = await other.closed;
+      expect(closure.code).toBe(BridgeCloseCode.ForbiddenRequest);
+      expect(closure.reason).toMatch(/with RETURNING refused: only a query may carry it/);
+    }
+    client.close();
+    await client.closed;
+    expect(current.running).toBe(true);
   });
 });

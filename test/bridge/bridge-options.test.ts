@@ -18,6 +18,7 @@ describe("bridge options", () => {
       port: 0,
       allowMissingOrigin: true,
       allowAdmin: false,
+      returningQueries: false,
       maxConnections: 64,
       maxConnectionsPerClient: 16,
       maxMessageBytes: 1048576,

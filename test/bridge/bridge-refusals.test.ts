@@ -3,7 +3,7 @@
 // keeps being served. Nothing of a refused frame reaches the node.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startNode, type DqliteNode } from "../../src/testing/dqlite-node.ts";
+import { startNode, type DqliteNode } from "../support/nodes.ts";
 import { BridgeCloseCode, type Bridge, type BridgeLogEntry } from "../../src/bridge/index.ts";
 import {
   HANDSHAKE_V1,

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { connect, type Client } from "../../src/client/index.ts";
-import { startNode, type DqliteNode } from "../../src/testing/dqlite-node.ts";
+import { startNode, type DqliteNode } from "../support/nodes.ts";
 import type { Bridge } from "../../src/bridge/index.ts";
 import { ConnectionError } from "../../src/errors.ts";
 import { connectWebSocket, webSocketConnector, type WebSocketConstructor } from "../../src/transport/websocket.ts";

@@ -4,7 +4,7 @@
 // decode in full.
 
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { type DqliteCluster, startCluster } from "../../src/testing/dqlite-node.ts";
+import { type DqliteCluster, startCluster } from "../support/nodes.ts";
 import { type Decoded, decodeCaptureBytes, messages, problems } from "./decode-helpers.ts";
 import { cleanCaptureDirs, goShell, startTcpdump } from "./tcpdump-rig.ts";
 

@@ -5,7 +5,7 @@
 // its rewrites as pcapng and as big-endian pcap.
 
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type DqliteNode, startNode } from "../../src/testing/dqlite-node.ts";
+import { type DqliteNode, startNode } from "../support/nodes.ts";
 import { type Decoded, conversationView, decodeCaptureBytes, messages, problems } from "./decode-helpers.ts";
 import { oddChunks, readPcap, toPcapng, writePcap } from "./pcap-edit.ts";
 import { cleanCaptureDirs, goShell, startTcpdump } from "./tcpdump-rig.ts";

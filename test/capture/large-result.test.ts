@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { MessageRecord } from "../../src/capture/index.ts";
-import { type DqliteNode, startNode } from "../../src/testing/dqlite-node.ts";
+import { type DqliteNode, startNode } from "../support/nodes.ts";
 import { type Decoded, conversationView, decodeCaptureBytes, messages, problems } from "./decode-helpers.ts";
 import { type PcapFile, firstPartCopy, readPcap, reorderAndDuplicate, segmentOf, writePcap } from "./pcap-edit.ts";
 import { cleanCaptureDirs, goShell, startTcpdump } from "./tcpdump-rig.ts";

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "../../src/client/client.ts";
 import type { Database } from "../../src/client/database.ts";
 import { connect } from "../../src/client/index.ts";
-import { startNode, type DqliteNode } from "../../src/testing/dqlite-node.ts";
+import { EncodeError } from "../../src/errors.ts";
+import { CURRENT_NODE, NODE_RELEASE, startNode, type DqliteNode } from "../support/nodes.ts";
 import { dqliteProxy } from "./dqlite-proxy.ts";
 
 const users = sqliteTable("users", {
@@ -64,6 +65,23 @@ describe("drizzle-orm/sqlite-proxy on dqlite", () => {
     expect(updated).toMatchObject({ rowsAffected: 1 });
     await orm.delete(users).where(eq(users.name, "linus"));
     expect(await names()).toEqual(["ada", "grace"]);
+  });
+
+  it(`.returning(): the rows written, on a node that reads RETURNING; refused before anything is sent on one that does not (dqlite ${NODE_RELEASE})`, async () => {
+    const inserting = orm.insert(users).values({ name: "returned", age: 1 }).returning({ id: users.id, name: users.name });
+    if (!CURRENT_NODE) {
+      // drizzle wraps the driver's error ("Failed query: …"); the client's refusal is its cause.
+      const error = (await inserting.then(() => undefined, (e: unknown) => e)) as Error;
+      expect(error.cause).toBeInstanceOf(EncodeError);
+      expect((error.cause as Error).message).toMatch(/RETURNING/);
+      expect(await names()).not.toContain("returned");
+      return;
+    }
+    const [row] = await inserting;
+    expect(row).toEqual({ id: expect.any(Number), name: "returned" });
+    expect(await orm.update(users).set({ age: 2 }).where(eq(users.id, row!.id)).returning({ age: users.age })).toEqual([{ age: 2 }]);
+    expect(await orm.delete(users).where(eq(users.id, row!.id)).returning()).toEqual([{ id: row!.id, name: "returned", age: 2 }]);
+    expect(await names()).not.toContain("returned");
   });
 
   it("transactions: committed, rolled back, and nested through the client's transaction()", async () => {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { connectClient } from "../../src/client/portable.ts";
 import { startProxy, type RunningProxy } from "../../src/proxy/index.ts";
-import { type DqliteCluster, startCluster } from "../../src/testing/dqlite-node.ts";
+import { type DqliteCluster, startCluster } from "../support/nodes.ts";
 import { connectTcp } from "../../src/transport/auto.ts";
 import { goShell } from "../capture/tcpdump-rig.ts";
 

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startProxy } from "../../src/proxy/index.ts";
-import { type DqliteNode, startNode } from "../../src/testing/dqlite-node.ts";
+import { type DqliteNode, startNode } from "../support/nodes.ts";
 import { readPcap, segmentOf } from "../capture/pcap-edit.ts";
 import { cleanCaptureDirs, goShell, startTcpdump } from "../capture/tcpdump-rig.ts";
 import { readLog, startProxyCli } from "./proxy-helpers.ts";

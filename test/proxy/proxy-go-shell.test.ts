@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { MessageRecord } from "../../src/capture/index.ts";
-import { type DqliteNode, startNode } from "../../src/testing/dqlite-node.ts";
+import { type DqliteNode, startNode } from "../support/nodes.ts";
 import { decodeCaptureBytes, messages } from "../capture/decode-helpers.ts";
 import { cleanCaptureDirs, goShell, startTcpdump } from "../capture/tcpdump-rig.ts";
 import { byConnection, readLog, startProxyCli } from "./proxy-helpers.ts";

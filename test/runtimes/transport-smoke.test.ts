@@ -4,7 +4,7 @@
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runScript, runtimeBinary } from "../support/runtime-script.ts";
-import { startNode, type DqliteNode } from "../../src/testing/dqlite-node.ts";
+import { startNode, type DqliteNode } from "../support/nodes.ts";
 import { RELAY_FIXTURE_TOKEN, startRelayFixture, type RelayFixture } from "../transport/relay-fixture.ts";
 
 const SMOKE = fileURLToPath(new URL("./transport-smoke.ts", import.meta.url));

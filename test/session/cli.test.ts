@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runClusterCommand } from "../../src/cli/cluster-command.ts";
 import { type CommandIo, goFloat, isQuery, runShellCommand } from "../../src/cli/shell-command.ts";
 import type { Client } from "../../src/client/client.ts";
+import { CURRENT_NODE, NODE_RELEASE } from "../support/nodes.ts";
 import { client, startNode, type DqliteNode } from "./helpers.ts";
 
 const GO_SHELL = "/usr/bin/dqlite";
@@ -126,11 +127,16 @@ describe("the shell, cross-checked with the Go shell", () => {
     expect(clean).toEqual({ status: 0, stdout: "1\ntwo\n", stderr: "" });
   });
 
-  it("refuses a RETURNING statement with the reason, without sending it", async () => {
-    const ours = await ourShell(["-s", node.address, "demo", "INSERT INTO p VALUES (6) RETURNING a"]);
-    expect(ours.status).toBe(1);
-    expect(ours.stderr).toContain("RETURNING");
-    expect((await ourShell(["-s", node.address, "demo", "SELECT count(*) FROM p WHERE a = 6"])).stdout).toBe("0\n");
+  it(`a RETURNING statement: refused with the reason on dqlite before 1.18.2, run as a query on later ones (dqlite ${NODE_RELEASE} here)`, async () => {
+    const ours = await ourShell(["-s", node.address, "demo", "INSERT INTO p VALUES (6), (7) RETURNING a * 10"]);
+    if (CURRENT_NODE) {
+      expect(ours).toEqual({ status: 0, stdout: "60\n70\n", stderr: "" });
+    } else {
+      expect(ours.status).toBe(1);
+      expect(ours.stderr).toContain("RETURNING");
+    }
+    const stored = await ourShell(["-s", node.address, "demo", "SELECT count(*) FROM p WHERE a IN (6, 7)"]);
+    expect(stored.stdout).toBe(CURRENT_NODE ? "2\n" : "0\n");
   });
 
   it("usage errors throw (status 2 in main); an unreachable server is status 1 with the reason", async () => {

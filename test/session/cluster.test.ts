@@ -6,6 +6,7 @@ import type { Client } from "../../src/client/client.ts";
 import { isNotLeader } from "../../src/client/server-errors.ts";
 import { ConnectionError, ServerError } from "../../src/errors.ts";
 import { probeLeader } from "../../src/testing/dqlite-node.ts";
+import { CURRENT_NODE, NODE_RELEASE } from "../support/nodes.ts";
 import { client, rawConnection, startCluster, type DqliteCluster } from "./helpers.ts";
 
 let cluster: DqliteCluster;
@@ -43,12 +44,17 @@ describe("a 3-node cluster", () => {
     }
   });
 
-  it("a write on a follower fails with NOT_LEADER (10250), recognisable with isNotLeader", async () => {
+  it(`a follower refuses with NOT_LEADER (10250), recognisable with isNotLeader: a write on 1.11, OPEN already on 1.18 (dqlite ${NODE_RELEASE})`, async () => {
     const conn = await rawConnection(followers[0]!);
     try {
-      const opened = await conn.request({ type: "OPEN", name: "demo", flags: 0, vfs: "" }, "DB");
-      expect(opened.id).toBe(0);
-      const error = await conn.request({ type: "EXEC_SQL", db: 0, sql: "CREATE TABLE t (a)" }, "RESULT").catch((e: unknown) => e);
+      const open = conn.request({ type: "OPEN", name: "demo", flags: 0, vfs: "" }, "DB");
+      let error: unknown;
+      if (CURRENT_NODE) {
+        error = await open.catch((e: unknown) => e);
+      } else {
+        expect((await open).id).toBe(0);
+        error = await conn.request({ type: "EXEC_SQL", db: 0, sql: "CREATE TABLE t (a)" }, "RESULT").catch((e: unknown) => e);
+      }
       expect(error).toBeInstanceOf(ServerError);
       expect((error as ServerError).sqliteCode).toBe(10250);
       expect(isNotLeader(error)).toBe(true);
@@ -113,11 +119,13 @@ describe("a 3-node cluster", () => {
     }
     // The old leader now names the target.
     expect((await probeLeader(before)).address).toBe(target.address);
-    // The client's connection is to a follower now: its first write says so and drops it…
-    const db = await c.open("demo");
-    const error = await db.exec("CREATE TABLE IF NOT EXISTS moved (a)").catch((e: unknown) => e);
+    // The client's connection is to a follower now: its first call that needs the leader says so
+    // and drops it (OPEN on 1.18, the first write on 1.11)…
+    const firstCall = CURRENT_NODE ? c.open("demo") : c.open("demo").then((db) => db.exec("CREATE TABLE IF NOT EXISTS moved (a)"));
+    const error = await firstCall.catch((e: unknown) => e);
     expect(isNotLeader(error)).toBe(true);
     // …and the next call reaches the new leader.
+    const db = await c.open("demo");
     await db.exec("CREATE TABLE IF NOT EXISTS moved (a)");
     expect(c.address).toBe(target.address);
     // Client.transfer() does the same and drops its connection at once.

@@ -5,7 +5,7 @@ import { Connection, type ConnectionOptions } from "../../src/client/connection.
 import { type Client, type ClientOptions, connect } from "../../src/client/index.ts";
 import { connectTcp } from "../../src/transport/auto.ts";
 
-export { startCluster, startNode, type DqliteCluster, type DqliteNode } from "../../src/testing/dqlite-node.ts";
+export { startCluster, startNode, type DqliteCluster, type DqliteNode } from "../support/nodes.ts";
 
 /** A raw protocol connection (handshake done) to one node. */
 export function rawConnection(address: string, options: ConnectionOptions = {}): Promise<Connection> {

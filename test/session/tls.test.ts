@@ -7,7 +7,7 @@ import { dirname } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Client, connect } from "../../src/client/index.ts";
 import { ConnectionError } from "../../src/errors.ts";
-import { startNode, type DqliteNode } from "../../src/testing/dqlite-node.ts";
+import { startNode, type DqliteNode } from "../support/nodes.ts";
 import {
   type CertificateFiles,
   type TlsCluster,

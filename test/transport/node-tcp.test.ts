@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CancelledError, ConnectionError, TimeoutError } from "../../src/errors.ts";
 import { connectTcp, detectTcpRuntime } from "../../src/transport/auto.ts";
 import { connectNodeTcp } from "../../src/transport/node-tcp.ts";
-import { startNode, type DqliteNode } from "../../src/testing/dqlite-node.ts";
+import { startNode, type DqliteNode } from "../support/nodes.ts";
 import { FrameReader, HANDSHAKE_V1, LEADER_REQUEST, concat, decodeLeader, frame, hex, text } from "./raw-frames.ts";
 
 let node: DqliteNode;
