@@ -1,5 +1,6 @@
 // The frames mutations start from: frames recorded from a real dqlite node
-// (test/corpus/seeds/, written by scripts/record-seeds.mjs), the golden vectors of the protocol
+// (test/corpus/seeds/ from dqlite 1.11, test/corpus/seeds-1.18/ from 1.18, written by
+// scripts/record-seeds.mjs), the golden vectors of the protocol
 // reference, and frames encoded from fast-check's message generators (including multi-frame
 // ROWS results, PART … DONE). The pool is a pure function of the run seed.
 
@@ -42,22 +43,30 @@ interface SeedFile {
   allowInternal?: boolean;
 }
 
+/** Where the recorded seeds are, by the dqlite version that answered them (scripts/record-seeds.mjs). */
+const RECORDED_SEED_DIRS = [
+  { dir: "seeds", prefix: "seed" },
+  { dir: "seeds-1.18", prefix: "seed-1.18" },
+] as const;
+
 export function recordedSeeds(root = repoRoot()): PoolEntry[] {
-  const dir = join(root, "test", "corpus", "seeds");
-  return readdirSync(dir)
-    .filter((file) => file.endsWith(".json"))
-    .sort()
-    .map((file) => {
-      const seed = JSON.parse(readFileSync(join(dir, file), "utf8")) as SeedFile;
-      return {
-        name: `seed:${seed.name}`,
-        side: seed.side,
-        bytes: fromHex(seed.hex),
-        legacy: seed.legacy === true,
-        allowInternal: seed.allowInternal === true,
-        real: true,
-      };
-    });
+  return RECORDED_SEED_DIRS.flatMap(({ dir, prefix }) => {
+    const path = join(root, "test", "corpus", dir);
+    return readdirSync(path)
+      .filter((file) => file.endsWith(".json"))
+      .sort()
+      .map((file) => {
+        const seed = JSON.parse(readFileSync(join(path, file), "utf8")) as SeedFile;
+        return {
+          name: `${prefix}:${seed.name}`,
+          side: seed.side,
+          bytes: fromHex(seed.hex),
+          legacy: seed.legacy === true,
+          allowInternal: seed.allowInternal === true,
+          real: true,
+        };
+      });
+  });
 }
 
 export function goldenSeeds(): PoolEntry[] {

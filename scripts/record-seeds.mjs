@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// Records real frames from a real dqlite node as the fuzzer's seed corpus (test/corpus/seeds/).
+// Records real frames from a real dqlite node as the fuzzer's seed corpus: test/corpus/seeds/
+// from dqlite 1.11 (Debian's dqlite-demo), test/corpus/seeds-1.18/ from dqlite 1.18 (the rig's
+// bare node built from source).
 //
-//   npx tsc -p tsconfig.json && node scripts/record-seeds.mjs [--out test/corpus/seeds]
+//   npx tsc -p tsconfig.json && node scripts/record-seeds.mjs [--node 1.11|1.18] [--out DIR]
 //
-// It starts one dqlite-demo node on loopback, speaks to it over a raw socket (the codec's
+// It starts one node of that version on loopback, speaks to it over a raw socket (the codec's
 // encodeRequest builds every request, the FrameDecoder cuts the reply stream into frames without
 // judging their bodies), and writes one JSON file per seed: the exact bytes, which side they
 // travel, and what produced them. Requests are recorded as the bytes sent, responses as the bytes
@@ -15,11 +17,18 @@ import { connect } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FrameDecoder, decodeFrame, encodeRequest } from "../dist/src/index.js";
-import { startNode } from "../dist/src/testing/dqlite-node.js";
+import { BARE_NODE_DQLITE_VERSION, startBareNode, startNode } from "../dist/src/testing/dqlite-node.js";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
-const outArg = process.argv.indexOf("--out");
-const OUT_DIR = resolve(outArg > 0 ? process.argv[outArg + 1] : join(HERE, "..", "test", "corpus", "seeds"));
+const argument = (name) => {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+const VERSION = argument("--node") ?? "1.11";
+if (VERSION !== "1.11" && VERSION !== "1.18") throw new Error(`--node must be 1.11 or 1.18, got ${VERSION}`);
+const CURRENT = VERSION === "1.18";
+const OUT_DIR = resolve(argument("--out") ?? join(HERE, "..", "test", "corpus", CURRENT ? "seeds-1.18" : "seeds"));
+const RECORDED_FROM = CURRENT ? `dqlite-bare-node (libdqlite ${BARE_NODE_DQLITE_VERSION})` : "dqlite-demo (go-dqlite 1.11.5, libdqlite 1.11.1)";
 const REPLY_TIMEOUT_MS = 10_000;
 const HANDSHAKE_V1 = Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0);
 const HANDSHAKE_LEGACY = Uint8Array.of(0xe5, 0x3f, 0x43, 0x60, 0xd7, 0x4d, 0x10, 0x86);
@@ -210,6 +219,17 @@ async function record(address) {
   const wide = manyParams.slice(0, 255);
   await call("query-wide", { type: "QUERY_SQL", db: 0, sql: `SELECT ${wide.map(() => "?").join(",")}`, params: wide }, "255 params and 255 columns", { multi: true });
   await call("query-v1-params", { type: "QUERY_SQL", db: 0, sql: `SELECT ${manyParams.map(() => "?").join(",")}`, params: manyParams }, "300 params and 300 columns", { multi: true });
+  if (CURRENT) {
+    // What only a current node answers: RETURNING in a query (its rows), the client's probe (an
+    // exec that yields a row), and raft-internal requests (FAILURE 1005 instead of silence).
+    await call("query-sql-returning", { type: "QUERY_SQL", db: 0, sql: "INSERT INTO seeds (i, s) VALUES (7, 'r'), (8, 's') RETURNING rowid, i, s" }, "RETURNING in a query: the rows written", { multi: true });
+    const [returningStmt] = await call("prepare-returning", { type: "PREPARE", db: 0, sql: "UPDATE seeds SET s = ? WHERE i = 7 RETURNING s" }, "prepare a statement with RETURNING");
+    const returningId = new DataView(returningStmt.buffer, returningStmt.byteOffset).getUint32(12, true);
+    await call("query-returning", { type: "QUERY", db: 0, stmt: returningId, params: ["updated"] }, "query a prepared RETURNING statement", { multi: true });
+    await call("exec-sql-probe", { type: "EXEC_SQL", db: 0, sql: "SELECT 1" }, "an exec that yields a row (the client's probe)");
+    const [, heartbeatReply] = await conn.call({ type: "HEARTBEAT", timestamp: 1_700_000_000_000n });
+    seed("response-heartbeat", "response", heartbeatReply, "the node's reply to HEARTBEAT (raft-internal): FAILURE 1005, unrecognized request type");
+  }
   await call("finalize", { type: "FINALIZE", db: 0, stmt: insertId }, "finalize a statement");
   await call("finalize-unknown", { type: "FINALIZE", db: 0, stmt: 999 }, "finalize a statement that does not exist");
   await call("interrupt", { type: "INTERRUPT", db: 0 }, "interrupt with nothing running");
@@ -261,7 +281,7 @@ function check(entry) {
   }
 }
 
-const node = await startNode();
+const node = CURRENT ? await startBareNode() : await startNode();
 try {
   await record(node.address);
 } finally {
@@ -275,6 +295,6 @@ for (const entry of seeds) {
   } catch (error) {
     throw new Error(`seed ${entry.name} does not decode: ${error.message}`, { cause: error });
   }
-  writeFileSync(join(OUT_DIR, `${entry.name}.json`), `${JSON.stringify({ ...entry, recordedFrom: "dqlite-demo (go-dqlite 1.11.5, libdqlite 1.11.1)" }, null, 2)}\n`);
+  writeFileSync(join(OUT_DIR, `${entry.name}.json`), `${JSON.stringify({ ...entry, recordedFrom: RECORDED_FROM }, null, 2)}\n`);
 }
 console.log(`recorded ${seeds.length} seeds into ${OUT_DIR}`);

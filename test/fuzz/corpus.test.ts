@@ -42,6 +42,22 @@ describe("frames recorded from a real node", () => {
     for (let code = 0; code <= 19; code++) expect(types, `request type ${code}`).toContain(`request:${code}`);
   });
 
+  it("from dqlite 1.18 too: a schema-1 STMT with its tail offset, RETURNING's rows, FAILURE 1005 for HEARTBEAT, the probe's answer", () => {
+    const decoded = (name: string) => {
+      const seed = seeds.find((candidate) => candidate.name === `seed-1.18:${name}`);
+      expect(seed, name).toBeDefined();
+      const first = seed!.bytes.subarray(0, 8 + new DataView(seed!.bytes.buffer, seed!.bytes.byteOffset).getUint32(0, true) * 8);
+      return decodeFrame(seed!.side, first, { intMode: "bigint" });
+    };
+    expect(decoded("response-prepare-v1")).toMatchObject({ type: "STMT", schema: 1, tailOffset: 9 });
+    expect(decoded("response-query-sql-returning")).toMatchObject({ type: "ROWS", columns: ["rowid", "i", "s"], marker: "DONE" });
+    expect(decoded("response-query-returning")).toMatchObject({ type: "ROWS", columns: ["s"], rows: [{ values: ["updated"] }] });
+    expect(decoded("response-heartbeat")).toMatchObject({ type: "FAILURE", errorCode: 1005n, message: "unrecognized request type" });
+    expect(decoded("response-exec-sql-probe")).toMatchObject({ type: "FAILURE", errorCode: 1n, message: "rows yielded when none expected for EXEC request" });
+    expect(decoded("response-exec-v1-params")).toMatchObject({ type: "FAILURE", errorCode: 1n });
+    expect(decoded("response-query-v1-params")).toMatchObject({ type: "ROWS" });
+  });
+
   for (const seed of seeds) {
     it(`${seed.name} decodes frame by frame and passes every oracle`, () => {
       const view = new DataView(seed.bytes.buffer, seed.bytes.byteOffset, seed.bytes.byteLength);
