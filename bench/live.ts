@@ -1,4 +1,4 @@
-// Live end to end (`npm run bench -- --live`): a real dqlite-demo node answers the benchmark query
+// Live end to end (`npm run bench -- --live [--node 1.11|1.18]`): a real dqlite node answers the benchmark query
 // and each path a user takes gets the rows, against the ceiling of draining the same bytes from
 // the socket without decoding them. Every repetition times the drain and then each path, so each
 // path's "% of the drain" uses a drain measured under the same load.
@@ -11,7 +11,7 @@ import { connect } from "../src/client/index.ts";
 import type { Database } from "../src/client/database.ts";
 import { ResultReader } from "../src/rows/result-reader.ts";
 import { FrameDecoder } from "../src/stream/frame-decoder.ts";
-import { startNode } from "../src/testing/dqlite-node.ts";
+import { type BenchNodeVersion, describeBenchNode, startBenchNode } from "./bench-node.ts";
 import type { Shape } from "./corpus.ts";
 import { RawConnection, openDatabase, populate, selectSql, sendQuery } from "./live-node.ts";
 import { collect, timing } from "./measure.ts";
@@ -96,10 +96,10 @@ function sessionPaths(db: Database): Path[] {
   ];
 }
 
-export async function liveBench(rows: number, repeats: number, log: (line: string) => void): Promise<BenchResult[]> {
-  log(`\nlive: ${rows.toLocaleString("en-US")} rows from a real dqlite-demo node on 127.0.0.1, ${repeats} repetitions (drain, then each path)`);
+export async function liveBench(rows: number, repeats: number, log: (line: string) => void, version: BenchNodeVersion = "1.11"): Promise<BenchResult[]> {
+  log(`\nlive: ${rows.toLocaleString("en-US")} rows from ${describeBenchNode(version)} on 127.0.0.1, ${repeats} repetitions (drain, then each path)`);
   const results: BenchResult[] = [];
-  const node = await startNode();
+  const node = await startBenchNode(version);
   const client = await connect({ addresses: [node.address] });
   try {
     const connection = await RawConnection.open(node.address);

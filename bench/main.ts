@@ -1,7 +1,8 @@
 // `npm run bench` (bench/run.mjs compiles this and starts it with --expose-gc). Flags:
 //   --quick       fewer repetitions (3 instead of 7, live and offline), same data: 1M rows per shape
 //   --json        last line: {"machine","memcpy","results":[…],"heap":[…]} (see report.ts)
-//   --live        also a real dqlite-demo node: each user path as % of the raw drain
+//   --live        also a real dqlite node: each user path as % of the raw drain
+//   --node V      the live and proxy sections' node: 1.11 (dqlite-demo, the default) or 1.18
 //   --live-only   only the live section
 //   --proxy       also the transparent proxy: 1M rows read through it against the same read straight
 //   --proxy-only  only the proxy section
@@ -21,6 +22,7 @@ import type { RowEngine } from "../src/rows/engine.ts";
 import { createWasmEngineSync, initRowEngine, simdSupported } from "../src/rows/wasm-engine.ts";
 import { wasmByteLength } from "../src/generated/rows-wasm-scalar.ts";
 import { buildCorpus } from "./corpus.ts";
+import { type BenchNodeVersion, benchNodeVersion } from "./bench-node.ts";
 import { buildGoPeer } from "./go-peer.ts";
 import { liveBench } from "./live.ts";
 import { type ProxyBenchResult, proxyBench } from "./proxy.ts";
@@ -39,6 +41,7 @@ interface Options {
   proxy: boolean;
   rows: number;
   isolate: boolean;
+  node: BenchNodeVersion;
 }
 
 function parseArgs(args: string[]): Options {
@@ -57,6 +60,7 @@ function parseArgs(args: string[]): Options {
     proxy: args.includes("--proxy") || args.includes("--proxy-only"),
     rows: value("--rows") ?? 1_000_000,
     isolate: args.includes("--isolate"),
+    node: benchNodeVersion(args),
   };
 }
 
@@ -129,15 +133,15 @@ async function main(options: Options): Promise<void> {
   }
 
   if (options.live) {
-    const live = await liveBench(options.rows, options.quick ? 3 : 7, log);
+    const live = await liveBench(options.rows, options.quick ? 3 : 7, log, options.node);
     liveTable(live, log);
     results.push(...live);
   }
 
   let proxy: ProxyBenchResult[] = [];
-  if (options.proxy) proxy = await proxyBench(options.rows, options.quick ? 3 : 5, log);
+  if (options.proxy) proxy = await proxyBench(options.rows, options.quick ? 3 : 5, log, options.node);
 
-  if (options.json) console.log(JSON.stringify({ machine, v8Flags: flags, offlineIsolated: options.isolate, memcpy, results, heap, proxy }));
+  if (options.json) console.log(JSON.stringify({ machine, node: options.node, v8Flags: flags, offlineIsolated: options.isolate, memcpy, results, heap, proxy }));
 }
 
 const args = argv.slice(2);

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ProxyOptions, startProxy } from "../src/proxy/index.ts";
-import { startNode } from "../src/testing/dqlite-node.ts";
+import { type BenchNodeVersion, describeBenchNode, startBenchNode } from "./bench-node.ts";
 import { RawConnection, captureResult, execSql, openDatabase } from "./live-node.ts";
 import { collect, timing } from "./measure.ts";
 import { encodeRequest } from "../src/messages/codec.ts";
@@ -55,9 +55,14 @@ async function drain(address: string, bytes: number): Promise<number> {
   }
 }
 
-export async function proxyBench(rows = 1_000_000, repeats = 5, log: (line: string) => void = console.log): Promise<ProxyBenchResult[]> {
+export async function proxyBench(
+  rows = 1_000_000,
+  repeats = 5,
+  log: (line: string) => void = console.log,
+  version: BenchNodeVersion = "1.11",
+): Promise<ProxyBenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), "dqlite-wire-proxy-bench-"));
-  const node = await startNode();
+  const node = await startBenchNode(version);
   const results: ProxyBenchResult[] = [];
   try {
     const setup = await RawConnection.open(node.address);
@@ -71,7 +76,7 @@ export async function proxyBench(rows = 1_000_000, repeats = 5, log: (line: stri
     setup.send(encodeRequest({ type: "QUERY_SQL", db, sql: SQL, params: [] }));
     const bytes = (await captureResult(setup)).length;
     setup.close();
-    log(`proxy: ${rows.toLocaleString("en-US")} rows (${(bytes / 1e6).toFixed(1)} MB) from a dqlite-demo node on 127.0.0.1, ${repeats} repetitions per path`);
+    log(`proxy: ${rows.toLocaleString("en-US")} rows (${(bytes / 1e6).toFixed(1)} MB) from ${describeBenchNode(version)} on 127.0.0.1, ${repeats} repetitions per path`);
     // Every repetition reads the result straight and through each proxy in turn, so each path's
     // ratio to the direct read uses reads made under the same load.
     const paths: Path[] = [

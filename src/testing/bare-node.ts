@@ -82,8 +82,9 @@ export function findBareNodeBinary(): string {
   const candidates: string[] = [];
   const fromEnv = process.env["DQLITE_BARE_NODE"];
   if (fromEnv !== undefined && fromEnv !== "") candidates.push(fromEnv);
-  // This module runs from src/testing/ (tests) or dist/src/testing/ (the package build).
-  for (const up of ["../../", "../../../"]) {
+  // This module runs from src/testing/ (tests), dist/src/testing/ (the package build) or a
+  // deeper build folder (the benchmark's): the checkout's build/ is a few folders up.
+  for (let up = "../../"; up.length <= "../".repeat(5).length; up += "../") {
     candidates.push(fileURLToPath(new URL(`${up}build/dqlite-${BARE_NODE_DQLITE_VERSION}/bin/${BINARY_NAME}`, import.meta.url)));
   }
   for (const candidate of candidates) {
@@ -94,7 +95,7 @@ export function findBareNodeBinary(): string {
       // Try the next one.
     }
   }
-  throw new Error(`${BINARY_NAME} not found (looked in $DQLITE_BARE_NODE and ${candidates.slice(-2).join(", ")}); ${BUILD_HINT}`);
+  throw new Error(`${BINARY_NAME} not found (looked in $DQLITE_BARE_NODE and build/ of the checkout, ${candidates.slice(-4).join(", ")}); ${BUILD_HINT}`);
 }
 
 /**
