@@ -36,6 +36,16 @@ if [ ! -f node_modules/.lock-hash ] || [ "$(cat node_modules/.lock-hash)" != "$l
   echo "$lock_hash" > node_modules/.lock-hash
 fi
 
+# Node 22 and 24 for the runtime smoke tests, from their own lockfile (test/runtimes/node-versions/):
+# apart from the project's packages, so their `node` never shadows the project's on npm's PATH.
+node_versions=test/runtimes/node-versions
+versions_hash=$(sha256sum "$node_versions/package-lock.json" | cut -d' ' -f1)
+if [ ! -f "$node_versions/node_modules/.lock-hash" ] || [ "$(cat "$node_versions/node_modules/.lock-hash")" != "$versions_hash" ]; then
+  echo "setup: npm ci in $node_versions (Node 22 and 24)"
+  npm ci --prefix "$node_versions" --no-audit --no-fund --loglevel=error
+  echo "$versions_hash" > "$node_versions/node_modules/.lock-hash"
+fi
+
 npm run --silent asbuild
 npm run --silent build
 

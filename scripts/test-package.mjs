@@ -267,6 +267,10 @@ async function runtimeChecks({ project }) {
   });
   await test("Deno imports every entry point", () => importAll(BIN("deno"), ["run", "-A", "entry-points.mjs"], "deno"));
   await test("Bun imports every entry point", () => importAll(BIN("bun"), ["entry-points.mjs"], "bun"));
+  for (const release of ["22", "24"]) {
+    const node = join(root, `test/runtimes/node-versions/node_modules/node-${release}/bin/node`);
+    await test(`Node ${release} (ESM) imports every entry point and uses the codec and the row engine`, () => importAll(node, ["entry-points.mjs"], "node"));
+  }
 }
 
 async function typeScriptChecks({ project }) {

@@ -1,4 +1,4 @@
-// Runs test/runtimes/tls-session.ts under Deno and Bun against real go-dqlite nodes that listen
+// Runs test/runtimes/tls-session.ts under Deno, Bun and Node 22 and 24 against real go-dqlite nodes that listen
 // with mutual TLS: one with an end-entity certificate (CA:FALSE, which every runtime accepts),
 // one with go-dqlite's documented self-signed CA:TRUE certificate (Deno's TLS refuses that one
 // as a server certificate, and must say so).
@@ -8,7 +8,7 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CertificateFiles, type TlsNode, generateClusterCertificate, startTlsNode } from "../../src/testing/tls-node.ts";
-import { runScript, runtimeBinary } from "../support/runtime-script.ts";
+import { NODE_RELEASES, NODE_TYPESCRIPT_ARGS, nodeReleaseBinary, runScript, runtimeBinary } from "../support/runtime-script.ts";
 
 const SCRIPT = fileURLToPath(new URL("./tls-session.ts", import.meta.url));
 
@@ -51,6 +51,13 @@ describe("sessions over TLS under other runtimes", () => {
     const result = await runScript(runtimeBinary("bun"), [SCRIPT], env);
     expect(result.stdout).toContain("ok bun: a session over TLS with the cluster certificate and key");
     expect(result.stdout.trim().split("\n").pop(), `${result.stdout}${result.stderr}`).toBe("7 passed, 0 failed");
+    expect(result.code).toBe(0);
+  });
+
+  it.each(NODE_RELEASES)("Node %s (node:tls): a session, and every failure as a TLS ConnectionError", async (release) => {
+    const result = await runScript(nodeReleaseBinary(release), [...NODE_TYPESCRIPT_ARGS, SCRIPT], env);
+    expect(result.stdout).toContain("ok node: a session over TLS with the cluster certificate and key");
+    expect(result.stdout.trim().split("\n").pop(), `${result.stdout}${result.stderr}`).toMatch(/^\d+ passed, 0 failed$/);
     expect(result.code).toBe(0);
   });
 });

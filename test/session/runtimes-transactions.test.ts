@@ -4,7 +4,7 @@
 
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runScript, runtimeBinary } from "../support/runtime-script.ts";
+import { NODE_RELEASES, NODE_TYPESCRIPT_ARGS, nodeReleaseBinary, runScript, runtimeBinary } from "../support/runtime-script.ts";
 import { transactionsSmoke } from "./runtimes/transactions-smoke.ts";
 import { startNode, type DqliteNode } from "./helpers.ts";
 
@@ -19,7 +19,7 @@ afterAll(async () => {
   await node?.stop();
 });
 
-describe("transactions and Kysely under Node, Deno and Bun", () => {
+describe("transactions and Kysely under Node (20 here, 22 and 24), Deno and Bun", () => {
   it("Node", async () => {
     expect(await transactionsSmoke(node.address)).toBe(SUMMARY);
   });
@@ -34,6 +34,13 @@ describe("transactions and Kysely under Node, Deno and Bun", () => {
   it("Bun prints ok (Bun.connect)", async () => {
     const result = await runScript(runtimeBinary("bun"), [SMOKE], { DQLITE_ADDRESS: node.address });
     expect(result.stderr).toContain(`transactions-smoke (bun): ${SUMMARY}`);
+    expect(result.stdout.trim()).toBe("ok");
+    expect(result.code).toBe(0);
+  });
+
+  it.each(NODE_RELEASES)("Node %s prints ok (node:net)", async (release) => {
+    const result = await runScript(nodeReleaseBinary(release), [...NODE_TYPESCRIPT_ARGS, SMOKE], { DQLITE_ADDRESS: node.address });
+    expect(result.stderr).toContain(`transactions-smoke (node): ${SUMMARY}`);
     expect(result.stdout.trim()).toBe("ok");
     expect(result.code).toBe(0);
   });

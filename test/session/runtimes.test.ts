@@ -4,7 +4,7 @@
 
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runScript, runtimeBinary } from "../support/runtime-script.ts";
+import { NODE_RELEASES, NODE_TYPESCRIPT_ARGS, nodeReleaseBinary, runScript, runtimeBinary } from "../support/runtime-script.ts";
 import { WebSocket } from "ws";
 import { type WebSocketConstructor, webSocketConnector } from "../../src/transport/websocket.ts";
 import { RELAY_FIXTURE_TOKEN, type RelayFixture, startRelayFixture } from "../transport/relay-fixture.ts";
@@ -31,7 +31,7 @@ afterAll(async () => {
 const SUMMARY = "leader 127\\.0\\.0\\.1:\\d+, 30000 rows in \\d+ batches, sum 450015000";
 const BOTH = new RegExp(`tcp: ${SUMMARY}; websocket: ${SUMMARY}`);
 
-describe("the session under Node, Deno and Bun", () => {
+describe("the session under Node (20 here, 22 and 24), Deno and Bun", () => {
   it("Node, over TCP and through the WebSocket relay (the ws package's WebSocket)", async () => {
     expect(await sessionSmoke(node.address)).toMatch(new RegExp(SUMMARY));
     const connector = webSocketConnector(relay.url, { token: RELAY_FIXTURE_TOKEN, WebSocket: WebSocket as unknown as WebSocketConstructor });
@@ -50,6 +50,14 @@ describe("the session under Node, Deno and Bun", () => {
     const result = await run(bin("bun"), [SMOKE], env);
     expect(result.stderr).toMatch(BOTH);
     expect(result.stderr).toContain("session-smoke (bun)");
+    expect(result.stdout.trim()).toBe("ok");
+    expect(result.code).toBe(0);
+  });
+
+  it.each(NODE_RELEASES)("Node %s prints ok (node:net, then its global WebSocket)", async (release) => {
+    const result = await run(nodeReleaseBinary(release), [...NODE_TYPESCRIPT_ARGS, SMOKE], env);
+    expect(result.stderr).toMatch(BOTH);
+    expect(result.stderr).toContain("session-smoke (node)");
     expect(result.stdout.trim()).toBe("ok");
     expect(result.code).toBe(0);
   });
