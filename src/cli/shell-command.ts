@@ -8,7 +8,8 @@
 
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { type Client, Connection, hasReturningClause, jsonSafe } from "../client/index.ts";
+import { type Client, Connection, jsonSafe } from "../client/index.ts";
+import { answersRows } from "../messages/sql-text.ts";
 import type { Database } from "../client/database.ts";
 import { connectTcp, tcpConnector } from "../transport/auto.ts";
 import type { CellValue } from "../values/cell.ts";
@@ -32,7 +33,6 @@ const SHELL_USAGE = `usage: dqlite-wire shell ${ACCESS_USAGE} [-f tabular|json|n
                    JSON object per statement: {"columns","rows"}, {"lastInsertId","rowsAffected"}, {"error"}`;
 
 /** Leading keywords of statements that return rows (sent as QUERY_SQL); the rest are EXEC_SQL. */
-const QUERY_KEYWORDS = new Set(["SELECT", "WITH", "VALUES", "PRAGMA", "EXPLAIN"]);
 
 /** Where a command reads and writes; tests pass their own. */
 export interface CommandIo {
@@ -247,8 +247,7 @@ function bigintReplacer(_key: string, value: unknown): unknown {
  * (run as a query, where the node reads it; refused before sending where it does not).
  */
 export function isQuery(sql: string): boolean {
-  const keyword = /^[\s(]*(?:(?:--[^\n]*\n|\/\*[\s\S]*?\*\/)[\s(]*)*([A-Za-z]+)/.exec(sql)?.[1];
-  return (keyword !== undefined && QUERY_KEYWORDS.has(keyword.toUpperCase())) || hasReturningClause(sql);
+  return answersRows(sql);
 }
 
 /** A cell for JSON: integers as numbers while exact, as decimal strings beyond ±(2^53 - 1). */

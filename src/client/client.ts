@@ -1,21 +1,26 @@
-// The dqlite client: a connection to the cluster's leader, found from a list of node addresses,
-// and the calls of the protocol on top of it. One request runs at a time; further calls wait
-// their turn. When the connection breaks, or the node says it is no longer the leader, the
-// connection is dropped and the next call finds the leader again. Nothing is ever resent on
-// the client's own initiative: a write whose reply was lost fails with OUTCOME_UNKNOWN.
+// The dqlite client: a pool of connections to the cluster's leader, found from a list of node
+// addresses, and the calls of the protocol on top of it. Reads run in parallel on the pool's
+// connections; writes go one at a time through the write lane (session.ts). When a connection
+// breaks, or a node says it is no longer the leader, the pool forgets the leader and every
+// connection follows the new one (pool.ts). Nothing that may have written is ever resent on the
+// client's own initiative: a write whose reply was lost fails with OUTCOME_UNKNOWN. A read that
+// failed that way before any row reached the caller is retried once (query-result.ts).
 
 import { WireError } from "../errors.ts";
 import { initRowEngine } from "../rows/wasm-engine.ts";
 import { NodeRole } from "../messages/codes.ts";
 import type { ResponseTypeName } from "../messages/schemas.ts";
+import { isReadOnlySql } from "../messages/sql-text.ts";
 import type { FileEntry, NodeInfo, RequestInput, ResponseOf } from "../messages/types.ts";
-import type { CallOptions } from "./call-scope.ts";
+import { type CallOptions, CallScope, isScopeEnd } from "./call-scope.ts";
 import { type Connection, type ConnectionOptions, DEFAULT_CALL_TIMEOUT_MS } from "./connection.ts";
 import { Database } from "./database.ts";
 import { type DiscoveryOptions, connectToLeader } from "./leader-discovery.ts";
 import { withToJSON } from "./json-safe.ts";
+import { ConnectionPool, type PoolOptions, type PoolStats, resolvePoolOptions } from "./pool.ts";
+import { RequestQueue } from "./request-queue.ts";
 import { needsNewLeader } from "./server-errors.ts";
-import type { Session } from "./session.ts";
+import type { HeldConnection, Lane, Session } from "./session.ts";
 import type { Connector } from "./transport-types.ts";
 
 export interface ClientOptions extends ConnectionOptions {
@@ -33,6 +38,14 @@ export interface ClientOptions extends ConnectionOptions {
    * does not; dqlite does not require it.
    */
   clientId?: bigint | number;
+  /** The connection pool: how many connections, kept how long (see pool.ts). `{ max: 1 }`: one connection. */
+  pool?: PoolOptions;
+}
+
+/** What the client holds and who waits, for a health page (`client.stats()`). */
+export interface ClientStats extends PoolStats {
+  /** The write lane: held by a write or a transaction, and how many writes wait for it. */
+  readonly writeLane: { readonly held: boolean; readonly waiting: number };
 }
 
 /** A node of the cluster, as CLUSTER lists it. */
@@ -67,20 +80,26 @@ export class Client {
   readonly options: Readonly<ClientOptions>;
   #addresses: string[];
   readonly #connector: Connector;
-  #current: Connection | undefined;
-  #connecting: Promise<Connection> | undefined;
+  readonly #pool: ConnectionPool;
+  /** Writes, one at a time (session.ts). */
+  readonly #writeLane = new RequestQueue();
+  /** What holds the write lane (or held it last), for messages. */
+  #laneHolder = "a write";
   #leaderId = 0n;
   #closed = false;
-  /** Bumped at every new connection: statements and database ids belong to one generation. */
+  /** Bumped at every new connection: statements and database ids belong to one connection. */
   #generation = 0;
   #databases = new Map<string, Database>();
   /** What the client's databases and statements use of it (see session.ts). */
   readonly #session: Session;
+  readonly #timeoutMs: number;
 
   constructor(options: ClientOptions) {
     this.options = options;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.#session = {
-      leaderConnection: (call) => this.#leaderConnection(call),
+      acquire: (lane, call, holder) => this.#acquire(lane, call, holder),
+      holdWriteLane: (call) => this.#holdWriteLane(call),
       run: (connection, input, expect, call) => this.#run(connection, input, expect, call),
       noteFailure: (connection, error) => this.#noteFailure(connection, error),
       callOptions: (call) => call,
@@ -91,6 +110,12 @@ export class Client {
       throw new WireError("BAD_STATE", "no connector given: pass connectTcp (Node, Deno, Bun) or a WebSocket connector (browsers)");
     }
     this.#connector = options.connector;
+    this.#pool = new ConnectionPool(
+      resolvePoolOptions(options.pool),
+      (known, call) => this.#findLeader(known, call),
+      (connection, leader) => this.#opened(connection, leader),
+      this.#timeoutMs,
+    );
   }
 
   /** The addresses leader discovery tries (the given ones, then members learned from CLUSTER). */
@@ -98,9 +123,9 @@ export class Client {
     return this.#addresses;
   }
 
-  /** The address of the node the client is connected to (the leader when it connected). */
+  /** The address of the node the client's connections reach (the leader when they were opened). */
   get address(): string | undefined {
-    return this.#current?.closed === false ? this.#current.address : undefined;
+    return this.#pool.anyConnection?.closed === false ? this.#pool.leader?.address : undefined;
   }
 
   /** The id of the leader found at the last connect (0 with the legacy protocol). */
@@ -113,59 +138,98 @@ export class Client {
     return this.#generation;
   }
 
-  /** The current connection, for raw requests (`connection.request(...)`). */
+  /** An open connection of the pool, for raw requests (`connection.request(...)`); undefined when none is open. */
   get connection(): Connection | undefined {
-    return this.#current;
+    return this.#pool.anyConnection;
   }
 
-  /** Finds the leader and connects to it, dropping the current connection if any. */
-  async reconnect(call: CallOptions = {}): Promise<Connection> {
+  /** What the client holds and who waits: connections (open, idle, in use, waiting callers) and the write lane. */
+  stats(): ClientStats {
+    return { ...this.#pool.stats(), writeLane: { held: this.#writeLane.busy, waiting: this.#writeLane.waiting } };
+  }
+
+  /** Finds the leader and opens the pool's first connections to it (`pool.min`, at least one). */
+  async reconnect(call: CallOptions = {}): Promise<void> {
     this.#throwIfClosed();
-    const old = this.#current;
-    this.#current = undefined;
-    if (old !== undefined) await old.close();
-    return this.#leaderConnection(call);
+    await this.#pool.warm(this.#bounded(call));
   }
 
-  /** The connection to use for a call: the current one, or a new one to the leader. */
-  async #leaderConnection(call: CallOptions): Promise<Connection> {
+  /** A connection for a call in `lane`: a write holds the write lane until released. */
+  async #acquire(lane: Lane, call: CallOptions, holder = "a write"): Promise<HeldConnection> {
     this.#throwIfClosed();
-    const current = this.#current;
-    if (current !== undefined && !current.closed) return current;
-    this.#connecting ??= this.#connectToLeader(call).finally(() => {
-      this.#connecting = undefined;
-    });
-    return this.#connecting;
-  }
-
-  async #connectToLeader(call: CallOptions): Promise<Connection> {
-    // Finding the leader is part of the call that needed it, and bounded like any call.
-    const bounded = { ...call, timeoutMs: call.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS };
-    const found = await connectToLeader(this.#addresses, this.#connector, this.options, this.options.discovery, bounded);
-    if (this.#closed) {
-      await found.connection.close();
-      this.#throwIfClosed();
+    const releaseLane = lane === "write" ? await this.#holdWriteLane(call, holder) : undefined;
+    let connection: Connection;
+    try {
+      connection = await this.#pool.acquire(this.#bounded(call));
+    } catch (error) {
+      releaseLane?.();
+      throw error;
     }
-    this.#current = found.connection;
-    this.#leaderId = found.id;
+    let released = false;
+    return {
+      connection,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#pool.release(connection);
+        releaseLane?.();
+      },
+    };
+  }
+
+  /** Waits for the write lane (FIFO, bounded by the call); resolves with its release. `holder`: who holds it then. */
+  async #holdWriteLane(call: CallOptions, holder = "a write"): Promise<() => void> {
+    const scope = new CallScope("waiting for the write lane", call, this.#timeoutMs);
+    try {
+      const release = await this.#writeLane.acquire(scope.signal);
+      this.#laneHolder = holder;
+      return release;
+    } catch (error) {
+      if (isScopeEnd(error)) {
+        const inside = this.#laneHolder === "a transaction" ? "; inside it, call through its own handle" : "";
+        (error as Error).message += ` (held by ${this.#laneHolder}${inside})`;
+      }
+      throw error;
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  /** Connects to the leader: to `known` when given (it must still say it leads), else by discovery. */
+  async #findLeader(known: string | undefined, call: CallOptions) {
+    const addresses = known === undefined ? this.#addresses : [known, ...this.#addresses.filter((address) => address !== known)];
+    return connectToLeader(addresses, this.#connector, this.options, this.options.discovery, this.#bounded(call));
+  }
+
+  /** A new connection to the leader: count it, and register the client id if asked. */
+  #opened(connection: Connection, leader: { id: bigint }): void {
+    this.#leaderId = leader.id;
     this.#generation++;
     if (this.options.clientId !== undefined) {
-      await this.#run(found.connection, { type: "CLIENT", id: this.options.clientId }, "WELCOME", call);
+      void this.#run(connection, { type: "CLIENT", id: this.options.clientId }, "WELCOME", {}).catch(() => {});
     }
-    return found.connection;
+  }
+
+  /** Finding the leader or a connection is part of the call that needed it, and bounded like any call. */
+  #bounded(call: CallOptions): CallOptions {
+    return { ...call, timeoutMs: call.timeoutMs ?? this.#timeoutMs };
   }
 
   /**
-   * Sends one request on the current connection (connecting first if needed) and returns its
-   * reply. NOT_LEADER, LEADERSHIP_LOST and broken connections drop the connection, so the next
-   * call finds the leader again; the error is passed on either way.
+   * Sends one request on a connection of the pool (a write through the write lane) and returns
+   * its reply. NOT_LEADER, LEADERSHIP_LOST and broken connections make the pool forget the
+   * leader, so the next call finds it again; the error is passed on either way.
    */
   async request<N extends ResponseTypeName>(input: RequestInput, expect: N, call: CallOptions = {}): Promise<ResponseOf<N>> {
-    const connection = await this.#leaderConnection(call);
-    return this.#run(connection, input, expect, call);
+    const held = await this.#acquire(laneOfRequest(input), call);
+    try {
+      return await this.#run(held.connection, input, expect, call);
+    } finally {
+      held.release();
+    }
   }
 
-  /** Runs one request on `connection`, dropping it when the error calls for a new leader. */
+  /** Runs one request on `connection`, forgetting the leader when the error calls for it. */
   async #run<N extends ResponseTypeName>(connection: Connection, input: RequestInput, expect: N, call: CallOptions): Promise<ResponseOf<N>> {
     try {
       return await connection.request(input, expect, call);
@@ -175,12 +239,9 @@ export class Client {
     }
   }
 
-  /** Drops `connection` when `error` means it no longer reaches the leader. */
+  /** Forgets the leader when `error` means `connection` no longer reaches it. */
   #noteFailure(connection: Connection, error: unknown): void {
-    if (needsNewLeader(error) && this.#current === connection) {
-      this.#current = undefined;
-      void connection.close();
-    }
+    if (needsNewLeader(error)) this.#pool.forgetLeader(connection);
   }
 
   /** Asks the connected node who the leader is (LEADER). */
@@ -259,15 +320,16 @@ export class Client {
   }
 
   /**
-   * Hands leadership to another voter (TRANSFER; id 0 lets the node choose). The connection is
-   * then to a follower: the client drops it, so the next call finds the new leader.
+   * Hands leadership to another voter (TRANSFER; id 0 lets the node choose). The connections are
+   * then to a follower: the client forgets the leader, so the next call finds the new one.
    */
   async transfer(id: bigint | number, call: CallOptions = {}): Promise<void> {
-    const connection = await this.#leaderConnection(call);
-    await this.#run(connection, { type: "TRANSFER", id }, "EMPTY", call);
-    if (this.#current === connection) {
-      this.#current = undefined;
-      await connection.close();
+    const held = await this.#acquire("read", call);
+    try {
+      await this.#run(held.connection, { type: "TRANSFER", id }, "EMPTY", call);
+      this.#pool.forgetLeader(held.connection);
+    } finally {
+      held.release();
     }
   }
 
@@ -276,13 +338,10 @@ export class Client {
     await this.request({ type: "WEIGHT", weight }, "EMPTY", call);
   }
 
-  /** Closes the connection; later calls fail with BAD_STATE. Idempotent. */
+  /** Closes every connection; later calls fail with BAD_STATE. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
-    const current = this.#current;
-    this.#current = undefined;
-    await this.#connecting?.catch(() => {});
-    await current?.close();
+    await this.#pool.close();
   }
 
   /** Adds members learned from the cluster to the addresses discovery tries. */
@@ -292,6 +351,23 @@ export class Client {
 
   #throwIfClosed(): void {
     if (this.#closed) throw new WireError("BAD_STATE", "the client is closed");
+  }
+}
+
+/**
+ * The lane of a raw request: a write through the write lane unless it only reads (a QUERY_SQL of
+ * read-only SQL, or a request that runs no SQL at all).
+ */
+function laneOfRequest(input: RequestInput): Lane {
+  switch (input.type) {
+    case "EXEC":
+    case "EXEC_SQL":
+    case "QUERY":
+      return "write";
+    case "QUERY_SQL":
+      return isReadOnlySql(input.sql) ? "read" : "write";
+    default:
+      return "read";
   }
 }
 

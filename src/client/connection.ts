@@ -84,6 +84,8 @@ export class Connection {
   private readonly told: Partial<NodeFeatures>;
   #features: NodeFeatures;
   #probe: Promise<NodeFeatures> | undefined;
+  /** Prepared statements that live on this connection (a pool keeps it open while any do). */
+  #pins = 0;
 
   private constructor(address: string, transport: Transport, options: ConnectionOptions) {
     this.transport = transport;
@@ -142,6 +144,21 @@ export class Connection {
       },
     );
     return this.#probe;
+  }
+
+  /** True while prepared statements live on this connection (`pin`, `unpin`). */
+  get pinned(): boolean {
+    return this.#pins > 0;
+  }
+
+  /** A prepared statement now lives on this connection. */
+  pin(): void {
+    this.#pins++;
+  }
+
+  /** A prepared statement of this connection was finalized. */
+  unpin(): void {
+    this.#pins = Math.max(0, this.#pins - 1);
   }
 
   /** True when `input` runs a statement with RETURNING (by its SQL, or a statement prepared from such SQL). */

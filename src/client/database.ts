@@ -1,8 +1,12 @@
-// One database of the cluster, reached through a client's session. Its id is per connection
-// (OPEN answers it), so it is asked again after the client reconnects to a new leader.
+// One database of the cluster, reached through a client's session. Each call takes a connection
+// of the client's pool for as long as it runs: reads any free one, writes one after the write
+// lane (session.ts). The database's id is per connection (OPEN answers it), asked once on each
+// connection it runs on, together with what the node reads (node-probe.ts).
 
 import type { CallOptions } from "./call-scope.ts";
 import type { Connection } from "./connection.ts";
+import { isReadOnlySql } from "../messages/sql-text.ts";
+import type { RequestInput } from "../messages/types.ts";
 import type { CellValue } from "../values/cell.ts";
 import {
   type ArrayRow,
@@ -13,101 +17,125 @@ import {
   QueryResult,
   type QueryOptions,
   type QueryResultOf,
+  type QueryStart,
 } from "./query-result.ts";
 import { type ExecResult, type Params, describeSql, execResult, prepareRequest, queryStart } from "./results.ts";
-import type { Session } from "./session.ts";
+import type { HeldConnection, Lane, Session } from "./session.ts";
 import { Statement } from "./statement.ts";
 import { type TransactionBody, type TransactionOptions, runTransaction } from "./transaction.ts";
+
+/** A held connection with the database open on it. */
+interface OpenOn extends HeldConnection {
+  readonly db: number;
+}
 
 export class Database {
   readonly name: string;
   readonly #session: Session;
-  #opened: { connection: Connection; id: Promise<number> } | undefined;
+  /** OPEN (and the probe) per connection, shared by the calls that need it. */
+  readonly #ids = new WeakMap<Connection, Promise<number>>();
 
   constructor(session: Session, name: string) {
     this.#session = session;
     this.name = name;
   }
 
-  /** The database id on the current connection (OPEN once per connection). */
+  /** The database id on a connection of the pool (OPEN once per connection). */
   async id(call: CallOptions = {}): Promise<number> {
-    return (await this.session(call)).db;
+    const open = await this.#hold("read", call);
+    open.release();
+    return open.db;
   }
 
-  /** The connection to use and the database id on it. */
-  async session(call: CallOptions = {}): Promise<{ connection: Connection; db: number }> {
-    const connection = await this.#session.leaderConnection(call);
-    let opened = this.#opened;
-    if (opened === undefined || opened.connection !== connection) {
-      // OPEN, then what the node reads (once per connection: see node-probe.ts).
-      const id = this.#session
-        .run(connection, { type: "OPEN", name: this.name, flags: 0, vfs: "" }, "DB", call)
-        .then(async (reply) => {
-          await connection.learnFeatures(reply.id, call);
-          return reply.id;
-        });
-      opened = { connection, id };
-      this.#opened = opened;
-      id.catch(() => {
-        if (this.#opened === opened) this.#opened = undefined;
-      });
-    }
-    return { connection, db: await opened.id };
-  }
-
-  /** Runs a statement that returns no rows (EXEC_SQL). Several statements may be separated by `;`. */
+  /** Runs a statement that returns no rows (EXEC_SQL) through the write lane. Several statements may be separated by `;`. */
   async exec(sql: string, params: Params = [], call: CallOptions = {}): Promise<ExecResult> {
-    const { connection, db } = await this.session(call);
-    return execResult(await this.#session.run(connection, { type: "EXEC_SQL", db, sql, params }, "RESULT", call));
+    const open = await this.#hold("write", call);
+    try {
+      return execResult(await this.#session.run(open.connection, { type: "EXEC_SQL", db: open.db, sql, params }, "RESULT", call));
+    } finally {
+      open.release();
+    }
   }
 
   /**
    * Runs a query (QUERY_SQL). The request is sent when the result is first read: iterate it with
-   * `for await` for batches as they arrive, or `await result.all()` for every row.
+   * `for await` for batches as they arrive, or `await result.all()` for every row. A query that
+   * only reads (isReadOnlySql: SELECT, VALUES, WITH or EXPLAIN writing nothing) runs on any free
+   * connection, in parallel with others, and is retried once on the new leader if the leader was
+   * lost before any row reached the caller; any other goes through the write lane.
    * A statement with RETURNING runs here, not in `exec`, on a node that reads it (dqlite ≥ 1.18.2;
-   * refused before sending elsewhere, see hazards.ts). The rows' type
-   * follows `rowMode`, and may be named: `db.query<{ k: string }>(sql, [], { rowMode: "objects" })`.
+   * refused before sending elsewhere, see hazards.ts). The rows' type follows `rowMode`, and may be
+   * named: `db.query<{ k: string }>(sql, [], { rowMode: "objects" })`.
    */
   query<R extends ObjectRowOf<R> = ObjectRow>(sql: string, params: Params | undefined, options: ObjectsQueryOptions): QueryResultOf<R>;
   query<R extends CellValue[] = ArrayRow>(sql: string, params?: Params, options?: ArraysQueryOptions): QueryResultOf<R>;
   query(sql: string, params?: Params, options?: QueryOptions): QueryResult;
   query(sql: string, params: Params = [], options: QueryOptions = {}): QueryResult {
+    const lane: Lane = isReadOnlySql(sql) ? "read" : "write";
     return new QueryResult(
       `query ${describeSql(sql)}`,
-      async (call) => {
-        const { connection, db } = await this.session(call);
-        return queryStart(this.#session, connection, db, { type: "QUERY_SQL", db, sql, params });
+      async (call): Promise<QueryStart> => {
+        const open = await this.#hold(lane, call);
+        const request: RequestInput = { type: "QUERY_SQL", db: open.db, sql, params };
+        return { ...queryStart(this.#session, open.connection, open.db, request), release: open.release, retryable: lane === "read" };
       },
       options,
     );
   }
 
   /**
-   * Prepares a statement (PREPARE → STMT) on the current connection. Of SQL holding several
-   * statements, the first is prepared: on a node that reports where it ends (dqlite ≥ 1.15.1),
-   * `statement.tail` is the rest; older nodes ignore the rest silently.
+   * Prepares a statement (PREPARE → STMT) on a connection of the pool, which it then keeps: its
+   * calls run there, a write among them through the write lane. Of SQL holding several statements,
+   * the first is prepared: on a node that reports where it ends (dqlite ≥ 1.15.1), `statement.tail`
+   * is the rest; older nodes ignore the rest silently.
    */
   async prepare(sql: string, call: CallOptions = {}): Promise<Statement> {
-    const { connection, db } = await this.session(call);
-    const reply = await this.#session.run(connection, prepareRequest(connection, db, sql), "STMT", call);
-    return new Statement(this.#session, connection, sql, reply);
+    const open = await this.#hold("read", call);
+    try {
+      const reply = await this.#session.run(open.connection, prepareRequest(open.connection, open.db, sql), "STMT", call);
+      return new Statement(this.#session, open.connection, sql, reply);
+    } finally {
+      open.release();
+    }
   }
 
   /**
    * Runs `fn` in a transaction: BEGIN (`options.mode`: "deferred" by default, "immediate",
    * "exclusive"), then `fn(tx)`; COMMIT when it resolves (its value is returned), ROLLBACK when it
-   * throws (its error is thrown again). While it runs, every other call of the client waits, so
-   * nothing but `tx`'s calls runs inside it. See transaction.ts.
+   * throws (its error is thrown again). It holds the write lane and a connection of its own while
+   * it runs: other writes wait for it; reads run on other connections and see only what was
+   * committed. See transaction.ts.
    */
   async transaction<T>(fn: TransactionBody<T>, options: TransactionOptions = {}): Promise<T> {
-    const { connection, db } = await this.session(options);
-    return runTransaction(this.#session, connection, db, fn, options);
+    const open = await this.#hold("write", options, "a transaction");
+    return runTransaction(this.#session, open, open.db, fn, options);
   }
 
-  /** Asks the node to stop the query running on this connection (INTERRUPT → EMPTY). */
-  async interrupt(call: CallOptions = {}): Promise<void> {
-    const { connection, db } = await this.session(call);
-    await this.#session.run(connection, { type: "INTERRUPT", db }, "EMPTY", call);
+  /** A connection for a call in `lane`, with the database open on it; `holder` names a write's holder in messages. */
+  async #hold(lane: Lane, call: CallOptions, holder?: string): Promise<OpenOn> {
+    const held = await this.#session.acquire(lane, call, holder);
+    try {
+      return { connection: held.connection, release: held.release, db: await this.#idOn(held.connection, call) };
+    } catch (error) {
+      held.release();
+      throw error;
+    }
+  }
+
+  /** OPEN on `connection` (once), then what its node reads (once per connection: node-probe.ts). */
+  #idOn(connection: Connection, call: CallOptions): Promise<number> {
+    let id = this.#ids.get(connection);
+    if (id === undefined) {
+      id = this.#session
+        .run(connection, { type: "OPEN", name: this.name, flags: 0, vfs: "" }, "DB", call)
+        .then(async (reply) => {
+          await connection.learnFeatures(reply.id, call);
+          return reply.id;
+        });
+      this.#ids.set(connection, id);
+      id.catch(() => this.#ids.delete(connection));
+    }
+    return id;
   }
 }
 

@@ -22,6 +22,7 @@ import { HEADER_BYTES } from "../wire/constants.ts";
 import { type CallOptions, CallScope } from "./call-scope.ts";
 import type { Connection, Turn } from "./connection.ts";
 import { jsonSafe, withToJSON } from "./json-safe.ts";
+import { needsNewLeader } from "./server-errors.ts";
 
 /** How the rows of a batch are shaped. */
 export type RowMode = "arrays" | "objects" | "columns" | "batch";
@@ -109,8 +110,15 @@ export interface QueryStart {
   db: number;
   request: RequestInput;
   limits: Partial<Limits> | undefined;
-  /** Told of every error of the query (the client drops a connection that lost the leader). */
+  /** Told of every error of the query (the client forgets a leader that is gone). */
   onError?: (error: unknown) => void;
+  /** Gives the connection (and the write lane) back to the pool, once the result has ended. */
+  release?: () => void;
+  /**
+   * The query only reads: when the leader is lost before any row reached the caller, it is sent
+   * once more, on a connection to the new leader.
+   */
+  retryable?: boolean;
 }
 
 type State = "idle" | "streaming" | "done" | "failed";
@@ -127,6 +135,9 @@ export class QueryResult implements AsyncIterable<Batch> {
   /** The deadline and cancellation of the result's reads (see #next). */
   #reads: CallScope | undefined;
   #start: QueryStart | undefined;
+  /** A batch has reached the caller: from then on a lost leader fails the result, never resends it. */
+  #delivered = false;
+  #retried = false;
   readonly #open: (scope: CallOptions) => Promise<QueryStart>;
   readonly #options: QueryOptions;
   readonly #what: string;
@@ -156,8 +167,9 @@ export class QueryResult implements AsyncIterable<Batch> {
     if (this.#state !== "idle") throw new WireError("BAD_STATE", `${this.#what}: a query result can be read only once`);
     try {
       for (;;) {
-        const batch = await this.#next();
+        const batch = await this.#nextOrRetry();
         if (batch === undefined) return;
+        this.#delivered = true;
         yield batch;
       }
     } finally {
@@ -192,6 +204,35 @@ export class QueryResult implements AsyncIterable<Batch> {
     const state: State = this.#state;
     if (state === "idle") this.#state = "done";
     else if (state === "streaming") await this.#interruptAndDrain();
+  }
+
+  /**
+   * The next batch; a read whose leader was lost before any row reached the caller (NOT_LEADER,
+   * LEADERSHIP_LOST, a broken connection) is sent once more, to the new leader.
+   */
+  async #nextOrRetry(): Promise<Batch | undefined> {
+    try {
+      return await this.#next();
+    } catch (error) {
+      if (!this.#mayRetry(error)) throw error;
+      this.#retried = true;
+      this.#reset();
+      return this.#next();
+    }
+  }
+
+  #mayRetry(error: unknown): boolean {
+    return this.#start?.retryable === true && !this.#retried && !this.#delivered && (this.#reader?.rowsRead ?? 0) === 0 && needsNewLeader(error);
+  }
+
+  /** Back to before the request was sent (the failed connection was given back in #finish). */
+  #reset(): void {
+    this.#state = "idle";
+    this.#start = undefined;
+    this.#reader = undefined;
+    this.#reads?.dispose();
+    this.#reads = undefined;
+    this.#columns = undefined;
   }
 
   /** The next batch, or undefined at the end of the result. */
@@ -256,7 +297,7 @@ export class QueryResult implements AsyncIterable<Batch> {
     this.#state = "streaming";
     let turn: Turn | undefined;
     try {
-      const start = await this.#open(this.#options);
+      const start = await this.#openOrRetry();
       this.#start = start;
       turn = await start.connection.startTurn(this.#what, this.#options);
       this.#turn = turn;
@@ -280,11 +321,23 @@ export class QueryResult implements AsyncIterable<Batch> {
     }
   }
 
+  /** Opens the query's connection; a read whose leader was just lost gets one more try. */
+  async #openOrRetry(): Promise<QueryStart> {
+    try {
+      return await this.#open(this.#options);
+    } catch (error) {
+      if (this.#retried || !needsNewLeader(error)) throw error;
+      this.#retried = true;
+      return this.#open(this.#options);
+    }
+  }
+
   #finish(state: "done" | "failed"): void {
     this.#state = state;
     this.#reads?.dispose();
     this.#turn?.end();
     this.#turn = undefined;
+    this.#start?.release?.();
   }
 
   /**

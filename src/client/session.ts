@@ -1,7 +1,13 @@
-// What a Database, a Statement and a Transaction need from the client that made them: the
-// connection to the leader, a way to run one request on it (dropping the connection when the
-// leader is gone), the options its calls run with, and the decoder caps. The client hands them this, not itself, so the parts
-// above the connection depend on this small contract only and never on `Client`.
+// What a Database, a Statement and a Transaction need from the client that made them: a
+// connection for a call (from the pool, after the write lane for writes), the write lane alone
+// (for a statement whose connection is already chosen), a way to run one request (dropping the
+// connections when the leader is gone), the options its calls run with, and the decoder caps.
+// The client hands them this, not itself, so the parts above the connection depend on this small
+// contract only and never on `Client`.
+//
+// Lanes: a call that only reads takes any free connection, so reads run in parallel; a call that
+// may write first waits for the client's one write lane, so two callers of one client never make
+// each other fail with SQLITE_BUSY (dqlite answers a second writer "database is locked" at once).
 
 import type { Limits } from "../limits.ts";
 import type { ResponseTypeName } from "../messages/schemas.ts";
@@ -9,16 +15,30 @@ import type { RequestInput, ResponseOf } from "../messages/types.ts";
 import type { CallOptions } from "./call-scope.ts";
 import type { Connection } from "./connection.ts";
 
+/** "read": any free connection; "write": the write lane first, then any free connection. */
+export type Lane = "read" | "write";
+
+/** A connection held for a call; `release` gives it (and the write lane, if held) back. Idempotent. */
+export interface HeldConnection {
+  readonly connection: Connection;
+  release(): void;
+}
+
 export interface Session {
-  /** The connection to the leader: the current one, or a new one found by leader discovery. */
-  leaderConnection(call: CallOptions): Promise<Connection>;
+  /**
+   * A connection for a call in `lane`; `call` bounds the waits. `holder` says what holds the
+   * write lane meanwhile ("a transaction"), for the message of a write that times out waiting.
+   */
+  acquire(lane: Lane, call: CallOptions, holder?: string): Promise<HeldConnection>;
+  /** The write lane alone, for a call on a connection already chosen; resolves with its release. */
+  holdWriteLane(call: CallOptions): Promise<() => void>;
   /**
    * Sends one request on `connection` and returns its reply. An error that means the connection
-   * no longer reaches the leader drops it (the next call finds the leader again); the error is
-   * passed on either way.
+   * no longer reaches the leader makes the client forget the leader (every connection follows the
+   * new one); the error is passed on either way.
    */
   run<N extends ResponseTypeName>(connection: Connection, input: RequestInput, expect: N, call: CallOptions): Promise<ResponseOf<N>>;
-  /** Drops `connection` when `error` means it no longer reaches the leader. */
+  /** Takes note of a call's error on `connection` (see `run`). */
   noteFailure(connection: Connection, error: unknown): void;
   /**
    * The options a call made through this session runs with: the caller's own for the client;

@@ -1,5 +1,7 @@
-// A prepared statement. It lives on the connection that prepared it: after the client
-// reconnects (a new leader), it must be prepared again.
+// A prepared statement. It lives on the connection of the pool that prepared it, which the pool
+// keeps open for it until it is finalized; its calls run there, and one that may write takes the
+// client's write lane first (session.ts). When that connection is lost (a new leader), the
+// statement must be prepared again.
 
 import { WireError } from "../errors.ts";
 import type { ResponseOf } from "../messages/types.ts";
@@ -16,6 +18,7 @@ import {
   type QueryOptions,
   type QueryResultOf,
 } from "./query-result.ts";
+import { isReadOnlySql } from "../messages/sql-text.ts";
 import { type ExecResult, type Params, describeSql, execResult, queryStart } from "./results.ts";
 import type { Session } from "./session.ts";
 
@@ -38,6 +41,8 @@ export class Statement {
   readonly #session: Session;
   readonly #connection: Connection;
   #finalized = false;
+  /** The SQL only reads: its calls need not wait for the write lane. */
+  readonly #readOnly: boolean;
 
   constructor(session: Session, connection: Connection, sql: string, reply: ResponseOf<"STMT">) {
     this.#session = session;
@@ -48,12 +53,19 @@ export class Statement {
     this.paramCount = reply.paramCount;
     this.tailOffset = "tailOffset" in reply ? reply.tailOffset : undefined;
     this.tail = this.tailOffset === undefined ? undefined : sqlAfterBytes(sql, this.tailOffset);
+    this.#readOnly = isReadOnlySql(sql);
+    connection.pin();
   }
 
   /** Runs the statement (EXEC → RESULT). */
   async exec(params: Params = [], call: CallOptions = {}): Promise<ExecResult> {
     const connection = this.#usable("exec");
-    return execResult(await this.#session.run(connection, { type: "EXEC", db: this.db, stmt: this.id, params }, "RESULT", call));
+    const releaseLane = this.#readOnly ? undefined : await this.#session.holdWriteLane(call);
+    try {
+      return execResult(await this.#session.run(connection, { type: "EXEC", db: this.db, stmt: this.id, params }, "RESULT", call));
+    } finally {
+      releaseLane?.();
+    }
   }
 
   /** Runs the statement as a query (QUERY → ROWS…); sent when the result is first read. Rows are typed as by `db.query`. */
@@ -63,7 +75,11 @@ export class Statement {
   query(params: Params = [], options: QueryOptions = {}): QueryResult {
     return new QueryResult(
       `query statement ${this.id} ${describeSql(this.sql)}`,
-      async () => queryStart(this.#session, this.#usable("query"), this.db, { type: "QUERY", db: this.db, stmt: this.id, params }),
+      async (call) => {
+        const connection = this.#usable("query");
+        const release = this.#readOnly ? undefined : await this.#session.holdWriteLane(call);
+        return { ...queryStart(this.#session, connection, this.db, { type: "QUERY", db: this.db, stmt: this.id, params }), release };
+      },
       this.#session.callOptions(options),
     );
   }
@@ -74,10 +90,12 @@ export class Statement {
     if (this.#connection.closed) {
       // The node dropped it with the connection.
       this.#finalized = true;
+      this.#connection.unpin();
       return;
     }
     await this.#session.run(this.#connection, { type: "FINALIZE", db: this.db, stmt: this.id }, "EMPTY", call);
     this.#finalized = true;
+    this.#connection.unpin();
   }
 
   #usable(what: string): Connection {

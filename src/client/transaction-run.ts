@@ -17,7 +17,7 @@ import type { Lease } from "./lease.ts";
 import type { QueryStart } from "./query-result.ts";
 import { queryStart } from "./results.ts";
 import { isLeadershipLost, isOutcomeUnknown } from "./server-errors.ts";
-import type { Session } from "./session.ts";
+import type { HeldConnection, Session } from "./session.ts";
 
 export class TransactionRun {
   readonly connection: Connection;
@@ -32,10 +32,13 @@ export class TransactionRun {
   #rollback: Promise<unknown> | undefined;
   #savepoints = 0;
   readonly #detach: () => void;
+  /** The pool's connection and the write lane, given back when the transaction ends. */
+  readonly #held: HeldConnection;
 
-  constructor(session: Session, connection: Connection, db: number, lease: Lease, call: CallOptions) {
+  constructor(session: Session, held: HeldConnection, db: number, lease: Lease, call: CallOptions) {
     this.#session = session;
-    this.connection = connection;
+    this.#held = held;
+    this.connection = held.connection;
     this.db = db;
     this.lease = lease;
     this.#signal = call.signal;
@@ -47,8 +50,8 @@ export class TransactionRun {
     } else {
       const onAbort = (): void => {
         this.fail(new CancelledError("transaction: cancelled; it was rolled back", { cause: signal.reason }));
-        // Free the connection now: the function may run on for a while, its calls refused.
-        void this.rollback().then(() => this.lease.end());
+        // Free the connection and the write lane now: the function may run on for a while, its calls refused.
+        void this.rollback().then(() => this.#end());
       };
       signal.addEventListener("abort", onAbort, { once: true });
       this.#detach = () => signal.removeEventListener("abort", onAbort);
@@ -191,16 +194,24 @@ export class TransactionRun {
   /** Ends the transaction's hold on the connection (after its last call). */
   dispose(): void {
     this.#detach();
+    this.#end();
+  }
+
+  /** Ends the lease, then gives the connection and the write lane back (both idempotent). */
+  #end(): void {
     this.lease.end();
+    this.#held.release();
   }
 
   /** Statements prepared in the transaction run in it; finalizing one after it ended is a plain call. */
   #sessionForStatements(): Session {
     return {
-      leaderConnection: async () => {
+      // The transaction holds its connection and the write lane: its statements use both as they are.
+      acquire: async () => {
         this.check("statement");
-        return this.connection;
+        return { connection: this.connection, release: () => {} };
       },
+      holdWriteLane: async () => () => {},
       run: (connection, input, expect, call) =>
         this.lease.ended && input.type === "FINALIZE"
           ? this.#session.run(connection, input, expect, call)

@@ -1,17 +1,14 @@
 // `db.transaction(fn, options)`: BEGIN, then `fn(tx)`, then COMMIT when `fn` resolves (its
 // value is returned) or ROLLBACK when it throws (its error is thrown again; a failed rollback
-// is attached to it, never put in its place). The transaction holds the client's connection
-// for its whole length (lease.ts): every other call of the client waits for it to end, so no
-// other write can land inside it and be rolled back with it. `tx.transaction(fn)` nests a
-// SAVEPOINT the same way.
-//
-// Why one connection that others wait for, rather than a pool: dqlite 1.11 answers a write
-// from a second connection while a transaction is open with SQLITE_BUSY at once (it does not
-// wait), and serialises writes on the leader anyway; docs/session.md has the measurements.
+// is attached to it, never put in its place). The transaction holds a connection of its own and
+// the client's write lane for its whole length: every other write of the client waits for it to
+// end, so none fails with SQLITE_BUSY (dqlite answers a write from a second connection while a
+// transaction is open with "database is locked" at once), while reads run on other connections
+// and see what was committed. Its connection is reserved (lease.ts), so not even a statement
+// prepared there earlier runs inside it. `tx.transaction(fn)` nests a SAVEPOINT the same way.
 
 import { WireError } from "../errors.ts";
 import type { CallOptions } from "./call-scope.ts";
-import type { Connection } from "./connection.ts";
 import type { CellValue } from "../values/cell.ts";
 import {
   type ArrayRow,
@@ -24,7 +21,8 @@ import {
   type QueryResultOf,
 } from "./query-result.ts";
 import { type ExecResult, type Params, describeSql, execResult, prepareRequest } from "./results.ts";
-import type { Session } from "./session.ts";
+import type { Lease } from "./lease.ts";
+import type { HeldConnection, Session } from "./session.ts";
 import { Statement } from "./statement.ts";
 import { TransactionRun, attachSuppressed } from "./transaction-run.ts";
 
@@ -52,16 +50,25 @@ export type TransactionBody<T> = (tx: Transaction) => T | Promise<T>;
  */
 export async function runTransaction<T>(
   session: Session,
-  connection: Connection,
+  held: HeldConnection,
   db: number,
   fn: TransactionBody<T>,
   options: TransactionOptions = {},
 ): Promise<T> {
   const { mode = "deferred", ...call } = options;
   const begin = BEGIN[mode];
-  if (begin === undefined) throw new WireError("BAD_STATE", `transaction: mode must be "deferred", "immediate" or "exclusive", got ${JSON.stringify(mode)}`);
-  const lease = await connection.reserve("transaction", call);
-  const run = new TransactionRun(session, connection, db, lease, call);
+  if (begin === undefined) {
+    held.release();
+    throw new WireError("BAD_STATE", `transaction: mode must be "deferred", "immediate" or "exclusive", got ${JSON.stringify(mode)}`);
+  }
+  let lease: Lease;
+  try {
+    lease = await held.connection.reserve("transaction", call);
+  } catch (error) {
+    held.release();
+    throw error;
+  }
+  const run = new TransactionRun(session, held, db, lease, call);
   const stack: Transaction[] = [];
   try {
     await run.execute(begin);

@@ -11,16 +11,13 @@ import type { ExecResult, Params } from "../client/results.ts";
 import { suppressedErrors } from "../client/transaction-run.ts";
 import type { Transaction, TransactionMode } from "../client/transaction.ts";
 import { WireError } from "../errors.ts";
-import { hasReturningClause } from "../messages/hazards.ts";
+import { answersRows } from "../messages/sql-text.ts";
 
 /** What runs SQL: the database, or a transaction's handle. */
 interface SqlRunner {
   exec(sql: string, params?: Params, call?: CallOptions): Promise<ExecResult>;
   query(sql: string, params?: Params, options?: QueryOptions): QueryResult;
 }
-
-/** The first keyword of statements that answer rows, for SQL Kysely passes through as written. */
-const ROWS_STATEMENT = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*(?:select|with|values|pragma|explain)\b/i;
 
 /** Thrown into an open transaction's function to make it roll back. */
 class RollbackRequested extends Error {
@@ -118,9 +115,7 @@ export class DqliteConnection implements DatabaseConnection {
 function returnsRows(compiled: CompiledQuery): boolean {
   const kind = compiled.query.kind;
   if (kind === "SelectQueryNode") return true;
-  // `.returning()` on an insert, update or delete: its rows come back through a query (a node
-  // that does not read RETURNING refuses it before anything is sent; see hazards.ts).
-  if (hasReturningClause(compiled.sql)) return true;
-  if (kind === "RawNode") return ROWS_STATEMENT.test(compiled.sql);
-  return false;
+  // `.returning()` on an insert, update or delete, and raw SQL that answers rows, run as queries
+  // (a node that does not read RETURNING refuses it before anything is sent; see hazards.ts).
+  return answersRows(compiled.sql);
 }

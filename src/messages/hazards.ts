@@ -41,10 +41,13 @@
 // request guard is possible. 10 is why `db.transaction()` holds a connection of its own.
 
 import { EncodeError } from "../errors.ts";
+import { hasReturningClause } from "./sql-text.ts";
 import { PARAMS_V0_MAX } from "../values/tuple.ts";
 import type { FieldSpec, RequestClass } from "./fields.ts";
 import { requestSchemas } from "./schemas.ts";
 import type { Request, RequestInput } from "./types.ts";
+
+export { hasReturningClause };
 
 const DECLARATIONS = Object.values(requestSchemas);
 
@@ -152,55 +155,6 @@ function paramCount(params: unknown): number {
   if (Array.isArray(params)) return params.length;
   const values = (params as { values?: unknown }).values;
   return Array.isArray(values) ? values.length : 0;
-}
-
-/**
- * True when `sql` has the keyword RETURNING outside string literals, quoted identifiers and
- * comments. A bare identifier spelled "returning" also matches: refusing it is the safe side.
- */
-export function hasReturningClause(sql: string): boolean {
-  const n = sql.length;
-  let i = 0;
-  while (i < n) {
-    const c = sql.charCodeAt(i);
-    if (c === 0x27 /* ' */ || c === 0x22 /* " */ || c === 0x60 /* ` */) {
-      i = skipQuoted(sql, i, c);
-    } else if (c === 0x5b /* [ */) {
-      const end = sql.indexOf("]", i + 1);
-      i = end < 0 ? n : end + 1;
-    } else if (c === 0x2d /* - */ && sql.charCodeAt(i + 1) === 0x2d) {
-      const end = sql.indexOf("\n", i + 2);
-      i = end < 0 ? n : end + 1;
-    } else if (c === 0x2f /* / */ && sql.charCodeAt(i + 1) === 0x2a /* * */) {
-      const end = sql.indexOf("*/", i + 2);
-      i = end < 0 ? n : end + 2;
-    } else if (isWordChar(c)) {
-      const start = i;
-      while (i < n && isWordChar(sql.charCodeAt(i))) i++;
-      if (i - start === 9 && sql.slice(start, i).toUpperCase() === "RETURNING") return true;
-    } else {
-      i++;
-    }
-  }
-  return false;
-}
-
-/** Index after a quoted run starting at `i`; a doubled quote is an escaped quote. */
-function skipQuoted(sql: string, i: number, quote: number): number {
-  let j = i + 1;
-  for (;;) {
-    const end = sql.indexOf(String.fromCharCode(quote), j);
-    if (end < 0) return sql.length;
-    if (sql.charCodeAt(end + 1) === quote) {
-      j = end + 2;
-      continue;
-    }
-    return end + 1;
-  }
-}
-
-function isWordChar(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x24 || c > 0x7f;
 }
 
 /**

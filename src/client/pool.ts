@@ -1,0 +1,342 @@
+// The client's connections to the cluster's leader: up to `max` of them, so that callers do not
+// wait behind one another. A caller takes a connection for one call (or one streamed result, or
+// one transaction) and gives it back; callers that find none free wait in line, first come first
+// served, and one that gives up (timeout, AbortSignal) leaves the line without a trace.
+//
+// Every connection reaches the same node: the leader found by leader discovery. When a call
+// learns that the leader is gone (NOT_LEADER, LEADERSHIP_LOST, a broken connection), the pool
+// forgets it: idle connections close at once, those in use close when they are given back, and
+// the next connection is opened to the leader found anew. Each new connection asks its node
+// whether it leads (LEADER) before it is used, as go-dqlite's connector does.
+//
+// Which calls run at once is decided above (session.ts: reads in parallel, writes through one
+// lane); the pool only hands out connections.
+
+import { ConnectionError, WireError, isWireError } from "../errors.ts";
+import { BridgeCloseCode } from "../transport/bridge-protocol.ts";
+import { type CallOptions, CallScope, raceSignal } from "./call-scope.ts";
+import type { Connection } from "./connection.ts";
+import type { LeaderConnection } from "./leader-discovery.ts";
+
+export interface PoolOptions {
+  /**
+   * Most connections open at once. Default 8 (beyond a few requests in flight a node only queues
+   * them); `max: 1` runs every call of the client on one connection, one after another.
+   */
+  max?: number;
+  /** Connections kept open while idle. Default 1 (the one leader discovery opens). */
+  min?: number;
+  /** An idle connection beyond `min` closes after this long unused, in ms. Default 30 000. */
+  idleTimeoutMs?: number;
+  /**
+   * Bound on waiting for a free connection, in ms; within the call's own timeout, which bounds
+   * the wait too. Default: the call's timeout alone.
+   */
+  acquireTimeoutMs?: number;
+}
+
+export interface ResolvedPoolOptions {
+  readonly max: number;
+  readonly min: number;
+  readonly idleTimeoutMs: number;
+  readonly acquireTimeoutMs: number | undefined;
+}
+
+export const POOL_DEFAULTS = Object.freeze({ max: 8, min: 1, idleTimeoutMs: 30_000 });
+
+/** What the pool holds right now, for a health page. */
+export interface PoolStats {
+  /** Connections open (idle, in use, or being opened). */
+  readonly open: number;
+  readonly idle: number;
+  readonly inUse: number;
+  /** Connections being opened (leader discovery or a dial). */
+  readonly opening: number;
+  /** Callers waiting for a connection. */
+  readonly waiting: number;
+  /** The most connections the pool opens: `max`, or fewer when a bridge refused more (see `limitedBy`). */
+  readonly max: number;
+  /** Why `max` is below the option: the bridge's per-client cap refused a connection. */
+  readonly limitedBy: string | undefined;
+  /** The node the connections reach, once known. */
+  readonly leader: string | undefined;
+}
+
+/** Opens one connection to the leader: the one named (when known) or found by discovery. */
+export type LeaderDialer = (knownLeader: string | undefined, call: CallOptions) => Promise<LeaderConnection>;
+
+interface Waiter {
+  resolve(connection: Connection): void;
+  reject(error: unknown): void;
+}
+
+export function resolvePoolOptions(options: PoolOptions | undefined): ResolvedPoolOptions {
+  const max = options?.max ?? POOL_DEFAULTS.max;
+  const min = options?.min ?? Math.min(POOL_DEFAULTS.min, max);
+  const idleTimeoutMs = options?.idleTimeoutMs ?? POOL_DEFAULTS.idleTimeoutMs;
+  const acquireTimeoutMs = options?.acquireTimeoutMs;
+  if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`pool.max must be a positive integer, got ${String(max)}`);
+  if (!Number.isSafeInteger(min) || min < 0 || min > max) throw new RangeError(`pool.min must be an integer from 0 to max (${max}), got ${String(min)}`);
+  if (!(idleTimeoutMs > 0)) throw new RangeError(`pool.idleTimeoutMs must be a positive number, got ${String(idleTimeoutMs)}`);
+  if (acquireTimeoutMs !== undefined && !(acquireTimeoutMs > 0)) {
+    throw new RangeError(`pool.acquireTimeoutMs must be a positive number, got ${String(acquireTimeoutMs)}`);
+  }
+  return Object.freeze({ max, min, idleTimeoutMs, acquireTimeoutMs });
+}
+
+export class ConnectionPool {
+  readonly options: ResolvedPoolOptions;
+  readonly #dial: LeaderDialer;
+  /** Free connections, the most recently used last (it is taken first: warm, and the others may idle out). */
+  readonly #idle: Connection[] = [];
+  readonly #inUse = new Set<Connection>();
+  readonly #lastUsed = new Map<Connection, number>();
+  readonly #waiters: Waiter[] = [];
+  #opening = 0;
+  #leader: { id: bigint; address: string } | undefined;
+  /** Bumped when the leader is forgotten: connections of an older generation close when given back. */
+  #generation = 0;
+  readonly #generationOf = new Map<Connection, number>();
+  #max: number;
+  #limitedBy: string | undefined;
+  #closed = false;
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+  readonly #onOpen: (connection: Connection, leader: { id: bigint; address: string }) => void;
+  /** Bound on a wait for a connection when the call sets no timeout of its own. */
+  readonly #defaultTimeoutMs: number;
+
+  constructor(
+    options: ResolvedPoolOptions,
+    dial: LeaderDialer,
+    onOpen: (connection: Connection, leader: { id: bigint; address: string }) => void,
+    defaultTimeoutMs: number,
+  ) {
+    this.options = options;
+    this.#max = options.max;
+    this.#dial = dial;
+    this.#onOpen = onOpen;
+    this.#defaultTimeoutMs = defaultTimeoutMs;
+  }
+
+  /** The leader the connections reach, once known. */
+  get leader(): { id: bigint; address: string } | undefined {
+    return this.#leader;
+  }
+
+  /** Any open connection (the one used last), for raw requests and inspection; undefined when none is open. */
+  get anyConnection(): Connection | undefined {
+    return this.#idle.at(-1) ?? this.#inUse.values().next().value;
+  }
+
+  stats(): PoolStats {
+    const idle = this.#idle.length;
+    const inUse = this.#inUse.size;
+    return {
+      open: idle + inUse + this.#opening,
+      idle,
+      inUse,
+      opening: this.#opening,
+      waiting: this.#waiters.length,
+      max: this.#max,
+      limitedBy: this.#limitedBy,
+      leader: this.#leader?.address,
+    };
+  }
+
+  /** Opens connections until `min` are open (the first one finds the leader). */
+  async warm(call: CallOptions): Promise<void> {
+    const wanted = Math.max(1, this.options.min) - this.#idle.length - this.#inUse.size - this.#opening;
+    const opened = await Promise.all(Array.from({ length: Math.max(0, wanted) }, () => this.#open(call)));
+    for (const connection of opened) this.release(connection);
+  }
+
+  /**
+   * A connection for one call: a free one, a new one while fewer than `max` are open, or the
+   * next one given back. `call` bounds the wait (with `acquireTimeoutMs`, when set).
+   */
+  async acquire(call: CallOptions = {}): Promise<Connection> {
+    this.#throwIfClosed();
+    const free = this.#takeIdle();
+    if (free !== undefined) return free;
+    if (this.#room() > 0) return this.#open(call);
+    return this.#wait(call);
+  }
+
+  /** Gives a connection back: to the first caller in line, or to the idle ones. Closed or stale ones are dropped. */
+  release(connection: Connection): void {
+    this.#inUse.delete(connection);
+    if (this.#closed || connection.closed || this.#generationOf.get(connection) !== this.#generation) {
+      this.#drop(connection);
+      this.#openForWaiter();
+      return;
+    }
+    this.#lastUsed.set(connection, performance.now());
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) {
+      this.#inUse.add(connection);
+      waiter.resolve(connection);
+      return;
+    }
+    this.#idle.push(connection);
+    this.#sweepLater();
+  }
+
+  /**
+   * The leader is gone (a call learned it on `connection`): forget it, close the idle connections
+   * now and the others when they are given back, so that every connection follows the new leader.
+   */
+  forgetLeader(connection: Connection): void {
+    if (this.#generationOf.get(connection) !== this.#generation) return; // already forgotten
+    this.#generation++;
+    this.#leader = undefined;
+    for (const idle of this.#idle.splice(0)) this.#drop(idle);
+  }
+
+  /** Closes every connection; waiting callers fail with BAD_STATE. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+    const error = new WireError("BAD_STATE", "the client is closed");
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
+    const all = [...this.#idle.splice(0), ...this.#inUse];
+    this.#inUse.clear();
+    await Promise.all(all.map((connection) => connection.close()));
+  }
+
+  #takeIdle(): Connection | undefined {
+    for (;;) {
+      const connection = this.#idle.pop();
+      if (connection === undefined) return undefined;
+      if (connection.closed) {
+        this.#drop(connection);
+        continue;
+      }
+      this.#inUse.add(connection);
+      return connection;
+    }
+  }
+
+  #room(): number {
+    return this.#max - this.#idle.length - this.#inUse.size - this.#opening;
+  }
+
+  /** Opens a connection to the leader (finding it first when unknown) and marks it in use. */
+  async #open(call: CallOptions): Promise<Connection> {
+    this.#opening++;
+    let found: LeaderConnection;
+    try {
+      found = await this.#dial(this.#leader?.address, call);
+    } catch (error) {
+      this.#opening--;
+      if (this.#limitByBridge(error)) return this.#wait(call);
+      this.#openForWaiter();
+      throw error;
+    }
+    this.#opening--;
+    const connection = found.connection;
+    if (this.#closed) {
+      await connection.close();
+      this.#throwIfClosed();
+    }
+    this.#leader = { id: found.id, address: found.address };
+    this.#generationOf.set(connection, this.#generation);
+    this.#inUse.add(connection);
+    this.#onOpen(connection, this.#leader);
+    return connection;
+  }
+
+  /**
+   * A bridge that refuses more connections from this client (its per-client or total cap) sets
+   * the pool's own cap to what it has: the call then waits for one of those. True when so.
+   */
+  #limitByBridge(error: unknown): boolean {
+    const code = closeCodeOf(error);
+    if (code !== BridgeCloseCode.TooManyConnectionsFromClient && code !== BridgeCloseCode.TooManyConnections) return false;
+    const open = this.#idle.length + this.#inUse.size + this.#opening;
+    if (open === 0) return false;
+    this.#max = open;
+    this.#limitedBy = `the bridge refused connection ${open + 1} (close code ${code}: ${code === BridgeCloseCode.TooManyConnectionsFromClient ? "its per-client cap, --max-per-client" : "its total cap"}); the pool keeps ${open}`;
+    return true;
+  }
+
+  #wait(call: CallOptions): Promise<Connection> {
+    const timeoutMs = waitTimeout(call.timeoutMs ?? this.#defaultTimeoutMs, this.options.acquireTimeoutMs);
+    const scope = new CallScope(`waiting for a connection (all ${this.#max} in use)`, { ...call, timeoutMs });
+    const waiting = new Promise<Connection>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject };
+      this.#waiters.push(waiter);
+      scope.signal.addEventListener(
+        "abort",
+        () => {
+          const at = this.#waiters.indexOf(waiter);
+          if (at >= 0) this.#waiters.splice(at, 1);
+        },
+        { once: true },
+      );
+    });
+    return raceSignal(waiting, scope.signal)
+      .catch((error: unknown) => {
+        // Handed a connection in the same turn as the abort: pass it on, not lose it.
+        void waiting.then((connection) => this.release(connection), () => {});
+        throw error;
+      })
+      .finally(() => scope.dispose());
+  }
+
+  /** After a connection was dropped: open another for the first caller in line, if there is room. */
+  #openForWaiter(): void {
+    if (this.#closed || this.#waiters.length === 0 || this.#room() <= 0) return;
+    const waiter = this.#waiters.shift()!;
+    this.#open({}).then(waiter.resolve, waiter.reject);
+  }
+
+  #drop(connection: Connection): void {
+    this.#lastUsed.delete(connection);
+    this.#generationOf.delete(connection);
+    void connection.close();
+  }
+
+  /** Closes connections idle longer than idleTimeoutMs, beyond `min` (a timer runs only while some are idle). */
+  #sweepLater(): void {
+    if (this.#sweeper !== undefined || this.#idle.length <= this.options.min) return;
+    this.#sweeper = setInterval(() => this.#sweep(), Math.max(10, this.options.idleTimeoutMs / 2));
+    (this.#sweeper as { unref?: () => void }).unref?.();
+  }
+
+  #sweep(): void {
+    const now = performance.now();
+    // The longest idle are at the front.
+    while (this.#idle.length + this.#inUse.size > this.options.min && this.#idle.length > 0) {
+      const oldest = this.#idle[0]!;
+      if (oldest.pinned || now - (this.#lastUsed.get(oldest) ?? now) < this.options.idleTimeoutMs) break;
+      this.#idle.shift();
+      this.#drop(oldest);
+    }
+    if (this.#idle.length <= this.options.min || this.#closed) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+    }
+  }
+
+  #throwIfClosed(): void {
+    if (this.#closed) throw new WireError("BAD_STATE", "the client is closed");
+  }
+}
+
+/** The shorter of the call's timeout (0: none) and the pool's acquire timeout. */
+function waitTimeout(callTimeoutMs: number, acquireTimeoutMs: number | undefined): number {
+  if (acquireTimeoutMs === undefined) return callTimeoutMs;
+  if (callTimeoutMs === 0 || !Number.isFinite(callTimeoutMs)) return acquireTimeoutMs;
+  return Math.min(callTimeoutMs, acquireTimeoutMs);
+}
+
+/** The WebSocket close code a connection error carries in its causes, if any. */
+function closeCodeOf(error: unknown): number | undefined {
+  for (let cause = error, depth = 0; cause !== undefined && cause !== null && depth < 8; depth++) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === "number" && !isWireError(cause) && !(cause instanceof ConnectionError)) return code;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
