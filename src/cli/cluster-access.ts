@@ -64,10 +64,13 @@ export function clusterAccess(values: AccessValues): ClusterAccess {
   return { addresses, tls, timeoutMs: Number(timeoutText) };
 }
 
-/** Connects to the cluster's leader with the command's settings. */
+/**
+ * Connects to the cluster's leader with the command's settings, on one connection: a command runs
+ * one statement after another, and a BEGIN typed in the shell must reach the statements after it.
+ */
 export function connectToCluster(access: ClusterAccess): Promise<Client> {
   return connect(
-    { addresses: access.addresses, timeoutMs: access.timeoutMs, ...(access.tls === undefined ? {} : { tls: access.tls }) },
+    { addresses: access.addresses, timeoutMs: access.timeoutMs, pool: { max: 1 }, ...(access.tls === undefined ? {} : { tls: access.tls }) },
     { timeoutMs: access.timeoutMs },
   );
 }

@@ -97,6 +97,7 @@ export class Client {
   constructor(options: ClientOptions) {
     this.options = options;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    const pool = resolvePoolOptions(options.pool);
     this.#session = {
       acquire: (lane, call, holder) => this.#acquire(lane, call, holder),
       holdWriteLane: (call) => this.#holdWriteLane(call),
@@ -104,6 +105,7 @@ export class Client {
       noteFailure: (connection, error) => this.#noteFailure(connection, error),
       callOptions: (call) => call,
       limits: options.limits,
+      oneConnection: pool.max === 1,
     };
     this.#addresses = parseAddresses(options.addresses);
     if (options.connector === undefined) {
@@ -111,7 +113,7 @@ export class Client {
     }
     this.#connector = options.connector;
     this.#pool = new ConnectionPool(
-      resolvePoolOptions(options.pool),
+      pool,
       (known, call) => this.#findLeader(known, call),
       (connection, leader) => this.#opened(connection, leader),
       this.#timeoutMs,

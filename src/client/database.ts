@@ -5,7 +5,8 @@
 
 import type { CallOptions } from "./call-scope.ts";
 import type { Connection } from "./connection.ts";
-import { isReadOnlySql } from "../messages/sql-text.ts";
+import { WireError } from "../errors.ts";
+import { isReadOnlySql, transactionControlOf } from "../messages/sql-text.ts";
 import type { RequestInput } from "../messages/types.ts";
 import type { CellValue } from "../values/cell.ts";
 import {
@@ -49,6 +50,7 @@ export class Database {
 
   /** Runs a statement that returns no rows (EXEC_SQL) through the write lane. Several statements may be separated by `;`. */
   async exec(sql: string, params: Params = [], call: CallOptions = {}): Promise<ExecResult> {
+    this.#refuseTransactionControl("exec", sql);
     const open = await this.#hold("write", call);
     try {
       return execResult(await this.#session.run(open.connection, { type: "EXEC_SQL", db: open.db, sql, params }, "RESULT", call));
@@ -71,6 +73,7 @@ export class Database {
   query<R extends CellValue[] = ArrayRow>(sql: string, params?: Params, options?: ArraysQueryOptions): QueryResultOf<R>;
   query(sql: string, params?: Params, options?: QueryOptions): QueryResult;
   query(sql: string, params: Params = [], options: QueryOptions = {}): QueryResult {
+    this.#refuseTransactionControl("query", sql);
     const lane: Lane = isReadOnlySql(sql) ? "read" : "write";
     return new QueryResult(
       `query ${describeSql(sql)}`,
@@ -109,6 +112,22 @@ export class Database {
   async transaction<T>(fn: TransactionBody<T>, options: TransactionOptions = {}): Promise<T> {
     const open = await this.#hold("write", options, "a transaction");
     return runTransaction(this.#session, open, open.db, fn, options);
+  }
+
+  /**
+   * Refuses BEGIN, COMMIT, END, ROLLBACK, SAVEPOINT and RELEASE when the client has a pool of
+   * connections: the next call may run on another connection than the one the transaction is
+   * open on, and others' calls on that one (hazard 10 of hazards.ts). `db.transaction()` holds
+   * one connection for the whole transaction; a client with `pool: { max: 1 }` sends them.
+   */
+  #refuseTransactionControl(what: string, sql: string): void {
+    const word = this.#session.oneConnection ? undefined : transactionControlOf(sql);
+    if (word === undefined) return;
+    throw new WireError(
+      "BAD_STATE",
+      `${what} ${describeSql(sql)}: ${word} is not sent on a pooled client, whose next call may run on another connection; ` +
+        "use db.transaction(fn), which holds one connection for the whole transaction (or pool: { max: 1 } to send it yourself)",
+    );
   }
 
   /** A connection for a call in `lane`, with the database open on it; `holder` names a write's holder in messages. */

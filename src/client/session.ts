@@ -48,4 +48,9 @@ export interface Session {
   callOptions<T extends CallOptions>(call: T): T;
   /** The decoder caps the client was given, for result readers. */
   readonly limits: Partial<Limits> | undefined;
+  /**
+   * True when every call runs on one connection (`pool: { max: 1 }`): only then do statements
+   * that begin or end a transaction of their own (BEGIN, COMMIT…) reach the calls after them.
+   */
+  readonly oneConnection: boolean;
 }

@@ -222,6 +222,7 @@ export class TransactionRun {
       },
       callOptions: (call) => this.callOptions(call),
       limits: this.#session.limits,
+      oneConnection: true,
     };
   }
 }

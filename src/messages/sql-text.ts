@@ -94,6 +94,15 @@ export function answersRows(sql: string): boolean {
   return ROWS_FIRST_WORDS.has(shape.firstWord);
 }
 
+/** First words of statements that start, end or mark a transaction on their connection. */
+const TRANSACTION_CONTROL_WORDS = new Set(["BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"]);
+
+/** The transaction-control word `sql` starts with (BEGIN, COMMIT, END, ROLLBACK, SAVEPOINT, RELEASE), if any. */
+export function transactionControlOf(sql: string): string | undefined {
+  const { firstWord } = sqlShape(sql);
+  return TRANSACTION_CONTROL_WORDS.has(firstWord) ? firstWord : undefined;
+}
+
 /**
  * True when `sql` has the keyword RETURNING outside string literals, quoted identifiers and
  * comments, in any of its statements.

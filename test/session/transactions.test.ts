@@ -71,14 +71,37 @@ describe("why other calls wait for a transaction", () => {
   });
 });
 
-describe("plain BEGIN on a shared client (the hazard)", () => {
-  it("another task's write that resolved runs inside the open BEGIN and is lost with its ROLLBACK", async () => {
+describe("plain BEGIN", () => {
+  it("is refused on a pooled client (the next call may run on another connection), before anything is sent", async () => {
+    const name = await table("pooled");
+    for (const sql of ["BEGIN", "  begin immediate", "COMMIT", "END", "ROLLBACK", "SAVEPOINT s", "RELEASE s"]) {
+      await expect(db.exec(sql)).rejects.toThrow(/is not sent on a pooled client.*db\.transaction\(fn\)/);
+    }
+    expect(() => db.query("BEGIN")).toThrow(/pooled client/);
+    // Nothing was left open: a write from another connection goes through at once.
+    const other = await rawConnection(node.address);
+    try {
+      await other.request({ type: "OPEN", name: "demo", flags: 0, vfs: "" }, "DB");
+      await other.request({ type: "EXEC_SQL", db: 0, sql: `INSERT INTO ${name} VALUES ('other')`, params: [] }, "RESULT");
+    } finally {
+      await other.close();
+    }
+    expect(await tags(name)).toEqual(["other"]);
+  });
+
+  it("on a client of one connection (pool max 1), another task's write that resolved runs inside the open BEGIN and is lost with its ROLLBACK (the hazard)", async () => {
     const name = await table("hazard");
-    await db.exec("BEGIN");
-    await db.exec(`INSERT INTO ${name} VALUES ('a')`);
-    const b = await db.exec(`INSERT INTO ${name} VALUES ('b')`); // task B, told its write succeeded
-    expect(b.rowsAffected).toBe(1);
-    await db.exec("ROLLBACK");
+    const single = await client(node.address, { pool: { max: 1 } });
+    try {
+      const one = await single.open("demo");
+      await one.exec("BEGIN");
+      await one.exec(`INSERT INTO ${name} VALUES ('a')`);
+      const b = await one.exec(`INSERT INTO ${name} VALUES ('b')`); // task B, told its write succeeded
+      expect(b.rowsAffected).toBe(1);
+      await one.exec("ROLLBACK");
+    } finally {
+      await single.close();
+    }
     expect(await tags(name)).toEqual([]); // B's row is gone too
   });
 });
@@ -302,14 +325,20 @@ describe("db.transaction", () => {
     expect(session.generation).toBe(generation + 1);
   });
 
-  it("plain BEGIN left open: transaction() fails with the node's error and leaves that BEGIN alone", async () => {
+  it("plain BEGIN left open (pool max 1): transaction() fails with the node's error and leaves that BEGIN alone", async () => {
     const name = await table("plainopen");
-    await db.exec("BEGIN");
-    await db.exec(`INSERT INTO ${name} VALUES ('plain')`);
-    const error = await db.transaction(async () => "never").catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ServerError);
-    expect((error as ServerError).message).toContain("cannot start a transaction within a transaction");
-    await db.exec("COMMIT");
+    const single = await client(node.address, { pool: { max: 1 } });
+    try {
+      const one = await single.open("demo");
+      await one.exec("BEGIN");
+      await one.exec(`INSERT INTO ${name} VALUES ('plain')`);
+      const error = await one.transaction(async () => "never").catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ServerError);
+      expect((error as ServerError).message).toContain("cannot start a transaction within a transaction");
+      await one.exec("COMMIT");
+    } finally {
+      await single.close();
+    }
     expect(await tags(name)).toEqual(["plain"]);
   });
 
