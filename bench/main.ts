@@ -6,6 +6,9 @@
 //   --live-only   only the live section
 //   --proxy       also the transparent proxy: 1M rows read through it against the same read straight
 //   --proxy-only  only the proxy section
+//   --concurrency callers sharing one client (1, 4, 16, 64) beside go-dqlite's database/sql pool:
+//                 point reads, writes, a 90/10 mix, a read during a transaction (--concurrency-only:
+//                 only that; --callers 1,16 to choose; --pool-max N for the client's pool)
 //   --no-go       leave go-dqlite out (it runs when Go and go-dqlite's sources are installed)
 //   --simd        add the SIMD build of the WebAssembly engine
 //   --no-rss      leave out the 10M-row streaming memory check
@@ -23,7 +26,9 @@ import { createWasmEngineSync, initRowEngine, simdSupported } from "../src/rows/
 import { wasmByteLength } from "../src/generated/rows-wasm-scalar.ts";
 import { buildCorpus } from "./corpus.ts";
 import { type BenchNodeVersion, benchNodeVersion } from "./bench-node.ts";
+import { type ConcurrencyResult, concurrencyBench } from "./concurrency.ts";
 import { buildGoPeer } from "./go-peer.ts";
+import { POOL_DEFAULTS } from "../src/client/pool.ts";
 import { liveBench } from "./live.ts";
 import { type ProxyBenchResult, proxyBench } from "./proxy.ts";
 import { CASE_FLAG, type CaseSpec, keptHeap, offlineShape, runCase } from "./offline.ts";
@@ -42,6 +47,9 @@ interface Options {
   rows: number;
   isolate: boolean;
   node: BenchNodeVersion;
+  concurrency: boolean;
+  callers: number[];
+  poolMax: number;
 }
 
 function parseArgs(args: string[]): Options {
@@ -53,11 +61,14 @@ function parseArgs(args: string[]): Options {
     quick: args.includes("--quick"),
     json: args.includes("--json"),
     live: args.includes("--live") || args.includes("--live-only"),
-    liveOnly: args.includes("--live-only") || args.includes("--proxy-only"),
+    liveOnly: args.includes("--live-only") || args.includes("--proxy-only") || args.includes("--concurrency-only"),
     go: !args.includes("--no-go"),
     simd: args.includes("--simd"),
     rss: !args.includes("--no-rss"),
     proxy: args.includes("--proxy") || args.includes("--proxy-only"),
+    concurrency: args.includes("--concurrency") || args.includes("--concurrency-only"),
+    callers: (args.includes("--callers") ? args[args.indexOf("--callers") + 1]! : "1,4,16,64").split(",").map(Number),
+    poolMax: value("--pool-max") ?? POOL_DEFAULTS.max,
     rows: value("--rows") ?? 1_000_000,
     isolate: args.includes("--isolate"),
     node: benchNodeVersion(args),
@@ -141,7 +152,21 @@ async function main(options: Options): Promise<void> {
   let proxy: ProxyBenchResult[] = [];
   if (options.proxy) proxy = await proxyBench(options.rows, options.quick ? 3 : 5, log, options.node);
 
-  if (options.json) console.log(JSON.stringify({ machine, node: options.node, v8Flags: flags, offlineIsolated: options.isolate, memcpy, results, heap, proxy }));
+  let concurrency: ConcurrencyResult[] = [];
+  if (options.concurrency) {
+    concurrency = await concurrencyBench(root, {
+      callers: options.callers,
+      repeats: options.quick ? 1 : 3,
+      warmupMs: 1_000,
+      durationMs: options.quick ? 2_000 : 4_000,
+      rows: 10_000,
+      node: options.node,
+      pool: { max: options.poolMax },
+      log,
+    });
+  }
+
+  if (options.json) console.log(JSON.stringify({ machine, node: options.node, v8Flags: flags, offlineIsolated: options.isolate, memcpy, results, heap, proxy, concurrency }));
 }
 
 const args = argv.slice(2);

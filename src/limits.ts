@@ -58,9 +58,16 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 /** The largest frame the header can describe: 8 + (2^32 - 1) * 8 bytes. */
 export const WIRE_MAX_MESSAGE_BYTES = 8 + 0xffffffff * 8;
 
-/** Merges caller overrides onto the defaults and checks that every cap is a sane integer. */
+/** Limits this module resolved: passed back in, they are returned as they are. */
+const RESOLVED = new WeakSet<object>([DEFAULT_LIMITS]);
+
+/**
+ * Merges caller overrides onto the defaults and checks that every cap is a sane integer. Limits
+ * it resolved before come back unchanged (a reader made per query resolves them again).
+ */
 export function resolveLimits(overrides: Partial<Limits> | undefined): Readonly<Limits> {
   if (overrides === undefined) return DEFAULT_LIMITS;
+  if (RESOLVED.has(overrides)) return overrides as Readonly<Limits>;
   const merged: Limits = { ...DEFAULT_LIMITS };
   for (const key of Object.keys(overrides) as (keyof Limits)[]) {
     const value = overrides[key];
@@ -74,5 +81,7 @@ export function resolveLimits(overrides: Partial<Limits> | undefined): Readonly<
   if (merged.maxMessageBytes > WIRE_MAX_MESSAGE_BYTES) {
     throw new RangeError(`limit maxMessageBytes cannot exceed ${WIRE_MAX_MESSAGE_BYTES}`);
   }
-  return Object.freeze(merged);
+  const resolved = Object.freeze(merged);
+  RESOLVED.add(resolved);
+  return resolved;
 }

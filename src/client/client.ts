@@ -183,7 +183,7 @@ export class Client {
   async #holdWriteLane(call: CallOptions, holder = "a write"): Promise<() => void> {
     const scope = new CallScope("waiting for the write lane", call, this.#timeoutMs);
     try {
-      const release = await this.#writeLane.acquire(scope.signal);
+      const release = await this.#writeLane.acquire(scope);
       this.#laneHolder = holder;
       return release;
     } catch (error) {

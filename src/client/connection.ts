@@ -111,7 +111,7 @@ export class Connection {
         const timeoutMs = call.timeoutMs ?? options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
         transport = await scope.race(connector(address, { signal: scope.signal, ...(timeoutMs > 0 ? { timeoutMs } : {}) }));
       } catch (error) {
-        if (scope.signal.aborted) throw scope.signal.reason;
+        scope.check();
         if (isWireError(error)) throw error;
         throw new ConnectionError("CONNECTION_FAILED", `connect ${address}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
       }
@@ -247,7 +247,7 @@ export class Connection {
     let release: () => void;
     try {
       this.throwIfBroken();
-      release = await this.queueFor(what, options).acquire(scope.signal);
+      release = await this.queueFor(what, options).acquire(scope);
     } catch (error) {
       scope.dispose();
       if (isScopeEnd(error) && this.lease !== undefined && leaseOf(options) === undefined) {
@@ -286,7 +286,7 @@ export class Connection {
     const scope = new CallScope(holder, options, this.defaultTimeoutMs);
     try {
       this.throwIfBroken();
-      const release = await this.queue.acquire(scope.signal);
+      const release = await this.queue.acquire(scope);
       const lease: Lease = new Lease(holder, () => {
         if (this.lease === lease) this.lease = undefined;
         release();
@@ -433,7 +433,7 @@ export class Connection {
     try {
       await scope.race(this.transport.write(bytes));
     } catch (error) {
-      if (scope.signal.aborted && error === scope.signal.reason) throw this.breakWith(error);
+      if (scope.isEnd(error)) throw this.breakWith(error);
       throw this.transportFailed(error);
     }
   }
@@ -445,7 +445,7 @@ export class Connection {
     try {
       result = await scope.race(this.pendingRead);
     } catch (error) {
-      if (scope.signal.aborted && error === scope.signal.reason) throw this.breakWith(error);
+      if (scope.isEnd(error)) throw this.breakWith(error);
       this.pendingRead = undefined;
       throw this.transportFailed(error);
     }

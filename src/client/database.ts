@@ -80,7 +80,7 @@ export class Database {
       async (call): Promise<QueryStart> => {
         const open = await this.#hold(lane, call);
         const request: RequestInput = { type: "QUERY_SQL", db: open.db, sql, params };
-        return { ...queryStart(this.#session, open.connection, open.db, request), release: open.release, retryable: lane === "read" };
+        return queryStart(this.#session, open.connection, open.db, request, open.release, lane === "read");
       },
       options,
     );

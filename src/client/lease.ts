@@ -44,7 +44,7 @@ export class Lease {
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
-    void this.turns.acquire(new AbortController().signal).then((release) => {
+    void this.turns.acquire().then((release) => {
       release();
       this.#release();
     });

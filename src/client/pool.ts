@@ -14,7 +14,7 @@
 
 import { ConnectionError, WireError, isWireError } from "../errors.ts";
 import { BridgeCloseCode } from "../transport/bridge-protocol.ts";
-import { type CallOptions, CallScope, raceSignal } from "./call-scope.ts";
+import { type CallOptions, CallScope, raceEnd } from "./call-scope.ts";
 import type { Connection } from "./connection.ts";
 import type { LeaderConnection } from "./leader-discovery.ts";
 
@@ -266,18 +266,14 @@ export class ConnectionPool {
     const waiting = new Promise<Connection>((resolve, reject) => {
       const waiter: Waiter = { resolve, reject };
       this.#waiters.push(waiter);
-      scope.signal.addEventListener(
-        "abort",
-        () => {
-          const at = this.#waiters.indexOf(waiter);
-          if (at >= 0) this.#waiters.splice(at, 1);
-        },
-        { once: true },
-      );
+      scope.onEnd(() => {
+        const at = this.#waiters.indexOf(waiter);
+        if (at >= 0) this.#waiters.splice(at, 1);
+      });
     });
-    return raceSignal(waiting, scope.signal)
+    return raceEnd(waiting, scope)
       .catch((error: unknown) => {
-        // Handed a connection in the same turn as the abort: pass it on, not lose it.
+        // Handed a connection in the same turn as the end: pass it on, not lose it.
         void waiting.then((connection) => this.release(connection), () => {});
         throw error;
       })

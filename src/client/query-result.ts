@@ -123,6 +123,23 @@ export interface QueryStart {
 
 type State = "idle" | "streaming" | "done" | "failed";
 
+/** What `all()` returns: plain fields, and a JSON form shared by every such result (bigints as strings, blobs as base64). */
+const ROWS_PROTOTYPE = Object.create(Object.prototype, {
+  toJSON: {
+    value(this: Rows) {
+      return { columns: this.columns, rows: jsonSafe(this.rows) };
+    },
+    enumerable: false,
+  },
+}) as object;
+
+function rowsResult(columns: readonly string[], rows: Row[]): Rows {
+  const result = Object.create(ROWS_PROTOTYPE) as { columns: readonly string[]; rows: Row[] };
+  result.columns = columns;
+  result.rows = rows;
+  return result as Rows;
+}
+
 /**
  * A query's result: `for await (const batch of result)` streams it; `all()` collects it. The
  * request is sent when the iteration starts (or `all()` is called), not before.
@@ -167,7 +184,7 @@ export class QueryResult implements AsyncIterable<Batch> {
     if (this.#state !== "idle") throw new WireError("BAD_STATE", `${this.#what}: a query result can be read only once`);
     try {
       for (;;) {
-        const batch = await this.#nextOrRetry();
+        const batch = await this.#nextOrRetry(this.#shapeBatch);
         if (batch === undefined) return;
         this.#delivered = true;
         yield batch;
@@ -188,12 +205,18 @@ export class QueryResult implements AsyncIterable<Batch> {
     if (mode !== "arrays" && mode !== "objects") {
       throw new WireError("BAD_STATE", `${this.#what}: all() collects rows; use rowMode "arrays" or "objects", or iterate for "${mode}"`);
     }
-    const rows: Row[] = [];
-    for await (const batch of this) {
-      for (const row of batch.rows) rows.push(row);
+    if (this.#state !== "idle") throw new WireError("BAD_STATE", `${this.#what}: a query result can be read only once`);
+    // The batches' rows straight into one list (no async iterator per call: point reads are the
+    // commonest query, and this is their whole path).
+    let rows: Row[] | undefined;
+    for (;;) {
+      const batch = await this.#nextOrRetry(this.#shapeRows);
+      if (batch === undefined) break;
+      this.#delivered = true;
+      if (rows === undefined) rows = batch;
+      else for (const row of batch) rows.push(row);
     }
-    const columns = this.#columns ?? [];
-    return withToJSON({ columns, rows }, () => ({ columns, rows: jsonSafe(rows) }));
+    return rowsResult(this.#columns ?? [], rows ?? []);
   }
 
   /**
@@ -210,14 +233,14 @@ export class QueryResult implements AsyncIterable<Batch> {
    * The next batch; a read whose leader was lost before any row reached the caller (NOT_LEADER,
    * LEADERSHIP_LOST, a broken connection) is sent once more, to the new leader.
    */
-  async #nextOrRetry(): Promise<Batch | undefined> {
+  async #nextOrRetry<T>(shape: (raw: RowBatch) => T): Promise<T | undefined> {
     try {
-      return await this.#next();
+      return await this.#next(shape);
     } catch (error) {
       if (!this.#mayRetry(error)) throw error;
       this.#retried = true;
       this.#reset();
-      return this.#next();
+      return this.#next(shape);
     }
   }
 
@@ -235,8 +258,8 @@ export class QueryResult implements AsyncIterable<Batch> {
     this.#columns = undefined;
   }
 
-  /** The next batch, or undefined at the end of the result. */
-  async #next(): Promise<Batch | undefined> {
+  /** The next batch in the caller's shape, or undefined at the end of the result. */
+  async #next<T>(shape: (raw: RowBatch) => T): Promise<T | undefined> {
     if (this.#state === "done" || this.#state === "failed") return undefined;
     if (this.#state === "idle") await this.#send();
     const start = this.#start!;
@@ -270,11 +293,8 @@ export class QueryResult implements AsyncIterable<Batch> {
             throw new DecodeError("BAD_SEQUENCE", `${this.#what}: the node ended the result with EMPTY before its DONE frame`);
           }
           if (step.state === "done") this.#finish("done");
-          if (step.batch !== undefined) {
-            // Shape the rows now: in the row modes nothing may point into the reused buffer.
-            const batch = this.#shape(step.batch);
-            if (batch.rowCount > 0 || step.state === "done") return batch;
-          }
+          // Shape the rows now: in the row modes nothing may point into the reused buffer.
+          if (step.batch !== undefined && (step.batch.rowCount > 0 || step.state === "done")) return shape(step.batch);
           if (step.state === "done") return undefined;
           if (step.consumed > 0) continue;
         }
@@ -380,20 +400,27 @@ export class QueryResult implements AsyncIterable<Batch> {
     }
   }
 
-  #shape(raw: RowBatch): Batch {
+  /** A batch as the iteration yields it, in `rowMode`. */
+  readonly #shapeBatch = (raw: RowBatch): Batch => {
     const mode = this.#options.rowMode ?? "arrays";
     const columns = raw.columns;
     const rowCount = raw.rowCount;
     if (mode === "batch") {
       return withToJSON({ columns, rowCount, rows: [], data: [], raw }, () => ({ columns, rows: jsonSafe(raw.arrays()) }));
     }
-    const values = { blobs: this.#options.blobs ?? "view" } as const;
     if (mode === "columns") {
-      const data = raw.columnValues(values);
+      const data = raw.columnValues(this.#values());
       return withToJSON({ columns, rowCount, rows: [], data, raw: undefined }, () => ({ columns, data: jsonSafe(data) }));
     }
-    const rows: Row[] = mode === "objects" ? raw.objects(values) : raw.arrays(values);
+    const rows = this.#shapeRows(raw);
     return withToJSON({ columns, rowCount, rows, data: [], raw: undefined }, () => ({ columns, rows: jsonSafe(rows) }));
+  };
+
+  /** A batch's rows as arrays or objects (`rowMode`). */
+  readonly #shapeRows = (raw: RowBatch): Row[] => (this.#options.rowMode === "objects" ? raw.objects(this.#values()) : raw.arrays(this.#values()));
+
+  #values(): { blobs: BlobMode } {
+    return { blobs: this.#options.blobs ?? "view" };
   }
 
 }

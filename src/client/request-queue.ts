@@ -1,53 +1,67 @@
 // One holder at a time, in the order they asked: the turns of a connection (dqlite answers in
 // order and a result stream occupies the connection until it ends), and the client's write lane.
 // Waiting is first come, first served, and a caller whose call is cancelled or times out while
-// waiting leaves the line without a trace.
+// waiting leaves the line without a trace. A free queue is taken at once, without a wait.
 
-import { raceSignal } from "./call-scope.ts";
+import type { Abortable } from "./call-scope.ts";
+
+interface Waiter {
+  grant(): void;
+  forget(): void;
+}
 
 export class RequestQueue {
-  private tail: Promise<void> = Promise.resolve();
-  /** Callers that asked and have not released yet (the holder included). */
-  private queued = 0;
+  private held = false;
+  private readonly waiters: Waiter[] = [];
 
   /** True while someone holds the queue. */
   get busy(): boolean {
-    return this.queued > 0;
+    return this.held;
   }
 
   /** Callers waiting behind the holder. */
   get waiting(): number {
-    return Math.max(0, this.queued - 1);
+    return this.waiters.length;
   }
 
   /**
-   * Waits for the caller's turn; resolves with the function that ends the turn. Rejects with the
-   * signal's reason if it aborts first (the turn is then passed on when it comes).
+   * Waits for the caller's turn; resolves with the function that ends the turn (idempotent).
+   * Rejects with `abortable`'s reason if it ends first; the line moves on without the caller.
    */
-  async acquire(signal: AbortSignal): Promise<() => void> {
-    let release!: () => void;
-    const turnEnds = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const previous = this.tail;
-    this.tail = previous.then(() => turnEnds);
-    this.queued++;
-    const done = (): void => {
-      this.queued--;
-      release();
-    };
-    try {
-      await raceSignal(previous, signal);
-    } catch (error) {
-      // Give the turn up as soon as it arrives, so later callers are not stuck behind us.
-      void previous.then(done);
-      throw error;
+  acquire(abortable?: Abortable): Promise<() => void> {
+    if (abortable?.reason !== undefined) return Promise.reject(abortable.reason);
+    if (!this.held && this.waiters.length === 0) {
+      this.held = true;
+      return Promise.resolve(this.releaser());
     }
+    return new Promise<() => void>((resolve, reject) => {
+      const waiter: Waiter = {
+        grant: () => {
+          waiter.forget();
+          resolve(this.releaser());
+        },
+        forget: () => {},
+      };
+      if (abortable !== undefined) {
+        waiter.forget = abortable.onEnd((reason) => {
+          const at = this.waiters.indexOf(waiter);
+          if (at >= 0) this.waiters.splice(at, 1);
+          reject(reason);
+        });
+      }
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** The end of one turn: hands the queue to the next in line, or frees it. */
+  private releaser(): () => void {
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      done();
+      const next = this.waiters.shift();
+      if (next === undefined) this.held = false;
+      else next.grant();
     };
   }
 }

@@ -4,7 +4,6 @@
 import type { RequestInput } from "../messages/types.ts";
 import type { ParamInput } from "../values/cell.ts";
 import type { Connection } from "./connection.ts";
-import { withToJSON } from "./json-safe.ts";
 import type { QueryStart } from "./query-result.ts";
 import type { Session } from "./session.ts";
 
@@ -20,20 +19,52 @@ export interface ExecResult {
   toJSON(): { lastInsertId: string; rowsAffected: number };
 }
 
+/** The JSON form every ExecResult shares (on its prototype: nothing is made per result). */
+const EXEC_RESULT_PROTOTYPE = Object.create(Object.prototype, {
+  toJSON: {
+    value(this: ExecResult) {
+      return { lastInsertId: this.lastInsertId.toString(), rowsAffected: this.rowsAffected };
+    },
+    enumerable: false,
+  },
+}) as object;
+
 export function execResult(reply: { lastInsertId: bigint; rowsAffected: number }): ExecResult {
-  const { lastInsertId, rowsAffected } = reply;
-  return withToJSON({ lastInsertId, rowsAffected }, () => ({ lastInsertId: lastInsertId.toString(), rowsAffected })) as ExecResult;
+  const result = Object.create(EXEC_RESULT_PROTOTYPE) as { lastInsertId: bigint; rowsAffected: number };
+  result.lastInsertId = reply.lastInsertId;
+  result.rowsAffected = reply.rowsAffected;
+  return result as ExecResult;
 }
+
+/** Short forms of SQL seen lately (a call's name is made for every call, used only in errors). */
+const DESCRIBED = new Map<string, string>();
+const MAX_DESCRIBED = 512;
 
 /** A short form of SQL for error messages. */
 export function describeSql(sql: string): string {
-  const flat = sql.replace(/\s+/g, " ").trim();
-  return JSON.stringify(flat.length > 60 ? `${flat.slice(0, 57)}...` : flat);
+  let described = DESCRIBED.get(sql);
+  if (described === undefined) {
+    const flat = sql.replace(/\s+/g, " ").trim();
+    described = JSON.stringify(flat.length > 60 ? `${flat.slice(0, 57)}...` : flat);
+    if (DESCRIBED.size >= MAX_DESCRIBED) DESCRIBED.clear();
+    DESCRIBED.set(sql, described);
+  }
+  return described;
 }
 
-/** What a QueryResult needs to run `request` on `connection`; its errors are reported to `session`. */
-export function queryStart(session: Session, connection: Connection, db: number, request: RequestInput): QueryStart {
-  return { connection, db, request, limits: session.limits, onError: (error) => session.noteFailure(connection, error) };
+/**
+ * What a QueryResult needs to run `request` on `connection`; its errors are reported to `session`.
+ * `release` gives the connection back when the result ends; `retryable` marks a read.
+ */
+export function queryStart(
+  session: Session,
+  connection: Connection,
+  db: number,
+  request: RequestInput,
+  release?: () => void,
+  retryable = false,
+): QueryStart {
+  return { connection, db, request, limits: session.limits, onError: (error) => session.noteFailure(connection, error), release, retryable };
 }
 
 /** PREPARE, asking for the statement's tail offset (schema 1) where the node reads it. */

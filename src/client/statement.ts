@@ -78,7 +78,7 @@ export class Statement {
       async (call) => {
         const connection = this.#usable("query");
         const release = this.#readOnly ? undefined : await this.#session.holdWriteLane(call);
-        return { ...queryStart(this.#session, connection, this.db, { type: "QUERY", db: this.db, stmt: this.id, params }), release };
+        return queryStart(this.#session, connection, this.db, { type: "QUERY", db: this.db, stmt: this.id, params }, release);
       },
       this.#session.callOptions(options),
     );

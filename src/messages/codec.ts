@@ -229,14 +229,43 @@ export function decodeResponse(bytes: Uint8Array, options?: DecodeOptions): Resp
 
 const RESERVED_PROPERTIES = new Set(["type", "code", "schema"]);
 
-function chooseVariant(declaration: MessageDeclaration, message: Record<string, unknown>, schema: number | undefined, legacy: boolean): Variant {
-  const present = Object.keys(message).filter((key) => !RESERVED_PROPERTIES.has(key) && message[key] !== undefined);
-  for (const variant of declaration.variants) {
-    if (!applies(variant, schema, legacy)) continue;
-    const names = new Set(variant.fields.flatMap((spec) => (spec.name === undefined ? [] : [spec.name])));
-    const required = variant.fields.filter((spec) => spec.name !== undefined && spec.kind !== "params");
-    if (present.every((key) => names.has(key)) && required.every((spec) => message[spec.name!] !== undefined)) return variant;
+/** A layout's field names, and those it needs given (all but a params tuple, which may be absent). */
+interface VariantFields {
+  readonly names: ReadonlySet<string>;
+  readonly required: readonly string[];
+}
+
+/** Worked out once per layout: every encode of a message asks which layout fits it. */
+const VARIANT_FIELDS = new WeakMap<Variant, VariantFields>();
+
+function fieldsOf(variant: Variant): VariantFields {
+  let fields = VARIANT_FIELDS.get(variant);
+  if (fields === undefined) {
+    const named = variant.fields.filter((spec) => spec.name !== undefined);
+    fields = {
+      names: new Set(named.map((spec) => spec.name!)),
+      required: named.filter((spec) => spec.kind !== "params").map((spec) => spec.name!),
+    };
+    VARIANT_FIELDS.set(variant, fields);
   }
+  return fields;
+}
+
+/** True when `message` gives every field `fields` needs and none it does not know. */
+function fits(message: Record<string, unknown>, fields: VariantFields): boolean {
+  for (const key in message) {
+    if (RESERVED_PROPERTIES.has(key) || message[key] === undefined) continue;
+    if (!fields.names.has(key)) return false;
+  }
+  for (const name of fields.required) if (message[name] === undefined) return false;
+  return true;
+}
+
+function chooseVariant(declaration: MessageDeclaration, message: Record<string, unknown>, schema: number | undefined, legacy: boolean): Variant {
+  for (const variant of declaration.variants) {
+    if (applies(variant, schema, legacy) && fits(message, fieldsOf(variant))) return variant;
+  }
+  const present = Object.keys(message).filter((key) => !RESERVED_PROPERTIES.has(key) && message[key] !== undefined);
   const known = [...new Set(declaration.variants.flatMap((v) => v.fields.flatMap((spec) => (spec.name ? [spec.name] : []))))];
   throw new EncodeError(
     "BAD_VALUE",
@@ -244,6 +273,9 @@ function chooseVariant(declaration: MessageDeclaration, message: Record<string, 
     { field: declaration.type },
   );
 }
+
+/** The writer every encode uses in turn (encoding is synchronous); `finish` copies the frame out. */
+const SCRATCH = new WireWriter();
 
 /**
  * Encodes one message as a whole frame. The encoder is as strict as the decoder: any value the
@@ -269,7 +301,8 @@ export function encodeMessage(side: Side, input: RequestInput | ResponseInput | 
   const limits = resolveLimits(options.limits);
   const legacy = options.legacy === true;
   const variant = chooseVariant(declaration, message, explicitSchema as number | undefined, legacy);
-  const writer = new WireWriter();
+  const writer = SCRATCH;
+  writer.reset();
   writer.zeros(HEADER_BYTES);
   const ctx: EncodeContext = {
     writer,

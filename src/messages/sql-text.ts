@@ -47,8 +47,22 @@ const READING_FIRST_WORDS = new Set(["SELECT", "VALUES", "WITH", "EXPLAIN"]);
 /** First words of statements that answer rows (some of them may also write). */
 const ROWS_FIRST_WORDS = new Set(["SELECT", "VALUES", "WITH", "EXPLAIN", "PRAGMA"]);
 
+/** Shapes of SQL seen lately: a service runs the same few statements over and over. */
+const SHAPES = new Map<string, SqlShape>();
+const MAX_REMEMBERED_SHAPES = 512;
+
 /** The shape of the first statement of `sql`. */
 export function sqlShape(sql: string): SqlShape {
+  let shape = SHAPES.get(sql);
+  if (shape === undefined) {
+    shape = lexShape(sql);
+    if (SHAPES.size >= MAX_REMEMBERED_SHAPES) SHAPES.clear();
+    SHAPES.set(sql, shape);
+  }
+  return shape;
+}
+
+function lexShape(sql: string): SqlShape {
   const words = new Set<string>();
   let firstWord = "";
   let moreStatements = false;

@@ -13,6 +13,18 @@ export class WireWriter {
     this.view = new DataView(this.buffer.buffer);
   }
 
+  /**
+   * Empties the writer for the next frame, keeping its buffer unless it grew past `keepBytes`
+   * (one huge frame should not hold its memory for good).
+   */
+  reset(keepBytes = 64 * 1024): void {
+    this.pos = 0;
+    if (this.buffer.length > keepBytes) {
+      this.buffer = new Uint8Array(256);
+      this.view = new DataView(this.buffer.buffer);
+    }
+  }
+
   private ensure(extra: number): void {
     const needed = this.pos + extra;
     if (needed <= this.buffer.length) return;

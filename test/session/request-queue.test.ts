@@ -6,14 +6,13 @@ import { CallScope } from "../../src/client/call-scope.ts";
 import { RequestQueue } from "../../src/client/request-queue.ts";
 import { CancelledError, TimeoutError } from "../../src/errors.ts";
 
-const never = new AbortController().signal;
 
 describe("RequestQueue", () => {
   it("grants turns first come, first served, one at a time", async () => {
     const queue = new RequestQueue();
     const order: string[] = [];
     const run = async (name: string, ms: number) => {
-      const release = await queue.acquire(never);
+      const release = await queue.acquire();
       order.push(`start ${name}`);
       await new Promise((resolve) => setTimeout(resolve, ms));
       order.push(`end ${name}`);
@@ -25,12 +24,16 @@ describe("RequestQueue", () => {
 
   it("a waiter whose signal aborts rejects at once and does not block the next one", async () => {
     const queue = new RequestQueue();
-    const first = await queue.acquire(never);
+    const first = await queue.acquire();
     const controller = new AbortController();
-    const gaveUp = queue.acquire(controller.signal);
-    const third = queue.acquire(never);
+    const scope = new CallScope("waiting", { signal: controller.signal });
+    const gaveUp = queue.acquire(scope);
+    const third = queue.acquire();
     controller.abort(new Error("no longer needed"));
-    await expect(gaveUp).rejects.toThrow("no longer needed");
+    const error = await gaveUp.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CancelledError);
+    expect((error as Error).cause).toEqual(new Error("no longer needed"));
+    expect(queue.waiting).toBe(1);
     let thirdStarted = false;
     void third.then(() => {
       thirdStarted = true;
@@ -42,7 +45,8 @@ describe("RequestQueue", () => {
     expect(thirdStarted).toBe(true);
     release();
     release(); // idempotent
-    (await queue.acquire(never))();
+    expect(queue.busy).toBe(false);
+    (await queue.acquire())();
   });
 });
 
@@ -66,6 +70,16 @@ describe("CallScope", () => {
 
     const already = new CallScope("OPEN", { signal: AbortSignal.abort("before") });
     expect(() => already.check()).toThrow(CancelledError);
+    // An AbortSignal made on demand carries the scope's end, before or after it is asked for.
+    expect(already.signal.aborted).toBe(true);
+    expect(already.signal.reason).toBe(already.reason);
+    const later = new CallScope("QUERY", { timeoutMs: 10 });
+    const signal = later.signal;
+    expect(signal.aborted).toBe(false);
+    await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+    expect(signal.reason).toBeInstanceOf(TimeoutError);
+    expect(later.isEnd(signal.reason)).toBe(true);
+    later.dispose();
     expect(() => new CallScope("X", { timeoutMs: -1 })).toThrow(RangeError);
   });
 });
