@@ -21,6 +21,7 @@ import { type CallOptions, CallScope, isScopeEnd } from "./call-scope.ts";
 import { DQLITE_1_11_FEATURES, type NodeFeatures, guardRequest, guardStatementId, hasReturningClause } from "../messages/hazards.ts";
 import { Lease, leaseOf } from "./lease.ts";
 import { probeNodeFeatures } from "./node-probe.ts";
+import { DEFAULT_STATEMENT_CACHE_SIZE, StatementCache } from "./statement-cache.ts";
 import { RequestQueue } from "./request-queue.ts";
 import { serverErrorFrom } from "./server-errors.ts";
 import type { Connector, Transport } from "./transport-types.ts";
@@ -42,6 +43,11 @@ export interface ConnectionOptions {
    * connection has been probed, the guards assume dqlite 1.11.
    */
   features?: Partial<NodeFeatures>;
+  /**
+   * Prepared statements each connection keeps for SQL its calls repeat (statement-cache.ts):
+   * default 64; 0 sends every call's SQL as text.
+   */
+  statementCacheSize?: number;
 }
 
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
@@ -86,6 +92,8 @@ export class Connection {
   #probe: Promise<NodeFeatures> | undefined;
   /** Prepared statements that live on this connection (a pool keeps it open while any do). */
   #pins = 0;
+  /** Statements prepared for SQL the calls on this connection repeat. */
+  readonly statements: StatementCache;
 
   private constructor(address: string, transport: Transport, options: ConnectionOptions) {
     this.transport = transport;
@@ -94,6 +102,9 @@ export class Connection {
     this.limits = options.limits;
     this.defaultTimeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.told = options.features ?? {};
+    const cacheSize = options.statementCacheSize ?? DEFAULT_STATEMENT_CACHE_SIZE;
+    if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) throw new RangeError(`statementCacheSize must be a non-negative integer, got ${String(cacheSize)}`);
+    this.statements = new StatementCache(cacheSize);
     this.#features = { ...DQLITE_1_11_FEATURES, ...this.told };
     this.reader = transport.readable.getReader();
     this.decoder = new FrameDecoder({ side: "response", handshake: false, legacy: this.legacy, limits: options.limits });

@@ -5,8 +5,9 @@
 
 import type { CallOptions } from "./call-scope.ts";
 import type { Connection } from "./connection.ts";
-import { WireError } from "../errors.ts";
-import { isReadOnlySql, transactionControlOf } from "../messages/sql-text.ts";
+import { ServerError, WireError } from "../errors.ts";
+import { isReadOnlySql, sqlShape, transactionControlOf } from "../messages/sql-text.ts";
+import type { CachedStatement } from "./statement-cache.ts";
 import type { RequestInput } from "../messages/types.ts";
 import type { CellValue } from "../values/cell.ts";
 import {
@@ -24,6 +25,9 @@ import { type ExecResult, type Params, describeSql, execResult, prepareRequest, 
 import type { HeldConnection, Lane, Session } from "./session.ts";
 import { Statement } from "./statement.ts";
 import { type TransactionBody, type TransactionOptions, runTransaction } from "./transaction.ts";
+
+/** What a node answers EXEC/QUERY of a statement id it does not have (SQLITE_NOTFOUND). */
+const NO_SUCH_STATEMENT = 12;
 
 /** A held connection with the database open on it. */
 interface OpenOn extends HeldConnection {
@@ -53,7 +57,16 @@ export class Database {
     this.#refuseTransactionControl("exec", sql);
     const open = await this.#hold("write", call);
     try {
-      return execResult(await this.#session.run(open.connection, { type: "EXEC_SQL", db: open.db, sql, params }, "RESULT", call));
+      const cached = await this.#cachedStatement(open, sql, call);
+      if (cached === undefined) return execResult(await this.#session.run(open.connection, { type: "EXEC_SQL", db: open.db, sql, params }, "RESULT", call));
+      try {
+        return execResult(await this.#session.run(open.connection, { type: "EXEC", db: open.db, stmt: cached.id, params }, "RESULT", call));
+      } catch (error) {
+        this.#forgetIfGone(open.connection, sql, error);
+        throw error;
+      } finally {
+        open.connection.statements.done(cached);
+      }
     } finally {
       open.release();
     }
@@ -79,8 +92,30 @@ export class Database {
       `query ${describeSql(sql)}`,
       async (call): Promise<QueryStart> => {
         const open = await this.#hold(lane, call);
-        const request: RequestInput = { type: "QUERY_SQL", db: open.db, sql, params };
-        return queryStart(this.#session, open.connection, open.db, request, open.release, lane === "read");
+        let cached: CachedStatement | undefined;
+        try {
+          cached = await this.#cachedStatement(open, sql, call);
+        } catch (error) {
+          open.release();
+          throw error;
+        }
+        if (cached === undefined) {
+          const request: RequestInput = { type: "QUERY_SQL", db: open.db, sql, params };
+          return queryStart(this.#session, open.connection, open.db, request, open.release, lane === "read");
+        }
+        const statement = cached;
+        const request: RequestInput = { type: "QUERY", db: open.db, stmt: statement.id, params };
+        const release = (): void => {
+          open.connection.statements.done(statement);
+          open.release();
+        };
+        const start = queryStart(this.#session, open.connection, open.db, request, release, lane === "read");
+        const noteError = start.onError!;
+        start.onError = (error) => {
+          this.#forgetIfGone(open.connection, sql, error);
+          noteError(error);
+        };
+        return start;
       },
       options,
     );
@@ -112,6 +147,32 @@ export class Database {
   async transaction<T>(fn: TransactionBody<T>, options: TransactionOptions = {}): Promise<T> {
     const open = await this.#hold("write", options, "a transaction");
     return runTransaction(this.#session, open, open.db, fn, options);
+  }
+
+  /**
+   * The statement `open`'s connection keeps for `sql` (see statement-cache.ts), taken into use:
+   * prepared now when the connection saw `sql` once before; undefined when `sql` is sent as text
+   * (its first call on this connection, SQL of several statements, SQL selecting `*` — a prepared
+   * one keeps the columns of when it was prepared —, or a cache of size 0).
+   * Statements the cache evicted are finalized first.
+   */
+  async #cachedStatement(open: OpenOn, sql: string, call: CallOptions): Promise<CachedStatement | undefined> {
+    const cache = open.connection.statements;
+    if (cache.capacity === 0) return undefined;
+    const shape = sqlShape(sql);
+    if (shape.moreStatements || shape.allColumns) return undefined;
+    for (const id of cache.takeEvicted()) {
+      await this.#session.run(open.connection, { type: "FINALIZE", db: open.db, stmt: id }, "EMPTY", call);
+    }
+    const cached = cache.take(sql);
+    if (cached !== undefined || !cache.seenBefore(sql)) return cached;
+    const reply = await this.#session.run(open.connection, { type: "PREPARE", db: open.db, sql }, "STMT", call);
+    return cache.add(sql, reply.id);
+  }
+
+  /** A cached statement the node no longer knows (FAILURE 12, "no statement with the given id") leaves the cache. */
+  #forgetIfGone(connection: Connection, sql: string, error: unknown): void {
+    if (error instanceof ServerError && error.sqliteCode === NO_SUCH_STATEMENT) connection.statements.forget(sql);
   }
 
   /**

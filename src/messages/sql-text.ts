@@ -14,6 +14,12 @@ export interface SqlShape {
   readonly words: ReadonlySet<string>;
   /** True when another statement follows the first (more than comments after its `;`). */
   readonly moreStatements: boolean;
+  /**
+   * True when the first statement selects all columns (`SELECT *`, `t.*`, `RETURNING *`): the
+   * columns it answers are those of the tables when it was prepared, even after they change (a
+   * prepared `SELECT *` kept its old columns after DROP and CREATE, on dqlite 1.11 and 1.18).
+   */
+  readonly allColumns: boolean;
 }
 
 /** Words that make a statement change the database or the connection's state. */
@@ -62,25 +68,34 @@ export function sqlShape(sql: string): SqlShape {
   return shape;
 }
 
+/** What a `*` that means "every column" follows. */
+const BEFORE_ALL_COLUMNS = new Set(["SELECT", "DISTINCT", "ALL", "RETURNING", ",", "."]);
+
 function lexShape(sql: string): SqlShape {
   const words = new Set<string>();
   let firstWord = "";
   let moreStatements = false;
+  let allColumns = false;
   let ended = false;
-  scanSql(sql, (word) => {
+  let previous = "";
+  scanSql(sql, (token) => {
     if (ended) {
       moreStatements = true;
       return false;
     }
-    if (word === ";") {
+    if (token === ";") {
       ended = true;
       return true;
     }
-    if (firstWord === "") firstWord = word;
-    words.add(word);
+    if (token === "*") allColumns ||= BEFORE_ALL_COLUMNS.has(previous);
+    else if (token !== "," && token !== ".") {
+      if (firstWord === "") firstWord = token;
+      words.add(token);
+    }
+    previous = token;
     return true;
   });
-  return { firstWord, words, moreStatements };
+  return { firstWord, words, moreStatements, allColumns };
 }
 
 /**
@@ -131,8 +146,8 @@ export function hasReturningClause(sql: string): boolean {
 }
 
 /**
- * Calls `visit` with each word of `sql` (upper case) and each ";" outside string literals,
- * quoted identifiers and comments, until it returns false.
+ * Calls `visit` with each word of `sql` (upper case) and each ";", "*", "," and "." outside
+ * string literals, quoted identifiers and comments, until it returns false.
  */
 function scanSql(sql: string, visit: (word: string) => boolean): void {
   const n = sql.length;
@@ -150,9 +165,9 @@ function scanSql(sql: string, visit: (word: string) => boolean): void {
     } else if (c === 0x2f /* / */ && sql.charCodeAt(i + 1) === 0x2a /* * */) {
       const end = sql.indexOf("*/", i + 2);
       i = end < 0 ? n : end + 2;
-    } else if (c === 0x3b /* ; */) {
+    } else if (c === 0x3b /* ; */ || c === 0x2a /* * */ || c === 0x2c /* , */ || c === 0x2e /* . */) {
       i++;
-      if (!visit(";")) return;
+      if (!visit(sql[i - 1]!)) return;
     } else if (isWordChar(c)) {
       const start = i;
       while (i < n && isWordChar(sql.charCodeAt(i))) i++;
