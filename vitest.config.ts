@@ -11,7 +11,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from "./test/support/chromium.mjs";
  * once.
  */
 const REAL_NODE_SUITES = [
-  "test/session/{cli,cluster,faults,hazards,pool,pool-failover,readme-examples,requests,statement-cache,runtimes-transactions,streaming,transaction-failover,transactions,values}.test.ts",
+  "test/session/{cli,cluster,faults,hazards,pool,pool-failover,readme-examples,requests,statement-cache,trace,runtimes-transactions,streaming,transaction-failover,transactions,values}.test.ts",
   "test/kysely/kysely.test.ts",
   "test/drizzle/drizzle.test.ts",
   "test/bridge/bridge-{abuse,backpressure,chromium,command,forwarding,hazards,refusals,session}.test.ts",

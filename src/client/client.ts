@@ -10,7 +10,9 @@ import { WireError } from "../errors.ts";
 import { initRowEngine } from "../rows/wasm-engine.ts";
 import { NodeRole } from "../messages/codes.ts";
 import type { ResponseTypeName } from "../messages/schemas.ts";
+import { sqlOf } from "../messages/hazards.ts";
 import { isReadOnlySql } from "../messages/sql-text.ts";
+import { type CallTracer, traced } from "./call-trace.ts";
 import type { FileEntry, NodeInfo, RequestInput, ResponseOf } from "../messages/types.ts";
 import { type CallOptions, CallScope, isScopeEnd } from "./call-scope.ts";
 import { type Connection, type ConnectionOptions, DEFAULT_CALL_TIMEOUT_MS } from "./connection.ts";
@@ -40,6 +42,11 @@ export interface ClientOptions extends ConnectionOptions {
   clientId?: bigint | number;
   /** The connection pool: how many connections, kept how long (see pool.ts). `{ max: 1 }`: one connection. */
   pool?: PoolOptions;
+  /**
+   * Told when each call starts (kind, SQL, lane); the function it returns is told how it ended
+   * (outcome, wait, run time, rows, node). For metrics and tracing: see call-trace.ts.
+   */
+  trace?: CallTracer;
 }
 
 /** What the client holds and who waits, for a health page (`client.stats()`). */
@@ -106,6 +113,7 @@ export class Client {
       callOptions: (call) => call,
       limits: options.limits,
       oneConnection: pool.max === 1,
+      tracer: options.trace,
     };
     this.#addresses = parseAddresses(options.addresses);
     if (options.connector === undefined) {
@@ -223,12 +231,16 @@ export class Client {
    * leader, so the next call finds it again; the error is passed on either way.
    */
   async request<N extends ResponseTypeName>(input: RequestInput, expect: N, call: CallOptions = {}): Promise<ResponseOf<N>> {
-    const held = await this.#acquire(laneOfRequest(input), call);
-    try {
-      return await this.#run(held.connection, input, expect, call);
-    } finally {
-      held.release();
-    }
+    const lane = laneOfRequest(input);
+    return traced(this.options.trace, { kind: "request", sql: sqlOf(input), request: input.type, lane }, async (span) => {
+      const held = await this.#acquire(lane, call);
+      span?.held(held.connection.address);
+      try {
+        return await this.#run(held.connection, input, expect, call);
+      } finally {
+        held.release();
+      }
+    });
   }
 
   /** Runs one request on `connection`, forgetting the leader when the error calls for it. */

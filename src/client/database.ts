@@ -8,6 +8,7 @@ import type { Connection } from "./connection.ts";
 import { ServerError, WireError } from "../errors.ts";
 import { isReadOnlySql, sqlShape, transactionControlOf } from "../messages/sql-text.ts";
 import type { CachedStatement } from "./statement-cache.ts";
+import { startSpan, traced } from "./call-trace.ts";
 import type { RequestInput } from "../messages/types.ts";
 import type { CellValue } from "../values/cell.ts";
 import {
@@ -55,20 +56,28 @@ export class Database {
   /** Runs a statement that returns no rows (EXEC_SQL) through the write lane. Several statements may be separated by `;`. */
   async exec(sql: string, params: Params = [], call: CallOptions = {}): Promise<ExecResult> {
     this.#refuseTransactionControl("exec", sql);
-    const open = await this.#hold("write", call);
-    try {
-      const cached = await this.#cachedStatement(open, sql, call);
-      if (cached === undefined) return execResult(await this.#session.run(open.connection, { type: "EXEC_SQL", db: open.db, sql, params }, "RESULT", call));
+    return traced(this.#session.tracer, { kind: "exec", sql, request: undefined, lane: "write" }, async (span) => {
+      const open = await this.#hold("write", call);
+      span?.held(open.connection.address);
       try {
-        return execResult(await this.#session.run(open.connection, { type: "EXEC", db: open.db, stmt: cached.id, params }, "RESULT", call));
-      } catch (error) {
-        this.#forgetIfGone(open.connection, sql, error);
-        throw error;
+        return await this.#exec(open, sql, params, call);
       } finally {
-        open.connection.statements.done(cached);
+        open.release();
       }
+    });
+  }
+
+  /** EXEC of the connection's cached statement for `sql`, or EXEC_SQL. */
+  async #exec(open: OpenOn, sql: string, params: Params, call: CallOptions): Promise<ExecResult> {
+    const cached = await this.#cachedStatement(open, sql, call);
+    if (cached === undefined) return execResult(await this.#session.run(open.connection, { type: "EXEC_SQL", db: open.db, sql, params }, "RESULT", call));
+    try {
+      return execResult(await this.#session.run(open.connection, { type: "EXEC", db: open.db, stmt: cached.id, params }, "RESULT", call));
+    } catch (error) {
+      this.#forgetIfGone(open.connection, sql, error);
+      throw error;
     } finally {
-      open.release();
+      open.connection.statements.done(cached);
     }
   }
 
@@ -88,6 +97,7 @@ export class Database {
   query(sql: string, params: Params = [], options: QueryOptions = {}): QueryResult {
     this.#refuseTransactionControl("query", sql);
     const lane: Lane = isReadOnlySql(sql) ? "read" : "write";
+    const tracer = this.#session.tracer;
     return new QueryResult(
       `query ${describeSql(sql)}`,
       async (call): Promise<QueryStart> => {
@@ -118,6 +128,7 @@ export class Database {
         return start;
       },
       options,
+      tracer === undefined ? undefined : () => startSpan(tracer, { kind: "query", sql, request: undefined, lane }),
     );
   }
 
@@ -128,13 +139,16 @@ export class Database {
    * is the rest; older nodes ignore the rest silently.
    */
   async prepare(sql: string, call: CallOptions = {}): Promise<Statement> {
-    const open = await this.#hold("read", call);
-    try {
-      const reply = await this.#session.run(open.connection, prepareRequest(open.connection, open.db, sql), "STMT", call);
-      return new Statement(this.#session, open.connection, sql, reply);
-    } finally {
-      open.release();
-    }
+    return traced(this.#session.tracer, { kind: "prepare", sql, request: undefined, lane: "read" }, async (span) => {
+      const open = await this.#hold("read", call);
+      span?.held(open.connection.address);
+      try {
+        const reply = await this.#session.run(open.connection, prepareRequest(open.connection, open.db, sql), "STMT", call);
+        return new Statement(this.#session, open.connection, sql, reply);
+      } finally {
+        open.release();
+      }
+    });
   }
 
   /**
@@ -145,8 +159,11 @@ export class Database {
    * committed. See transaction.ts.
    */
   async transaction<T>(fn: TransactionBody<T>, options: TransactionOptions = {}): Promise<T> {
-    const open = await this.#hold("write", options, "a transaction");
-    return runTransaction(this.#session, open, open.db, fn, options);
+    return traced(this.#session.tracer, { kind: "transaction", sql: undefined, request: undefined, lane: "write" }, async (span) => {
+      const open = await this.#hold("write", options, "a transaction");
+      span?.held(open.connection.address);
+      return runTransaction(this.#session, open, open.db, fn, options);
+    });
   }
 
   /**

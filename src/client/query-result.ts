@@ -23,6 +23,7 @@ import { type CallOptions, CallScope } from "./call-scope.ts";
 import type { Connection, Turn } from "./connection.ts";
 import { jsonSafe, withToJSON } from "./json-safe.ts";
 import { needsNewLeader } from "./server-errors.ts";
+import type { CallSpan } from "./call-trace.ts";
 
 /** How the rows of a batch are shaped. */
 export type RowMode = "arrays" | "objects" | "columns" | "batch";
@@ -158,11 +159,15 @@ export class QueryResult implements AsyncIterable<Batch> {
   readonly #open: (scope: CallOptions) => Promise<QueryStart>;
   readonly #options: QueryOptions;
   readonly #what: string;
+  /** Makes the result's trace span (a tracer is set): when the request is first sent. */
+  readonly #startSpan: (() => CallSpan | undefined) | undefined;
+  #span: CallSpan | undefined;
 
-  constructor(what: string, open: (options: CallOptions) => Promise<QueryStart>, options: QueryOptions = {}) {
+  constructor(what: string, open: (options: CallOptions) => Promise<QueryStart>, options: QueryOptions = {}, startSpan?: () => CallSpan | undefined) {
     this.#what = what;
     this.#open = open;
     this.#options = options;
+    this.#startSpan = startSpan;
   }
 
   /** Column names, known once the first frame has arrived. */
@@ -185,13 +190,22 @@ export class QueryResult implements AsyncIterable<Batch> {
     try {
       for (;;) {
         const batch = await this.#nextOrRetry(this.#shapeBatch);
-        if (batch === undefined) return;
+        if (batch === undefined) {
+          this.#endSpan("ok");
+          return;
+        }
         this.#delivered = true;
         yield batch;
       }
+    } catch (error) {
+      this.#endSpan("error", error);
+      throw error;
     } finally {
       // `break` lands here with the result still streaming: leave the connection usable.
-      if (this.#isStreaming()) await this.#interruptAndDrain();
+      if (this.#isStreaming()) {
+        await this.#interruptAndDrain();
+        this.#endSpan("closed");
+      }
     }
   }
 
@@ -209,13 +223,19 @@ export class QueryResult implements AsyncIterable<Batch> {
     // The batches' rows straight into one list (no async iterator per call: point reads are the
     // commonest query, and this is their whole path).
     let rows: Row[] | undefined;
-    for (;;) {
-      const batch = await this.#nextOrRetry(this.#shapeRows);
-      if (batch === undefined) break;
-      this.#delivered = true;
-      if (rows === undefined) rows = batch;
-      else for (const row of batch) rows.push(row);
+    try {
+      for (;;) {
+        const batch = await this.#nextOrRetry(this.#shapeRows);
+        if (batch === undefined) break;
+        this.#delivered = true;
+        if (rows === undefined) rows = batch;
+        else for (const row of batch) rows.push(row);
+      }
+    } catch (error) {
+      this.#endSpan("error", error);
+      throw error;
     }
+    this.#endSpan("ok");
     return rowsResult(this.#columns ?? [], rows ?? []);
   }
 
@@ -226,7 +246,10 @@ export class QueryResult implements AsyncIterable<Batch> {
   async close(): Promise<void> {
     const state: State = this.#state;
     if (state === "idle") this.#state = "done";
-    else if (state === "streaming") await this.#interruptAndDrain();
+    else if (state === "streaming") {
+      await this.#interruptAndDrain();
+      this.#endSpan("closed");
+    }
   }
 
   /**
@@ -239,6 +262,7 @@ export class QueryResult implements AsyncIterable<Batch> {
     } catch (error) {
       if (!this.#mayRetry(error)) throw error;
       this.#retried = true;
+      this.#span?.retried();
       this.#reset();
       return this.#next(shape);
     }
@@ -315,10 +339,12 @@ export class QueryResult implements AsyncIterable<Batch> {
 
   async #send(): Promise<void> {
     this.#state = "streaming";
+    this.#span ??= this.#startSpan?.();
     let turn: Turn | undefined;
     try {
       const start = await this.#openOrRetry();
       this.#start = start;
+      this.#span?.held(start.connection.address);
       turn = await start.connection.startTurn(this.#what, this.#options);
       this.#turn = turn;
       this.#reader = new ResultReader({
@@ -348,6 +374,7 @@ export class QueryResult implements AsyncIterable<Batch> {
     } catch (error) {
       if (this.#retried || !needsNewLeader(error)) throw error;
       this.#retried = true;
+      this.#span?.retried();
       return this.#open(this.#options);
     }
   }
@@ -358,6 +385,11 @@ export class QueryResult implements AsyncIterable<Batch> {
     this.#turn?.end();
     this.#turn = undefined;
     this.#start?.release?.();
+  }
+
+  /** Tells the trace span how the result ended (the last of its ends counts: a retried read ends once). */
+  #endSpan(outcome: "ok" | "error" | "closed", error?: unknown): void {
+    this.#span?.end(outcome, error, this.#reader?.rowsRead ?? 0);
   }
 
   /**

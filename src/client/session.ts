@@ -13,6 +13,7 @@ import type { Limits } from "../limits.ts";
 import type { ResponseTypeName } from "../messages/schemas.ts";
 import type { RequestInput, ResponseOf } from "../messages/types.ts";
 import type { CallOptions } from "./call-scope.ts";
+import type { CallTracer } from "./call-trace.ts";
 import type { Connection } from "./connection.ts";
 
 /** "read": any free connection; "write": the write lane first, then any free connection. */
@@ -53,4 +54,6 @@ export interface Session {
    * that begin or end a transaction of their own (BEGIN, COMMIT…) reach the calls after them.
    */
   readonly oneConnection: boolean;
+  /** The hook told of each call (ClientOptions.trace), if any. */
+  readonly tracer: CallTracer | undefined;
 }

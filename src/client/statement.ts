@@ -19,6 +19,7 @@ import {
   type QueryResultOf,
 } from "./query-result.ts";
 import { isReadOnlySql } from "../messages/sql-text.ts";
+import { startSpan, traced } from "./call-trace.ts";
 import { type ExecResult, type Params, describeSql, execResult, queryStart } from "./results.ts";
 import type { Session } from "./session.ts";
 
@@ -60,12 +61,20 @@ export class Statement {
   /** Runs the statement (EXEC → RESULT). */
   async exec(params: Params = [], call: CallOptions = {}): Promise<ExecResult> {
     const connection = this.#usable("exec");
-    const releaseLane = this.#readOnly ? undefined : await this.#session.holdWriteLane(call);
-    try {
-      return execResult(await this.#session.run(connection, { type: "EXEC", db: this.db, stmt: this.id, params }, "RESULT", call));
-    } finally {
-      releaseLane?.();
-    }
+    return traced(this.#session.tracer, { kind: "statement exec", sql: this.sql, request: undefined, lane: this.#lane }, async (span) => {
+      const releaseLane = this.#readOnly ? undefined : await this.#session.holdWriteLane(call);
+      span?.held(connection.address);
+      try {
+        return execResult(await this.#session.run(connection, { type: "EXEC", db: this.db, stmt: this.id, params }, "RESULT", call));
+      } finally {
+        releaseLane?.();
+      }
+    });
+  }
+
+  /** The lane this statement's calls take: "write" unless its SQL only reads. */
+  get #lane(): "read" | "write" {
+    return this.#readOnly ? "read" : "write";
   }
 
   /** Runs the statement as a query (QUERY → ROWS…); sent when the result is first read. Rows are typed as by `db.query`. */
@@ -81,6 +90,9 @@ export class Statement {
         return queryStart(this.#session, connection, this.db, { type: "QUERY", db: this.db, stmt: this.id, params }, release);
       },
       this.#session.callOptions(options),
+      this.#session.tracer === undefined
+        ? undefined
+        : () => startSpan(this.#session.tracer, { kind: "statement query", sql: this.sql, request: undefined, lane: this.#lane }),
     );
   }
 

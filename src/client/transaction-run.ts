@@ -223,6 +223,7 @@ export class TransactionRun {
       callOptions: (call) => this.callOptions(call),
       limits: this.#session.limits,
       oneConnection: true,
+      tracer: this.#session.tracer,
     };
   }
 }

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "../../src/client/client.ts";
 import type { Database } from "../../src/client/database.ts";
+import type { CallEnd } from "../../src/client/call-trace.ts";
 import { isLeadershipLost, isOutcomeUnknown } from "../../src/client/server-errors.ts";
 import { isWireError } from "../../src/errors.ts";
 import { NODE_RELEASE } from "../support/nodes.ts";
@@ -35,7 +36,8 @@ async function tracked(options: Parameters<typeof client>[1] = {}): Promise<{ se
 
 describe(`the pool across leader changes (dqlite ${NODE_RELEASE}, 3 nodes)`, () => {
   it("after TRANSFER, every pooled connection follows the new leader; the next read answers without the caller seeing the change", async () => {
-    const { session, db } = await tracked({ pool: { max: 4 } });
+    const ends: CallEnd[] = [];
+    const { session, db } = await tracked({ pool: { max: 4 }, trace: () => (end) => void ends.push(end) });
     await db.exec("CREATE TABLE IF NOT EXISTS moved (a INTEGER)");
     // Four connections open to the leader, then idle.
     const long = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) SELECT i FROM n";
@@ -50,7 +52,10 @@ describe(`the pool across leader changes (dqlite ${NODE_RELEASE}, 3 nodes)`, () 
     const target = (await mover.cluster()).find((member) => member.address !== oldLeader)!;
     await mover.transfer(target.id);
     // The next read answers (on the new leader), and no connection of the pool stays on the old one.
+    ends.length = 0;
     expect((await db.query("SELECT count(*) FROM moved", [], { timeoutMs: 30_000 }).all()).rows).toEqual([[0]]);
+    // The first attempt met the old leader (NOT_LEADER, or its closed connection); the read was sent once more.
+    expect(ends).toEqual([expect.objectContaining({ outcome: "ok", attempts: 2, address: target.address, rows: 1 })]);
     expect(session.stats().leader).toBe(target.address);
     const reads = await Promise.all(Array.from({ length: 4 }, () => db.query("SELECT 1", [], { timeoutMs: 30_000 }).all()));
     expect(reads.map((r) => r.rows)).toEqual(Array(4).fill([[1]]));
