@@ -5,6 +5,7 @@
 // exponential backoff and a cap) and tries again, for a bounded number of rounds.
 
 import { ConnectionError, WireError, isWireError } from "../errors.ts";
+import { bridgeRefusalOf } from "../transport/bridge-protocol.ts";
 import { type CallOptions, CallScope, sleep } from "./call-scope.ts";
 import { Connection, type ConnectionOptions } from "./connection.ts";
 import type { Connector } from "./transport-types.ts";
@@ -57,7 +58,9 @@ export async function connectToLeader(
           anyAnswered = true;
           problems.set(address, "knows no leader");
         } catch (error) {
-          if (scope.signal.aborted) throw scope.signal.reason;
+          scope.check();
+          // A bridge that refuses this client (token, origin, target, its caps) will refuse it again.
+          if (bridgeRefusalOf(error) !== undefined) throw error;
           if (error instanceof NamedLeaderProblem) anyAnswered = true;
           problems.set(address, isWireError(error) ? error.message : String(error));
         }

@@ -12,8 +12,8 @@
 // Which calls run at once is decided above (session.ts: reads in parallel, writes through one
 // lane); the pool only hands out connections.
 
-import { ConnectionError, WireError, isWireError } from "../errors.ts";
-import { BridgeCloseCode } from "../transport/bridge-protocol.ts";
+import { WireError } from "../errors.ts";
+import { BridgeCloseCode, bridgeRefusalOf } from "../transport/bridge-protocol.ts";
 import { type CallOptions, CallScope, raceEnd } from "./call-scope.ts";
 import type { Connection } from "./connection.ts";
 import type { LeaderConnection } from "./leader-discovery.ts";
@@ -251,7 +251,7 @@ export class ConnectionPool {
    * the pool's own cap to what it has: the call then waits for one of those. True when so.
    */
   #limitByBridge(error: unknown): boolean {
-    const code = closeCodeOf(error);
+    const code = bridgeRefusalOf(error);
     if (code !== BridgeCloseCode.TooManyConnectionsFromClient && code !== BridgeCloseCode.TooManyConnections) return false;
     const open = this.#idle.length + this.#inUse.size + this.#opening;
     if (open === 0) return false;
@@ -325,14 +325,4 @@ function waitTimeout(callTimeoutMs: number, acquireTimeoutMs: number | undefined
   if (acquireTimeoutMs === undefined) return callTimeoutMs;
   if (callTimeoutMs === 0 || !Number.isFinite(callTimeoutMs)) return acquireTimeoutMs;
   return Math.min(callTimeoutMs, acquireTimeoutMs);
-}
-
-/** The WebSocket close code a connection error carries in its causes, if any. */
-function closeCodeOf(error: unknown): number | undefined {
-  for (let cause = error, depth = 0; cause !== undefined && cause !== null && depth < 8; depth++) {
-    const code = (cause as { code?: unknown }).code;
-    if (typeof code === "number" && !isWireError(cause) && !(cause instanceof ConnectionError)) return code;
-    cause = (cause as { cause?: unknown }).cause;
-  }
-  return undefined;
 }

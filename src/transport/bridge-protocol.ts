@@ -90,6 +90,19 @@ export function isBridgeRefusal(code: number): boolean {
   );
 }
 
+/**
+ * The refusal close code (isBridgeRefusal) a bridge's close left in `error` or its causes, if any:
+ * a connection error whose cause is the close frame (the WebSocket transport's WebSocketCloseInfo).
+ */
+export function bridgeRefusalOf(error: unknown): BridgeCloseCode | undefined {
+  for (let cause = error, depth = 0; typeof cause === "object" && cause !== null && depth < 8; depth++) {
+    const code = (cause as { code?: unknown; reason?: unknown }).code;
+    if (typeof code === "number" && typeof (cause as { reason?: unknown }).reason === "string" && isBridgeRefusal(code)) return code as BridgeCloseCode;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /** The WebSocket subprotocol the bridge speaks; clients offer it first. */
 export const BRIDGE_SUBPROTOCOL = "dqlite-wire";
 

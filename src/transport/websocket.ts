@@ -187,6 +187,12 @@ class WebSocketTransport implements Transport {
 
   async write(bytes: Uint8Array): Promise<void> {
     if (this.closedError !== undefined) throw this.closedError;
+    if (this.closing === undefined && this.socket.readyState !== OPEN) {
+      // The peer is closing (a bridge refusing this client closes right after the upgrade): its
+      // close frame says why, so wait for it (bounded) and fail with that rather than "closing".
+      await this.closed(CLOSE_WAIT_MS);
+      if (this.closedError !== undefined) throw this.closedError;
+    }
     if (this.closing !== undefined || this.socket.readyState !== OPEN) {
       throw new ConnectionError("CONNECTION_CLOSED", `connection to ${this.peer} is closing`);
     }
@@ -197,6 +203,17 @@ class WebSocketTransport implements Transport {
       if (this.closedError !== undefined) throw this.closedError;
       await new Promise((resolve) => setTimeout(resolve, BUFFERED_POLL_MS));
     }
+  }
+
+  /** Resolves when the socket has closed, or after `timeoutMs`. */
+  private closed(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.closeWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   close(): Promise<void> {

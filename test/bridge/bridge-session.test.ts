@@ -76,3 +76,29 @@ describe("client session through the bridge", () => {
     await transport.close();
   });
 });
+
+describe("a pooled client through the bridge", () => {
+  it("opens a WebSocket per connection, up to the bridge's per-client cap; a refused one caps the pool, says why, and no call fails", async () => {
+    const capped = await startTestBridge({ targets: [node.address], token: TOKEN, maxConnectionsPerClient: 2 });
+    const pooled = await connect({
+      addresses: [node.address],
+      connector: webSocketConnector(capped.bridge.url, { token: TOKEN, WebSocket: WS }),
+      pool: { max: 4 },
+      timeoutMs: 10_000,
+    });
+    try {
+      const db = await pooled.open("demo");
+      const long = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) SELECT i FROM n";
+      const results = await Promise.all(Array.from({ length: 4 }, () => db.query(long).all()));
+      expect(results.map((result) => result.rows.length)).toEqual([20000, 20000, 20000, 20000]);
+      const stats = pooled.stats();
+      expect(stats.max).toBe(2);
+      expect(stats.open).toBe(2);
+      expect(stats.limitedBy).toMatch(/the bridge refused connection 3 \(close code 4009: its per-client cap, --max-per-client\); the pool keeps 2/);
+      expect(capped.bridge.stats().connections.length).toBe(2);
+    } finally {
+      await pooled.close();
+      await capped.bridge.close();
+    }
+  });
+});
