@@ -126,6 +126,8 @@ export class QueryResult implements AsyncIterable<Batch> {
   /** The deadline and cancellation of the result's reads (see #next). */
   #reads: CallScope | undefined;
   #start: QueryStart | undefined;
+  /** Set by all(): every row is kept, so the result's row and frame caps apply. */
+  #keep = false;
   readonly #open: (scope: CallOptions) => Promise<QueryStart>;
   readonly #options: QueryOptions;
   readonly #what: string;
@@ -176,6 +178,7 @@ export class QueryResult implements AsyncIterable<Batch> {
       throw new WireError("BAD_STATE", `${this.#what}: all() collects rows; use rowMode "arrays" or "objects", or iterate for "${mode}"`);
     }
     const rows: Row[] = [];
+    this.#keep = true;
     for await (const batch of this) {
       for (const row of batch.rows) rows.push(row);
     }
@@ -267,6 +270,8 @@ export class QueryResult implements AsyncIterable<Batch> {
         // only when there are such cells); the row modes shape every row before the next read,
         // so they lend the buffer and nothing is copied.
         input: this.#options.rowMode === "batch" ? "copy" : "borrow",
+        // A streamed result may be of any length; all() keeps every row, so it is bounded.
+        retention: this.#keep ? "keep" : "stream",
         ...(start.limits !== undefined ? { limits: start.limits } : {}),
       });
       await start.connection.sendRequest(start.request, turn.scope);
