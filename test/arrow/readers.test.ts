@@ -31,7 +31,7 @@ beforeAll(async () => {
       ...[1, 1.5, "héllo 😀", Uint8Array.of(1, 2), null, true, 1_700_000_000, "2024-01-02T03:04:05Z"],
       ...[null, null, null, null, null, false, -5, "not a date"],
       ...[-(2 ** 53 - 1), 5e-324, "", new Uint8Array(0), null, true, 0, ""],
-      ...[2 ** 53 - 1, { type: "FLOAT", value: -1.7976931348623157e308 }, "x".repeat(200), new Uint8Array(100).fill(0xff), null, false, 99_999_999_999, "2000-02-29"],
+      ...[2 ** 53 - 1, { type: "FLOAT" as const, value: -1.7976931348623157e308 }, "x".repeat(200), new Uint8Array(100).fill(0xff), null, false, 99_999_999_999, "2000-02-29"],
     ],
   );
 });
