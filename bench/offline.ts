@@ -12,12 +12,13 @@ import { writeFileSync } from "node:fs";
 import type { RowEngine } from "../src/rows/engine.ts";
 import { ResultReader } from "../src/rows/result-reader.ts";
 import type { CellValue } from "../src/values/cell.ts";
-import { type Corpus, type Shape, buildCorpus, corpusJson } from "./corpus.ts";
+import { type Corpus, SHAPES, type Shape, buildCorpus, corpusJson } from "./corpus.ts";
+import { ARROW_OUTPUTS, type ArrowOutput, ipcRows } from "./arrow.ts";
 import { type GoPeerResult, runGoPeer } from "./go-peer.ts";
 import { collect, timeCase } from "./measure.ts";
 import type { BenchResult } from "./report.ts";
 
-export type Output = "columns" | "arrays" | "objects";
+export type Output = "columns" | "arrays" | "objects" | ArrowOutput;
 export type Retention = "kept" | "dropped";
 
 const CASES: { output: Output; retention: Retention }[] = [
@@ -89,6 +90,10 @@ export function offlineShape(shape: Shape, options: OfflineOptions): { results: 
   const cases: CaseSpec[] = [
     { shape, engine: "JSON.parse", output: "arrays", retention: "kept" },
     ...options.engines.flatMap(([engine]) => CASES.map(({ output, retention }) => ({ shape, engine, output, retention }))),
+    // Arrow IPC bytes, kept whole: the library's writer under each engine, then the other
+    // writers and the user's path today on the WebAssembly engine's batches.
+    ...options.engines.map(([engine]): CaseSpec => ({ shape, engine, output: "arrow ipc", retention: "kept" })),
+    ...(Object.keys(ARROW_OUTPUTS) as ArrowOutput[]).filter((output) => output !== "arrow ipc").map((output): CaseSpec => ({ shape, engine: "wasm", output, retention: "kept" })),
   ];
   for (const spec of cases) {
     const measured = options.isolate ? caseInChild(spec, options) : runCase(spec, corpus, target, options);
@@ -128,6 +133,14 @@ export function runCase(spec: CaseSpec, corpus: Corpus, target: Uint8Array, opti
     // The JSON text lives only for its own case: a large string kept alive makes every later
     // collection of this process slower, which would tax the cases that follow.
     fn = jsonParseCase(spec.shape, corpus.rows);
+  } else if (spec.output in ARROW_OUTPUTS) {
+    const engine = options.engines.find(([name]) => name === spec.engine)?.[1];
+    if (engine === undefined) throw new Error(`no engine named ${spec.engine}`);
+    const write = ARROW_OUTPUTS[spec.output as ArrowOutput];
+    const columns = SHAPES[spec.shape].columns;
+    const written = ipcRows(write(engine, bytes, columns));
+    if (written !== corpus.rows) throw new Error(`${spec.engine} ${spec.output} wrote ${written} rows of ${corpus.rows}`);
+    fn = () => write(engine, bytes, columns);
   } else {
     const engine = options.engines.find(([name]) => name === spec.engine)?.[1];
     if (engine === undefined) throw new Error(`no engine named ${spec.engine}`);

@@ -39,17 +39,6 @@ export type ArrowType = "null" | "int64" | "float64" | "utf8" | "binary" | "bool
 
 export const ARROW_TYPES: readonly ArrowType[] = ["null", "int64", "float64", "utf8", "binary", "bool", "timestamp[s]"];
 
-/** The number of body buffers Arrow lays out for a column of each type. */
-export const BUFFERS_PER_TYPE: Record<ArrowType, number> = {
-  null: 0,
-  int64: 2,
-  float64: 2,
-  bool: 2,
-  "timestamp[s]": 2,
-  utf8: 3,
-  binary: 3,
-};
-
 function typeTable(type: ArrowType): { id: number; table: FbTable } {
   switch (type) {
     case "null":

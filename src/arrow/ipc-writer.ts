@@ -75,9 +75,10 @@ export function everyColumnTyped(columns: readonly string[], batches: readonly R
 export class ArrowIpcWriter {
   readonly #declared: Readonly<Record<string, string>>;
   #schema: SchemaColumn[] | undefined;
-  /** Per column, the value-type codes its Arrow type accepts (fixed with the first write). */
+  /** Per column, the value-type codes its Arrow type accepts (fixed with the first plan). */
   #accepts: Uint8Array[] | undefined;
   #rows = 0;
+  #schemaWritten = false;
   #ended = false;
 
   constructor(options: ArrowWriterOptions = {}) {
@@ -103,16 +104,46 @@ export class ArrowIpcWriter {
     this.#schema = chooseSchema(columns, batches, this.#declared);
   }
 
-  /** The batch as an encapsulated RecordBatch message, after the Schema message on the first call. */
-  write(batch: RowBatch): Uint8Array {
+  /**
+   * Checks the batch against the schema (fixing it from this batch on the first call) and lays
+   * out its RecordBatch message, without writing it yet.
+   */
+  plan(batch: RowBatch): PlannedBatch {
     if (this.#ended) throw new EncodeError("BAD_VALUE", "the Arrow stream has ended");
     const schema = (this.#schema ??= chooseSchema(batch.columns, [batch], this.#declared));
-    const head = this.#accepts === undefined ? schemaMessage(schema) : undefined;
     const accepts = (this.#accepts ??= schema.map(({ type }) => acceptedCodes(type, batch.intMode)));
     const plans = schema.map(({ type, origin }, c) => planColumn(batch.column(c), type, accepts[c]!, this.#rows, origin));
-    const message = recordBatchMessage(batch.rowCount, plans, head);
     this.#rows += batch.rowCount;
-    return message;
+    return layOut(batch.rowCount, plans);
+  }
+
+  /** The batch as an encapsulated RecordBatch message, after the Schema message on the first call. */
+  write(batch: RowBatch): Uint8Array {
+    const planned = this.plan(batch);
+    const head = this.#head();
+    const out = new Uint8Array(head.length + planned.bytes);
+    out.set(head);
+    writePlanned(planned, out, head.length);
+    return out;
+  }
+
+  /**
+   * The whole stream of planned batches in one allocation: the Schema message (unless written
+   * already), every RecordBatch message, the end marker. `columns` name the schema when no batch
+   * was planned.
+   */
+  writeAll(planned: readonly PlannedBatch[], columns: readonly string[] = []): Uint8Array {
+    this.#schema ??= chooseSchema(columns, [], this.#declared);
+    const head = this.#head();
+    const end = this.end();
+    let total = head.length + end.length;
+    for (const batch of planned) total += batch.bytes;
+    const out = new Uint8Array(total);
+    out.set(head);
+    let at = head.length;
+    for (const batch of planned) at = writePlanned(batch, out, at);
+    out.set(end, at);
+    return out;
   }
 
   /**
@@ -121,33 +152,54 @@ export class ArrowIpcWriter {
    */
   end(columns: readonly string[] = []): Uint8Array {
     if (this.#ended) throw new EncodeError("BAD_VALUE", "the Arrow stream has ended");
+    this.#schema ??= chooseSchema(columns, [], this.#declared);
+    const head = this.#head();
     this.#ended = true;
-    if (this.#accepts !== undefined) return endOfStream();
-    const schema = (this.#schema ??= chooseSchema(columns, [], this.#declared));
-    return concatBytes([schemaMessage(schema), endOfStream()]);
+    return head.length === 0 ? endOfStream() : concatBytes([head, endOfStream()]);
+  }
+
+  /** The Schema message if it has not been written yet, else nothing. */
+  #head(): Uint8Array {
+    if (this.#schemaWritten || this.#schema === undefined) return EMPTY;
+    this.#schemaWritten = true;
+    return schemaMessage(this.#schema);
   }
 }
 
-/** One RecordBatch message (after `head`, when given) in one allocation. */
-function recordBatchMessage(rows: number, plans: readonly ColumnPlan[], head: Uint8Array | undefined): Uint8Array {
+const EMPTY = new Uint8Array(0);
+
+/** A RecordBatch message laid out: its metadata, its columns' plans and where each buffer goes. */
+export interface PlannedBatch {
+  readonly metadata: Uint8Array;
+  readonly plans: readonly ColumnPlan[];
+  /** Each column's buffer offsets in the body. */
+  readonly at: readonly (readonly number[])[];
+  /** Bytes of the whole encapsulated message. */
+  readonly bytes: number;
+}
+
+function layOut(rows: number, plans: readonly ColumnPlan[]): PlannedBatch {
   const buffers: BodyBuffer[] = [];
+  const at: number[][] = [];
   let bodyLength = 0;
   for (const plan of plans) {
-    for (const buffer of plan.buffers) {
-      buffers.push({ offset: bodyLength, length: buffer.length });
-      bodyLength += padded(buffer.length);
+    const offsets: number[] = [];
+    for (const length of plan.lengths) {
+      offsets.push(bodyLength);
+      buffers.push({ offset: bodyLength, length });
+      bodyLength += padded(length);
     }
+    at.push(offsets);
   }
   const metadata = recordBatchMetadata(rows, plans.map((plan) => plan.node), buffers, bodyLength);
-  const headLength = head?.length ?? 0;
-  const out = new Uint8Array(headLength + messageHeadBytes(metadata.length) + bodyLength);
-  if (head !== undefined) out.set(head);
-  const body = writeMessageHead(out, headLength, metadata);
-  let index = 0;
-  for (const plan of plans) {
-    for (const buffer of plan.buffers) buffer.write(out, body + buffers[index++]!.offset);
-  }
-  return out;
+  return { metadata, plans, at, bytes: messageHeadBytes(metadata.length) + bodyLength };
+}
+
+/** Writes a planned message at `at` of `out` (zeroed memory); returns where it ends. */
+function writePlanned(planned: PlannedBatch, out: Uint8Array, at: number): number {
+  const body = writeMessageHead(out, at, planned.metadata);
+  planned.plans.forEach((plan, c) => plan.write(out, planned.at[c]!.map((offset) => body + offset)));
+  return at + planned.bytes;
 }
 
 /** The chunks of a stream as one array. */

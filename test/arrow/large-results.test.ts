@@ -27,6 +27,16 @@ afterAll(async () => {
   await node?.stop();
 });
 
+/** Runs `read`; a failure says whether the node still runs, with the end of its output. */
+async function withNodeLog(read: () => Promise<void>): Promise<void> {
+  try {
+    await read();
+  } catch (error) {
+    (error as Error).message += ` (node ${node.running ? "running" : "exited"}; its output ends: ${node.output().slice(-1500)})`;
+    throw error;
+  }
+}
+
 const series = (rows: number) => `WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ${rows}) SELECT x FROM n`;
 
 describe("caps: streamed results are unbounded, kept results are bounded by maxRowsPerResult", () => {
@@ -79,23 +89,27 @@ describe("caps: streamed results are unbounded, kept results are bounded by maxR
 
     let count = 0;
     let sum = 0;
-    for await (const batch of db.query(series(rows), [], { rowMode: "batch" })) {
-      const numbers = batch.raw!.column(0).numbers;
-      for (let r = 0; r < numbers.length; r++) sum += numbers[r]!;
-      count += batch.rowCount;
-    }
+    await withNodeLog(async () => {
+      for await (const batch of db.query(series(rows), [], { rowMode: "batch" })) {
+        const numbers = batch.raw!.column(0).numbers;
+        for (let r = 0; r < numbers.length; r++) sum += numbers[r]!;
+        count += batch.rowCount;
+      }
+    });
     expect([count, sum]).toEqual([rows, expectedSum]);
 
     let arrowRows = 0;
     let arrowSum = 0;
     let batches = 0;
-    const reader = await RecordBatchReader.from(arrowStream(db.query(series(rows), [], { rowMode: "batch" })));
-    for await (const batch of reader) {
-      const values = batch.getChildAt(0)!.data[0]!.values as Float64Array;
-      for (let r = 0; r < values.length; r++) arrowSum += values[r]!;
-      arrowRows += batch.numRows;
-      batches++;
-    }
+    await withNodeLog(async () => {
+      const reader = await RecordBatchReader.from(arrowStream(db.query(series(rows), [], { rowMode: "batch" })));
+      for await (const batch of reader) {
+        const values = batch.getChildAt(0)!.data[0]!.values as Float64Array;
+        for (let r = 0; r < values.length; r++) arrowSum += values[r]!;
+        arrowRows += batch.numRows;
+        batches++;
+      }
+    });
     expect([arrowRows, arrowSum]).toEqual([rows, expectedSum]);
     expect(batches).toBeGreaterThan(1000);
     // Nothing of the ~800 MB of rows stays: memory is bounded per batch, not by the result.
