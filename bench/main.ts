@@ -24,7 +24,7 @@ import { buildCorpus } from "./corpus.ts";
 import { buildGoPeer } from "./go-peer.ts";
 import { liveBench } from "./live.ts";
 import { type ProxyBenchResult, proxyBench } from "./proxy.ts";
-import { CASE_FLAG, type CaseSpec, keptHeap, offlineShape, runCase } from "./offline.ts";
+import { CASE_FLAG, type CaseSpec, arrowBufferBytes, keptHeap, offlineShape, runCase } from "./offline.ts";
 import { type BenchResult, liveTable, offlineTable } from "./report.ts";
 import { streamPeakRss } from "./rss.ts";
 
@@ -118,6 +118,15 @@ async function main(options: Options): Promise<void> {
     heap = keptHeap(engines[1]![1] as RowEngine, options.rows);
     log(`\nheap held by ${options.rows.toLocaleString("en-US")} mixed rows kept (after a full GC):`);
     for (const h of heap) log(`  ${h.case.padEnd(40)} heap ${mib(h.heapBytes).padStart(10)}   external ${mib(h.externalBytes).padStart(9)}`);
+    const arrowHeld = heap.find((h) => h.case.startsWith("Arrow"));
+    const jsonHeld = heap.find((h) => h.case === "JSON.parse");
+    if (arrowHeld !== undefined && jsonHeld !== undefined) {
+      const held = arrowHeld.heapBytes + arrowHeld.externalBytes;
+      log(
+        `  the Arrow result holds ${mib(held)} (heap + external): ${(held / arrowBufferBytes).toFixed(2)}× its Arrow buffers (${mib(arrowBufferBytes)}), ` +
+          `${(held / (jsonHeld.heapBytes + jsonHeld.externalBytes)).toFixed(2)}× JSON.parse's`,
+      );
+    }
 
     if (options.rss) {
       const rssRows = options.quick ? 1_000_000 : 10_000_000;

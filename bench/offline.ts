@@ -13,7 +13,7 @@ import type { RowEngine } from "../src/rows/engine.ts";
 import { ResultReader } from "../src/rows/result-reader.ts";
 import type { CellValue } from "../src/values/cell.ts";
 import { type Corpus, SHAPES, type Shape, buildCorpus, corpusJson } from "./corpus.ts";
-import { ARROW_OUTPUTS, type ArrowOutput, ipcRows } from "./arrow.ts";
+import { ARROW_OUTPUTS, type ArrowOutput, bodyBytes, ipcRows, ownIpc } from "./arrow.ts";
 import { type GoPeerResult, runGoPeer } from "./go-peer.ts";
 import { collect, timeCase } from "./measure.ts";
 import type { BenchResult } from "./report.ts";
@@ -75,7 +75,7 @@ export interface OfflineOptions {
 }
 
 function rowsOf(result: unknown): number {
-  return typeof result === "number" ? result : (result as unknown[]).length;
+  return typeof result === "number" ? result : (result as { length: number }).length;
 }
 
 /** Every offline case of one shape. */
@@ -218,5 +218,21 @@ export function keptHeap(engine: RowEngine, rows: number): { case: string; heapB
     measure("JSON.parse", () => JSON.parse(json)),
     measure("arrays (.all())", () => decodeResult(engine, bytes, "arrays", "kept")),
     measure("objects (.all() with rowMode objects)", () => decodeResult(engine, bytes, "objects", "kept")),
+    measure("Arrow IPC (toArrowIPC)", () => {
+      const ipc = ownIpc(engine, bytes);
+      arrowBufferBytes = bodyBytes(ipc);
+      return ipcRows(ipc) === rows ? new ArrowHeld(ipc, rows) : undefined;
+    }),
   ];
+}
+
+/** The bytes of the Arrow buffers in the last measured stream (its record batches' bodies). */
+export let arrowBufferBytes = 0;
+
+/** A kept IPC stream, with its row count for the check above. */
+class ArrowHeld {
+  constructor(
+    readonly ipc: Uint8Array,
+    readonly length: number,
+  ) {}
 }
