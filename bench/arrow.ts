@@ -16,7 +16,7 @@ import * as flechette from "@uwdata/flechette";
 import * as arrow from "apache-arrow";
 import { planColumn } from "../src/arrow/column-buffers.ts";
 import { acceptedCodes } from "../src/arrow/column-types.ts";
-import { ArrowIpcWriter, type PlannedBatch, chooseSchema } from "../src/arrow/ipc-writer.ts";
+import { ArrowIpcWriter, chooseSchema, concatBytes } from "../src/arrow/ipc-writer.ts";
 import type { ArrowType } from "../src/arrow/ipc-format.ts";
 import type { RowEngine } from "../src/rows/engine.ts";
 import { ResultReader } from "../src/rows/result-reader.ts";
@@ -26,8 +26,9 @@ import { BATCH_BYTES, decodeResult } from "./offline.ts";
 
 /** Decodes `bytes` in socket-sized views, handing each batch to `use`. */
 export function eachBatch(engine: RowEngine | "js", bytes: Uint8Array, use: (batch: RowBatch) => void): readonly string[] {
-  // The batches are converted before the next read, so they may borrow the input.
-  const reader = new ResultReader({ engine, input: "borrow" });
+  // As a query in rowMode "batch" reads them (what arrowStream and toArrowIPC take): each batch
+  // keeps a copy of the bytes its text and blob cells point into.
+  const reader = new ResultReader({ engine, input: "copy" });
   let at = 0;
   for (;;) {
     const step = reader.read(bytes.subarray(at, Math.min(bytes.length, at + BATCH_BYTES)));
@@ -37,14 +38,6 @@ export function eachBatch(engine: RowEngine | "js", bytes: Uint8Array, use: (bat
   }
 }
 
-/** The library's own writer, as toArrowIPC uses it: every batch planned, the stream written once. */
-export function ownIpc(engine: RowEngine | "js", bytes: Uint8Array): Uint8Array {
-  const writer = new ArrowIpcWriter();
-  const planned: PlannedBatch[] = [];
-  const columns = eachBatch(engine, bytes, (batch) => planned.push(writer.plan(batch)));
-  return writer.writeAll(planned, columns);
-}
-
 /** The library's own writer, as arrowStream uses it: one message per batch (the chunks kept). */
 export function ownIpcChunks(engine: RowEngine | "js", bytes: Uint8Array): Uint8Array[] {
   const writer = new ArrowIpcWriter();
@@ -52,6 +45,11 @@ export function ownIpcChunks(engine: RowEngine | "js", bytes: Uint8Array): Uint8
   const columns = eachBatch(engine, bytes, (batch) => chunks.push(writer.write(batch)));
   chunks.push(writer.end(columns));
   return chunks;
+}
+
+/** The library's own writer, as toArrowIPC uses it: the chunks, then the stream as one array. */
+export function ownIpc(engine: RowEngine | "js", bytes: Uint8Array): Uint8Array {
+  return concatBytes(ownIpcChunks(engine, bytes));
 }
 
 /** One column of one batch as separate Arrow buffers (validity, then the type's others). */

@@ -104,11 +104,8 @@ export class ArrowIpcWriter {
     this.#schema = chooseSchema(columns, batches, this.#declared);
   }
 
-  /**
-   * Checks the batch against the schema (fixing it from this batch on the first call) and lays
-   * out its RecordBatch message, without writing it yet.
-   */
-  plan(batch: RowBatch): PlannedBatch {
+  /** Checks the batch against the schema (fixing it from this batch on the first call) and lays out its message. */
+  #plan(batch: RowBatch): PlannedBatch {
     if (this.#ended) throw new EncodeError("BAD_VALUE", "the Arrow stream has ended");
     const schema = (this.#schema ??= chooseSchema(batch.columns, [batch], this.#declared));
     const accepts = (this.#accepts ??= schema.map(({ type }) => acceptedCodes(type, batch.intMode)));
@@ -119,30 +116,11 @@ export class ArrowIpcWriter {
 
   /** The batch as an encapsulated RecordBatch message, after the Schema message on the first call. */
   write(batch: RowBatch): Uint8Array {
-    const planned = this.plan(batch);
+    const planned = this.#plan(batch);
     const head = this.#head();
     const out = new Uint8Array(head.length + planned.bytes);
     out.set(head);
     writePlanned(planned, out, head.length);
-    return out;
-  }
-
-  /**
-   * The whole stream of planned batches in one allocation: the Schema message (unless written
-   * already), every RecordBatch message, the end marker. `columns` name the schema when no batch
-   * was planned.
-   */
-  writeAll(planned: readonly PlannedBatch[], columns: readonly string[] = []): Uint8Array {
-    this.#schema ??= chooseSchema(columns, [], this.#declared);
-    const head = this.#head();
-    const end = this.end();
-    let total = head.length + end.length;
-    for (const batch of planned) total += batch.bytes;
-    const out = new Uint8Array(total);
-    out.set(head);
-    let at = head.length;
-    for (const batch of planned) at = writePlanned(batch, out, at);
-    out.set(end, at);
     return out;
   }
 
@@ -169,7 +147,7 @@ export class ArrowIpcWriter {
 const EMPTY = new Uint8Array(0);
 
 /** A RecordBatch message laid out: its metadata, its columns' plans and where each buffer goes. */
-export interface PlannedBatch {
+interface PlannedBatch {
   readonly metadata: Uint8Array;
   readonly plans: readonly ColumnPlan[];
   /** Each column's buffer offsets in the body. */

@@ -6,9 +6,7 @@
 //   one batch at a time (plus, at the start, the rows that decide the column types), so it
 //   takes a result of any length.
 // - `toArrowIPC(result)` returns the whole stream as one Uint8Array. It keeps every row, so it
-//   stops at `maxRowsPerResult` (10,000,000 by default) with a LIMIT error that names it. Each
-//   batch is checked as it arrives and the stream is written once, at the end, into one
-//   allocation of its exact size.
+//   stops at `maxRowsPerResult` (10,000,000 by default) with a LIMIT error that names it.
 //
 // Leaving early (`break`, or an error such as a cell that does not fit its column) interrupts
 // the query and leaves the connection usable, as any streamed result does.
@@ -16,7 +14,7 @@
 import { WireError } from "../errors.ts";
 import { DEFAULT_LIMITS, type Limits } from "../limits.ts";
 import type { RowBatch } from "../rows/row-batch.ts";
-import { ArrowIpcWriter, type ArrowWriterOptions, type PlannedBatch, SCHEMA_SAMPLE_ROWS, everyColumnTyped } from "./ipc-writer.ts";
+import { ArrowIpcWriter, type ArrowWriterOptions, SCHEMA_SAMPLE_ROWS, concatBytes, everyColumnTyped } from "./ipc-writer.ts";
 
 /** What the Arrow functions read: a query result in rowMode "batch" (its batches carry `raw`). */
 export type BatchResult = AsyncIterable<{ readonly raw: RowBatch | undefined }>;
@@ -44,7 +42,9 @@ export async function toArrowIPC(result: BatchResult, options: ArrowTableOptions
   const maxRows = options.limits?.maxRowsPerResult ?? DEFAULT_LIMITS.maxRowsPerResult;
   const writer = new ArrowIpcWriter(options);
   const gate = new SchemaGate(writer, options);
-  const planned: PlannedBatch[] = [];
+  // Each batch becomes its message at once, so the batch (and the copy of the input it holds)
+  // is let go: what is kept is the Arrow bytes only.
+  const chunks: Uint8Array[] = [];
   let rows = 0;
   for await (const batch of result) {
     const raw = rawBatch(batch);
@@ -52,10 +52,11 @@ export async function toArrowIPC(result: BatchResult, options: ArrowTableOptions
     if (rows > maxRows) {
       throw new WireError("LIMIT", `the whole Arrow stream keeps every row: the result has more than ${maxRows} rows (maxRowsPerResult); stream it with arrowStream(), or raise limits.maxRowsPerResult`);
     }
-    for (const ready of gate.push(raw)) planned.push(writer.plan(ready));
+    for (const ready of gate.push(raw)) chunks.push(writer.write(ready));
   }
-  for (const ready of gate.finish()) planned.push(writer.plan(ready));
-  return writer.writeAll(planned, gate.columns);
+  for (const ready of gate.finish()) chunks.push(writer.write(ready));
+  chunks.push(writer.end(gate.columns));
+  return concatBytes(chunks);
 }
 
 function rawBatch(batch: { readonly raw: RowBatch | undefined }): RowBatch {
