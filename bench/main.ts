@@ -9,8 +9,9 @@
 //   --simd        add the SIMD build of the WebAssembly engine
 //   --no-rss      leave out the 10M-row streaming memory check
 //   --rows N      rows per result (default 1,000,000)
-//   --isolate     each offline case in a Node process of its own (no case runs on a heap that
-//                 earlier cases shaped); the live and proxy sections are unchanged
+//   --in-process  every offline case in this one process, one after another, instead of each in
+//                 a Node process of its own (the default, so that no case runs on a heap and
+//                 JIT state that earlier cases shaped); the live and proxy sections are unchanged
 //   --v8=FLAG     (bench/run.mjs) a V8 flag for the benchmark's Node, e.g. --v8=--max-semi-space-size=64
 
 import { mkdirSync } from "node:fs";
@@ -56,7 +57,7 @@ function parseArgs(args: string[]): Options {
     rss: !args.includes("--no-rss"),
     proxy: args.includes("--proxy") || args.includes("--proxy-only"),
     rows: value("--rows") ?? 1_000_000,
-    isolate: args.includes("--isolate"),
+    isolate: !args.includes("--in-process"),
   };
 }
 
@@ -90,7 +91,7 @@ async function main(options: Options): Promise<void> {
   log(`machine: ${machine}${flags.length > 0 ? `; V8 flags: ${flags.join(" ")}` : ""}`);
   log(
     `row engines: ${options.rows.toLocaleString("en-US")} rows per result, ${repeats} repetitions per case (median and best), wasm module ${wasmByteLength} B` +
-      (options.isolate ? "; each offline case in a process of its own" : ""),
+      (options.isolate ? "; each offline case in a Node process of its own" : "; every offline case in this process (--in-process)"),
   );
 
   const results: BenchResult[] = [];

@@ -64,7 +64,7 @@ export interface OfflineOptions {
   repeats: number;
   engines: [string, RowEngine | "js"][];
   /**
-   * Each case in a Node process of its own (`--isolate`): the same data built again there, so
+   * Each case in a Node process of its own (the default; `--in-process` turns it off): the same data built again there, so
    * no case runs on a heap that earlier cases shaped.
    */
   isolate: boolean;
