@@ -57,7 +57,8 @@ export function planColumn(column: RowColumn, type: ArrowType, accepts: Uint8Arr
       writeValidity(target, at[0]!);
       if (type === "bool") boolBits(column.numbers, target, at[1]!);
       else if (type === "float64") copySlots(column.numbers, target, at[1]!);
-      else if (type === "timestamp[s]" && column.intMode === "number") int64FromNumbers(column.numbers, target, at[1]!);
+      // int64 and timestamp[s]: the raw int64 slots, or in intMode "number" the exact doubles as int64.
+      else if (column.intMode === "number") int64FromNumbers(column.numbers, target, at[1]!);
       else copySlots(column.int64s, target, at[1]!);
     },
   };

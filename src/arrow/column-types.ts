@@ -38,7 +38,11 @@ export function cellArrowType(code: number, intMode: IntMode): ArrowType | undef
   return (intMode === "number" ? CELL_TYPES_NUMBER : CELL_TYPES_INT64)[code];
 }
 
-/** Per value-type code: 1 when a cell of that code may stand in a column of `type` (NULL always may). */
+/**
+ * Per value-type code: 1 when a cell of that code may stand in a column of `type` (NULL always
+ * may). INTEGER cells may also stand in an int64 column in intMode "number" (a column declared
+ * int64 there): each is a safe integer, written as int64 exactly.
+ */
 export function acceptedCodes(type: ArrowType, intMode: IntMode): Uint8Array {
   const table = intMode === "number" ? CELL_TYPES_NUMBER : CELL_TYPES_INT64;
   const accepts = new Uint8Array(16);
@@ -46,6 +50,7 @@ export function acceptedCodes(type: ArrowType, intMode: IntMode): Uint8Array {
   table.forEach((cellType, code) => {
     if (cellType === type) accepts[code] = 1;
   });
+  if (type === "int64") accepts[ValueType.Integer] = 1;
   return accepts;
 }
 

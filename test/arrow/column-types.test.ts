@@ -109,6 +109,15 @@ describe("one Arrow type per column", () => {
     expect(back.rows[68999]).toEqual([69000, "found"]);
   });
 
+  it("a column declared int64 in intMode number gets its integers as int64, exactly", async () => {
+    const sql = series(3000, "x * 3000000000 - 4500000000000 AS big, x % 5 = 0 AS flag");
+    const ipc = await toArrowIPC(db.query(sql, [], { rowMode: "batch" }), { types: { big: "int64" } });
+    expect(readWithApacheArrow(ipc, "bigint").types).toEqual(["Int64", "Bool"]);
+    const expected = (await db.query(sql, [], { intMode: "bigint" }).all()).rows;
+    expect(readWithFlechette(ipc, "bigint").rows).toStrictEqual(expected);
+    expect(expected[2999]![0]).toBe(4_500_000_000_000n);
+  });
+
   it("a declared type is checked like any other; an unknown type name is refused", async () => {
     for (const error of await failures(series(10, "x"), "number", { types: { x: "utf8" } })) {
       expect(error).toMatchObject({ code: "BAD_VALUE_TYPE", field: "rows[0][0]" });
