@@ -40,7 +40,7 @@ async function drain(connection: RawConnection, db: number, shape: Shape, bytes:
 /** The decoder under the session: FrameDecoder + ResultReader on each socket chunk. Returns rows and bytes. */
 async function decodeFromSocket(connection: RawConnection, db: number, shape: Shape): Promise<{ rows: number; bytes: number }> {
   const decoder = new FrameDecoder({ side: "response" });
-  const reader = new ResultReader({ limits: { maxFramesPerResult: 10_000_000 } });
+  const reader = new ResultReader();
   sendQuery(connection, db, shape);
   let rows = 0;
   let bytes = 0;
