@@ -110,9 +110,9 @@ describe("one Arrow type per column", () => {
   });
 
   it("a column declared int64 in intMode number gets its integers as int64, exactly", async () => {
-    const sql = series(3000, "x * 3000000000 - 4500000000000 AS big, x % 5 = 0 AS flag");
+    const sql = series(3000, "x * 3000000000 - 4500000000000 AS big");
     const ipc = await toArrowIPC(db.query(sql, [], { rowMode: "batch" }), { types: { big: "int64" } });
-    expect(readWithApacheArrow(ipc, "bigint").types).toEqual(["Int64", "Bool"]);
+    expect(readWithApacheArrow(ipc, "bigint").types).toEqual(["Int64"]);
     const expected = (await db.query(sql, [], { intMode: "bigint" }).all()).rows;
     expect(readWithFlechette(ipc, "bigint").rows).toStrictEqual(expected);
     expect(expected[2999]![0]).toBe(4_500_000_000_000n);
