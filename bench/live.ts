@@ -5,10 +5,13 @@
 //
 // Paths: "decoder" (the library's FrameDecoder and ResultReader on the socket's chunks, columnar
 // batches: what the session does underneath), then the public client: rowMode "batch", rowMode
-// "arrays" with each batch dropped, rowMode "objects" with every row kept, and `.all()`.
+// "arrays" with each batch dropped, rowMode "objects" with every row kept, `.all()`, and Arrow:
+// `arrowStream` with each chunk dropped, `toArrowIPC` keeping the whole stream.
 
+import { arrowStream, toArrowIPC } from "../src/arrow/index.ts";
 import { connect } from "../src/client/index.ts";
 import type { Database } from "../src/client/database.ts";
+import type { Batch } from "../src/client/query-result.ts";
 import { ResultReader } from "../src/rows/result-reader.ts";
 import { FrameDecoder } from "../src/stream/frame-decoder.ts";
 import { type BenchNodeVersion, describeBenchNode, startBenchNode } from "./bench-node.ts";
@@ -37,7 +40,7 @@ async function drain(connection: RawConnection, db: number, shape: Shape, bytes:
 /** The decoder under the session: FrameDecoder + ResultReader on each socket chunk. Returns rows and bytes. */
 async function decodeFromSocket(connection: RawConnection, db: number, shape: Shape): Promise<{ rows: number; bytes: number }> {
   const decoder = new FrameDecoder({ side: "response" });
-  const reader = new ResultReader({ limits: { maxFramesPerResult: 10_000_000 } });
+  const reader = new ResultReader();
   sendQuery(connection, db, shape);
   let rows = 0;
   let bytes = 0;
@@ -93,7 +96,42 @@ function sessionPaths(db: Database): Path[] {
         return (await db.query(selectSql(shape)).all()).rows.length;
       },
     },
+    {
+      engine: "arrowStream",
+      output: "arrow ipc",
+      retention: "dropped",
+      async run(shape) {
+        const counted = countingRows(db.query(selectSql(shape), [], { rowMode: "batch" }));
+        let bytes = 0;
+        for await (const chunk of arrowStream(counted)) bytes += chunk.length;
+        return bytes > 0 ? counted.rows : 0;
+      },
+    },
+    {
+      engine: "toArrowIPC",
+      output: "arrow ipc",
+      retention: "kept",
+      async run(shape) {
+        const counted = countingRows(db.query(selectSql(shape), [], { rowMode: "batch" }));
+        const ipc = await toArrowIPC(counted);
+        return ipc.length > 0 ? counted.rows : 0;
+      },
+    },
   ];
+}
+
+/** A batch-mode result that counts the rows passing through it to the Arrow writer. */
+function countingRows(result: AsyncIterable<Batch>): AsyncIterable<Batch> & { rows: number } {
+  const counted = {
+    rows: 0,
+    async *[Symbol.asyncIterator]() {
+      for await (const batch of result) {
+        counted.rows += batch.rowCount;
+        yield batch;
+      }
+    },
+  };
+  return counted;
 }
 
 export async function liveBench(rows: number, repeats: number, log: (line: string) => void, version: BenchNodeVersion = "1.11"): Promise<BenchResult[]> {
@@ -135,10 +173,11 @@ export async function liveBench(rows: number, repeats: number, log: (line: strin
         }
       }
       const drainTiming = timing(drains);
+      const drainRowsPerSec = rows / drainTiming.median;
       results.push({
         data: shape, engine: "raw drain", output: "-", retention: "dropped",
-        rowsPerSec: rows / drainTiming.median, bestRowsPerSec: rows / drainTiming.best, bytesPerSec: bytes / drainTiming.median,
-        pctOfDrain: 100, bestPctOfDrain: 100,
+        rowsPerSec: drainRowsPerSec, bestRowsPerSec: rows / drainTiming.best, bytesPerSec: bytes / drainTiming.median,
+        pctOfDrain: 100, bestPctOfDrain: 100, drainRowsPerSec,
       });
       for (const path of paths) {
         const runs = seconds.get(path)!;
@@ -154,6 +193,7 @@ export async function liveBench(rows: number, repeats: number, log: (line: strin
           bytesPerSec: bytes / t.median,
           pctOfDrain: timing(ratios).median,
           bestPctOfDrain: Math.max(...ratios),
+          drainRowsPerSec,
         });
       }
     }

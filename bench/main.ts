@@ -13,8 +13,10 @@
 //   --simd        add the SIMD build of the WebAssembly engine
 //   --no-rss      leave out the 10M-row streaming memory check
 //   --rows N      rows per result (default 1,000,000)
-//   --isolate     each offline case in a Node process of its own (no case runs on a heap that
-//                 earlier cases shaped); the live and proxy sections are unchanged
+//   --in-process  every offline case in this one process, one after another, instead of the
+//                 default: each case in a Node process of its own, every repetition paired with
+//                 one of JSON.parse and one of go-dqlite (bench/paired.ts); the live and proxy
+//                 sections are unchanged
 //   --v8=FLAG     (bench/run.mjs) a V8 flag for the benchmark's Node, e.g. --v8=--max-semi-space-size=64
 
 import { mkdirSync } from "node:fs";
@@ -31,7 +33,10 @@ import { buildGoPeer } from "./go-peer.ts";
 import { POOL_DEFAULTS } from "../src/client/pool.ts";
 import { liveBench } from "./live.ts";
 import { type ProxyBenchResult, proxyBench } from "./proxy.ts";
-import { CASE_FLAG, type CaseSpec, keptHeap, offlineShape, runCase } from "./offline.ts";
+import { type CaseSpec, arrowBufferBytes, caseFunction, keptHeap, offlineShape } from "./offline.ts";
+import { SERVE_FLAG } from "./paired.ts";
+import { collect, memcpySeconds, timeOnce } from "./measure.ts";
+import { createInterface } from "node:readline";
 import { type BenchResult, liveTable, offlineTable } from "./report.ts";
 import { streamPeakRss } from "./rss.ts";
 
@@ -70,7 +75,7 @@ function parseArgs(args: string[]): Options {
     callers: (args.includes("--callers") ? args[args.indexOf("--callers") + 1]! : "1,4,16,64").split(",").map(Number),
     poolMax: value("--pool-max") ?? POOL_DEFAULTS.max,
     rows: value("--rows") ?? 1_000_000,
-    isolate: args.includes("--isolate"),
+    isolate: !args.includes("--in-process"),
     node: benchNodeVersion(args),
   };
 }
@@ -83,14 +88,31 @@ async function engineNamed(name: string): Promise<RowEngine | "js"> {
   return createWasmEngineSync({ simd });
 }
 
-/** Child mode (`--case SPEC`, see offline.ts): one offline case, its measure as one JSON line. */
-async function runOneCase(args: string[]): Promise<void> {
-  const spec = JSON.parse(args[args.indexOf(CASE_FLAG) + 1]!) as CaseSpec;
-  const number = (name: string) => Number(args[args.indexOf(name) + 1]);
-  const corpus = buildCorpus(spec.shape, number("--rows"));
+/**
+ * Worker mode (`--serve SPEC`, see paired.ts): builds one case's data in this fresh process, warms
+ * the case up, then answers each line of stdin with one repetition as a JSON line: the seconds
+ * of one run (back to back for 200 ms on a collected heap) and memcpy of the same bytes right
+ * before it.
+ */
+async function serveCase(args: string[]): Promise<void> {
+  const spec = JSON.parse(args[args.indexOf(SERVE_FLAG) + 1]!) as CaseSpec;
+  const corpus = buildCorpus(spec.shape, Number(args[args.indexOf("--rows") + 1]));
   const engines: [string, RowEngine | "js"][] = [[spec.engine, await engineNamed(spec.engine)]];
-  const measured = runCase(spec, corpus, new Uint8Array(corpus.bytes.length), { repeats: number("--repeats"), engines });
-  console.log(JSON.stringify(measured));
+  const fn = caseFunction(spec, corpus, engines);
+  const target = new Uint8Array(corpus.bytes.length);
+  timeOnce(fn, 0.3); // warm-up: compiled code and the engine's memory in place
+  collect();
+  console.log(JSON.stringify({ ready: true }));
+  for await (const _line of createInterface({ input: process.stdin })) {
+    const memcpy = memcpySeconds(corpus.bytes, target);
+    const seconds = timeOnce(fn);
+    // Finish this process's collector work (concurrent marking and sweeping after a large
+    // case) before answering, so that it does not run on the other core while the next process
+    // is timed.
+    collect();
+    collect();
+    console.log(JSON.stringify({ seconds, memcpy }));
+  }
 }
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
@@ -105,7 +127,7 @@ async function main(options: Options): Promise<void> {
   log(`machine: ${machine}${flags.length > 0 ? `; V8 flags: ${flags.join(" ")}` : ""}`);
   log(
     `row engines: ${options.rows.toLocaleString("en-US")} rows per result, ${repeats} repetitions per case (median and best), wasm module ${wasmByteLength} B` +
-      (options.isolate ? "; each offline case in a process of its own" : ""),
+      (options.isolate ? "; each offline case in a Node process of its own" : "; every offline case in this process (--in-process)"),
   );
 
   const results: BenchResult[] = [];
@@ -122,7 +144,7 @@ async function main(options: Options): Promise<void> {
     const framesDir = `${root}.tmp/bench-frames`;
     mkdirSync(framesDir, { recursive: true });
     for (const shape of ["numeric", "mixed"] as const) {
-      const offline = offlineShape(shape, { rows: options.rows, repeats, engines, isolate: options.isolate, goPeer, framesDir, log });
+      const offline = await offlineShape(shape, { rows: options.rows, repeats, engines, isolate: options.isolate, goPeer, framesDir, log });
       results.push(...offline.results);
       memcpy[shape] = offline.memcpyBytesPerSec;
       log(`${shape}: memcpy ${(offline.memcpyBytesPerSec / 1e9).toFixed(1)} GB/s (median, timed before every repetition)`);
@@ -133,6 +155,15 @@ async function main(options: Options): Promise<void> {
     heap = keptHeap(engines[1]![1] as RowEngine, options.rows);
     log(`\nheap held by ${options.rows.toLocaleString("en-US")} mixed rows kept (after a full GC):`);
     for (const h of heap) log(`  ${h.case.padEnd(40)} heap ${mib(h.heapBytes).padStart(10)}   external ${mib(h.externalBytes).padStart(9)}`);
+    const arrowHeld = heap.find((h) => h.case.startsWith("Arrow"));
+    const jsonHeld = heap.find((h) => h.case === "JSON.parse");
+    if (arrowHeld !== undefined && jsonHeld !== undefined) {
+      const held = arrowHeld.heapBytes + arrowHeld.externalBytes;
+      log(
+        `  the Arrow result holds ${mib(held)} (heap + external): ${(held / arrowBufferBytes).toFixed(2)}× its Arrow buffers (${mib(arrowBufferBytes)}), ` +
+          `${(held / (jsonHeld.heapBytes + jsonHeld.externalBytes)).toFixed(2)}× JSON.parse's`,
+      );
+    }
 
     if (options.rss) {
       const rssRows = options.quick ? 1_000_000 : 10_000_000;
@@ -170,5 +201,5 @@ async function main(options: Options): Promise<void> {
 }
 
 const args = argv.slice(2);
-if (args.includes(CASE_FLAG)) await runOneCase(args);
+if (args.includes(SERVE_FLAG)) await serveCase(args);
 else await main(parseArgs(args));

@@ -56,13 +56,18 @@ export function timeOnce(fn: () => unknown, minSeconds = 0.2): number {
   return elapsed / runs;
 }
 
-/** memcpy of `bytes` into a buffer of the same size: the median of a few copies, in seconds. */
+/**
+ * memcpy of `bytes` into a buffer of the same size: the median of the copies made in 50 ms (at
+ * least five), in seconds. One copy takes a few ms, so a handful alone would move with every
+ * interruption of the machine.
+ */
 export function memcpySeconds(bytes: Uint8Array, target: Uint8Array): number {
   const copies: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const started = performance.now();
+  const started = performance.now();
+  while (copies.length < 5 || performance.now() - started < 50) {
+    const copyStarted = performance.now();
     target.set(bytes);
-    copies.push((performance.now() - started) / 1000);
+    copies.push((performance.now() - copyStarted) / 1000);
   }
   return timing(copies).median;
 }

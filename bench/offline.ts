@@ -7,17 +7,18 @@
 // streams) or "kept" for the whole result (what `.all()` does, so the garbage collector has to
 // keep and move every row).
 
-import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import type { RowEngine } from "../src/rows/engine.ts";
 import { ResultReader } from "../src/rows/result-reader.ts";
 import type { CellValue } from "../src/values/cell.ts";
-import { type Corpus, type Shape, buildCorpus, corpusJson } from "./corpus.ts";
+import { type Corpus, SHAPES, type Shape, buildCorpus, corpusJson } from "./corpus.ts";
+import { ARROW_OUTPUTS, type ArrowOutput, bodyBytes, ipcRows, ownIpc } from "./arrow.ts";
 import { type GoPeerResult, runGoPeer } from "./go-peer.ts";
+import { pairedShape } from "./paired.ts";
 import { collect, timeCase } from "./measure.ts";
 import type { BenchResult } from "./report.ts";
 
-export type Output = "columns" | "arrays" | "objects";
+export type Output = "columns" | "arrays" | "objects" | ArrowOutput;
 export type Retention = "kept" | "dropped";
 
 const CASES: { output: Output; retention: Retention }[] = [
@@ -63,8 +64,8 @@ export interface OfflineOptions {
   repeats: number;
   engines: [string, RowEngine | "js"][];
   /**
-   * Each case in a Node process of its own (`--isolate`): the same data built again there, so
-   * no case runs on a heap that earlier cases shaped.
+   * Each case in a Node process of its own, its repetitions paired with JSON.parse's and
+   * go-dqlite's (the default, bench/paired.ts); false: every case in this process (`--in-process`).
    */
   isolate: boolean;
   /** The go-dqlite peer's binary, or why it is not measured. */
@@ -74,36 +75,49 @@ export interface OfflineOptions {
 }
 
 function rowsOf(result: unknown): number {
-  return typeof result === "number" ? result : (result as unknown[]).length;
+  return typeof result === "number" ? result : (result as { length: number }).length;
 }
 
 /** Every offline case of one shape. */
-export function offlineShape(shape: Shape, options: OfflineOptions): { results: BenchResult[]; memcpyBytesPerSec: number } {
+export async function offlineShape(shape: Shape, options: OfflineOptions): Promise<{ results: BenchResult[]; memcpyBytesPerSec: number }> {
   const corpus: Corpus = buildCorpus(shape, options.rows);
   const { bytes } = corpus;
-  const target = new Uint8Array(bytes.length);
+  options.log(`${shape}: ${corpus.frames} frames, ${(bytes.length / 2 ** 20).toFixed(1)} MiB, ${options.rows.toLocaleString("en-US")} rows`);
+  const cases: CaseSpec[] = [
+    ...options.engines.flatMap(([engine]) => CASES.map(({ output, retention }) => ({ shape, engine, output, retention }))),
+    // Arrow IPC bytes, kept whole: the library's writer under each engine, then the other
+    // writers and the user's path today on the WebAssembly engine's batches.
+    ...options.engines.map(([engine]): CaseSpec => ({ shape, engine, output: "arrow ipc", retention: "kept" })),
+    ...(Object.keys(ARROW_OUTPUTS) as ArrowOutput[]).filter((output) => output !== "arrow ipc").map((output): CaseSpec => ({ shape, engine: "wasm", output, retention: "kept" })),
+  ];
+  const file = `${options.framesDir}/${shape}.frames`;
+  if ("binary" in options.goPeer) writeFileSync(file, bytes);
+  const goPeer = "binary" in options.goPeer ? { binary: options.goPeer.binary, framesFile: file } : undefined;
+
+  let results: BenchResult[];
+  let memcpy: number[];
+  if (options.isolate) {
+    ({ results, memcpy } = await pairedShape(shape, cases, { rows: options.rows, repeats: options.repeats, goPeer, log: options.log }, bytes.length));
+  } else {
+    ({ results, memcpy } = inProcessShape(shape, corpus, cases, options));
+    if (goPeer !== undefined) for (const peer of runGoPeer(goPeer.binary, goPeer.framesFile, options.repeats)) results.push(goResult(shape, corpus, peer));
+  }
+  memcpy.sort((a, b) => a - b);
+  return { results, memcpyBytesPerSec: bytes.length / memcpy[(memcpy.length - 1) >> 1]! };
+}
+
+/** Every case one after another in this process (`--in-process`), JSON.parse first. */
+function inProcessShape(shape: Shape, corpus: Corpus, cases: readonly CaseSpec[], options: OfflineOptions): { results: BenchResult[]; memcpy: number[] } {
+  const target = new Uint8Array(corpus.bytes.length);
   const results: BenchResult[] = [];
   const memcpy: number[] = [];
-  options.log(`${shape}: ${corpus.frames} frames, ${(bytes.length / 2 ** 20).toFixed(1)} MiB, ${options.rows.toLocaleString("en-US")} rows`);
-
-  const cases: CaseSpec[] = [
-    { shape, engine: "JSON.parse", output: "arrays", retention: "kept" },
-    ...options.engines.flatMap(([engine]) => CASES.map(({ output, retention }) => ({ shape, engine, output, retention }))),
-  ];
-  for (const spec of cases) {
-    const measured = options.isolate ? caseInChild(spec, options) : runCase(spec, corpus, target, options);
+  for (const spec of [{ shape, engine: "JSON.parse", output: "arrays", retention: "kept" } as CaseSpec, ...cases]) {
+    const measured = runCase(spec, corpus, target, options);
     memcpy.push(...measured.memcpySeconds);
     results.push(measured.result);
     collect();
   }
-
-  if ("binary" in options.goPeer) {
-    const file = `${options.framesDir}/${shape}.frames`;
-    writeFileSync(file, bytes);
-    for (const peer of runGoPeer(options.goPeer.binary, file, options.repeats)) results.push(goResult(shape, corpus, peer));
-  }
-  memcpy.sort((a, b) => a - b);
-  return { results, memcpyBytesPerSec: bytes.length / memcpy[(memcpy.length - 1) >> 1]! };
+  return { results, memcpy };
 }
 
 /** One offline case: a shape, an engine (or "JSON.parse"), an output and a retention. */
@@ -120,22 +134,31 @@ export interface CaseMeasure {
   memcpySeconds: number[];
 }
 
+/** The work one case times: a function that decodes (or parses, or writes) the whole result once. */
+export function caseFunction(spec: CaseSpec, corpus: Corpus, engines: readonly [string, RowEngine | "js"][]): () => unknown {
+  const { bytes } = corpus;
+  // The JSON text lives only for its own case: a large string kept alive makes every later
+  // collection of this process slower, which would tax the cases that follow.
+  if (spec.engine === "JSON.parse") return jsonParseCase(spec.shape, corpus.rows);
+  const engine = engines.find(([name]) => name === spec.engine)?.[1];
+  if (engine === undefined) throw new Error(`no engine named ${spec.engine}`);
+  if (spec.output in ARROW_OUTPUTS) {
+    const write = ARROW_OUTPUTS[spec.output as ArrowOutput];
+    const columns = SHAPES[spec.shape].columns;
+    const written = ipcRows(write(engine, bytes, columns));
+    if (written !== corpus.rows) throw new Error(`${spec.engine} ${spec.output} wrote ${written} rows of ${corpus.rows}`);
+    return () => write(engine, bytes, columns);
+  }
+  const output = spec.output as "columns" | "arrays" | "objects";
+  const decoded = rowsOf(decodeResult(engine, bytes, output, spec.retention));
+  if (decoded !== corpus.rows) throw new Error(`${spec.engine} ${spec.output} decoded ${decoded} rows of ${corpus.rows}`);
+  return () => decodeResult(engine, bytes, output, spec.retention);
+}
+
 /** Runs one case in this process, on the corpus given. */
 export function runCase(spec: CaseSpec, corpus: Corpus, target: Uint8Array, options: Pick<OfflineOptions, "repeats" | "engines">): CaseMeasure {
   const { bytes } = corpus;
-  let fn: () => unknown;
-  if (spec.engine === "JSON.parse") {
-    // The JSON text lives only for its own case: a large string kept alive makes every later
-    // collection of this process slower, which would tax the cases that follow.
-    fn = jsonParseCase(spec.shape, corpus.rows);
-  } else {
-    const engine = options.engines.find(([name]) => name === spec.engine)?.[1];
-    if (engine === undefined) throw new Error(`no engine named ${spec.engine}`);
-    const decoded = rowsOf(decodeResult(engine, bytes, spec.output, spec.retention));
-    if (decoded !== corpus.rows) throw new Error(`${spec.engine} ${spec.output} decoded ${decoded} rows of ${corpus.rows}`);
-    fn = () => decodeResult(engine, bytes, spec.output, spec.retention);
-  }
-  const t = timeCase(fn, options.repeats, bytes, target);
+  const t = timeCase(caseFunction(spec, corpus, options.engines), options.repeats, bytes, target);
   return {
     memcpySeconds: t.memcpy.seconds,
     result: {
@@ -149,18 +172,6 @@ export function runCase(spec: CaseSpec, corpus: Corpus, target: Uint8Array, opti
       pctOfMemcpy: t.pctOfMemcpy.median,
     },
   };
-}
-
-/** The flag by which main.ts runs one case and prints its CaseMeasure as one JSON line. */
-export const CASE_FLAG = "--case";
-
-/** Runs one case in a fresh Node process (this script again, with the same Node flags). */
-function caseInChild(spec: CaseSpec, options: OfflineOptions): CaseMeasure {
-  const args = [...process.execArgv, process.argv[1]!, CASE_FLAG, JSON.stringify(spec), "--rows", String(options.rows), "--repeats", String(options.repeats)];
-  const child = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 20, stdio: ["ignore", "pipe", "inherit"] });
-  const line = child.stdout.trim().split("\n").pop() ?? "";
-  if (child.status !== 0 || !line.startsWith("{")) throw new Error(`the ${spec.shape} ${spec.engine} ${spec.output} ${spec.retention} case failed in its process (status ${child.status})`);
-  return JSON.parse(line) as CaseMeasure;
 }
 
 /**
@@ -205,5 +216,21 @@ export function keptHeap(engine: RowEngine, rows: number): { case: string; heapB
     measure("JSON.parse", () => JSON.parse(json)),
     measure("arrays (.all())", () => decodeResult(engine, bytes, "arrays", "kept")),
     measure("objects (.all() with rowMode objects)", () => decodeResult(engine, bytes, "objects", "kept")),
+    measure("Arrow IPC (toArrowIPC)", () => {
+      const ipc = ownIpc(engine, bytes);
+      arrowBufferBytes = bodyBytes(ipc);
+      return ipcRows(ipc) === rows ? new ArrowHeld(ipc, rows) : undefined;
+    }),
   ];
+}
+
+/** The bytes of the Arrow buffers in the last measured stream (its record batches' bodies). */
+export let arrowBufferBytes = 0;
+
+/** A kept IPC stream, with its row count for the check above. */
+class ArrowHeld {
+  constructor(
+    readonly ipc: Uint8Array,
+    readonly length: number,
+  ) {}
 }

@@ -11,9 +11,15 @@ export interface BenchResult {
   bytesPerSec: number;
   /** Offline cases: memcpy's time for the same bytes ÷ the case's time (median of repetitions), in %. */
   pctOfMemcpy?: number;
+  /** Paired offline cases: median over repetitions of JSON.parse's time ÷ the case's (bench/paired.ts). */
+  vsJsonParse?: number;
+  /** Paired offline cases: median over repetitions of go-dqlite's time (same retention) ÷ the case's. */
+  vsGoDqlite?: number;
   /** Live cases: the raw drain's time ÷ the case's time, in % (medians; best in bestPctOfDrain). */
   pctOfDrain?: number;
   bestPctOfDrain?: number;
+  /** Live cases: the raw drain's rate in the same run (a ratio holds only with the node at full speed). */
+  drainRowsPerSec?: number;
 }
 
 const fmt = (n: number, digits: number) =>
@@ -31,6 +37,9 @@ export function offlineTable(results: BenchResult[], log: (line: string) => void
   for (const r of results) {
     const json = results.find((o) => o.data === r.data && o.engine === "JSON.parse");
     const go = results.find((o) => o.data === r.data && o.engine === "go-dqlite" && o.retention === r.retention);
+    // Paired runs carry their ratios (medians of pairs); otherwise the ratio of the medians.
+    const vsJson = r.vsJsonParse ?? (json === undefined || r === json ? undefined : r.rowsPerSec / json.rowsPerSec);
+    const vsGo = r.vsGoDqlite ?? (go === undefined || r.engine === "go-dqlite" ? undefined : r.rowsPerSec / go.rowsPerSec);
     rows.push([
       r.data,
       r.engine,
@@ -39,14 +48,18 @@ export function offlineTable(results: BenchResult[], log: (line: string) => void
       fmt(r.rowsPerSec / 1e6, 2),
       fmt(r.bestRowsPerSec / 1e6, 2),
       r.pctOfMemcpy === undefined ? "" : fmt(r.pctOfMemcpy, 2),
-      json === undefined || r === json ? "" : `${fmt(r.rowsPerSec / json.rowsPerSec, 2)}×`,
-      go === undefined || r.engine === "go-dqlite" ? "" : `${fmt(r.rowsPerSec / go.rowsPerSec, 2)}×`,
+      vsJson === undefined ? "" : `${fmt(vsJson, 2)}×`,
+      vsGo === undefined ? "" : `${fmt(vsGo, 2)}×`,
     ]);
   }
   printTable(["data", "engine", "output", "retention", "Mrows/s median", "best", "% memcpy", "vs JSON.parse", "vs go-dqlite"], rows, log);
 }
 
-/** The live table: rates and % of the raw drain of the same query. */
+/**
+ * The live table: rates and % of the raw drain of the same query, with the drain's own rate on
+ * every line: a live ratio holds only with the node draining at full speed (a slow node hides
+ * the client's decoding behind it).
+ */
 export function liveTable(results: BenchResult[], log: (line: string) => void): void {
   const rows = results.map((r) => [
     r.data,
@@ -57,6 +70,7 @@ export function liveTable(results: BenchResult[], log: (line: string) => void): 
     fmt(r.bestRowsPerSec / 1e6, 2),
     r.pctOfDrain === undefined ? "" : fmt(r.pctOfDrain, 1),
     r.bestPctOfDrain === undefined ? "" : fmt(r.bestPctOfDrain, 1),
+    r.drainRowsPerSec === undefined ? "" : fmt(r.drainRowsPerSec / 1e6, 2),
   ]);
-  printTable(["data", "path", "output", "retention", "Mrows/s median", "best", "% drain median", "best"], rows, log);
+  printTable(["data", "path", "output", "retention", "Mrows/s median", "best", "% drain median", "best", "drain Mrows/s"], rows, log);
 }

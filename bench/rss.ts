@@ -18,8 +18,8 @@ export async function streamPeakRss(shape: Shape, rows: number, batchBytes = 256
   gc?.();
   const writer = new CorpusWriter(shape, rows);
   const input = new Uint8Array(batchBytes);
-  // One result of 10M rows spans ~200k frames: above the default per-result caps, by design.
-  const reader = new ResultReader({ limits: { maxFramesPerResult: 10_000_000, maxRowsPerResult: 100_000_000 } });
+  // One result of 10M rows spans ~200k frames: a streamed result has no per-result cap.
+  const reader = new ResultReader();
   const baseline = memoryUsage.rss();
   let peak = baseline;
   let decoded = 0;

@@ -77,7 +77,7 @@ function batchSlots(batch: RowBatch): string {
 function driveReader(engine: "js" | "wasm", bytes: Uint8Array, splits: readonly number[], intMode: IntMode, findings: Findings, limits?: Readonly<Limits>): ReaderObservation | undefined {
   const oracle = `ResultReader(${engine}, ${intMode}${splits.length > 0 ? ", split" : ""}${limits ? ", tight caps" : ""})`;
   const observation: ReaderObservation = { steps: [], values: [] };
-  const made = attempt(() => new ResultReader({ engine, intMode, ...(limits ? { limits } : {}) }));
+  const made = attempt(() => new ResultReader({ engine, intMode, retention: "keep", ...(limits ? { limits } : {}) }));
   if (findings.crashIf(made, oracle) || !("ok" in made)) return undefined;
   const reader = made.ok;
   const chunks = cut(bytes, splits);

@@ -15,9 +15,15 @@ export interface Limits {
   maxColumns: number;
   /** Rows per ROWS frame, exclusive: a frame holding this many rows is refused. */
   maxRowsPerFrame: number;
-  /** ROWS frames in one result, the first one included. */
+  /**
+   * ROWS frames in one result that is kept whole (`.all()`, `request()`, a whole Arrow stream),
+   * the first one included. A streamed result holds one batch at a time and is not bounded by it.
+   */
   maxFramesPerResult: number;
-  /** Rows in one result, across all its frames. */
+  /**
+   * Rows in one result that is kept whole (`.all()`, `request()`, a whole Arrow stream), across
+   * all its frames. A streamed result holds one batch at a time and is not bounded by it.
+   */
   maxRowsPerResult: number;
   /** Files in one FILES response. */
   maxFiles: number;
@@ -43,7 +49,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxParams: 32766,
   maxColumns: 2000,
   maxRowsPerFrame: 1_000_000,
-  maxFramesPerResult: 100_000,
+  // A real frame holds at least one row, so the rows cap is the one a kept result meets.
+  maxFramesPerResult: 10_000_000,
   maxRowsPerResult: 10_000_000,
   maxFiles: 100,
   maxNodes: 10_000,

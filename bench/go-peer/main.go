@@ -5,7 +5,8 @@
 // golang-github-canonical-go-dqlite-dev), renamed into package main, because an internal
 // package cannot be imported from outside its module. Nothing of go-dqlite is committed here.
 //
-// Usage: go-peer FRAMES_FILE REPEATS
+// Usage: go-peer FRAMES_FILE REPEATS, or go-peer FRAMES_FILE --serve (one repetition per line of
+// stdin, "streaming" or "kept", answered with one JSON line).
 // Reads a file of whole ROWS frames (one result: PART frames, then DONE), and decodes it the way
 // go-dqlite's driver does: each frame's body is copied into the one reused Message (as recvBody
 // does from the socket), DecodeRows reads the column names, Rows.Next fills a []driver.Value per
@@ -17,6 +18,7 @@
 package main
 
 import (
+	"bufio"
 	"database/sql/driver"
 	"encoding/binary"
 	"encoding/json"
@@ -94,6 +96,50 @@ func decode(frames []frame, message *Message, keep bool) (int, [][]driver.Value,
 	return count, kept, nil
 }
 
+// minSeconds is how long a repetition runs the decode back to back (as bench/measure.ts does).
+const minSeconds = 0.2
+
+// repetition decodes the whole result on a collected heap, back to back for at least
+// minSeconds: the steady state, timed as the TypeScript cases are. It returns the seconds of one
+// decode and the rows decoded.
+func repetition(frames []frame, message *Message, keep bool) (float64, int) {
+	runtime.GC()
+	started := time.Now()
+	runs := 0
+	rows := 0
+	for {
+		n, kept, err := decode(frames, message, keep)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		runtime.KeepAlive(kept)
+		rows = n
+		runs++
+		if time.Since(started).Seconds() >= minSeconds {
+			break
+		}
+	}
+	return time.Since(started).Seconds() / float64(runs), rows
+}
+
+// serve answers one repetition per line of stdin ("streaming" or "kept") with one JSON line
+// {"seconds","rows"}, so that the benchmark can interleave go-dqlite's repetitions with its own.
+func serve(frames []frame, message *Message) {
+	repetition(frames, message, false)
+	repetition(frames, message, true)
+	fmt.Println(`{"ready":true}`)
+	lines := bufio.NewScanner(os.Stdin)
+	for lines.Scan() {
+		seconds, rows := repetition(frames, message, lines.Text() == "kept")
+		// The collector's work done before answering, not on the other core while the next
+		// process is timed.
+		runtime.GC()
+		line, _ := json.Marshal(map[string]any{"seconds": seconds, "rows": rows})
+		fmt.Println(string(line))
+	}
+}
+
 func main() {
 	if len(os.Args) != 3 {
 		fmt.Fprintln(os.Stderr, "usage: go-peer FRAMES_FILE REPEATS")
@@ -104,9 +150,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	repeats, _ := strconv.Atoi(os.Args[2])
 	message := &Message{}
 	message.Init(4096)
+	if os.Args[2] == "--serve" {
+		serve(frames, message)
+		return
+	}
+	repeats, _ := strconv.Atoi(os.Args[2])
 	for _, keep := range []bool{false, true} {
 		name := "streaming"
 		if keep {
@@ -114,18 +164,11 @@ func main() {
 		}
 		times := make([]float64, 0, repeats)
 		rows := 0
+		repetition(frames, message, keep) // warm-up
 		for i := 0; i < repeats; i++ {
-			runtime.GC()
-			started := time.Now()
-			n, kept, err := decode(frames, message, keep)
-			elapsed := time.Since(started).Seconds()
-			if err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				os.Exit(1)
-			}
-			runtime.KeepAlive(kept)
+			seconds, n := repetition(frames, message, keep)
 			rows = n
-			times = append(times, elapsed)
+			times = append(times, seconds)
 		}
 		sort.Float64s(times)
 		line, _ := json.Marshal(map[string]any{"case": name, "rows": rows, "bestSeconds": times[0], "medianSeconds": times[len(times)/2]})

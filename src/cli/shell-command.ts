@@ -17,12 +17,15 @@ import { MAX_SAFE_BIGINT, MIN_SAFE_BIGINT } from "../values/int-mode.ts";
 import { ACCESS_OPTIONS, ACCESS_USAGE, type ClusterAccess, InputFileError, clusterAccess, connectToCluster } from "./cluster-access.ts";
 import { goClusterJson, goClusterText, goDescribeJson, goDescribeText, goRow } from "./go-shell-format.ts";
 import { UsageError, errorJSON } from "./io.ts";
+import { type ByteSink, checkArrowStatement, streamSink, writeArrowQuery } from "./arrow-output.ts";
 
 export { goFloat, goValue } from "./go-shell-format.ts";
 
-export type OutputFormat = "tabular" | "json" | "ndjson";
+export type OutputFormat = "tabular" | "json" | "ndjson" | "arrow";
 
-const SHELL_USAGE = `usage: dqlite-wire shell ${ACCESS_USAGE} [-f tabular|json|ndjson] DB ["SQL"]
+const SHELL_FORMATS: readonly OutputFormat[] = ["tabular", "json", "ndjson", "arrow"];
+
+const SHELL_USAGE = `usage: dqlite-wire shell ${ACCESS_USAGE} [-f tabular|json|ndjson|arrow] DB ["SQL"]
   Runs SQL against database DB on the cluster's leader; without SQL, reads statements from stdin
   (one a line). Dot commands: .leader .cluster .describe [ADDRESS]
   -s, --servers    node addresses, or file://PATH of a go-dqlite YAML node store (cluster.yaml)
@@ -30,7 +33,9 @@ const SHELL_USAGE = `usage: dqlite-wire shell ${ACCESS_USAGE} [-f tabular|json|n
                    unless --ca names one (as go-dqlite's SimpleTLSConfig)
   -k, --key        the certificate's private key (PEM)
   -f, --format     tabular (default) and json print what the Go shell prints; ndjson prints one
-                   JSON object per statement: {"columns","rows"}, {"lastInsertId","rowsAffected"}, {"error"}`;
+                   JSON object per statement: {"columns","rows"}, {"lastInsertId","rowsAffected"}, {"error"};
+                   arrow writes the rows of the SQL argument (one query) as an Apache Arrow IPC
+                   stream (> out.arrows)`;
 
 /** Leading keywords of statements that return rows (sent as QUERY_SQL); the rest are EXEC_SQL. */
 
@@ -41,6 +46,8 @@ export interface CommandIo {
   interactive: boolean;
   out(text: string): void;
   err(text: string): void;
+  /** Bytes to stdout (-f arrow); resolves once they are taken. */
+  outBytes?: ByteSink;
 }
 
 export const processIo: CommandIo = {
@@ -50,6 +57,7 @@ export const processIo: CommandIo = {
   },
   out: (text) => void process.stdout.write(text),
   err: (text) => void process.stderr.write(text),
+  outBytes: streamSink(process.stdout),
 };
 
 export interface ConnectionArgs {
@@ -118,9 +126,10 @@ export async function runShellCommand(argv: string[], io: CommandIo = processIo)
     return 0;
   }
   if (positionals.length < 1 || positionals.length > 2) throw new UsageError(`expected DB and at most one SQL argument\n${SHELL_USAGE}`);
-  const args = commandSettings(values, io);
+  const args = commandSettings(values, io, SHELL_FORMATS);
   if (typeof args === "number") return args;
   const [name, sql] = positionals as [string, string | undefined];
+  if (args.format === "arrow") checkArrowStatement(sql, isQuery);
 
   let client: Client | undefined;
   let db: Database;
@@ -160,6 +169,11 @@ async function runLine(client: Client, db: Database, line: string, args: Connect
   const call = { timeoutMs: args.timeoutMs };
   try {
     if (text.startsWith(".")) return await runDotCommand(client, text, args);
+    if (args.format === "arrow") {
+      if (args.io.outBytes === undefined) throw new UsageError("-f arrow needs a byte output");
+      await writeArrowQuery(db, text, args.timeoutMs, args.io.outBytes);
+      return true;
+    }
     if (isQuery(text)) {
       const result = db.query(text, [], { ...call, intMode: "bigint" });
       let columns: readonly string[] = [];

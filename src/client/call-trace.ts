@@ -4,8 +4,6 @@
 // in the caller's own async context, so a span made there has the caller's span as its parent.
 // A tracer that throws is ignored: tracing never changes what a call does.
 
-import type { Lane } from "./session.ts";
-
 /** What a call of the client runs. */
 export type CallKind = "exec" | "query" | "prepare" | "transaction" | "statement exec" | "statement query" | "request";
 
@@ -16,8 +14,8 @@ export interface CallStart {
   readonly sql: string | undefined;
   /** For a raw request, its type ("CLUSTER", "QUERY_SQL"…). */
   readonly request: string | undefined;
-  /** "read": any free connection; "write": after the write lane (session.ts). */
-  readonly lane: Lane;
+  /** "read": any free connection; "write": after the write lane (session.ts's Lane). */
+  readonly lane: "read" | "write";
 }
 
 /** How a call ended. */

@@ -156,6 +156,8 @@ export class QueryResult implements AsyncIterable<Batch> {
   /** A batch has reached the caller: from then on a lost leader fails the result, never resends it. */
   #delivered = false;
   #retried = false;
+  /** Set by all(): every row is kept, so the result's row and frame caps apply. */
+  #keep = false;
   readonly #open: (scope: CallOptions) => Promise<QueryStart>;
   readonly #options: QueryOptions;
   readonly #what: string;
@@ -220,6 +222,7 @@ export class QueryResult implements AsyncIterable<Batch> {
       throw new WireError("BAD_STATE", `${this.#what}: all() collects rows; use rowMode "arrays" or "objects", or iterate for "${mode}"`);
     }
     if (this.#state !== "idle") throw new WireError("BAD_STATE", `${this.#what}: a query result can be read only once`);
+    this.#keep = true;
     // The batches' rows straight into one list (no async iterator per call: point reads are the
     // commonest query, and this is their whole path).
     let rows: Row[] | undefined;
@@ -355,6 +358,8 @@ export class QueryResult implements AsyncIterable<Batch> {
         // only when there are such cells); the row modes shape every row before the next read,
         // so they lend the buffer and nothing is copied.
         input: this.#options.rowMode === "batch" ? "copy" : "borrow",
+        // A streamed result may be of any length; all() keeps every row, so it is bounded.
+        retention: this.#keep ? "keep" : "stream",
         ...(start.limits !== undefined ? { limits: start.limits } : {}),
       });
       await start.connection.sendRequest(start.request, turn.scope);

@@ -42,6 +42,12 @@ export interface ResultReaderOptions {
    * only for callers that never modify the bytes while a batch is in use.
    */
   input?: "copy" | "borrow";
+  /**
+   * What the caller does with the rows. "stream" (default): it holds a batch at a time, so the
+   * result may be of any length: `maxRowsPerResult` and `maxFramesPerResult` do not apply.
+   * "keep": it keeps every row (`.all()` does), and those two caps bound the result.
+   */
+  retention?: "stream" | "keep";
 }
 
 /**
@@ -60,14 +66,18 @@ export interface ResultStep {
   error?: ServerError;
 }
 
-/** Caps clamped to int32: both cores compare in 32-bit integers. */
-function coreLimits(limits: Readonly<Limits>): CoreLimits {
+/**
+ * Caps clamped to int32: both cores compare in 32-bit integers. A streamed result has no
+ * result-wide caps: the cores get the largest int32 and, per call, counts that start at zero
+ * (see #decodeRows), so they never trip however long the result runs.
+ */
+function coreLimits(limits: Readonly<Limits>, keep: boolean): CoreLimits {
   const clamp = (n: number) => Math.min(n, INT32_MAX);
   return {
     maxColumns: clamp(limits.maxColumns),
     maxRowsPerFrame: clamp(limits.maxRowsPerFrame),
-    maxFramesPerResult: clamp(limits.maxFramesPerResult),
-    maxRowsPerResult: clamp(limits.maxRowsPerResult),
+    maxFramesPerResult: keep ? clamp(limits.maxFramesPerResult) : INT32_MAX,
+    maxRowsPerResult: keep ? clamp(limits.maxRowsPerResult) : INT32_MAX,
     maxNameBytes: clamp(limits.maxNameBytes),
     maxValueBytes: clamp(limits.maxValueBytes),
   };
@@ -82,6 +92,7 @@ export class ResultReader {
   readonly #engine: RowEngine;
   readonly #codecOptions: ResolvedDecodeOptions;
   readonly #borrow: boolean;
+  readonly #keep: boolean;
   #columns: readonly string[] | undefined;
   #columnCount = -1;
   #refBytes: Uint8Array = EMPTY_BYTES;
@@ -95,7 +106,8 @@ export class ResultReader {
   constructor(options: ResultReaderOptions = {}) {
     this.intMode = options.intMode ?? "number";
     this.limits = resolveLimits(options.limits);
-    this.#coreLimits = coreLimits(this.limits);
+    this.#keep = options.retention === "keep";
+    this.#coreLimits = coreLimits(this.limits, this.#keep);
     const engine = options.engine ?? "auto";
     this.#engine = typeof engine === "string" ? selectEngine(engine) : engine;
     this.#borrow = options.input === "borrow";
@@ -199,8 +211,9 @@ export class ResultReader {
       refBytes: this.#refBytes,
       refStart: this.#refStart,
       refLength: this.#refLength,
-      framesBefore: this.#frames,
-      rowsBefore: this.#rows,
+      // Kept results count against their caps across calls; streamed ones only within a call.
+      framesBefore: this.#keep ? this.#frames : 0,
+      rowsBefore: this.#keep ? this.#rows : 0,
       intNumbers: this.intMode === "number",
       limits: this.#coreLimits,
       allocColumns: columns,

@@ -225,6 +225,27 @@ async function main() {
     assertEqual(engines, ["wasm", "js"], "timed engines");
   });
 
+  await test("Download .arrow saves the shown result as Arrow, read back by apache-arrow, and the page's aggregate of it matches the node", async () => {
+    await runSql(page, "SELECT * FROM big ORDER BY id");
+    const [download] = await Promise.all([page.waitForEvent("download", { timeout: STEP_TIMEOUT_MS }), page.click("#arrow-download")]);
+    assertEqual(download.suggestedFilename(), "dqlite-result.arrow", "file name");
+    const saved = join(outDir, "result.arrow");
+    await download.saveAs(saved);
+    const { tableFromIPC } = await import("apache-arrow");
+    const table = tableFromIPC(readFileSync(saved));
+    assertEqual(table.numRows, BIG_ROWS, "rows in the .arrow file");
+    assertEqual(table.schema.fields.map((f) => `${f.name}:${f.type}`), ["id:Int64", "name:Utf8", "amount:Float64", "bucket:Int64"], "columns and types");
+    const expected = (await db.query("SELECT SUM(amount), MIN(id), MAX(id), SUM(bucket) FROM big", [], { intMode: "bigint" }).all()).rows[0];
+    let amount = 0;
+    for (const value of table.getChild("amount")) amount += value;
+    assertEqual(amount, expected[0], "SUM(amount) over the file");
+    await page.waitForSelector("[data-testid=arrow-columns] tr[data-column=bucket]", { timeout: STEP_TIMEOUT_MS });
+    const shown = await page.$$eval("[data-testid=arrow-columns] tr", (rows) => rows.map((row) => [...row.children].map((cell) => cell.textContent)));
+    assertEqual(shown[0], ["id", "int64", "0", String(expected[1]), String(expected[2]), String((BigInt(BIG_ROWS) * BigInt(BIG_ROWS + 1)) / 2n)], "the id column's aggregate");
+    assertEqual(shown[3].slice(0, 3), ["bucket", "int64", "0"], "the bucket column");
+    assertEqual(shown[3][5], String(expected[3]), "SUM(bucket) shown in the page");
+  });
+
   await test("the inspector shows a ROWS frame's decoded fields and their bytes", async () => {
     const sql = "SELECT * FROM customers ORDER BY id";
     await runSql(page, sql);

@@ -258,12 +258,12 @@ describe("loops counted from the wire stop with the bytes", () => {
   it("frames and rows per result are capped across calls", () => {
     const part = frame(7, [1n, text("n"), 1n, 7n, 0xeeeeeeeeeeeeeeeen]);
     for (const engine of ["js", "wasm"] as const) {
-      const frames = new ResultReader({ engine, limits: { maxFramesPerResult: 3 } });
+      const frames = new ResultReader({ engine, limits: { maxFramesPerResult: 3 }, retention: "keep" });
       expect(frames.read(new Uint8Array([...part, ...part, ...part])).state).toBe("more");
       const tooMany = refused(() => frames.read(part, 3 * part.length));
       expect({ code: tooMany.error.code, offset: tooMany.error.offset }).toEqual({ code: "LIMIT", offset: 3 * part.length });
 
-      const rows = new ResultReader({ engine, limits: { maxRowsPerResult: 2 } });
+      const rows = new ResultReader({ engine, limits: { maxRowsPerResult: 2 }, retention: "keep" });
       expect(rows.read(new Uint8Array([...part, ...part])).state).toBe("more");
       const tooManyRows = refused(() => rows.read(part, 2 * part.length));
       expect(tooManyRows.error.code).toBe("LIMIT");

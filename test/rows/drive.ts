@@ -51,7 +51,7 @@ export interface DriveOptions {
 
 /** Feeds `input` through a fresh reader until the result ends, errs, or the input runs out. */
 export function drive(input: Uint8Array, options: DriveOptions): Observation {
-  const reader = new ResultReader({ engine: options.engine, intMode: options.intMode, limits: options.limits });
+  const reader = new ResultReader({ engine: options.engine, intMode: options.intMode, limits: options.limits, retention: "keep" });
   const observation: Observation = { steps: [], values: [] };
   let pending: Uint8Array = new Uint8Array(0);
   let base = 0;

@@ -206,11 +206,16 @@ for (const engine of ["js", "wasm"] as EngineChoice[]) {
       expect(new ResultReader({ engine, limits: { maxRowsPerFrame: 4 } }).read(rowsFrame(["x"], rows(3))).batch!.rowCount).toBe(3);
       expectDecodeError(() => new ResultReader({ engine, limits: { maxRowsPerFrame: 3 } }).read(rowsFrame(["x"], rows(3))), "LIMIT");
       const part = rowsFrame(["x"], rows(2), "PART");
-      const reader = new ResultReader({ engine, limits: { maxRowsPerResult: 3 } });
+      const reader = new ResultReader({ engine, limits: { maxRowsPerResult: 3 }, retention: "keep" });
       reader.read(part);
       expectDecodeError(() => reader.read(part), "LIMIT");
-      const frames = new ResultReader({ engine, limits: { maxFramesPerResult: 2 } });
+      const frames = new ResultReader({ engine, limits: { maxFramesPerResult: 2 }, retention: "keep" });
       expectDecodeError(() => frames.read(concat([part, part, part])), "LIMIT", part.length * 2);
+      // Streamed (the default): the result-wide caps bound kept results only.
+      const streamed = new ResultReader({ engine, limits: { maxRowsPerResult: 3, maxFramesPerResult: 2 } });
+      expect(streamed.read(concat([part, part, part])).batch!.rowCount).toBe(6);
+      expect(streamed.read(concat([part, rowsFrame(["x"], rows(2))])).state).toBe("done");
+      expect([streamed.rowsRead, streamed.framesRead]).toEqual([10, 5]);
       expectDecodeError(() => new ResultReader({ engine, limits: { maxColumns: 1 } }).read(rowsFrame(["a", "b"], [])), "LIMIT", 8);
       expectDecodeError(() => new ResultReader({ engine, limits: { maxNameBytes: 3 } }).read(rowsFrame(["abcd"], [])), "LIMIT", 16);
       expect(new ResultReader({ engine, limits: { maxNameBytes: 4 } }).read(rowsFrame(["abcd"], [])).batch!.columns).toEqual(["abcd"]);

@@ -36,6 +36,7 @@ function recording(): { connector: Connector; sent: string[] } {
     const transport = await connectTcp(address, options);
     let handshake = true;
     return {
+      peer: transport.peer,
       readable: transport.readable,
       close: () => transport.close(),
       write: (bytes: Uint8Array) => {

@@ -4,6 +4,7 @@
 
 import { Client, type Database, type RowBatch, ServerError, initRowEngine, isWireError, webSocketConnector } from "./library.ts";
 import { CaptureFormatError, type CaptureSegment, formatTextCapture, parseCapture, parseTextCapture } from "./capture-format.ts";
+import { arrowOfStore, summarizeArrow } from "./arrow-export.ts";
 import { decodeResult, timeEngines } from "./engine-timing.ts";
 import { FrameLog } from "./frame-log.ts";
 import { firstResultRows, joinBytes, logCapture } from "./offline-decoder.ts";
@@ -214,6 +215,18 @@ function exportCapture(): string {
   return formatTextCapture(frames);
 }
 
+/** The shown result as an Arrow IPC stream for the page to download, with its columns read back. */
+async function exportArrow(): Promise<void> {
+  try {
+    if (store === undefined) throw new Error("run a query first (or load a capture): the download holds the shown result");
+    const bytes = arrowOfStore(store);
+    const { rows, columns } = await summarizeArrow(bytes);
+    post({ kind: "arrow", bytes, rows, columns }, [bytes.buffer]);
+  } catch (error) {
+    post({ kind: "error", context: "arrow", error: errorView(error) });
+  }
+}
+
 /** A tcpdump capture dropped on the page: its connections, one conversation at a time. */
 const pcap = new PcapOffline({
   log,
@@ -254,6 +267,8 @@ async function handle(message: ToWorker): Promise<void> {
       return;
     case "compare":
       return compareEngines();
+    case "arrow":
+      return exportArrow();
     case "conversation":
       try {
         pcap.open(message.resultId, message.conn, message.request, message.engine);

@@ -7,7 +7,7 @@ import { h } from "./dom.ts";
 import { ErrorList } from "./error-list.ts";
 import { FrameInspector } from "./frame-inspector.ts";
 import { ResultsTable } from "./results-table.ts";
-import { ClusterPanel, EnginePanel, OfflinePanel } from "./side-panels.ts";
+import { ArrowPanel, ClusterPanel, EnginePanel, OfflinePanel } from "./side-panels.ts";
 import { ConnectionList } from "./connection-list.ts";
 import { StatsBar } from "./stats-bar.ts";
 import type { EngineName, FromWorker, Progress, ToWorker } from "./worker-protocol.ts";
@@ -58,6 +58,7 @@ const stats = new StatsBar();
 const errors = new ErrorList();
 const table = new ResultsTable((resultId, start, count) => send({ kind: "window", resultId, start, count }));
 const engines = new EnginePanel(() => send({ kind: "compare" }));
+const arrow = new ArrowPanel(() => send({ kind: "arrow" }));
 const cluster = new ClusterPanel(() => send({ kind: "cluster" }), config !== undefined);
 const offline = new OfflinePanel((input) => decodeCapture(input));
 const connections = new ConnectionList((conn, request) => send({ kind: "conversation", resultId: newResult(), engine, conn, request }));
@@ -84,7 +85,7 @@ document.body.replaceChildren(
       stats.element,
       errors.element,
       table.element,
-      h("div", { class: "cards" }, engines.element, cluster.element, offline.element, connections.element),
+      h("div", { class: "cards" }, engines.element, arrow.element, cluster.element, offline.element, connections.element),
     ),
     inspector.element,
   ),
@@ -147,8 +148,8 @@ function showProgress(progress: Progress): void {
   }
 }
 
-function download(name: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
+function download(name: string, content: string | Uint8Array<ArrayBuffer>, type = "text/plain"): void {
+  const url = URL.createObjectURL(new Blob([content], { type }));
   h("a", { href: url, download: name }).click();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
@@ -189,6 +190,10 @@ worker.addEventListener("message", (event: MessageEvent<FromWorker>) => {
       return;
     case "export":
       download("dqlite-capture.txt", message.text);
+      return;
+    case "arrow":
+      arrow.show(message);
+      download("dqlite-result.arrow", message.bytes as Uint8Array<ArrayBuffer>, "application/vnd.apache.arrow.stream");
       return;
     case "connections":
       connections.show(message);

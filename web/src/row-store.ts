@@ -21,6 +21,11 @@ export class RowStore {
     return this.#rows;
   }
 
+  /** The batches received so far, in order (those with rows). */
+  get batches(): readonly RowBatch[] {
+    return this.#batches;
+  }
+
   add(batch: RowBatch): void {
     if (this.#batches.length === 0) this.columns = batch.columns;
     if (batch.rowCount === 0) return;

@@ -1,5 +1,5 @@
-// The three cards under the result: the engine timing, the cluster view and the offline capture
-// loader. Each owns its elements and shows what the worker answers.
+// The cards under the result: the engine timing, the Arrow download, the cluster view and the
+// offline capture loader. Each owns its elements and shows what the worker answers.
 
 import { formatBytes, formatCount, formatMs, formatRate, h } from "./dom.ts";
 import { EXAMPLE_CAPTURE } from "./example-capture.ts";
@@ -37,6 +37,39 @@ export class EnginePanel {
     );
     const frames = `${formatCount(answer.frames)} frame${answer.frames === 1 ? "" : "s"}`;
     this.#note.textContent = `${formatCount(answer.timings[0]?.rows ?? 0)} rows in ${frames} (${formatBytes(answer.bytes)}); both engines decoded ${answer.identical ? "identical" : "DIFFERENT"} cells.`;
+  }
+}
+
+export class ArrowPanel {
+  readonly element: HTMLElement;
+  readonly #body = h("tbody", { "data-testid": "arrow-columns" });
+  readonly #note = h(
+    "p",
+    { class: "muted", "data-testid": "arrow-note" },
+    "Downloads the shown result as an Apache Arrow IPC stream (.arrow), written from the row engine's column batches, and reads it back here.",
+  );
+
+  constructor(request: () => void) {
+    const button = h("button", { type: "button", id: "arrow-download", onclick: request }, "Download .arrow");
+    this.element = card("Arrow", button, this.#note, table("arrow", ["column", "type", "nulls", "min", "max", "sum"], this.#body));
+  }
+
+  show(answer: Answer<"arrow">): void {
+    this.#note.textContent = `${formatCount(answer.rows)} rows, ${formatBytes(answer.bytes.length)} of Arrow IPC, read back by flechette:`;
+    this.#body.replaceChildren(
+      ...answer.columns.map((column) =>
+        h(
+          "tr",
+          { "data-column": column.name },
+          h("td", {}, column.name),
+          h("td", {}, column.type),
+          h("td", {}, formatCount(column.nulls)),
+          h("td", {}, column.min ?? ""),
+          h("td", {}, column.max ?? ""),
+          h("td", {}, column.sum ?? ""),
+        ),
+      ),
+    );
   }
 }
 

@@ -102,7 +102,19 @@ export type ToWorker =
   | { kind: "offline"; resultId: number; engine: EngineName; bytes?: Uint8Array; text?: string }
   /** Open a connection of the loaded tcpdump capture; `request`: the query whose rows to show. */
   | { kind: "conversation"; resultId: number; engine: EngineName; conn: string; request?: number }
-  | { kind: "export" };
+  | { kind: "export" }
+  /** The shown result as an Arrow IPC stream, with a summary of each column read back from it. */
+  | { kind: "arrow" };
+
+/** One column of the Arrow download, read back from its bytes: its type, nulls, and for numbers min/max/sum. */
+export interface ArrowColumnSummary {
+  name: string;
+  type: string;
+  nulls: number;
+  min?: string;
+  max?: string;
+  sum?: string;
+}
 
 export type FromWorker =
   | { kind: "ready"; wasm: string }
@@ -116,4 +128,5 @@ export type FromWorker =
   | { kind: "offline"; resultId: number; frames: number; rowsFrames: number; note: string }
   | { kind: "connections"; connections: ConnectionView[]; summary: string }
   | { kind: "export"; text: string }
-  | { kind: "error"; context: "query" | "cluster" | "compare" | "offline" | "connection" | "worker"; error: ErrorView };
+  | { kind: "arrow"; bytes: Uint8Array; rows: number; columns: ArrowColumnSummary[] }
+  | { kind: "error"; context: "query" | "cluster" | "compare" | "offline" | "connection" | "worker" | "arrow"; error: ErrorView };
