@@ -106,7 +106,8 @@ export class Client {
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     const pool = resolvePoolOptions(options.pool);
     this.#session = {
-      acquire: (lane, call, holder) => this.#acquire(lane, call, holder),
+      acquire: (lane, call, holder, exclusive) => this.#acquire(lane, call, holder, exclusive),
+      acquireNow: (lane, exclusive) => this.#acquireNow(lane, exclusive),
       holdWriteLane: (call) => this.#holdWriteLane(call),
       run: (connection, input, expect, call) => this.#run(connection, input, expect, call),
       noteFailure: (connection, error) => this.#noteFailure(connection, error),
@@ -164,27 +165,32 @@ export class Client {
     await this.#pool.warm(this.#bounded(call));
   }
 
+  /** A connection for a call in `lane` at once, or undefined (see Session.acquireNow). */
+  #acquireNow(lane: Lane, exclusive = false): HeldConnection | undefined {
+    if (this.#closed) return undefined;
+    const releaseLane = lane === "write" ? this.#writeLane.tryAcquire() : undefined;
+    if (lane === "write" && releaseLane === undefined) return undefined;
+    const connection = this.#pool.tryAcquire(exclusive);
+    if (connection === undefined) {
+      releaseLane?.();
+      return undefined;
+    }
+    if (releaseLane !== undefined) this.#laneHolder = "a write";
+    return heldConnection(this.#pool, connection, releaseLane);
+  }
+
   /** A connection for a call in `lane`: a write holds the write lane until released. */
-  async #acquire(lane: Lane, call: CallOptions, holder = "a write"): Promise<HeldConnection> {
+  async #acquire(lane: Lane, call: CallOptions, holder = "a write", exclusive = false): Promise<HeldConnection> {
     this.#throwIfClosed();
     const releaseLane = lane === "write" ? await this.#holdWriteLane(call, holder) : undefined;
     let connection: Connection;
     try {
-      connection = await this.#pool.acquire(this.#bounded(call));
+      connection = await this.#pool.acquire(this.#bounded(call), exclusive);
     } catch (error) {
       releaseLane?.();
       throw error;
     }
-    let released = false;
-    return {
-      connection,
-      release: () => {
-        if (released) return;
-        released = true;
-        this.#pool.release(connection);
-        releaseLane?.();
-      },
-    };
+    return heldConnection(this.#pool, connection, releaseLane);
   }
 
   /** Waits for the write lane (FIFO, bounded by the call); resolves with its release. `holder`: who holds it then. */
@@ -366,6 +372,20 @@ export class Client {
   #throwIfClosed(): void {
     if (this.#closed) throw new WireError("BAD_STATE", "the client is closed");
   }
+}
+
+/** `connection` held for a call, with the write lane when `releaseLane` is given; released once. */
+function heldConnection(pool: ConnectionPool, connection: Connection, releaseLane: (() => void) | undefined): HeldConnection {
+  let released = false;
+  return {
+    connection,
+    release: () => {
+      if (released) return;
+      released = true;
+      pool.release(connection);
+      releaseLane?.();
+    },
+  };
 }
 
 /**

@@ -27,6 +27,9 @@ import type { HeldConnection, Lane, Session } from "./session.ts";
 import { Statement } from "./statement.ts";
 import { type TransactionBody, type TransactionOptions, runTransaction } from "./transaction.ts";
 
+/** `#cachedNow`'s answer when a request (FINALIZE of an evicted statement, PREPARE) must go first. */
+const PREPARE_FIRST = Symbol("prepare first");
+
 /** What a node answers EXEC/QUERY of a statement id it does not have (SQLITE_NOTFOUND). */
 const NO_SUCH_STATEMENT = 12;
 
@@ -40,6 +43,8 @@ export class Database {
   readonly #session: Session;
   /** OPEN (and the probe) per connection, shared by the calls that need it. */
   readonly #ids = new WeakMap<Connection, Promise<number>>();
+  /** The ids of connections where OPEN and the probe are done: a call there starts at once. */
+  readonly #openIds = new WeakMap<Connection, number>();
 
   constructor(session: Session, name: string) {
     this.#session = session;
@@ -57,7 +62,7 @@ export class Database {
   async exec(sql: string, params: Params = [], call: CallOptions = {}): Promise<ExecResult> {
     this.#refuseTransactionControl("exec", sql);
     return traced(this.#session.tracer, { kind: "exec", sql, request: undefined, lane: "write" }, async (span) => {
-      const open = await this.#hold("write", call);
+      const open = this.#holdNow("write") ?? (await this.#hold("write", call));
       span?.held(open.connection.address);
       try {
         return await this.#exec(open, sql, params, call);
@@ -100,36 +105,52 @@ export class Database {
     const tracer = this.#session.tracer;
     return new QueryResult(
       `query ${describeSql(sql)}`,
-      async (call): Promise<QueryStart> => {
-        const open = await this.#hold(lane, call);
-        let cached: CachedStatement | undefined;
-        try {
-          cached = await this.#cachedStatement(open, sql, call);
-        } catch (error) {
+      (call): QueryStart | Promise<QueryStart> => {
+        // At once when a connection is free and ready and the statement needs no round trip first.
+        const open = this.#holdNow(lane);
+        if (open !== undefined) {
+          const cached = this.#cachedNow(open, sql);
+          if (cached !== PREPARE_FIRST) return this.#queryStart(open, sql, params, lane, cached);
           open.release();
-          throw error;
         }
-        if (cached === undefined) {
-          const request: RequestInput = { type: "QUERY_SQL", db: open.db, sql, params };
-          return queryStart(this.#session, open.connection, open.db, request, open.release, lane === "read");
-        }
-        const statement = cached;
-        const request: RequestInput = { type: "QUERY", db: open.db, stmt: statement.id, params };
-        const release = (): void => {
-          open.connection.statements.done(statement);
-          open.release();
-        };
-        const start = queryStart(this.#session, open.connection, open.db, request, release, lane === "read");
-        const noteError = start.onError!;
-        start.onError = (error) => {
-          this.#forgetIfGone(open.connection, sql, error);
-          noteError(error);
-        };
-        return start;
+        return this.#openQuery(sql, params, lane, call);
       },
       options,
       tracer === undefined ? undefined : () => startSpan(tracer, { kind: "query", sql, request: undefined, lane }),
     );
+  }
+
+  /** A query's start by waiting for what it needs: a connection, OPEN on it, a PREPARE. */
+  async #openQuery(sql: string, params: Params, lane: Lane, call: CallOptions): Promise<QueryStart> {
+    const open = await this.#hold(lane, call);
+    let cached: CachedStatement | undefined;
+    try {
+      cached = await this.#cachedStatement(open, sql, call);
+    } catch (error) {
+      open.release();
+      throw error;
+    }
+    return this.#queryStart(open, sql, params, lane, cached);
+  }
+
+  /** QUERY of the cached statement for `sql` when there is one, else QUERY_SQL; it gives `open` back when it ends. */
+  #queryStart(open: OpenOn, sql: string, params: Params, lane: Lane, cached: CachedStatement | undefined): QueryStart {
+    if (cached === undefined) {
+      const request: RequestInput = { type: "QUERY_SQL", db: open.db, sql, params };
+      return queryStart(this.#session, open.connection, open.db, request, open.release, lane === "read");
+    }
+    const request: RequestInput = { type: "QUERY", db: open.db, stmt: cached.id, params };
+    const release = (): void => {
+      open.connection.statements.done(cached);
+      open.release();
+    };
+    const start = queryStart(this.#session, open.connection, open.db, request, release, lane === "read");
+    const noteError = start.onError!;
+    start.onError = (error) => {
+      this.#forgetIfGone(open.connection, sql, error);
+      noteError(error);
+    };
+    return start;
   }
 
   /**
@@ -160,7 +181,7 @@ export class Database {
    */
   async transaction<T>(fn: TransactionBody<T>, options: TransactionOptions = {}): Promise<T> {
     return traced(this.#session.tracer, { kind: "transaction", sql: undefined, request: undefined, lane: "write" }, async (span) => {
-      const open = await this.#hold("write", options, "a transaction");
+      const open = await this.#hold("write", options, "a transaction", true);
       span?.held(open.connection.address);
       return runTransaction(this.#session, open, open.db, fn, options);
     });
@@ -174,10 +195,9 @@ export class Database {
    * Statements the cache evicted are finalized first.
    */
   async #cachedStatement(open: OpenOn, sql: string, call: CallOptions): Promise<CachedStatement | undefined> {
+    const now = this.#cachedNow(open, sql);
+    if (now !== PREPARE_FIRST) return now;
     const cache = open.connection.statements;
-    if (cache.capacity === 0) return undefined;
-    const shape = sqlShape(sql);
-    if (shape.moreStatements || shape.allColumns) return undefined;
     for (const id of cache.takeEvicted()) {
       await this.#session.run(open.connection, { type: "FINALIZE", db: open.db, stmt: id }, "EMPTY", call);
     }
@@ -185,6 +205,23 @@ export class Database {
     if (cached !== undefined || !cache.seenBefore(sql)) return cached;
     const reply = await this.#session.run(open.connection, { type: "PREPARE", db: open.db, sql }, "STMT", call);
     return cache.add(sql, reply.id);
+  }
+
+  /**
+   * What `#cachedStatement` answers when it needs no request: the statement, or undefined for
+   * text; PREPARE_FIRST when a FINALIZE or a PREPARE must go first.
+   */
+  #cachedNow(open: OpenOn, sql: string): CachedStatement | undefined | typeof PREPARE_FIRST {
+    const cache = open.connection.statements;
+    if (cache.capacity === 0) return undefined;
+    const shape = sqlShape(sql);
+    if (shape.moreStatements || shape.allColumns) return undefined;
+    if (cache.hasEvicted) return PREPARE_FIRST;
+    const cached = cache.take(sql);
+    if (cached !== undefined) return cached;
+    if (cache.seenOnce(sql)) return PREPARE_FIRST;
+    cache.seenBefore(sql); // its first sighting: the next call prepares it
+    return undefined;
   }
 
   /** A cached statement the node no longer knows (FAILURE 12, "no statement with the given id") leaves the cache. */
@@ -208,9 +245,21 @@ export class Database {
     );
   }
 
+  /** A connection for a call in `lane` at once, with the database open and probed on it; undefined when there is none. */
+  #holdNow(lane: Lane): OpenOn | undefined {
+    const held = this.#session.acquireNow(lane);
+    if (held === undefined) return undefined;
+    const db = this.#openIds.get(held.connection);
+    if (db === undefined) {
+      held.release();
+      return undefined;
+    }
+    return { connection: held.connection, release: held.release, db };
+  }
+
   /** A connection for a call in `lane`, with the database open on it; `holder` names a write's holder in messages. */
-  async #hold(lane: Lane, call: CallOptions, holder?: string): Promise<OpenOn> {
-    const held = await this.#session.acquire(lane, call, holder);
+  async #hold(lane: Lane, call: CallOptions, holder?: string, exclusive?: boolean): Promise<OpenOn> {
+    const held = await this.#session.acquire(lane, call, holder, exclusive);
     try {
       return { connection: held.connection, release: held.release, db: await this.#idOn(held.connection, call) };
     } catch (error) {
@@ -227,6 +276,7 @@ export class Database {
         .run(connection, { type: "OPEN", name: this.name, flags: 0, vfs: "" }, "DB", call)
         .then(async (reply) => {
           await connection.learnFeatures(reply.id, call);
+          this.#openIds.set(connection, reply.id);
           return reply.id;
         });
       this.#ids.set(connection, id);

@@ -1,7 +1,11 @@
 // The client's connections to the cluster's leader: up to `max` of them, so that callers do not
 // wait behind one another. A caller takes a connection for one call (or one streamed result, or
-// one transaction) and gives it back; callers that find none free wait in line, first come first
-// served, and one that gives up (timeout, AbortSignal) leaves the line without a trace.
+// one transaction) and gives it back. When every connection is taken and no more may be opened,
+// a call queues on one of them behind at most `pipeline` others (connection.ts: their requests go
+// out together and the node answers them in order), never behind a result that is streaming nor
+// on a transaction's connection; a transaction waits for a connection of its own. Callers that
+// find none wait in line, first come first served, and one that gives up (timeout, AbortSignal)
+// leaves the line without a trace.
 //
 // Every connection reaches the same node: the leader found by leader discovery. When a call
 // learns that the leader is gone (NOT_LEADER, LEADERSHIP_LOST, a broken connection), the pool
@@ -33,6 +37,11 @@ export interface PoolOptions {
    * the wait too. Default: the call's timeout alone.
    */
   acquireTimeoutMs?: number;
+  /**
+   * Calls that may share a connection when all `max` are taken: each sends at once and reads its
+   * reply after those before it. Default 8; 1: a call waits for a connection of its own.
+   */
+  pipeline?: number;
 }
 
 export interface ResolvedPoolOptions {
@@ -40,9 +49,10 @@ export interface ResolvedPoolOptions {
   readonly min: number;
   readonly idleTimeoutMs: number;
   readonly acquireTimeoutMs: number | undefined;
+  readonly pipeline: number;
 }
 
-export const POOL_DEFAULTS = Object.freeze({ max: 8, min: 1, idleTimeoutMs: 30_000 });
+export const POOL_DEFAULTS = Object.freeze({ max: 8, min: 1, idleTimeoutMs: 30_000, pipeline: 8 });
 
 /** What the pool holds right now, for a health page. */
 export interface PoolStats {
@@ -52,6 +62,8 @@ export interface PoolStats {
   readonly inUse: number;
   /** Connections being opened (leader discovery or a dial). */
   readonly opening: number;
+  /** Calls holding a connection (more than `inUse` when calls share connections). */
+  readonly calls: number;
   /** Callers waiting for a connection. */
   readonly waiting: number;
   /** The most connections the pool opens: `max`, or fewer when a bridge refused more (see `limitedBy`). */
@@ -66,6 +78,8 @@ export interface PoolStats {
 export type LeaderDialer = (knownLeader: string | undefined, call: CallOptions) => Promise<LeaderConnection>;
 
 interface Waiter {
+  /** Wants a connection no other call holds (a transaction). */
+  exclusive: boolean;
   resolve(connection: Connection): void;
   reject(error: unknown): void;
 }
@@ -75,13 +89,15 @@ export function resolvePoolOptions(options: PoolOptions | undefined): ResolvedPo
   const min = options?.min ?? Math.min(POOL_DEFAULTS.min, max);
   const idleTimeoutMs = options?.idleTimeoutMs ?? POOL_DEFAULTS.idleTimeoutMs;
   const acquireTimeoutMs = options?.acquireTimeoutMs;
+  const pipeline = options?.pipeline ?? POOL_DEFAULTS.pipeline;
   if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`pool.max must be a positive integer, got ${String(max)}`);
+  if (!Number.isSafeInteger(pipeline) || pipeline < 1) throw new RangeError(`pool.pipeline must be a positive integer, got ${String(pipeline)}`);
   if (!Number.isSafeInteger(min) || min < 0 || min > max) throw new RangeError(`pool.min must be an integer from 0 to max (${max}), got ${String(min)}`);
   if (!(idleTimeoutMs > 0)) throw new RangeError(`pool.idleTimeoutMs must be a positive number, got ${String(idleTimeoutMs)}`);
   if (acquireTimeoutMs !== undefined && !(acquireTimeoutMs > 0)) {
     throw new RangeError(`pool.acquireTimeoutMs must be a positive number, got ${String(acquireTimeoutMs)}`);
   }
-  return Object.freeze({ max, min, idleTimeoutMs, acquireTimeoutMs });
+  return Object.freeze({ max, min, idleTimeoutMs, acquireTimeoutMs, pipeline });
 }
 
 export class ConnectionPool {
@@ -89,7 +105,8 @@ export class ConnectionPool {
   readonly #dial: LeaderDialer;
   /** Free connections, the most recently used last (it is taken first: warm, and the others may idle out). */
   readonly #idle: Connection[] = [];
-  readonly #inUse = new Set<Connection>();
+  /** Connections held by calls, and how many calls hold each. */
+  readonly #inUse = new Map<Connection, number>();
   readonly #lastUsed = new Map<Connection, number>();
   readonly #waiters: Waiter[] = [];
   #opening = 0;
@@ -125,17 +142,20 @@ export class ConnectionPool {
 
   /** Any open connection (the one used last), for raw requests and inspection; undefined when none is open. */
   get anyConnection(): Connection | undefined {
-    return this.#idle.at(-1) ?? this.#inUse.values().next().value;
+    return this.#idle.at(-1) ?? this.#inUse.keys().next().value;
   }
 
   stats(): PoolStats {
     const idle = this.#idle.length;
     const inUse = this.#inUse.size;
+    let calls = 0;
+    for (const holders of this.#inUse.values()) calls += holders;
     return {
       open: idle + inUse + this.#opening,
       idle,
       inUse,
       opening: this.#opening,
+      calls,
       waiting: this.#waiters.length,
       max: this.#max,
       limitedBy: this.#limitedBy,
@@ -151,34 +171,79 @@ export class ConnectionPool {
   }
 
   /**
-   * A connection for one call: a free one, a new one while fewer than `max` are open, or the
-   * next one given back. `call` bounds the wait (with `acquireTimeoutMs`, when set).
+   * A connection for one call: a free one, a new one while fewer than `max` are open, one to
+   * share (see above; not when `exclusive`), or the next one given back. `call` bounds the wait
+   * (with `acquireTimeoutMs`, when set).
    */
-  async acquire(call: CallOptions = {}): Promise<Connection> {
+  async acquire(call: CallOptions = {}, exclusive = false): Promise<Connection> {
+    const now = this.tryAcquire(exclusive);
+    if (now !== undefined) return now;
+    if (this.#room() > 0) return this.#open(call);
+    return this.#wait(call, exclusive);
+  }
+
+  /**
+   * A connection at once, without opening one: a free one, or (unless `exclusive`) one to share
+   * when no more may be opened. Undefined when the caller must wait or open one (`acquire`).
+   */
+  tryAcquire(exclusive = false): Connection | undefined {
     this.#throwIfClosed();
     const free = this.#takeIdle();
     if (free !== undefined) return free;
-    if (this.#room() > 0) return this.#open(call);
-    return this.#wait(call);
+    if (this.#room() > 0 || exclusive || this.#waiters.length > 0) return undefined;
+    const shared = this.#sharable();
+    if (shared !== undefined) this.#hold(shared);
+    return shared;
   }
 
-  /** Gives a connection back: to the first caller in line, or to the idle ones. Closed or stale ones are dropped. */
+  /**
+   * Gives a connection back (one call's hold of it): to the first caller in line it may serve, or
+   * to the idle ones once no call holds it. Closed or stale ones are dropped.
+   */
   release(connection: Connection): void {
-    this.#inUse.delete(connection);
+    const holders = (this.#inUse.get(connection) ?? 1) - 1;
+    if (holders > 0) this.#inUse.set(connection, holders);
+    else this.#inUse.delete(connection);
     if (this.#closed || connection.closed || this.#generationOf.get(connection) !== this.#generation) {
+      if (holders > 0) return; // its other calls give it back too; it closes then
       this.#drop(connection);
       this.#openForWaiter();
       return;
     }
     this.#lastUsed.set(connection, performance.now());
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) {
-      this.#inUse.add(connection);
+    const waiter = this.#waiters[0];
+    if (waiter !== undefined && (holders === 0 || (!waiter.exclusive && this.#mayShare(connection)))) {
+      this.#waiters.shift();
+      this.#hold(connection);
       waiter.resolve(connection);
       return;
     }
+    if (holders > 0) return;
     this.#idle.push(connection);
     this.#sweepLater();
+  }
+
+  /** One more call holds `connection`. */
+  #hold(connection: Connection): void {
+    this.#inUse.set(connection, (this.#inUse.get(connection) ?? 0) + 1);
+  }
+
+  /** True when one more call may queue on `connection` (held by others). */
+  #mayShare(connection: Connection): boolean {
+    return (this.#inUse.get(connection) ?? 0) < this.options.pipeline && connection.sharable;
+  }
+
+  /** The connection in use with the fewest calls that one more may share, if any. */
+  #sharable(): Connection | undefined {
+    let best: Connection | undefined;
+    let fewest = Number.POSITIVE_INFINITY;
+    for (const [connection, holders] of this.#inUse) {
+      if (holders < fewest && this.#generationOf.get(connection) === this.#generation && this.#mayShare(connection)) {
+        best = connection;
+        fewest = holders;
+      }
+    }
+    return best;
   }
 
   /**
@@ -199,7 +264,7 @@ export class ConnectionPool {
     this.#sweeper = undefined;
     const error = new WireError("BAD_STATE", "the client is closed");
     for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
-    const all = [...this.#idle.splice(0), ...this.#inUse];
+    const all = [...this.#idle.splice(0), ...this.#inUse.keys()];
     this.#inUse.clear();
     await Promise.all(all.map((connection) => connection.close()));
   }
@@ -212,7 +277,7 @@ export class ConnectionPool {
         this.#drop(connection);
         continue;
       }
-      this.#inUse.add(connection);
+      this.#hold(connection);
       return connection;
     }
   }
@@ -229,7 +294,7 @@ export class ConnectionPool {
       found = await this.#dial(this.#leader?.address, call);
     } catch (error) {
       this.#opening--;
-      if (this.#limitByBridge(error)) return this.#wait(call);
+      if (this.#limitByBridge(error)) return this.#wait(call, false);
       this.#openForWaiter();
       throw error;
     }
@@ -241,7 +306,7 @@ export class ConnectionPool {
     }
     this.#leader = { id: found.id, address: found.address };
     this.#generationOf.set(connection, this.#generation);
-    this.#inUse.add(connection);
+    this.#hold(connection);
     this.#onOpen(connection, this.#leader);
     return connection;
   }
@@ -260,11 +325,11 @@ export class ConnectionPool {
     return true;
   }
 
-  #wait(call: CallOptions): Promise<Connection> {
+  #wait(call: CallOptions, exclusive: boolean): Promise<Connection> {
     const timeoutMs = waitTimeout(call.timeoutMs ?? this.#defaultTimeoutMs, this.options.acquireTimeoutMs);
     const scope = new CallScope(`waiting for a connection (all ${this.#max} in use)`, { ...call, timeoutMs });
     const waiting = new Promise<Connection>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject };
+      const waiter: Waiter = { exclusive, resolve, reject };
       this.#waiters.push(waiter);
       scope.onEnd(() => {
         const at = this.#waiters.indexOf(waiter);

@@ -150,22 +150,24 @@ export class QueryResult implements AsyncIterable<Batch> {
   #state: State = "idle";
   #turn: Turn | undefined;
   #reader: ResultReader | undefined;
-  /** The deadline and cancellation of the result's reads (see #next). */
-  #reads: CallScope | undefined;
   #start: QueryStart | undefined;
   /** A batch has reached the caller: from then on a lost leader fails the result, never resends it. */
   #delivered = false;
   #retried = false;
   /** Set by all(): every row is kept, so the result's row and frame caps apply. */
   #keep = false;
-  readonly #open: (scope: CallOptions) => Promise<QueryStart>;
+  readonly #open: (options: CallOptions) => QueryStart | Promise<QueryStart>;
   readonly #options: QueryOptions;
   readonly #what: string;
   /** Makes the result's trace span (a tracer is set): when the request is first sent. */
   readonly #startSpan: (() => CallSpan | undefined) | undefined;
   #span: CallSpan | undefined;
 
-  constructor(what: string, open: (options: CallOptions) => Promise<QueryStart>, options: QueryOptions = {}, startSpan?: () => CallSpan | undefined) {
+  /**
+   * `open` gives what the request needs (a connection, the request): at once when it has it, or
+   * a promise of it.
+   */
+  constructor(what: string, open: (options: CallOptions) => QueryStart | Promise<QueryStart>, options: QueryOptions = {}, startSpan?: () => CallSpan | undefined) {
     this.#what = what;
     this.#open = open;
     this.#options = options;
@@ -280,35 +282,38 @@ export class QueryResult implements AsyncIterable<Batch> {
     this.#state = "idle";
     this.#start = undefined;
     this.#reader = undefined;
-    this.#reads?.dispose();
-    this.#reads = undefined;
     this.#columns = undefined;
   }
 
   /** The next batch in the caller's shape, or undefined at the end of the result. */
   async #next<T>(shape: (raw: RowBatch) => T): Promise<T | undefined> {
     if (this.#state === "done" || this.#state === "failed") return undefined;
-    if (this.#state === "idle") await this.#send();
+    if (this.#state === "idle") {
+      const sending = this.#send();
+      if (sending !== undefined) await sending;
+    }
     const start = this.#start!;
-    const connection = start.connection;
+    const turn = this.#turn!;
     const reader = this.#reader!;
-    // One scope for every read of the result, each read with the whole timeout; the time the
-    // consumer spends on a batch between reads does not count.
-    const scope = (this.#reads ??= new CallScope(this.#what, this.#options, connection.defaultTimeoutMs));
+    // The turn's scope serves every read of the result, each read with the whole timeout; the
+    // time the consumer spends on a batch between reads does not count.
+    const scope = turn.scope;
     scope.rearm();
     try {
+      await turn.head();
       for (;;) {
-        const pending = connection.pendingBytes();
+        const pending = turn.pendingBytes();
         if (pending.length >= HEADER_BYTES) {
           let step;
           try {
-            step = reader.read(pending, connection.pendingOffset);
+            step = reader.read(pending, turn.pendingOffset);
           } catch (error) {
-            throw connection.breakWith(error);
+            throw start.connection.breakWith(error);
           }
-          if (step.consumed > 0) connection.consume(step.consumed);
+          if (step.consumed > 0) turn.consume(step.consumed);
           if (this.#columns === undefined && reader.columns !== undefined) this.#columns = reader.columns;
           if (step.state === "failed") {
+            turn.replied();
             this.#finish("failed");
             const error = step.error!;
             throw new ServerError(error.sqliteCode, `${this.#what}: ${error.message} (code ${error.sqliteCode})`, { cause: error });
@@ -316,21 +321,28 @@ export class QueryResult implements AsyncIterable<Batch> {
           if (step.state === "interrupted") {
             // EMPTY in place of a ROWS frame without an INTERRUPT from this client: the node
             // ended the result early; report it rather than pretend the result is complete.
+            turn.replied();
             this.#finish("failed");
             throw new DecodeError("BAD_SEQUENCE", `${this.#what}: the node ended the result with EMPTY before its DONE frame`);
           }
-          if (step.state === "done") this.#finish("done");
+          if (step.state === "done") {
+            turn.replied();
+            this.#finish("done");
+          } else if (step.batch !== undefined) {
+            // More frames to come: calls are not to queue behind this result (Connection.sharable).
+            turn.streaming = true;
+          }
           // Shape the rows now: in the row modes nothing may point into the reused buffer.
           if (step.batch !== undefined && (step.batch.rowCount > 0 || step.state === "done")) return shape(step.batch);
           if (step.state === "done") return undefined;
           if (step.consumed > 0) continue;
         }
-        await connection.readMore(scope);
+        await turn.readMore();
       }
     } catch (error) {
       if (this.#state === "streaming") {
         // The stream position is lost (or the connection is already broken).
-        connection.breakWith(error);
+        start.connection.breakWith(error);
         this.#finish("failed");
       }
       start.onError?.(error);
@@ -340,42 +352,45 @@ export class QueryResult implements AsyncIterable<Batch> {
     }
   }
 
-  async #send(): Promise<void> {
+  /**
+   * Sends the request: at once (undefined) when the connection, the database and the statement
+   * are ready and the connection admits the call now; else the promise of the send.
+   */
+  #send(): Promise<void> | undefined {
     this.#state = "streaming";
     this.#span ??= this.#startSpan?.();
-    let turn: Turn | undefined;
     try {
-      const start = await this.#openOrRetry();
-      this.#start = start;
-      this.#span?.held(start.connection.address);
-      turn = await start.connection.startTurn(this.#what, this.#options);
-      this.#turn = turn;
-      this.#reader = new ResultReader({
-        intMode: this.#options.intMode ?? "number",
-        engine: this.#options.engine ?? "auto",
-        // The connection reuses its buffer for the next bytes. In "batch" mode the batch outlives
-        // this call, so the reader keeps a copy of what its text and blob cells point into (and
-        // only when there are such cells); the row modes shape every row before the next read,
-        // so they lend the buffer and nothing is copied.
-        input: this.#options.rowMode === "batch" ? "copy" : "borrow",
-        // A streamed result may be of any length; all() keeps every row, so it is bounded.
-        retention: this.#keep ? "keep" : "stream",
-        ...(start.limits !== undefined ? { limits: start.limits } : {}),
-      });
-      await start.connection.sendRequest(start.request, turn.scope);
-      // The turn's own deadline covered the wait and the send; reads get one each.
-      turn.scope.dispose();
+      const opened = this.#open(this.#options);
+      if (!(opened instanceof Promise)) {
+        this.#start = opened;
+        const turn = opened.connection.turnNow(this.#what, this.#options);
+        if (turn !== undefined) {
+          this.#begin(opened, turn);
+          return undefined;
+        }
+      }
+      return this.#sendLater(opened);
     } catch (error) {
-      this.#finish("failed");
-      this.#start?.onError?.(error);
+      this.#sendFailed(error);
       throw error;
     }
   }
 
-  /** Opens the query's connection; a read whose leader was just lost gets one more try. */
-  async #openOrRetry(): Promise<QueryStart> {
+  async #sendLater(opened: QueryStart | Promise<QueryStart>): Promise<void> {
     try {
-      return await this.#open(this.#options);
+      const start = await this.#openOrRetry(opened);
+      this.#start = start;
+      this.#begin(start, await start.connection.turn(this.#what, this.#options));
+    } catch (error) {
+      this.#sendFailed(error);
+      throw error;
+    }
+  }
+
+  /** The connection the query was given, once more when the leader was just lost (the request was not sent). */
+  async #openOrRetry(opened: QueryStart | Promise<QueryStart>): Promise<QueryStart> {
+    try {
+      return await opened;
     } catch (error) {
       if (this.#retried || !needsNewLeader(error)) throw error;
       this.#retried = true;
@@ -384,9 +399,32 @@ export class QueryResult implements AsyncIterable<Batch> {
     }
   }
 
+  /** The result's reader, and the request sent in its turn. */
+  #begin(start: QueryStart, turn: Turn): void {
+    this.#span?.held(start.connection.address);
+    this.#turn = turn;
+    this.#reader = new ResultReader({
+      intMode: this.#options.intMode ?? "number",
+      engine: this.#options.engine ?? "auto",
+      // The connection reuses its buffer for the next bytes. In "batch" mode the batch outlives
+      // this call, so the reader keeps a copy of what its text and blob cells point into (and
+      // only when there are such cells); the row modes shape every row before the next read,
+      // so they lend the buffer and nothing is copied.
+      input: this.#options.rowMode === "batch" ? "copy" : "borrow",
+      // A streamed result may be of any length; all() keeps every row, so it is bounded.
+      retention: this.#keep ? "keep" : "stream",
+      ...(start.limits !== undefined ? { limits: start.limits } : {}),
+    });
+    turn.send(start.request);
+  }
+
+  #sendFailed(error: unknown): void {
+    this.#finish("failed");
+    this.#start?.onError?.(error);
+  }
+
   #finish(state: "done" | "failed"): void {
     this.#state = state;
-    this.#reads?.dispose();
     this.#turn?.end();
     this.#turn = undefined;
     this.#start?.release?.();
@@ -403,21 +441,24 @@ export class QueryResult implements AsyncIterable<Batch> {
    *
    * A statement with RETURNING is not interrupted: the node made the whole write at its first
    * row, so nothing is saved by stopping it, and dqlite 1.18.2 left such a statement unreset on
-   * INTERRUPT (fixed in 1.18.3). Its remaining frames are read to the DONE instead.
+   * INTERRUPT (fixed in 1.18.3). Nor is a result that other calls queued behind (the node would
+   * answer them first). Their remaining frames are read to the DONE instead.
    */
   async #interruptAndDrain(): Promise<void> {
     const start = this.#start;
-    if (start === undefined || this.#turn === undefined) {
+    const turn = this.#turn;
+    if (start === undefined || turn === undefined) {
       this.#finish("done");
       return;
     }
     const connection = start.connection;
     const scope = new CallScope(`${this.#what}: interrupt`, { timeoutMs: this.#options.timeoutMs ?? connection.defaultTimeoutMs });
-    const interrupt = !connection.runsReturning(start.request);
+    // An INTERRUPT is answered after the calls queued behind this one: only the last in line sends it.
+    const interrupt = turn.last && !connection.runsReturning(start.request);
     try {
-      if (interrupt) await connection.sendRequest({ type: "INTERRUPT", db: start.db }, scope);
+      if (interrupt) turn.send({ type: "INTERRUPT", db: start.db });
       for (;;) {
-        const frame = await connection.readFrame(scope);
+        const frame = await turn.frame(scope);
         const type = frame.header.type;
         if (type === ResponseType.Empty) break;
         if (!interrupt && (type === ResponseType.Failure || rowsFrameEnd(frame.bytes) !== "PART")) break;
@@ -425,6 +466,7 @@ export class QueryResult implements AsyncIterable<Batch> {
           throw new DecodeError("BAD_SEQUENCE", `${this.#what}: response type ${type} while draining an interrupted query`);
         }
       }
+      turn.repliedAll();
       this.#finish("done");
     } catch (error) {
       connection.breakWith(error);

@@ -24,16 +24,21 @@ export class RequestQueue {
     return this.waiters.length;
   }
 
+  /** The turn at once when the queue is free (the function that ends it), else undefined. */
+  tryAcquire(): (() => void) | undefined {
+    if (this.held || this.waiters.length > 0) return undefined;
+    this.held = true;
+    return this.releaser();
+  }
+
   /**
    * Waits for the caller's turn; resolves with the function that ends the turn (idempotent).
    * Rejects with `abortable`'s reason if it ends first; the line moves on without the caller.
    */
   acquire(abortable?: Abortable): Promise<() => void> {
     if (abortable?.reason !== undefined) return Promise.reject(abortable.reason);
-    if (!this.held && this.waiters.length === 0) {
-      this.held = true;
-      return Promise.resolve(this.releaser());
-    }
+    const now = this.tryAcquire();
+    if (now !== undefined) return Promise.resolve(now);
     return new Promise<() => void>((resolve, reject) => {
       const waiter: Waiter = {
         grant: () => {

@@ -28,9 +28,12 @@ export interface HeldConnection {
 export interface Session {
   /**
    * A connection for a call in `lane`; `call` bounds the waits. `holder` says what holds the
-   * write lane meanwhile ("a transaction"), for the message of a write that times out waiting.
+   * write lane meanwhile ("a transaction"), for the message of a write that times out waiting;
+   * `exclusive` asks for a connection no other call shares (a transaction's).
    */
-  acquire(lane: Lane, call: CallOptions, holder?: string): Promise<HeldConnection>;
+  acquire(lane: Lane, call: CallOptions, holder?: string, exclusive?: boolean): Promise<HeldConnection>;
+  /** A connection for a call in `lane` when one is to be had at once (no wait, nothing to open); else undefined. */
+  acquireNow(lane: Lane, exclusive?: boolean): HeldConnection | undefined;
   /** The write lane alone, for a call on a connection already chosen; resolves with its release. */
   holdWriteLane(call: CallOptions): Promise<() => void>;
   /**

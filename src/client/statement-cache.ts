@@ -51,6 +51,16 @@ export class StatementCache {
     return entry;
   }
 
+  /** True when statements evicted are waiting for their FINALIZE. */
+  get hasEvicted(): boolean {
+    return this.#evicted.length > 0;
+  }
+
+  /** True when `sql` was seen on this connection once, uncached: its next call prepares it. */
+  seenOnce(sql: string): boolean {
+    return this.capacity > 0 && this.#seen.has(sql);
+  }
+
   /** True when `sql` was seen on this connection before (now it is seen either way): prepare it. */
   seenBefore(sql: string): boolean {
     if (this.capacity === 0) return false;

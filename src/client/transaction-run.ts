@@ -150,11 +150,11 @@ export class TransactionRun {
     }
     let sent = false;
     try {
-      const turn = await this.connection.startTurn("COMMIT", this.callOptions({}));
+      const turn = await this.connection.turn("COMMIT", this.callOptions({}));
       try {
         sent = true;
-        await this.connection.sendRequest({ type: "EXEC_SQL", db: this.db, sql: "COMMIT", params: [] }, turn.scope);
-        await this.connection.expectReply("EXEC_SQL", "RESULT", turn.scope);
+        turn.send({ type: "EXEC_SQL", db: this.db, sql: "COMMIT", params: [] });
+        await turn.reply("EXEC_SQL", "RESULT");
       } finally {
         turn.end();
       }
@@ -211,6 +211,7 @@ export class TransactionRun {
         this.check("statement");
         return { connection: this.connection, release: () => {} };
       },
+      acquireNow: () => (this.lease.ended || this.#failure !== undefined ? undefined : { connection: this.connection, release: () => {} }),
       holdWriteLane: async () => () => {},
       run: (connection, input, expect, call) =>
         this.lease.ended && input.type === "FINALIZE"

@@ -443,15 +443,23 @@ describe("the session against the same hazards", () => {
     expect((await db.query("SELECT count(*) FROM h", [], { timeoutMs: 5000 }).all()).rows).toEqual([[0]]);
   });
 
-  it("an AbortSignal cancels a call waiting in the queue without touching the connection", async () => {
-    const conn = session.connection!;
-    const turn = await conn.startTurn("hold the connection");
-    const controller = new AbortController();
-    const waiting = session.leader({ signal: controller.signal });
-    controller.abort(new Error("changed my mind"));
-    await expect(waiting).rejects.toMatchObject({ name: "CancelledError", code: "ABORTED" });
-    turn.end();
-    expect(conn.closed).toBe(false);
-    expect((await session.leader()).address).toBe(node.address);
+  it("an AbortSignal cancels a call waiting for a connection without touching the connection", async () => {
+    const single = await client(node.address, { pool: { max: 1 } });
+    try {
+      const one = await single.open("demo");
+      const holder = one.query("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) SELECT i FROM n");
+      await holder[Symbol.asyncIterator]().next();
+      const conn = single.connection!;
+      const controller = new AbortController();
+      const waiting = single.leader({ signal: controller.signal });
+      controller.abort(new Error("changed my mind"));
+      await expect(waiting).rejects.toMatchObject({ name: "CancelledError", code: "ABORTED" });
+      await holder.close();
+      expect(conn.closed).toBe(false);
+      expect((await single.leader()).address).toBe(node.address);
+      expect(single.connection).toBe(conn);
+    } finally {
+      await single.close();
+    }
   });
 });

@@ -71,10 +71,11 @@ describe("every request a single node answers", () => {
     expect(exec).toEqual({ type: "RESULT", code: 6, schema: 0, lastInsertId: 10n, rowsAffected: 1 });
 
     // QUERY → ROWS on the prepared statement.
-    const turn = await conn.startTurn("QUERY");
+    const turn = await conn.turn("QUERY");
     try {
-      await conn.sendRequest({ type: "QUERY", db: 0, stmt: 1, params: [7, 10] }, turn.scope);
-      const rows = conn.decodeFrame(await conn.readFrame(turn.scope));
+      await turn.send({ type: "QUERY", db: 0, stmt: 1, params: [7, 10] });
+      const rows = conn.decode(await turn.frame());
+      turn.replied();
       expect(rows).toEqual({
         type: "ROWS",
         code: 7,
@@ -102,10 +103,11 @@ describe("every request a single node answers", () => {
   });
 
   it("QUERY_SQL → ROWS with column names, per-row types and the DONE marker", async () => {
-    const turn = await conn.startTurn("QUERY_SQL");
+    const turn = await conn.turn("QUERY_SQL");
     try {
-      await conn.sendRequest({ type: "QUERY_SQL", db: 0, sql: "SELECT 1, 2.5, 'x', NULL, x'ff'" }, turn.scope);
-      const rows = conn.decodeFrame(await conn.readFrame(turn.scope));
+      await turn.send({ type: "QUERY_SQL", db: 0, sql: "SELECT 1, 2.5, 'x', NULL, x'ff'" });
+      const rows = conn.decode(await turn.frame());
+      turn.replied();
       expect(rows.type).toBe("ROWS");
       if (rows.type !== "ROWS") return;
       expect(rows.columns).toEqual(["1", "2.5", "'x'", "NULL", "x'ff'"]);
