@@ -35,7 +35,9 @@ export interface ConcurrencyOptions {
   rows: number;
   node: BenchNodeVersion;
   /** The pool options of dqlite-wire's client. */
-  pool: { max: number };
+  pool: { max: number; pipeline?: number };
+  /** The workloads to run (all by default). */
+  workloads?: readonly Workload[];
   log: (line: string) => void;
 }
 
@@ -68,7 +70,7 @@ export async function concurrencyBench(root: string, options: ConcurrencyOptions
   log(
     `\nconcurrency: callers sharing one client, against ${describeBenchNode(options.node)} on 127.0.0.1; ` +
       `${options.warmupMs} ms warm-up, then ${options.durationMs} ms, ${options.repeats} repetition(s), medians; ` +
-      `dqlite-wire pool max ${options.pool.max}; go-dqlite database/sql with MaxIdleConns = callers` +
+      `dqlite-wire pool max ${options.pool.max}, pipeline ${options.pool.pipeline ?? "default"}; go-dqlite database/sql with MaxIdleConns = callers` +
       ("skipped" in go ? ` (go-dqlite left out: ${go.skipped})` : ""),
   );
   const node = await startBenchNode(options.node);
@@ -77,9 +79,12 @@ export async function concurrencyBench(root: string, options: ConcurrencyOptions
   try {
     const db = await client.open("bench");
     await prepareTables(db, options.rows);
+    const wanted = new Set<Workload>(options.workloads ?? ["reads", "writes", "mixed", "read-in-tx"]);
     const plan: [Workload, number][] = [];
-    for (const workload of ["reads", "writes", "mixed"] as const) for (const callers of options.callers) plan.push([workload, callers]);
-    plan.push(["read-in-tx", 2]);
+    for (const workload of ["reads", "writes", "mixed"] as const) {
+      if (wanted.has(workload)) for (const callers of options.callers) plan.push([workload, callers]);
+    }
+    if (wanted.has("read-in-tx")) plan.push(["read-in-tx", 2]);
     for (const [workload, callers] of plan) {
       const ours: ConcurrencyResult[] = [];
       const theirs: ConcurrencyResult[] = [];

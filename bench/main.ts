@@ -8,7 +8,8 @@
 //   --proxy-only  only the proxy section
 //   --concurrency callers sharing one client (1, 4, 16, 64) beside go-dqlite's database/sql pool:
 //                 point reads, writes, a 90/10 mix, a read during a transaction (--concurrency-only:
-//                 only that; --callers 1,16 to choose; --pool-max N for the client's pool)
+//                 only that; --callers 1,16 and --workloads reads,writes,mixed,read-in-tx to
+//                 choose; --pool-max N and --pipeline N for the client's pool)
 //   --no-go       leave go-dqlite out (it runs when Go and go-dqlite's sources are installed)
 //   --simd        add the SIMD build of the WebAssembly engine
 //   --no-rss      leave out the 10M-row streaming memory check
@@ -28,7 +29,7 @@ import { createWasmEngineSync, initRowEngine, simdSupported } from "../src/rows/
 import { wasmByteLength } from "../src/generated/rows-wasm-scalar.ts";
 import { buildCorpus } from "./corpus.ts";
 import { type BenchNodeVersion, benchNodeVersion } from "./bench-node.ts";
-import { type ConcurrencyResult, concurrencyBench } from "./concurrency.ts";
+import { type ConcurrencyResult, type Workload, concurrencyBench } from "./concurrency.ts";
 import { buildGoPeer } from "./go-peer.ts";
 import { POOL_DEFAULTS } from "../src/client/pool.ts";
 import { liveBench } from "./live.ts";
@@ -55,6 +56,8 @@ interface Options {
   concurrency: boolean;
   callers: number[];
   poolMax: number;
+  pipeline: number;
+  workloads: Workload[] | undefined;
 }
 
 function parseArgs(args: string[]): Options {
@@ -74,6 +77,8 @@ function parseArgs(args: string[]): Options {
     concurrency: args.includes("--concurrency") || args.includes("--concurrency-only"),
     callers: (args.includes("--callers") ? args[args.indexOf("--callers") + 1]! : "1,4,16,64").split(",").map(Number),
     poolMax: value("--pool-max") ?? POOL_DEFAULTS.max,
+    pipeline: value("--pipeline") ?? POOL_DEFAULTS.pipeline,
+    workloads: args.includes("--workloads") ? (args[args.indexOf("--workloads") + 1]!.split(",") as Workload[]) : undefined,
     rows: value("--rows") ?? 1_000_000,
     isolate: !args.includes("--in-process"),
     node: benchNodeVersion(args),
@@ -192,7 +197,8 @@ async function main(options: Options): Promise<void> {
       durationMs: options.quick ? 2_000 : 4_000,
       rows: 10_000,
       node: options.node,
-      pool: { max: options.poolMax },
+      pool: { max: options.poolMax, pipeline: options.pipeline },
+      ...(options.workloads !== undefined ? { workloads: options.workloads } : {}),
       log,
     });
   }

@@ -208,6 +208,9 @@ export function resetRowEngine(): void {
 class WasmRowEngine implements RowEngine {
   readonly kind: EngineKind;
   readonly #core: CoreExports;
+  /** Views of the core's memory, made again only when it grows (which detaches the old ones). */
+  #heap = new Uint8Array(0);
+  #heap32 = new Int32Array(0);
 
   constructor(core: CoreExports, kind: EngineKind) {
     this.#core = core;
@@ -224,10 +227,13 @@ class WasmRowEngine implements RowEngine {
     const slotsPtr = align8(inPtr + end);
     const typesPtr = slotsPtr + cells * 8;
     const memory = this.#reserve(typesPtr + cells);
-
-    const heap = new Uint8Array(memory.buffer);
+    if (this.#heap.buffer !== memory.buffer) {
+      this.#heap = new Uint8Array(memory.buffer);
+      this.#heap32 = new Int32Array(memory.buffer);
+    }
+    const heap = this.#heap;
+    const heap32 = this.#heap32;
     heap.set(end === bytes.length ? bytes : bytes.subarray(0, end), inPtr);
-    const heap32 = new Int32Array(memory.buffer);
     if (knownColumns >= 0) {
       heap.set(request.refBytes, refBytesPtr);
       for (let c = 0; c < knownColumns; c++) {
