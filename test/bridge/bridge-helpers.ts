@@ -105,8 +105,11 @@ export class TestClient {
     return Buffer.concat(this.chunks);
   }
 
-  /** Resolves once `count` whole response frames arrived; rejects after `timeoutMs`. */
-  async frames(count: number, timeoutMs = 5_000): Promise<Buffer> {
+  /**
+   * Resolves once `count` whole response frames arrived; rejects after `timeoutMs`, a deadline
+   * only (it returns as soon as the frames are there), generous for a loaded machine.
+   */
+  async frames(count: number, timeoutMs = 20_000): Promise<Buffer> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const bytes = this.received();
@@ -146,7 +149,7 @@ export function decodeResponses(bytes: Uint8Array): { type: string }[] {
 }
 
 /** Sends `bytes` straight to the node over TCP and resolves with the first `frames` reply frames. */
-export function directExchange(address: string, bytes: Uint8Array, frames: number, timeoutMs = 5_000): Promise<Buffer> {
+export function directExchange(address: string, bytes: Uint8Array, frames: number, timeoutMs = 20_000): Promise<Buffer> {
   const [host, port] = address.split(":") as [string, string];
   return new Promise((resolve, reject) => {
     const socket = connect({ host, port: Number(port) });
@@ -176,12 +179,39 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Polls `condition` until true or `timeoutMs` passes (then throws with `what`). */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+/**
+ * Polls `condition` until true or `timeoutMs` passes (then throws with `what`). The deadline only
+ * bounds a failure: a passing wait returns at the first poll that sees the condition.
+ */
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
+  }
+}
+
+/**
+ * Waits until `sample()` has returned the same value (compared as JSON) for `quietMs` on end,
+ * and returns it; throws with `what` when that has not happened within `timeoutMs`. "Nothing
+ * more happens" can only be seen as a window of time in which nothing happened; this makes that
+ * window a fixed length, but starts it only once things have settled, however long that takes
+ * on a loaded machine.
+ */
+export async function waitForQuiet<T>(sample: () => T, what: string, quietMs = 1_000, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = JSON.stringify(sample());
+  let since = Date.now();
+  for (;;) {
+    await sleep(50);
+    const now = JSON.stringify(sample());
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) {
+      return JSON.parse(now) as T;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (still changing: ${now})`);
   }
 }
 
