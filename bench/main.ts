@@ -25,7 +25,7 @@ import { arch, cpus, totalmem } from "node:os";
 import { argv } from "node:process";
 import { fileURLToPath } from "node:url";
 import type { RowEngine } from "../src/rows/engine.ts";
-import { createWasmEngineSync, initRowEngine, simdSupported } from "../src/rows/wasm-engine.ts";
+import { initRowEngine, loadedWasmEngine, simdSupported } from "../src/rows/wasm-loader.ts";
 import { wasmByteLength } from "../src/generated/rows-wasm-scalar.ts";
 import { buildCorpus } from "./corpus.ts";
 import { type BenchNodeVersion, benchNodeVersion } from "./bench-node.ts";
@@ -90,7 +90,7 @@ async function engineNamed(name: string): Promise<RowEngine | "js"> {
   if (name === "js" || name === "JSON.parse") return "js";
   const simd = name === "wasm-simd";
   await initRowEngine({ simd });
-  return createWasmEngineSync({ simd });
+  return loadedWasmEngine()!;
 }
 
 /**
@@ -141,9 +141,9 @@ async function main(options: Options): Promise<void> {
   if (!options.liveOnly) {
     const engines: [string, RowEngine | "js"][] = [
       ["js", "js"],
-      ["wasm", (await initRowEngine(), createWasmEngineSync())],
+      ["wasm", (await initRowEngine(), loadedWasmEngine()!)],
     ];
-    if (options.simd && simdSupported()) engines.push(["wasm-simd", (await initRowEngine({ simd: true }), createWasmEngineSync({ simd: true }))]);
+    if (options.simd && simdSupported()) engines.push(["wasm-simd", (await initRowEngine({ simd: true }), loadedWasmEngine()!)]);
     const goPeer = options.go ? buildGoPeer(root) : { skipped: "--no-go" };
     log("skipped" in goPeer ? `go-dqlite: not measured (${goPeer.skipped})` : `go-dqlite: ${goPeer.binary} (its internal/protocol decoder, Debian's sources)`);
     const framesDir = `${root}.tmp/bench-frames`;
