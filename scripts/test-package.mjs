@@ -103,8 +103,8 @@ async function tarballChecks({ packed, installed }) {
     assertEqual(JSON.parse(readFileSync(join(installed, "package.json"), "utf8")).license, "Apache-2.0", "package.json license");
   });
 
-  await test("the tarball holds only what users need (dist/src, dist/wasm, bin, docs/*.md, README, LICENSE)", () => {
-    const allowed = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^bin\/[\w-]+\.mjs$/, /^dist\/src\/.+\.(js|d\.ts)$/, /^dist\/wasm\/[\w-]+\.wasm$/, /^docs\/[\w-]+\.md$/];
+  await test("the tarball holds only what users need (dist/src, dist/wasm, bin, docs/*.md, README, CHANGELOG, LICENSE)", () => {
+    const allowed = [/^package\.json$/, /^README\.md$/, /^CHANGELOG\.md$/, /^LICENSE$/, /^bin\/[\w-]+\.mjs$/, /^dist\/src\/.+\.(js|d\.ts)$/, /^dist\/wasm\/[\w-]+\.wasm$/, /^docs\/[\w-]+\.md$/];
     const extra = paths.filter((path) => !allowed.some((pattern) => pattern.test(path)));
     assertEqual(extra, [], "files outside the allow-list");
   });
