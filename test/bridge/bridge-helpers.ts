@@ -7,7 +7,8 @@ import { WebSocket } from "ws";
 import { encodeRequest } from "../../src/messages/codec.ts";
 import type { RequestInput } from "../../src/messages/types.ts";
 import { FrameDecoder } from "../../src/stream/frame-decoder.ts";
-import { type BridgeLogEntry, type BridgeOptions, bridgeSubprotocols, startBridge, type Bridge } from "../../src/bridge/index.ts";
+import { type BridgeLogEntry, type BridgeOptions, startBridge, type Bridge } from "../../src/bridge/index.ts";
+import { bridgeSubprotocols } from "../../src/transport/index.ts";
 
 export const HANDSHAKE_V1 = Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0);
 

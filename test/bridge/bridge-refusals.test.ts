@@ -4,7 +4,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNode, type DqliteNode } from "../support/nodes.ts";
-import { BridgeCloseCode, type Bridge, type BridgeLogEntry } from "../../src/bridge/index.ts";
+import { type Bridge, type BridgeLogEntry } from "../../src/bridge/index.ts";
+import { BridgeCloseCode } from "../../src/transport/index.ts";
 import {
   HANDSHAKE_V1,
   TestClient,

@@ -4,7 +4,7 @@
 // addresses in LEADER and SERVERS replies reach it rewritten.
 
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { connectClient } from "../../src/client/portable.ts";
+import { connectClient } from "../../src/client/client.ts";
 import { startProxy, type RunningProxy } from "../../src/proxy/index.ts";
 import { type DqliteCluster, startCluster } from "../support/nodes.ts";
 import { connectTcp } from "../../src/transport/auto.ts";

@@ -2,7 +2,7 @@
 // (#bridge=ws://…&token=…&node=HOST:PORT) with the browser's WebSocket, one per connection, and
 // leaves what it saw (or the error) in body[data-result] as JSON.
 
-import { connectClient, webSocketConnector } from "../../../src/index.ts";
+import { connectClient, webSocketConnector } from "../../../src/client/index.ts";
 
 const params = new URLSearchParams(location.hash.slice(1));
 const COUNT = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) SELECT i FROM n";

@@ -9,7 +9,8 @@
 //   DQLITE_ADDRESS=127.0.0.1:9001 npx deno run -A test/session/runtimes/session-smoke.ts
 //   DQLITE_ADDRESS=127.0.0.1:9001 npx bun test/session/runtimes/session-smoke.ts
 
-import { type Connector, connectClient } from "../../../src/client/index.ts";
+import { connectClient } from "../../../src/client/index.ts";
+import type { Connector } from "../../../src/transport/index.ts";
 import { connectTcp } from "../../../src/transport/auto.ts";
 import { webSocketConnector } from "../../../src/transport/websocket.ts";
 import { host } from "./script-host.ts";
