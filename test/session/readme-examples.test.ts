@@ -1,4 +1,4 @@
-// README's "Transactions" and "Query builders" examples, run as written against a real node:
+// README's "Many callers", "Transactions" and "Query builders" examples, run as written against a real node:
 // each ```ts block of those sections, with the package's entry points pointed at src/ and the
 // node's address in place of 127.0.0.1:9001. Every `// → OUTPUT` comment must be what the line
 // before it prints, in order.
@@ -53,7 +53,7 @@ async function runExample(code: string, name: string): Promise<{ printed: string
 
 describe("README examples", () => {
   const readme = readFileSync("README.md", "utf8");
-  for (const title of ["Transactions", "Query builders"]) {
+  for (const title of ["Many callers: the pool", "Transactions", "Query builders"]) {
     it(`## ${title}: prints what its comments say`, async () => {
       const blocks = tsBlocks(readme, title);
       expect(blocks.length).toBeGreaterThan(0);
