@@ -35,11 +35,18 @@ export interface Limits {
   maxTailOffset: number;
   /** Longest FAILURE message, in bytes. */
   maxFailureMessageBytes: number;
-  /** Longest column name or file name, in bytes. */
+  /**
+   * Longest name, in bytes before its NUL terminator: OPEN's database and VFS names, the column
+   * names of a ROWS frame (in the codec and in both row engines) and the file names of a FILES
+   * response. DUMP's database name has its own cap, `maxDumpNameBytes`.
+   */
   maxNameBytes: number;
   /** Longest node address, in bytes. */
   maxAddressBytes: number;
-  /** Longest database name in DUMP (and OPEN), in bytes. */
+  /**
+   * Longest database name in a DUMP request, in bytes before its NUL terminator. Only DUMP: the
+   * database name of OPEN is bounded by `maxNameBytes`.
+   */
   maxDumpNameBytes: number;
 }
 
