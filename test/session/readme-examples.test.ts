@@ -1,4 +1,4 @@
-// README's "Many callers", "Transactions" and "Query builders" examples, run as written against a real node:
+// README's "A bulk job", "Many callers", "Transactions" and "Query builders" examples, run as written against a real node:
 // each ```ts block of those sections, with the package's entry points pointed at src/ and the
 // node's address in place of 127.0.0.1:9001. Every `// → OUTPUT` comment must be what the line
 // before it prints, in order.
@@ -16,11 +16,19 @@ const ENTRY_POINTS: Record<string, string> = {
 };
 const OUTPUT = /\/\/ → (.*)$/;
 
-/** The ```ts blocks of the README section titled `title`. */
+/** Where the section starting at `start` ends: the next heading of its level or above. */
+function nextHeading(markdown: string, start: number, level: number): number {
+  const heading = new RegExp(`\\n#{2,${level}} `, "g");
+  heading.lastIndex = start + 1;
+  return heading.exec(markdown)?.index ?? -1;
+}
+
+/** The ```ts blocks of the README section titled `title` ("## …" or "### …"). */
 function tsBlocks(markdown: string, title: string): string[] {
-  const start = markdown.indexOf(`\n## ${title}\n`);
-  if (start < 0) throw new Error(`README has no section "## ${title}"`);
-  const end = markdown.indexOf("\n## ", start + 1);
+  const level = title.startsWith("#") ? "" : "## ";
+  const start = markdown.indexOf(`\n${level}${title}\n`);
+  if (start < 0) throw new Error(`README has no section "${level}${title}"`);
+  const end = nextHeading(markdown, start, title.startsWith("### ") ? 3 : 2);
   const section = markdown.slice(start, end < 0 ? undefined : end);
   return [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
 }
@@ -53,8 +61,8 @@ async function runExample(code: string, name: string): Promise<{ printed: string
 
 describe("README examples", () => {
   const readme = readFileSync("README.md", "utf8");
-  for (const title of ["Many callers: the pool", "Transactions", "Query builders"]) {
-    it(`## ${title}: prints what its comments say`, async () => {
+  for (const title of ["### A bulk job", "Many callers: the pool", "Transactions", "Query builders"]) {
+    it(`${title.startsWith("#") ? title : `## ${title}`}: prints what its comments say`, async () => {
       const blocks = tsBlocks(readme, title);
       expect(blocks.length).toBeGreaterThan(0);
       for (const [index, block] of blocks.entries()) {
