@@ -22,6 +22,8 @@ export interface ConcurrencyResult {
   p50us: number;
   p99us: number;
   errors: number;
+  /** Writes that succeeded, per second (mixed: beside the total, since failed writes free a caller at once). */
+  writesPerSec?: number;
   errorSample?: string;
   /** read-in-tx: the transaction's own duration (p50), to set the read's latency against. */
   txUs?: number;
@@ -119,6 +121,7 @@ async function runOurs(db: Database, workload: Workload, callers: number, option
   if (workload === "read-in-tx") return readInTransaction(db, options);
   const latencies: number[] = [];
   let errors = 0;
+  let writes = 0;
   let errorSample: string | undefined;
   let timing = false;
   let stop = false;
@@ -131,7 +134,10 @@ async function runOurs(db: Database, workload: Workload, callers: number, option
       try {
         if (write) await db.exec("INSERT INTO w (caller, n) VALUES (?, ?)", [caller, n]);
         else await db.query("SELECT v FROM kv WHERE k = ?", [1 + (seed % options.rows)]).all();
-        if (timing) latencies.push(performance.now() - started);
+        if (timing) {
+          latencies.push(performance.now() - started);
+          if (write) writes++;
+        }
       } catch (error) {
         if (!timing) continue;
         errors++;
@@ -156,6 +162,7 @@ async function runOurs(db: Database, workload: Workload, callers: number, option
     p50us: p50 * 1000,
     p99us: p99 * 1000,
     errors,
+    writesPerSec: writes / seconds,
     ...(errorSample !== undefined ? { errorSample } : {}),
   };
 }
@@ -197,7 +204,7 @@ function runTheirs(binary: string, address: string, workload: Workload, callers:
   const args = ["-addr", address, "-db", "bench", "-workload", workload, "-callers", String(callers), "-rows", String(options.rows)];
   args.push("-warmup", `${options.warmupMs}ms`, "-duration", `${options.durationMs}ms`);
   const output = execFileSync(binary, args, { encoding: "utf8", timeout: options.warmupMs + options.durationMs + 60_000 });
-  const line = JSON.parse(output.trim().split("\n").at(-1)!) as ConcurrencyResult & { ops: number; seconds: number };
+  const line = JSON.parse(output.trim().split("\n").at(-1)!) as ConcurrencyResult & { ops: number; seconds: number; writeOps?: number };
   return {
     engine: line.engine,
     workload,
@@ -206,6 +213,7 @@ function runTheirs(binary: string, address: string, workload: Workload, callers:
     p50us: line.p50us,
     p99us: line.p99us,
     errors: line.errors,
+    ...(line.writeOps !== undefined ? { writesPerSec: line.writeOps / line.seconds } : {}),
     ...(line.errorSample !== undefined ? { errorSample: line.errorSample } : {}),
     ...(line.txUs !== undefined ? { txUs: line.txUs } : {}),
   };
@@ -225,7 +233,11 @@ function describeResult(result: ConcurrencyResult): string {
   const latency = `p50 ${formatMicros(result.p50us)}, p99 ${formatMicros(result.p99us)}`;
   const tx = result.txUs !== undefined ? ` (its transaction: ${formatMicros(result.txUs)})` : "";
   const errors = result.errors > 0 ? `, ${result.errors} errors (${result.errorSample ?? ""})` : ", 0 errors";
-  return `${load}  ${name} ${rate}  ${latency}${tx}${errors}`;
+  const split =
+    result.workload === "mixed" && result.writesPerSec !== undefined
+      ? ` (reads ${Math.round(result.opsPerSec - result.writesPerSec).toLocaleString("en-US")}/s, writes ${Math.round(result.writesPerSec).toLocaleString("en-US")}/s)`
+      : "";
+  return `${load}  ${name} ${rate}${split}  ${latency}${tx}${errors}`;
 }
 
 function formatMicros(us: number): string {

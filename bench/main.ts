@@ -19,13 +19,16 @@
 //                 one of JSON.parse and one of go-dqlite (bench/paired.ts); the live and proxy
 //                 sections are unchanged
 //   --v8=FLAG     (bench/run.mjs) a V8 flag for the benchmark's Node, e.g. --v8=--max-semi-space-size=64
+//   --import-cost only the cold import of each entry point and the command line, beside `node -e ''`
+//                 (bench/import-cost.ts; --runs N processes per case, 5 by default; --json; --root DIR
+//                 measures another checkout's dist/ as it is, beside this one's, in the same rounds)
 
 import { mkdirSync } from "node:fs";
 import { arch, cpus, totalmem } from "node:os";
 import { argv } from "node:process";
 import { fileURLToPath } from "node:url";
 import type { RowEngine } from "../src/rows/engine.ts";
-import { createWasmEngineSync, initRowEngine, simdSupported } from "../src/rows/wasm-engine.ts";
+import { initRowEngine, loadedWasmEngine, simdSupported } from "../src/rows/wasm-loader.ts";
 import { wasmByteLength } from "../src/generated/rows-wasm-scalar.ts";
 import { buildCorpus } from "./corpus.ts";
 import { type BenchNodeVersion, benchNodeVersion } from "./bench-node.ts";
@@ -38,6 +41,7 @@ import { type CaseSpec, arrowBufferBytes, caseFunction, keptHeap, offlineShape }
 import { SERVE_FLAG } from "./paired.ts";
 import { collect, memcpySeconds, timeOnce } from "./measure.ts";
 import { createInterface } from "node:readline";
+import { importCost, importCostTable } from "./import-cost.ts";
 import { type BenchResult, liveTable, offlineTable } from "./report.ts";
 import { streamPeakRss } from "./rss.ts";
 
@@ -90,7 +94,7 @@ async function engineNamed(name: string): Promise<RowEngine | "js"> {
   if (name === "js" || name === "JSON.parse") return "js";
   const simd = name === "wasm-simd";
   await initRowEngine({ simd });
-  return createWasmEngineSync({ simd });
+  return loadedWasmEngine()!;
 }
 
 /**
@@ -141,9 +145,9 @@ async function main(options: Options): Promise<void> {
   if (!options.liveOnly) {
     const engines: [string, RowEngine | "js"][] = [
       ["js", "js"],
-      ["wasm", (await initRowEngine(), createWasmEngineSync())],
+      ["wasm", (await initRowEngine(), loadedWasmEngine()!)],
     ];
-    if (options.simd && simdSupported()) engines.push(["wasm-simd", (await initRowEngine({ simd: true }), createWasmEngineSync({ simd: true }))]);
+    if (options.simd && simdSupported()) engines.push(["wasm-simd", (await initRowEngine({ simd: true }), loadedWasmEngine()!)]);
     const goPeer = options.go ? buildGoPeer(root) : { skipped: "--no-go" };
     log("skipped" in goPeer ? `go-dqlite: not measured (${goPeer.skipped})` : `go-dqlite: ${goPeer.binary} (its internal/protocol decoder, Debian's sources)`);
     const framesDir = `${root}.tmp/bench-frames`;
@@ -208,4 +212,11 @@ async function main(options: Options): Promise<void> {
 
 const args = argv.slice(2);
 if (args.includes(SERVE_FLAG)) await serveCase(args);
-else await main(parseArgs(args));
+else if (args.includes("--import-cost")) {
+  const runs = args.includes("--runs") ? Number(args[args.indexOf("--runs") + 1]) : 5;
+  const other = args.includes("--root") ? args[args.indexOf("--root") + 1]! : undefined;
+  const [cases, compared] = importCost([fileURLToPath(new URL("../../../", import.meta.url)), ...(other === undefined ? [] : [other])], runs);
+  console.log(importCostTable(cases!));
+  if (compared !== undefined) console.log(`\n${other}:\n${importCostTable(compared)}`);
+  if (args.includes("--json")) console.log(JSON.stringify({ importCost: cases, ...(compared === undefined ? {} : { compared: { root: other, importCost: compared } }) }));
+} else await main(parseArgs(args));

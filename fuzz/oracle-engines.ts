@@ -10,7 +10,7 @@ import { tsEngine, type EngineRequest, type RowEngine } from "../src/rows/engine
 import { ResultReader } from "../src/rows/result-reader.ts";
 import type { RowBatch } from "../src/rows/row-batch.ts";
 import { wasmBase64 } from "../src/generated/rows-wasm-scalar.ts";
-import { initRowEngineSync, readyWasmEngine } from "../src/rows/wasm-engine.ts";
+import { initRowEngineSync, loadedWasmEngine } from "../src/rows/wasm-loader.ts";
 import type { IntMode } from "../src/values/int-mode.ts";
 import { type FuzzInput, Findings, TIGHT_LIMITS, attempt, errorKey } from "./findings.ts";
 import { utf8Bytes } from "./message-checks.ts";
@@ -41,7 +41,7 @@ export function prepareEnvironment(): void {
   // The bundled bytes, imported here so that loading stays synchronous (the library imports
   // them on demand in initRowEngine).
   initRowEngineSync({ source: Buffer.from(wasmBase64, "base64") });
-  const wasm = readyWasmEngine();
+  const wasm = loadedWasmEngine();
   if (wasm === undefined) throw new Error("the WebAssembly row engine did not load (run npm run asbuild)");
   guardEngine(tsEngine);
   guardEngine(wasm);

@@ -2,19 +2,23 @@
 // Runs every test step of the project and sums their results into one closing line,
 // "N passed, N failed". Each step is a command plus a way to count what it checked.
 // Steps run one after another (2-core machines); all run even when one fails.
+//
+// Nothing is skipped quietly: a step whose files are missing, a step that crashes (no report,
+// killed by a signal, cannot start) and a step that prints no counts each count as a failure,
+// with a line saying why.
 
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 
 const only = (() => {
   const i = process.argv.indexOf("--only");
-  return i > 0 ? new Set(process.argv[i + 1].split(",")) : undefined;
+  return i > 0 ? new Set((process.argv[i + 1] ?? "").split(",").filter(Boolean)) : undefined;
 })();
 
 mkdirSync(".tmp", { recursive: true });
 
 /** One check per step that passes when the command exits 0. */
-const byExitCode = (status) => (status === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 });
+const byExitCode = ({ status }) => (status === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 });
 
 /**
  * Counts of a vitest JSON report. A test file that failed without a failing test (an import
@@ -22,56 +26,74 @@ const byExitCode = (status) => (status === 0 ? { passed: 1, failed: 0 } : { pass
  * since a skip must never read as a pass.
  */
 function vitestCounts(file) {
-  return (status) => {
-    if (!existsSync(file)) return { passed: 0, failed: 1, note: "no vitest report (the run crashed)" };
-    const report = JSON.parse(readFileSync(file, "utf8"));
+  return ({ status }) => {
+    if (!existsSync(file)) return { passed: 0, failed: 1, note: `no vitest report at ${file} (the run crashed)` };
+    let report;
+    try {
+      report = JSON.parse(readFileSync(file, "utf8"));
+    } catch (error) {
+      return { passed: 0, failed: 1, note: `the vitest report ${file} is not JSON (${error.message})` };
+    }
     const brokenFiles = (report.testResults ?? []).filter(
       (suite) => suite.status === "failed" && !(suite.assertionResults ?? []).some((t) => t.status === "failed"),
     ).length;
+    const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
     const counts = {
-      passed: report.numPassedTests,
-      failed: report.numFailedTests + brokenFiles + report.numPendingTests + report.numTodoTests,
+      passed: report.numPassedTests ?? 0,
+      failed: (report.numFailedTests ?? 0) + brokenFiles + skipped,
     };
-    if (status !== 0 && counts.failed === 0) counts.failed = 1; // an error outside any test
-    return counts;
+    const notes = [];
+    if (skipped > 0) notes.push(`${skipped} skipped or todo tests counted as failures`);
+    if (brokenFiles > 0) notes.push(`${brokenFiles} test files failed outside any test`);
+    if (status !== 0 && counts.failed === 0) {
+      counts.failed = 1; // an error outside any test (an unhandled rejection, a crashed worker)
+      notes.push(`vitest exited ${status} with no failing test`);
+    }
+    if (counts.passed + counts.failed === 0) {
+      counts.failed = 1;
+      notes.push("vitest ran no tests");
+    }
+    return notes.length > 0 ? { ...counts, note: notes.join("; ") } : counts;
   };
 }
 
-/** Counts of a "N passed, N failed" last line (fuzz, runtime scripts and the like). */
-function closingLine(status, output) {
+/** Counts of a "N passed, N failed" last line (e2e, the package check and the like). */
+function closingLine({ status, signal, output }) {
   const match = [...output.matchAll(/(\d+) passed, (\d+) failed/g)].pop();
-  if (!match) return byExitCode(status);
+  if (!match) return { passed: 0, failed: 1, note: `printed no "N passed, N failed" line${signal ? "" : ` (exit ${status})`}` };
   const counts = { passed: Number(match[1]), failed: Number(match[2]) };
-  if (status !== 0 && counts.failed === 0) counts.failed = 1;
+  if (status !== 0 && counts.failed === 0) return { ...counts, failed: 1, note: `exited ${status} with no failure counted` };
+  if (counts.passed + counts.failed === 0) return { ...counts, failed: 1, note: "counted no checks" };
   return counts;
 }
 
+// `needs`: the files a step runs; a missing one fails the step (never a quiet skip).
 const steps = [
   { name: "typecheck", command: ["npm", "run", "--silent", "typecheck"], count: byExitCode },
   {
+    // Includes the runtime tests (test/runtimes, test/session/runtimes, test/rows/runtimes,
+    // test/arrow/runtimes run Deno, Bun and Node 22/24 from vitest files).
     name: "vitest",
     command: ["npx", "vitest", "run", "--reporter=default", "--reporter=json", "--outputFile.json=.tmp/vitest.json"],
+    needs: ["vitest.config.ts"],
     before: () => rmSync(".tmp/vitest.json", { force: true }),
     count: vitestCounts(".tmp/vitest.json"),
   },
-  {
-    name: "cli-contract",
-    command: ["node", "../shared/tools/cli-contract.mjs"],
-    when: () => existsSync("../shared/tools/cli-contract.mjs"),
-    count: byExitCode,
-  },
-  { name: "runtimes", command: ["node", "scripts/test-runtimes.mjs"], when: () => existsSync("scripts/test-runtimes.mjs"), count: closingLine },
-  { name: "e2e", command: ["node", "test/e2e/run.mjs"], when: () => existsSync("test/e2e/run.mjs"), count: closingLine },
+  // The CLI contract lives beside the repository (../shared/tools), shared by every checkout.
+  { name: "cli-contract", command: ["node", "../shared/tools/cli-contract.mjs"], needs: ["../shared/tools/cli-contract.mjs"], count: byExitCode },
+  { name: "e2e", command: ["node", "test/e2e/run.mjs"], needs: ["test/e2e/run.mjs"], count: closingLine },
   // The packed tarball installed into an empty project: CLI, entry points, types, bundle sizes.
-  { name: "package", command: ["node", "scripts/test-package.mjs"], when: () => existsSync("scripts/test-package.mjs"), count: closingLine },
+  { name: "package", command: ["node", "scripts/test-package.mjs"], needs: ["scripts/test-package.mjs"], count: closingLine },
   // A short fixed-seed fuzz run; it counts as one check (its own line counts inputs).
-  { name: "fuzz", command: ["npm", "run", "--silent", "fuzz", "--", "--quick", "--seed", "1", "--no-save"], when: () => existsSync("fuzz/main.ts"), count: byExitCode },
+  { name: "fuzz", command: ["npm", "run", "--silent", "fuzz", "--", "--quick", "--seed", "1", "--no-save"], needs: ["fuzz/main.ts"], count: byExitCode },
 ];
 
+/** Runs a command; `status` is its exit code, or null with `signal` or `error` when it had none. */
 function run(command) {
   return new Promise((resolve) => {
-    const child = spawn(command[0], command.slice(1), { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0" } });
     let output = "";
+    let error;
+    const child = spawn(command[0], command.slice(1), { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0" } });
     child.stdout.on("data", (d) => {
       output += d;
       process.stdout.write(d);
@@ -80,25 +102,56 @@ function run(command) {
       output += d;
       process.stderr.write(d);
     });
-    child.on("close", (status) => resolve({ status: status ?? 1, output }));
+    child.on("error", (e) => (error = e)); // could not start; "close" still follows
+    child.on("close", (status, signal) => resolve({ status, signal, error, output }));
   });
 }
 
-let passed = 0;
-let failed = 0;
-const summary = [];
+/** Why a run is a crash rather than a result, or undefined. */
+function crashOf({ status, signal, error }) {
+  if (error) return `could not run: ${error.message}`;
+  if (signal) return `killed by ${signal}`;
+  if (status === null) return "ended without an exit status";
+  return undefined;
+}
+
+const results = [];
+if (only) {
+  for (const name of only) {
+    if (!steps.some((s) => s.name === name)) {
+      process.stdout.write(`\n=== ${name}: FAILED — no such step (steps: ${steps.map((s) => s.name).join(", ")})\n`);
+      results.push({ name, passed: 0, failed: 1, seconds: 0, note: "no such step" });
+    }
+  }
+}
 for (const step of steps) {
   if (only && !only.has(step.name)) continue;
-  if (step.when && !step.when()) continue;
+  const missing = (step.needs ?? []).filter((file) => !existsSync(file));
+  if (missing.length > 0) {
+    const note = `missing ${missing.join(", ")} (from ${process.cwd()})`;
+    process.stdout.write(`\n=== ${step.name}: FAILED — ${note}\n`);
+    results.push({ name: step.name, passed: 0, failed: 1, seconds: 0, note });
+    continue;
+  }
   step.before?.();
   const started = Date.now();
   process.stdout.write(`\n=== ${step.name}: ${step.command.join(" ")}\n`);
-  const { status, output } = await run(step.command);
-  const counts = step.count(status, output);
-  passed += counts.passed;
-  failed += counts.failed;
-  summary.push(`${step.name}: ${counts.passed} passed, ${counts.failed} failed (${((Date.now() - started) / 1000).toFixed(1)} s)${counts.note ? ` — ${counts.note}` : ""}`);
+  const outcome = await run(step.command);
+  const crash = crashOf(outcome);
+  const counted = step.count({ ...outcome, status: outcome.status ?? 1 });
+  const counts = crash
+    ? { passed: counted.passed, failed: Math.max(1, counted.failed), note: [...new Set([crash, counted.note].filter(Boolean))].join("; ") }
+    : counted;
+  results.push({ name: step.name, ...counts, seconds: (Date.now() - started) / 1000 });
 }
-process.stdout.write(`\n${summary.join("\n")}\n`);
+
+const passed = results.reduce((n, r) => n + r.passed, 0);
+const failed = results.reduce((n, r) => n + r.failed, 0);
+process.stdout.write("\n");
+for (const r of results) {
+  process.stdout.write(`${r.name}: ${r.passed} passed, ${r.failed} failed (${r.seconds.toFixed(1)} s)${r.note ? ` — ${r.note}` : ""}\n`);
+}
+// One line with every step's counts (passed/failed), then the closing line scripts parse.
+process.stdout.write(`steps (passed/failed): ${results.map((r) => `${r.name} ${r.passed}/${r.failed}`).join(", ") || "none"}\n`);
 process.stdout.write(`${passed} passed, ${failed} failed\n`);
 process.exit(failed === 0 && passed > 0 ? 0 : 1);

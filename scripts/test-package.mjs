@@ -5,7 +5,9 @@
 // - what the tarball holds (LICENSE, no source maps, nothing only the repository needs);
 // - README's command-line examples (`cmd  # → output`), --help on every command, --lines with
 //   bad lines among good ones, encode taking decode's options, through the installed bin;
-// - every entry point imported by Node (ESM and require()), Deno and Bun;
+// - every entry point imported by Node (ESM and require()), Deno and Bun, each exporting exactly
+//   the names test/package/entry-exports.json pins (the sources are held to the same list by
+//   test/entry-points.test.ts);
 // - tsc (strict, no skipLibCheck; bundler and nodenext; with and without the DOM lib) on a file
 //   that uses every entry point;
 // - Vite builds of a codec page and a codec + rows page, their gzip size held to a budget, run in
@@ -27,6 +29,8 @@ import { buildPage, servePage } from "../test/package/web-pages.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const FIXTURES = join(root, "test/package/fixtures");
+/** What each entry point exports at run time: one list for the sources and the installed package. */
+const ENTRY_EXPORTS = JSON.parse(readFileSync(join(root, "test/package/entry-exports.json"), "utf8"));
 const BIN = (name) => join(root, "node_modules/.bin", name);
 /**
  * gzip bytes a page may load up front. The rows page carries the codec (~11.5 KiB) and the row
@@ -99,8 +103,8 @@ async function tarballChecks({ packed, installed }) {
     assertEqual(JSON.parse(readFileSync(join(installed, "package.json"), "utf8")).license, "Apache-2.0", "package.json license");
   });
 
-  await test("the tarball holds only what users need (dist/src, dist/wasm, bin, docs/*.md, README, LICENSE)", () => {
-    const allowed = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^bin\/[\w-]+\.mjs$/, /^dist\/src\/.+\.(js|d\.ts)$/, /^dist\/wasm\/[\w-]+\.wasm$/, /^docs\/[\w-]+\.md$/];
+  await test("the tarball holds only what users need (dist/src, dist/wasm, bin, docs/*.md, README, CHANGELOG, LICENSE)", () => {
+    const allowed = [/^package\.json$/, /^README\.md$/, /^CHANGELOG\.md$/, /^LICENSE$/, /^bin\/[\w-]+\.mjs$/, /^dist\/src\/.+\.(js|d\.ts)$/, /^dist\/wasm\/[\w-]+\.wasm$/, /^docs\/[\w-]+\.md$/];
     const extra = paths.filter((path) => !allowed.some((pattern) => pattern.test(path)));
     assertEqual(extra, [], "files outside the allow-list");
   });
@@ -248,6 +252,7 @@ async function runtimeChecks({ project }) {
   const expectAllEntries = (report, what) => {
     const failing = Object.entries(report.entries).filter(([, status]) => status !== "ok");
     assertEqual(failing, [], `${what}: entry points that fail`);
+    assertEqual(report.exports, ENTRY_EXPORTS, `${what}: the names each entry point exports (test/package/entry-exports.json)`);
   };
   const importAll = (command, args, what) => {
     const r = run(command, args, { cwd: project, env: { DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1" } });

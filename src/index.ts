@@ -1,8 +1,33 @@
-// dqlite-wire: the dqlite wire protocol for browsers, Deno, Bun and Node.
-// This entry point loads everywhere: nothing here imports node:* modules.
+// dqlite-wire: the dqlite wire protocol, no I/O: every message encoded and decoded, the
+// streaming frame decoder, lossless JSON, the frame inspector, the caps, and the error family
+// every entry point of the package throws. A codec-only program needs this entry alone; it loads
+// everywhere (browsers, Workers, Deno, Bun, Node) and imports no node:* module.
+//
+// The other entry points build on it, each for one kind of program:
+//   dqlite-wire/client     sessions with a cluster, in any runtime (TCP, TLS; the bridge in browsers)
+//   dqlite-wire/rows       bulk decoding of query results into columnar batches (WASM or TS)
+//   dqlite-wire/transport  byte pipes to a node without a session, and the bridge's protocol
+//   dqlite-wire/arrow      query results as Apache Arrow IPC streams
+//   dqlite-wire/capture    dqlite conversations decoded from tcpdump captures
+//   dqlite-wire/kysely     the Kysely dialect
+//   dqlite-wire/bridge     the WebSocket-to-TCP bridge server (Node)
+//   dqlite-wire/testing    real dqlite nodes and clusters on loopback (Node)
 
-export * from "./errors.ts";
-export { DEFAULT_LIMITS, resolveLimits, type Limits } from "./limits.ts";
+export {
+  CancelledError,
+  ConnectionError,
+  DecodeError,
+  EncodeError,
+  HandshakeError,
+  PoisonedError,
+  ServerError,
+  TimeoutError,
+  WireError,
+  isWireError,
+  type WireErrorCode,
+  type WireErrorOptions,
+} from "./errors.ts";
+export { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 
 export { RequestType, ResponseType, NodeRole, FailureCode, type Side } from "./messages/codes.ts";
 export { requestSchemas, responseSchemas, type RequestTypeName, type ResponseTypeName } from "./messages/schemas.ts";
@@ -52,33 +77,3 @@ export {
 } from "./wire/constants.ts";
 export { encodeHandshake, readHandshake } from "./wire/handshake.ts";
 export { inspectFrame, type FieldSpan, type InspectedHeader, type Inspection } from "./messages/inspect.ts";
-
-// The session layer without a default transport (browsers pass a WebSocket connector;
-// "dqlite-wire/client" adds `connect`, which picks the runtime's TCP transport).
-export * from "./client/portable.ts";
-
-// The WebSocket transport (through the bridge). TCP lives in "dqlite-wire/transport" and
-// "dqlite-wire/client", so that browser bundles never see a node:net import.
-export { connectWebSocket, webSocketConnector, type WebSocketOptions } from "./transport/websocket.ts";
-export { BridgeCloseCode, describeBridgeCloseCode, isBridgeRefusal } from "./transport/bridge-protocol.ts";
-export type { ConnectOptions } from "./transport/transport.ts";
-export { parseAddress } from "./transport/address.ts";
-
-// The row engines: bulk decoding of query results, WASM or pure TS.
-export {
-  ResultReader,
-  RowBatch,
-  RowColumn,
-  initRowEngine,
-  initRowEngineSync,
-  rowEngineFallback,
-  simdSupported,
-  type BlobMode,
-  type EngineChoice,
-  type EngineKind,
-  type ResultReaderOptions,
-  type ResultState,
-  type ResultStep,
-  type RowEngineInitOptions,
-  type WasmSource,
-} from "./rows/index.ts";

@@ -37,6 +37,7 @@ type result struct {
 	P50Micros   float64 `json:"p50us"`
 	P99Micros   float64 `json:"p99us"`
 	Errors      int64   `json:"errors"`
+	WriteOps    int64   `json:"writeOps"`
 	ErrorSample string  `json:"errorSample,omitempty"`
 	TxMicros    float64 `json:"txUs,omitempty"`
 }
@@ -82,7 +83,7 @@ func main() {
 }
 
 func run(db *sql.DB, workload string, callers, rows int, warmup, duration time.Duration) result {
-	var ops, errors atomic.Int64
+	var ops, writeOps, errors atomic.Int64
 	var sample atomic.Value
 	var timing atomic.Bool
 	latencies := make([][]time.Duration, callers)
@@ -117,6 +118,9 @@ func run(db *sql.DB, workload string, callers, rows int, warmup, duration time.D
 					continue
 				}
 				ops.Add(1)
+				if write {
+					writeOps.Add(1)
+				}
 				latencies[c] = append(latencies[c], time.Since(started))
 			}
 		}(c)
@@ -133,7 +137,7 @@ func run(db *sql.DB, workload string, callers, rows int, warmup, duration time.D
 	for _, l := range latencies {
 		all = append(all, l...)
 	}
-	out := result{Workload: workload, Callers: callers, Ops: ops.Load(), Seconds: seconds, OpsPerSec: float64(ops.Load()) / seconds, Errors: errors.Load()}
+	out := result{Workload: workload, Callers: callers, Ops: ops.Load(), Seconds: seconds, OpsPerSec: float64(ops.Load()) / seconds, Errors: errors.Load(), WriteOps: writeOps.Load()}
 	out.P50Micros, out.P99Micros = percentiles(all)
 	if s, ok := sample.Load().(string); ok {
 		out.ErrorSample = s

@@ -2,5 +2,5 @@
 // columnar batches (no JS value per cell, no Arrow library needed). See docs/arrow.md.
 
 export { arrowStream, toArrowIPC, type ArrowStreamOptions, type ArrowTableOptions, type BatchResult } from "./query-arrow.ts";
-export { ArrowIpcWriter, SCHEMA_SAMPLE_ROWS, type ArrowWriterOptions } from "./ipc-writer.ts";
+export { ArrowIpcWriter, type ArrowWriterOptions } from "./ipc-writer.ts";
 export { ARROW_TYPES, type ArrowType, type SchemaField } from "./ipc-format.ts";

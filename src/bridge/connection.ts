@@ -11,6 +11,7 @@
 
 import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
+import type { BridgeConnectionStats } from "./connection-stats.ts";
 import { BridgeCloseCode } from "../transport/bridge-protocol.ts";
 import type { Admitted } from "./admission.ts";
 import { describeDialError, dialNode, nodeReadyEvent } from "./dial.ts";
@@ -21,28 +22,6 @@ import { StmtResponseWatcher } from "./statement-watcher.ts";
 
 /** A WebSocket close reason may hold at most 123 bytes of UTF-8 (RFC 6455 §5.5). */
 const MAX_CLOSE_REASON_BYTES = 123;
-
-/** Live figures of one connection, for tests and monitoring. */
-export interface BridgeConnectionStats {
-  id: number;
-  client: string;
-  target: string;
-  bytesToTarget: number;
-  bytesToClient: number;
-  frames: number;
-  /** Bytes queued toward the client now (WebSocket `bufferedAmount`). */
-  bufferedToClient: number;
-  /** Bytes queued toward the node now (TCP write buffer). */
-  bufferedToTarget: number;
-  /** Bytes of an incomplete frame held back from the node. */
-  heldBytes: number;
-  peakBufferedToClient: number;
-  peakBufferedToTarget: number;
-  /** True while reading from the node is paused because the client is slow. */
-  targetPaused: boolean;
-  /** True while reading from the client is paused because the node is slow. */
-  clientPaused: boolean;
-}
 
 type ClosedBy = BridgeConnectionLogEntry["closedBy"];
 

@@ -7,17 +7,9 @@
 // buffered bytes and idle time (options.ts, connection.ts), and forwards only whole, valid,
 // allowed dqlite request frames (frame-gate.ts, node-hazards.ts). Refused clients get a
 // WebSocket close code and a reason they can show: the protocol both sides share is
-// src/transport/bridge-protocol.ts.
+// src/transport/bridge-protocol.ts, exported by dqlite-wire/transport (BridgeCloseCode, …).
 
 export { startBridge, type Bridge, type BridgeStats } from "./server.ts";
 export { BRIDGE_DEFAULTS, generateBridgeToken, type BridgeOptions } from "./options.ts";
-export type { BridgeConnectionStats } from "./connection.ts";
+export type { BridgeConnectionStats } from "./connection-stats.ts";
 export { silentLogger, stderrJsonLogger, type BridgeLogEntry, type BridgeLogger } from "./log.ts";
-export {
-  BRIDGE_SUBPROTOCOL,
-  BRIDGE_TOKEN_SUBPROTOCOL_PREFIX,
-  BridgeCloseCode,
-  bridgeSubprotocols,
-  describeBridgeCloseCode,
-  isBridgeRefusal,
-} from "../transport/bridge-protocol.ts";

@@ -4,7 +4,8 @@
 
 import { randomBytes } from "node:crypto";
 import { type HostPort, splitHostPort } from "../transport/address.ts";
-import { type ResolvedTls, type TlsOptions, resolveTls } from "../transport/tls.ts";
+import type { ResolvedTls, TlsOptions } from "../transport/tls.ts";
+import { resolveTls } from "../transport/tls-certificate.ts";
 import type { BridgeLogger } from "./log.ts";
 
 const KiB = 1024;

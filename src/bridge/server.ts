@@ -8,7 +8,8 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { BRIDGE_SUBPROTOCOL, BridgeCloseCode } from "../transport/bridge-protocol.ts";
 import { admit, type Admitted, type Refused } from "./admission.ts";
-import { BridgeConnection, type BridgeConnectionStats, fitCloseReason } from "./connection.ts";
+import { BridgeConnection, fitCloseReason } from "./connection.ts";
+import type { BridgeConnectionStats } from "./connection-stats.ts";
 import { stderrJsonLogger, type BridgeLogger } from "./log.ts";
 import { type BridgeOptions, resolveBridgeOptions, type ResolvedBridgeOptions } from "./options.ts";
 

@@ -2,14 +2,14 @@
 // as the Go shell spells them: `-s HOST:PORT[,…]` or `-s file://cluster.yaml`, `-c/--cert` and
 // `-k/--key` for mutual TLS (the certificate is also the CA unless `--ca` names one), and
 // `--timeout`. Files that cannot be read or used are InputFileErrors (exit status 1); options
-// that do not fit together are UsageErrors (status 2).
+// that do not fit together are UsageErrors (status 2). The YAML reader of node stores and the
+// certificate reader load only when `-s file://…` and `-c/-k` ask for them.
 
 import { readFileSync } from "node:fs";
 import { type Client, connect } from "../client/index.ts";
 import { isWireError } from "../errors.ts";
-import { type TlsOptions, resolveTls } from "../transport/tls.ts";
+import type { TlsOptions } from "../transport/tls.ts";
 import { UsageError } from "./io.ts";
-import { NodeStoreError, serverAddresses } from "./node-store.ts";
 
 /** A file named on the command line that cannot be read or used. Exit status 1. */
 export class InputFileError extends Error {
@@ -44,7 +44,7 @@ export interface AccessValues {
 export const ACCESS_USAGE = "-s HOST:PORT[,HOST:PORT…]|file://cluster.yaml [-c CERT -k KEY [--ca CA]] [--timeout MS]";
 
 /** Checks the access options; usage errors first, then the files they name are read. */
-export function clusterAccess(values: AccessValues): ClusterAccess {
+export async function clusterAccess(values: AccessValues): Promise<ClusterAccess> {
   const servers = values.servers;
   if (servers === undefined || servers.trim() === "") throw new UsageError("-s HOST:PORT[,HOST:PORT…] or -s file://PATH is required");
   const timeoutText = values.timeout ?? "10000";
@@ -53,15 +53,28 @@ export function clusterAccess(values: AccessValues): ClusterAccess {
   }
   if ((values.cert === undefined) !== (values.key === undefined)) throw new UsageError("both TLS certificate and key must be given (-c and -k)");
   if (values.ca !== undefined && values.cert === undefined) throw new UsageError("--ca needs -c and -k (the client certificate and key)");
-  let addresses: string[];
+  const addresses = await serverAddresses(servers);
+  const tls = values.cert === undefined ? undefined : await tlsFromFiles(values.cert, values.key!, values.ca);
+  return { addresses, tls, timeoutMs: Number(timeoutText) };
+}
+
+/** The node addresses of `-s`: a comma list as it is, or those of a node store (node-store.ts). */
+async function serverAddresses(servers: string): Promise<string[]> {
+  const list = servers
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+  if (!list.some((entry) => entry.startsWith("file://"))) {
+    if (list.length === 0) throw new UsageError("-s HOST:PORT[,HOST:PORT…] or -s file://PATH is required");
+    return list;
+  }
+  const store = await import("./node-store.ts");
   try {
-    addresses = serverAddresses(servers);
+    return store.serverAddresses(servers);
   } catch (error) {
-    if (error instanceof NodeStoreError) throw new InputFileError(error.message, { cause: error });
+    if (error instanceof store.NodeStoreError) throw new InputFileError(error.message, { cause: error });
     throw error;
   }
-  const tls = values.cert === undefined ? undefined : tlsFromFiles(values.cert, values.key!, values.ca);
-  return { addresses, tls, timeoutMs: Number(timeoutText) };
 }
 
 /**
@@ -76,9 +89,10 @@ export function connectToCluster(access: ClusterAccess): Promise<Client> {
 }
 
 /** Reads and checks the certificate files, so a bad one is reported before any node is dialled. */
-function tlsFromFiles(certFile: string, keyFile: string, caFile: string | undefined): TlsOptions {
+async function tlsFromFiles(certFile: string, keyFile: string, caFile: string | undefined): Promise<TlsOptions> {
   const tls: TlsOptions = { cert: readInput(certFile, "-c"), key: readInput(keyFile, "-k") };
   if (caFile !== undefined) tls.ca = readInput(caFile, "--ca");
+  const { resolveTls } = await import("../transport/tls-certificate.ts");
   try {
     resolveTls(tls);
   } catch (error) {

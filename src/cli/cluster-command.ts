@@ -22,7 +22,7 @@ export async function runClusterCommand(argv: string[], io: CommandIo = processI
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}\n${CLUSTER_USAGE}`);
-  const args = commandSettings(values, io, ["tabular", "json"]);
+  const args = await commandSettings(values, io, ["tabular", "json"]);
   if (typeof args === "number") return args;
   let client: Client | undefined;
   try {

@@ -50,7 +50,7 @@ export async function runDumpCommand(argv: string[], io: CommandIo = processIo):
   }
   if (positionals.length !== 1) throw new UsageError(`expected one DB argument\n${DUMP_USAGE}`);
   if (values.out === undefined || values.out === "") throw new UsageError(`--out DIR is required\n${DUMP_USAGE}`);
-  const args = commandSettings(values, io);
+  const args = await commandSettings(values, io);
   if (typeof args === "number") return args;
   const name = positionals[0]!;
   const dir = values.out;

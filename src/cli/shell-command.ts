@@ -8,7 +8,9 @@
 
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { type Client, Connection, jsonSafe } from "../client/index.ts";
+import type { Client } from "../client/client.ts";
+import { Connection } from "../client/connection.ts";
+import { jsonSafe } from "../client/json-safe.ts";
 import { answersRows } from "../messages/sql-text.ts";
 import type { Database } from "../client/database.ts";
 import { connectTcp, tcpConnector } from "../transport/auto.ts";
@@ -68,14 +70,14 @@ export interface ConnectionArgs {
 }
 
 /** Parses the options shared by `shell` and `cluster`; `formats` are the ones the command knows. */
-export function connectionArgs(
+export async function connectionArgs(
   values: { servers?: string | undefined; cert?: string | undefined; key?: string | undefined; ca?: string | undefined; timeout?: string | undefined; format?: string | undefined },
   io: CommandIo,
   formats: readonly OutputFormat[] = ["tabular", "json", "ndjson"],
-): ConnectionArgs {
+): Promise<ConnectionArgs> {
   const format = (values.format ?? "tabular") as OutputFormat;
   if (!formats.includes(format)) throw new UsageError(`--format must be ${formats.join(" or ")}, got ${JSON.stringify(values.format)}`);
-  const access = clusterAccess(values);
+  const access = await clusterAccess(values);
   return { access, timeoutMs: access.timeoutMs, format, io };
 }
 
@@ -105,13 +107,13 @@ export const CONNECTION_OPTIONS = {
  * The command's settings, or the exit status when they cannot be had: usage errors are thrown
  * (status 2, printed by main), files that cannot be used are printed here (status 1).
  */
-export function commandSettings(
+export async function commandSettings(
   values: Parameters<typeof connectionArgs>[0],
   io: CommandIo,
   formats?: readonly OutputFormat[],
-): ConnectionArgs | number {
+): Promise<ConnectionArgs | number> {
   try {
-    return connectionArgs(values, io, formats);
+    return await connectionArgs(values, io, formats);
   } catch (error) {
     if (!(error instanceof InputFileError)) throw error;
     printError(io, error);
@@ -126,7 +128,7 @@ export async function runShellCommand(argv: string[], io: CommandIo = processIo)
     return 0;
   }
   if (positionals.length < 1 || positionals.length > 2) throw new UsageError(`expected DB and at most one SQL argument\n${SHELL_USAGE}`);
-  const args = commandSettings(values, io, SHELL_FORMATS);
+  const args = await commandSettings(values, io, SHELL_FORMATS);
   if (typeof args === "number") return args;
   const [name, sql] = positionals as [string, string | undefined];
   if (args.format === "arrow") checkArrowStatement(sql, isQuery);

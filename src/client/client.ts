@@ -7,7 +7,7 @@
 // failed that way before any row reached the caller is retried once (query-result.ts).
 
 import { WireError } from "../errors.ts";
-import { initRowEngine } from "../rows/wasm-engine.ts";
+import { initRowEngine } from "../rows/wasm-loader.ts";
 import { NodeRole } from "../messages/codes.ts";
 import type { ResponseTypeName } from "../messages/schemas.ts";
 import { sqlOf } from "../messages/hazards.ts";

@@ -11,21 +11,24 @@
 // matched to the right request). A broken connection is closed; every turn in line and every later
 // call fails with ConnectionError CONNECTION_CLOSED.
 
-import { ConnectionError, DecodeError, WireError, isWireError } from "../errors.ts";
+import { ConnectionError, DecodeError, ServerError, WireError, isWireError } from "../errors.ts";
 import type { Limits } from "../limits.ts";
-import { resolveLimits } from "../limits.ts";
 import { type ResolvedDecodeOptions, decodeBody, encodeRequest, resolveDecodeOptions } from "../messages/codec.ts";
 import { DQLITE_1_11_FEATURES, type NodeFeatures, guardRequest, guardStatementId, hasReturningClause } from "../messages/hazards.ts";
+import { ResponseType } from "../messages/codes.ts";
 import type { ResponseTypeName } from "../messages/schemas.ts";
 import type { RequestInput, Response, ResponseOf } from "../messages/types.ts";
+import { batchTuples } from "../rows/batch-tuples.ts";
+import { ResultReader, type ResultStep } from "../rows/result-reader.ts";
 import { FrameDecoder, type RawFrame } from "../stream/frame-decoder.ts";
+import type { Tuple } from "../values/cell.ts";
 import type { IntMode } from "../values/int-mode.ts";
+import { HEADER_BYTES } from "../wire/constants.ts";
 import { handshakeFor } from "../wire/handshake.ts";
 import { type CallOptions, CallScope, isScopeEnd } from "./call-scope.ts";
 import { Lease, leaseOf } from "./lease.ts";
 import { probeNodeFeatures } from "./node-probe.ts";
 import { RequestQueue } from "./request-queue.ts";
-import { serverErrorFrom } from "./server-errors.ts";
 import { DEFAULT_STATEMENT_CACHE_SIZE, StatementCache } from "./statement-cache.ts";
 import type { Connector, Transport } from "./transport-types.ts";
 import { Turn, type TurnHost } from "./turn.ts";
@@ -57,7 +60,7 @@ const FEATURE_NAMES: readonly (keyof NodeFeatures)[] = ["wideParams", "statement
 
 export type { Turn };
 
-export class Connection implements TurnHost {
+export class Connection {
   readonly address: string;
   readonly legacy: boolean;
   readonly defaultTimeoutMs: number;
@@ -98,10 +101,22 @@ export class Connection implements TurnHost {
   #pins = 0;
   /** Statements prepared for SQL the calls on this connection repeat. */
   readonly statements: StatementCache;
+  /** What the turns of this connection use of it (turn.ts); nothing else reaches its buffer. */
+  readonly #host: TurnHost = {
+    address: "",
+    encode: (input) => this.#encode(input),
+    write: (bytes) => this.#write(bytes),
+    nextFrame: (scope) => this.#nextFrame(scope),
+    decode: (frame, intMode) => this.#decode(frame, intMode),
+    readRows: (reader, scope) => this.#readRows(reader, scope),
+    breakWith: (error) => this.#breakWith(error),
+    leave: (turn) => this.#leave(turn),
+  };
 
   private constructor(address: string, transport: Transport, options: ConnectionOptions) {
     this.#transport = transport;
     this.address = address;
+    (this.#host as { address: string }).address = address;
     this.legacy = options.legacy === true;
     this.#limits = options.limits;
     this.defaultTimeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
@@ -133,7 +148,7 @@ export class Connection implements TurnHost {
       try {
         await scope.race(connection.#transport.write(handshakeFor(connection.legacy)));
       } catch (error) {
-        throw scope.isEnd(error) ? connection.breakWith(error) : connection.#transportFailed(error);
+        throw scope.isEnd(error) ? connection.#breakWith(error) : connection.#transportFailed(error);
       }
       connection.#watchWhileIdle();
       return connection;
@@ -177,6 +192,11 @@ export class Connection implements TurnHost {
   /** A prepared statement of this connection was finalized. */
   unpin(): void {
     this.#pins = Math.max(0, this.#pins - 1);
+  }
+
+  /** Bytes received from the node and not yet read by a call (a health figure: reads are pulled, so it stays small). */
+  get bufferedBytes(): number {
+    return this.#decoder.bufferedBytes;
   }
 
   /** Calls in line: requests sent (or about to be) whose replies have not all been read. */
@@ -224,16 +244,19 @@ export class Connection implements TurnHost {
   /**
    * Sends one request and returns its reply, decoded. FAILURE becomes a ServerError; a reply
    * of another type than `expect` is a DecodeError BAD_SEQUENCE (and breaks the connection).
-   * For QUERY/QUERY_SQL the continuation frames are read too and one ROWS message holding
-   * every row is returned (`QueryResult` streams them instead).
+   * A QUERY/QUERY_SQL result is read whole, through a result reader as `QueryResult` reads it,
+   * and returned as one ROWS message holding every row (bounded by `maxRowsPerResult` and
+   * `maxFramesPerResult`; `QueryResult` streams results of any length instead).
    */
   async request<N extends ResponseTypeName>(input: RequestInput, expect: N, options: CallOptions = {}): Promise<ResponseOf<N>> {
     const turn = await this.turn(input.type, options);
     try {
       turn.send(input);
+      if ((input.type === "QUERY" || input.type === "QUERY_SQL") && expect === "ROWS") {
+        return (await this.#wholeResult(turn, input.type)) as ResponseOf<N>;
+      }
       const reply = await turn.reply(input.type, expect);
       this.#learnFromReply(input, reply);
-      if (reply.type === "ROWS" && reply.marker === "PART") return (await this.#restOfRows(turn, input.type, reply)) as ResponseOf<N>;
       return reply;
     } finally {
       turn.end();
@@ -262,7 +285,7 @@ export class Connection implements TurnHost {
       }
       throw error;
     }
-    return this.#line(new Turn(this, scope, release));
+    return this.#line(new Turn(this.#host, scope, release));
   }
 
   /**
@@ -272,7 +295,7 @@ export class Connection implements TurnHost {
   turnNow(what: string, options: CallOptions = {}): Turn | undefined {
     this.#throwIfBroken();
     if (this.#gate.busy || leaseOf(options) !== undefined) return undefined;
-    return this.#line(new Turn(this, new CallScope(what, options, this.defaultTimeoutMs), NOTHING));
+    return this.#line(new Turn(this.#host, new CallScope(what, options, this.defaultTimeoutMs), NOTHING));
   }
 
   /** Puts `turn` at the end of the line (the head when alone). */
@@ -324,7 +347,7 @@ export class Connection implements TurnHost {
     }
   }
 
-  leave(turn: Turn): void {
+  #leave(turn: Turn): void {
     const at = this.#turns.indexOf(turn);
     if (at < 0) return;
     this.#turns.splice(at, 1);
@@ -336,14 +359,14 @@ export class Connection implements TurnHost {
     }
   }
 
-  encode(input: RequestInput): Uint8Array {
+  #encode(input: RequestInput): Uint8Array {
     this.#throwIfBroken();
     guardRequest(input, this.#features);
     guardStatementId(input, this.#finalizedStatements, this.#returningStatements, this.#features);
     return encodeRequest(input, { legacy: this.legacy, ...(this.#limits !== undefined ? { limits: this.#limits } : {}) });
   }
 
-  write(bytes: Uint8Array): void {
+  #write(bytes: Uint8Array): void {
     this.#outgoing.push(bytes);
     if (this.#outgoing.length > 1) return;
     // Alone in line, a request goes out at once (after this run of promise jobs). Behind others
@@ -362,51 +385,53 @@ export class Connection implements TurnHost {
     this.#transport.write(parts.length === 1 ? parts[0]! : concat(parts)).catch((error: unknown) => this.#transportFailed(error));
   };
 
-  async nextFrame(scope: CallScope): Promise<RawFrame> {
+  async #nextFrame(scope: CallScope): Promise<RawFrame> {
     for (;;) {
       this.#throwIfBroken();
       let frame: RawFrame | undefined;
       try {
         frame = this.#decoder.nextFrame();
       } catch (error) {
-        throw this.breakWith(error);
+        throw this.#breakWith(error);
       }
       if (frame !== undefined) return frame;
       await this.#pull(scope);
     }
   }
 
-  decode(frame: RawFrame, intMode: IntMode = "number"): Response {
+  #decode(frame: RawFrame, intMode: IntMode = "number"): Response {
     try {
       return decodeBody("response", frame.header, frame.bytes, 0, this.#optionsFor(intMode), frame.streamOffset) as Response;
     } catch (error) {
-      throw this.breakWith(error);
+      throw this.#breakWith(error);
     }
   }
 
-  pendingBytes(): Uint8Array {
-    this.#throwIfBroken();
-    return this.#decoder.pending();
-  }
-
-  get pendingOffset(): number {
-    return this.#decoder.pendingOffset;
-  }
-
-  consume(byteCount: number): void {
-    this.#decoder.consume(byteCount);
-  }
-
-  async readMore(scope: CallScope): Promise<void> {
-    this.#throwIfBroken();
-    await this.#pull(scope);
+  /** See `Turn.readRows`: the reader takes whole frames from the front of the buffered input. */
+  async #readRows(reader: ResultReader, scope: CallScope): Promise<ResultStep> {
+    for (;;) {
+      this.#throwIfBroken();
+      const pending = this.#decoder.pending();
+      if (pending.length >= HEADER_BYTES) {
+        let step: ResultStep;
+        try {
+          step = reader.read(pending, this.#decoder.pendingOffset);
+        } catch (error) {
+          throw this.#breakWith(error);
+        }
+        if (step.consumed > 0) this.#decoder.consume(step.consumed);
+        if (step.state !== "more" || (step.batch !== undefined && step.batch.rowCount > 0)) return step;
+        if (step.consumed > 0) continue;
+      }
+      await this.#pull(scope);
+    }
   }
 
   /**
    * Marks the connection broken because of `error` (a decode error, a sequence error, a turn
    * abandoned mid-reply) and closes it. Returns the error to throw.
    */
-  breakWith<E>(error: E): E {
+  #breakWith<E>(error: E): E {
     if (this.#failure === undefined) {
       const reason = isWireError(error) ? `${error.name} ${error.code}: ${error.message}` : String(error);
       this.#fail(new ConnectionError("CONNECTION_CLOSED", `connection to ${this.address} was closed after an error (${reason})`, { cause: error }));
@@ -425,38 +450,23 @@ export class Connection implements TurnHost {
   }
 
   /**
-   * Reads the continuation frames of a result whose first ROWS frame ended with PART, and
-   * returns one ROWS message holding every row (for `request()`; `QueryResult` streams
-   * instead). A FAILURE ends it with a ServerError; anything else breaks the connection.
+   * Reads a result to its end (a FAILURE ends it with a ServerError) and returns it as one ROWS
+   * message of plain rows, as the codec decodes them (blobs copied out of the buffer).
    */
-  async #restOfRows(turn: Turn, requestType: string, first: ResponseOf<"ROWS">): Promise<ResponseOf<"ROWS">> {
-    const maxRows = resolveLimits(this.#limits).maxRowsPerResult;
-    const rows = [...first.rows];
+  async #wholeResult(turn: Turn, requestType: string): Promise<ResponseOf<"ROWS">> {
+    const reader = new ResultReader({ intMode: "number", engine: "js", input: "borrow", retention: "keep", limits: this.#limits ?? {} });
+    const rows: Tuple[] = [];
     for (;;) {
-      let next: Response;
-      try {
-        next = this.decode(await turn.frame());
-      } catch (error) {
-        throw this.breakWith(error);
+      const step = await turn.readRows(reader);
+      if (step.batch !== undefined) for (const row of batchTuples(step.batch)) rows.push(row);
+      if (step.state === "more") continue;
+      turn.replied();
+      if (step.state === "done") return { type: "ROWS", code: ResponseType.Rows, schema: 0, columns: [...reader.columns!], rows, marker: "DONE" };
+      if (step.state === "failed") {
+        const error = step.error!;
+        throw new ServerError(error.sqliteCode, `${requestType}: ${error.message} (code ${error.sqliteCode})`, { field: "FAILURE", cause: error });
       }
-      if (next.type === "FAILURE") {
-        turn.replied();
-        throw serverErrorFrom(next, requestType);
-      }
-      if (next.type !== "ROWS") {
-        throw this.breakWith(new DecodeError("BAD_SEQUENCE", `${requestType}: the node answered ${next.type} where a ROWS continuation belongs`));
-      }
-      if (next.columns.length !== first.columns.length || next.columns.some((name, i) => name !== first.columns[i])) {
-        throw this.breakWith(new DecodeError("INCONSISTENT", `${requestType}: the columns changed between ROWS frames`));
-      }
-      if (rows.length + next.rows.length > maxRows) {
-        throw this.breakWith(new DecodeError("LIMIT", `${requestType}: more than ${maxRows} rows (maxRowsPerResult); stream it with a QueryResult`));
-      }
-      for (const row of next.rows) rows.push(row);
-      if (next.marker === "DONE") {
-        turn.replied();
-        return { ...first, rows, marker: "DONE" };
-      }
+      throw turn.break(new DecodeError("BAD_SEQUENCE", `${requestType}: the node ended the result with EMPTY before its DONE frame`));
     }
   }
 
@@ -476,7 +486,7 @@ export class Connection implements TurnHost {
     try {
       result = await scope.race(this.#pendingRead);
     } catch (error) {
-      if (scope.isEnd(error)) throw this.breakWith(error);
+      if (scope.isEnd(error)) throw this.#breakWith(error);
       this.#pendingRead = undefined;
       throw this.#transportFailed(error);
     }
@@ -491,7 +501,7 @@ export class Connection implements TurnHost {
     try {
       this.#decoder.push(result.value);
     } catch (error) {
-      throw this.breakWith(error);
+      throw this.#breakWith(error);
     }
   }
 
@@ -509,7 +519,7 @@ export class Connection implements TurnHost {
       (result) => {
         if (this.#turns.length === 0 && this.#pendingRead === read) {
           if (result.done) this.#transportFailed(new ConnectionError("CONNECTION_CLOSED", `${this.address} closed the connection`));
-          else this.breakWith(new DecodeError("BAD_SEQUENCE", `${this.address} sent ${result.value.length} bytes while no request was out`));
+          else this.#breakWith(new DecodeError("BAD_SEQUENCE", `${this.address} sent ${result.value.length} bytes while no request was out`));
         }
       },
       (error: unknown) => {

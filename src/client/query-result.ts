@@ -300,49 +300,37 @@ export class QueryResult implements AsyncIterable<Batch> {
     const scope = turn.scope;
     scope.rearm();
     try {
-      await turn.head();
       for (;;) {
-        const pending = turn.pendingBytes();
-        if (pending.length >= HEADER_BYTES) {
-          let step;
-          try {
-            step = reader.read(pending, turn.pendingOffset);
-          } catch (error) {
-            throw start.connection.breakWith(error);
-          }
-          if (step.consumed > 0) turn.consume(step.consumed);
-          if (this.#columns === undefined && reader.columns !== undefined) this.#columns = reader.columns;
-          if (step.state === "failed") {
-            turn.replied();
-            this.#finish("failed");
-            const error = step.error!;
-            throw new ServerError(error.sqliteCode, `${this.#what}: ${error.message} (code ${error.sqliteCode})`, { cause: error });
-          }
-          if (step.state === "interrupted") {
-            // EMPTY in place of a ROWS frame without an INTERRUPT from this client: the node
-            // ended the result early; report it rather than pretend the result is complete.
-            turn.replied();
-            this.#finish("failed");
-            throw new DecodeError("BAD_SEQUENCE", `${this.#what}: the node ended the result with EMPTY before its DONE frame`);
-          }
-          if (step.state === "done") {
-            turn.replied();
-            this.#finish("done");
-          } else if (step.batch !== undefined) {
-            // More frames to come: calls are not to queue behind this result (Connection.sharable).
-            turn.streaming = true;
-          }
-          // Shape the rows now: in the row modes nothing may point into the reused buffer.
-          if (step.batch !== undefined && (step.batch.rowCount > 0 || step.state === "done")) return shape(step.batch);
-          if (step.state === "done") return undefined;
-          if (step.consumed > 0) continue;
+        const step = await turn.readRows(reader);
+        if (this.#columns === undefined && reader.columns !== undefined) this.#columns = reader.columns;
+        if (step.state === "failed") {
+          turn.replied();
+          this.#finish("failed");
+          const error = step.error!;
+          throw new ServerError(error.sqliteCode, `${this.#what}: ${error.message} (code ${error.sqliteCode})`, { cause: error });
         }
-        await turn.readMore();
+        if (step.state === "interrupted") {
+          // EMPTY in place of a ROWS frame without an INTERRUPT from this client: the node
+          // ended the result early; report it rather than pretend the result is complete.
+          turn.replied();
+          this.#finish("failed");
+          throw new DecodeError("BAD_SEQUENCE", `${this.#what}: the node ended the result with EMPTY before its DONE frame`);
+        }
+        if (step.state === "done") {
+          turn.replied();
+          this.#finish("done");
+        } else {
+          // More frames to come: calls are not to queue behind this result (Connection.sharable).
+          turn.streaming = true;
+        }
+        // Shape the rows now: in the row modes nothing may point into the reused buffer.
+        if (step.batch !== undefined) return shape(step.batch);
+        if (step.state === "done") return undefined;
       }
     } catch (error) {
       if (this.#state === "streaming") {
         // The stream position is lost (or the connection is already broken).
-        start.connection.breakWith(error);
+        turn.break(error);
         this.#finish("failed");
       }
       start.onError?.(error);
@@ -469,7 +457,7 @@ export class QueryResult implements AsyncIterable<Batch> {
       turn.repliedAll();
       this.#finish("done");
     } catch (error) {
-      connection.breakWith(error);
+      turn.break(error);
       this.#finish("failed");
       // A closed connection is a fine end for a result nobody reads any more; anything else
       // (a cancel by the caller) is still reported.

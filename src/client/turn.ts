@@ -12,6 +12,7 @@
 import { ConnectionError, DecodeError, ServerError, WireError } from "../errors.ts";
 import type { ResponseTypeName } from "../messages/schemas.ts";
 import type { RequestInput, Response, ResponseOf } from "../messages/types.ts";
+import type { ResultReader, ResultStep } from "../rows/result-reader.ts";
 import type { RawFrame } from "../stream/frame-decoder.ts";
 import type { IntMode } from "../values/int-mode.ts";
 import type { CallScope } from "./call-scope.ts";
@@ -20,7 +21,10 @@ import { serverErrorFrom } from "./server-errors.ts";
 /** Request types whose effect persists: if their reply is lost, the outcome is unknown. */
 const WRITE_REQUESTS = new Set(["EXEC", "EXEC_SQL", "ADD", "ASSIGN", "REMOVE", "TRANSFER", "WEIGHT"]);
 
-/** What a turn uses of its connection (connection.ts). */
+/**
+ * What a turn uses of its connection (connection.ts). The connection hands it to its turns only:
+ * its input buffer is read through a turn's cursor (`frame`, `readRows`), never from outside.
+ */
 export interface TurnHost {
   readonly address: string;
   /** Guards and encodes `input`: throws (an EncodeError) without any effect when it must not be sent. */
@@ -34,11 +38,8 @@ export interface TurnHost {
   nextFrame(scope: CallScope): Promise<RawFrame>;
   /** Decodes a frame just read (before the next read). */
   decode(frame: RawFrame, intMode: IntMode): Response;
-  /** The received, undecoded bytes (whole frames first); valid until the next `readMore`. */
-  pendingBytes(): Uint8Array;
-  readonly pendingOffset: number;
-  consume(byteCount: number): void;
-  readMore(scope: CallScope): Promise<void>;
+  /** Feeds the connection's input to `reader` until it yields rows or the result ends (see `Turn.readRows`). */
+  readRows(reader: ResultReader, scope: CallScope): Promise<ResultStep>;
   /** Breaks the connection because of `error`; returns it. */
   breakWith<E>(error: E): E;
   /** The turn left the line: the next one becomes the head. */
@@ -141,22 +142,24 @@ export class Turn {
     this.#owed = 0;
   }
 
-  /** The received bytes at the head of the line (whole frames first), for a result reader: see TurnHost. */
-  pendingBytes(): Uint8Array {
-    return this.#host.pendingBytes();
+  /**
+   * The next step of a result this turn reads: the reader is fed the connection's input (read
+   * from the transport as needed) until it yields a batch with rows or the result ends (DONE, a
+   * FAILURE, an EMPTY). In the "borrow" input mode a batch points into the connection's buffer:
+   * it is valid until the next read. A reader's DecodeError breaks the connection.
+   */
+  readRows(reader: ResultReader, scope: CallScope = this.scope): Promise<ResultStep> {
+    // No promise layer for the head (most calls): a point read is a handful of awaits in all.
+    if (this.#isHead) return this.#host.readRows(reader, scope);
+    return this.head(scope).then(() => this.#host.readRows(reader, scope));
   }
 
-  get pendingOffset(): number {
-    return this.#host.pendingOffset;
-  }
-
-  consume(byteCount: number): void {
-    this.#host.consume(byteCount);
-  }
-
-  /** Reads more of this turn's replies (it must be the head: `head()` first). */
-  async readMore(scope: CallScope = this.scope): Promise<void> {
-    await this.#host.readMore(scope);
+  /**
+   * Breaks the connection because of `error` (the reply stream's position is lost: a result
+   * abandoned mid-way, a reply that makes no sense); returns it, to throw.
+   */
+  break<E>(error: E): E {
+    return this.#host.breakWith(error);
   }
 
   /**

@@ -11,7 +11,8 @@ import { type Server, type Socket } from "node:net";
 import { connect as connectTls, createServer as createTlsServer } from "node:tls";
 import type { HostPort } from "../transport/address.ts";
 import { nodeTlsOptions } from "../transport/node-tcp.ts";
-import { type TlsOptions, resolveTls } from "../transport/tls.ts";
+import type { TlsOptions } from "../transport/tls.ts";
+import { resolveTls } from "../transport/tls-certificate.ts";
 
 export type ProxyTls = Pick<TlsOptions, "cert" | "key" | "ca" | "serverName">;
 

@@ -2,11 +2,11 @@
 
 import { WireError } from "../errors.ts";
 import { type EngineChoice, type RowEngine, tsEngine } from "./engine.ts";
-import { readyWasmEngine } from "./wasm-engine.ts";
+import { loadedWasmEngine } from "./wasm-loader.ts";
 
 export function selectEngine(choice: EngineChoice): RowEngine {
   if (choice === "js") return tsEngine;
-  const wasm = readyWasmEngine();
+  const wasm = loadedWasmEngine();
   if (wasm !== undefined) return wasm;
   if (choice === "wasm") {
     throw new WireError("BAD_STATE", "the WebAssembly row engine is not available here: call and await initRowEngine() first, or use engine \"auto\" or \"js\"");

@@ -1,20 +1,17 @@
-// The row engines: decode query results (runs of ROWS frames) in bulk into columnar batches,
-// with a WebAssembly core where it loads and an identical pure-TS core everywhere else.
-// See docs/rows.md.
+// dqlite-wire/rows: query results (runs of ROWS frames) decoded in bulk into columnar batches,
+// for programs that read frames themselves (a page decoding in a Worker, an ingestion job); a
+// session of dqlite-wire/client uses the same engines by itself. A WebAssembly core where it
+// loads, an identical pure-TS core everywhere else. See docs/rows.md.
 
 export { ResultReader, type ResultReaderOptions, type ResultState, type ResultStep } from "./result-reader.ts";
 export { RowBatch, RowColumn, type ValueOptions } from "./row-batch.ts";
 export type { BlobMode } from "./row-values.ts";
 export {
-  createWasmEngineSync,
   initRowEngine,
-  initRowEngine as init,
   initRowEngineSync,
-  initRowEngineSync as initSync,
   rowEngineFallback,
   simdSupported,
   type RowEngineInitOptions,
   type WasmSource,
-} from "./wasm-engine.ts";
-export type { EngineChoice, EngineKind, RowEngine } from "./engine.ts";
-export { ASCII_FAST_PATH_MAX_BYTES } from "../wire/utf8.ts";
+} from "./wasm-loader.ts";
+export type { EngineChoice, EngineKind } from "./engine.ts";

@@ -1,6 +1,7 @@
 // Picks the TCP transport of the runtime we are in. Deno and Bun both report
 // `process.versions.node`, so they are recognised by their own globals first. Each transport
-// is imported on demand, so a bundle for browsers never loads node:net.
+// is imported on demand, so a bundle for browsers never loads node:net; so is the reading of
+// certificates (tls-certificate.ts, asn1js), only when `tls` is given.
 
 import { ConnectionError } from "../errors.ts";
 import type { TlsOptions } from "./tls.ts";
@@ -34,13 +35,16 @@ export function tcpConnector(options: TcpOptions): Connector {
 
 /** Connects to a dqlite node ("HOST:PORT") with the runtime's own TCP sockets. */
 export async function connectTcp(address: string, options: TcpOptions = {}): Promise<Transport> {
-  switch (detectTcpRuntime()) {
+  const runtime = detectTcpRuntime();
+  // Resolved once per options object (tls-certificate.ts caches it), before any socket opens.
+  const tls = runtime === undefined || options.tls === undefined ? undefined : (await import("./tls-certificate.ts")).resolveTls(options.tls);
+  switch (runtime) {
     case "deno":
-      return (await import("./deno-tcp.ts")).connectDenoTcp(address, options);
+      return (await import("./deno-tcp.ts")).connectDenoTcp(address, { ...options, tls });
     case "bun":
-      return (await import("./bun-tcp.ts")).connectBunTcp(address, options);
+      return (await import("./bun-tcp.ts")).connectBunTcp(address, { ...options, tls });
     case "node":
-      return (await import("./node-tcp.ts")).connectNodeTcp(address, options);
+      return (await import("./node-tcp.ts")).connectNodeTcp(address, { ...options, tls });
     default:
       throw new ConnectionError(
         "CONNECTION_FAILED",

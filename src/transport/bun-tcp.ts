@@ -9,7 +9,7 @@ import { parseAddress } from "./address.ts";
 import { plainBrokenError } from "./broken.ts";
 import { connectWithin, describe } from "./connect-deadline.ts";
 import { createPushReadable, type PushReadable } from "./push-readable.ts";
-import { type ResolvedTls, type TlsOptions, resolveTls, tlsBrokenError, tlsHandshakeError } from "./tls.ts";
+import { type ResolvedTls, tlsBrokenError, tlsHandshakeError } from "./tls.ts";
 import { DEFAULT_READ_HIGH_WATER_MARK_BYTES, type ConnectOptions, type Transport } from "./transport.ts";
 
 /** The part of Bun's API this module uses, declared here so the package needs no Bun types. */
@@ -50,12 +50,12 @@ const CLOSE_FLUSH_MS = 1_000;
 export interface BunTcpOptions extends ConnectOptions {
   /** Bytes queued for a slow reader before the socket is paused. Default 256 KiB. */
   readHighWaterMarkBytes?: number;
-  /** Connect with TLS (Bun.connect's `tls`). */
-  tls?: TlsOptions;
+  /** Connect with TLS (Bun.connect's `tls`): settings resolved by connectTcp. */
+  tls?: ResolvedTls | undefined;
 }
 
 export function connectBunTcp(address: string, options: BunTcpOptions = {}): Promise<Transport> {
-  const tls = options.tls === undefined ? undefined : resolveTls(options.tls);
+  const { tls } = options;
   const peer = `${tls === undefined ? "tcp" : "tls"}://${address}`;
   // The handlers exist before the socket does: data may arrive before `connect` resolves.
   const transport = new BunTcpTransport(

@@ -13,7 +13,7 @@ import { ConnectionError } from "../errors.ts";
 import { parseAddress } from "./address.ts";
 import { plainBrokenError } from "./broken.ts";
 import { connectWithin, describe } from "./connect-deadline.ts";
-import { type ResolvedTls, type TlsOptions, resolveTls, tlsBrokenError, tlsConfigError, tlsHandshakeError } from "./tls.ts";
+import { type ResolvedTls, tlsBrokenError, tlsConfigError, tlsHandshakeError } from "./tls.ts";
 import { DEFAULT_READ_HIGH_WATER_MARK_BYTES, type ConnectOptions, type Transport } from "./transport.ts";
 
 /** The part of Deno's API this module uses, declared here so the package needs no Deno types. */
@@ -46,12 +46,12 @@ const READ_VERDICT_WAIT_MS = 1_000;
 export interface DenoTcpOptions extends ConnectOptions {
   /** Bytes read ahead for a slow reader. Default 256 KiB. */
   readHighWaterMarkBytes?: number;
-  /** Connect with TLS (Deno.connectTls); see the module comment for what Deno cannot do. */
-  tls?: TlsOptions;
+  /** Connect with TLS (Deno.connectTls), settings resolved by connectTcp; see the module comment for what Deno cannot do. */
+  tls?: ResolvedTls | undefined;
 }
 
 export function connectDenoTcp(address: string, options: DenoTcpOptions = {}): Promise<Transport> {
-  const tls = options.tls === undefined ? undefined : resolveTls(options.tls);
+  const { tls } = options;
   const peer = `${tls === undefined ? "tcp" : "tls"}://${address}`;
   return connectWithin(peer, options, {
     start: async () => {

@@ -1,13 +1,15 @@
-// The transports' public surface. Safe to load in a browser: the TCP transports are imported
-// by `connectTcp` on demand, and nothing here imports node: modules.
+// dqlite-wire/transport: byte pipes to a dqlite node without a session (a proxy, a tool that
+// speaks the protocol itself), and the protocol of the bridge (its subprotocols and close codes,
+// shared by the WebSocket transport and the bridge server). Loads in browsers: the TCP
+// transports are imported by `connectTcp` when it is first called, and nothing here imports a
+// node:* module. Sessions hand a connector to the client instead: `tcpConnector` and
+// `webSocketConnector` from "dqlite-wire/client".
 
 export type { ConnectOptions, Connector, Transport } from "./transport.ts";
-export { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_READ_HIGH_WATER_MARK_BYTES } from "./transport.ts";
-export { connectTcp, detectTcpRuntime, tcpConnector, type TcpOptions, type TcpRuntime } from "./auto.ts";
+export { connectTcp, detectTcpRuntime, type TcpOptions, type TcpRuntime } from "./auto.ts";
 export type { PemInput, TlsOptions } from "./tls.ts";
 export {
   connectWebSocket,
-  webSocketConnector,
   type WebSocketCloseInfo,
   type WebSocketConstructor,
   type WebSocketLike,

@@ -8,7 +8,7 @@ import { parseAddress } from "./address.ts";
 import { plainBrokenError } from "./broken.ts";
 import { connectWithin, describe } from "./connect-deadline.ts";
 import { createPushReadable, type PushReadable } from "./push-readable.ts";
-import { type ResolvedTls, type TlsOptions, resolveTls, tlsBrokenError, tlsHandshakeError } from "./tls.ts";
+import { type ResolvedTls, tlsBrokenError, tlsHandshakeError } from "./tls.ts";
 import {
   DEFAULT_READ_HIGH_WATER_MARK_BYTES,
   type ConnectOptions,
@@ -21,13 +21,13 @@ const CLOSE_FLUSH_MS = 1_000;
 export interface NodeTcpOptions extends ConnectOptions {
   /** Bytes queued for a slow reader before the socket is paused. Default 256 KiB. */
   readHighWaterMarkBytes?: number;
-  /** Connect with TLS (mutual, when the node asks for the client's certificate). */
-  tls?: TlsOptions;
+  /** Connect with TLS (mutual, when the node asks for the client's certificate): settings resolved by connectTcp. */
+  tls?: ResolvedTls | undefined;
 }
 
 /** Connects to a dqlite node ("HOST:PORT") over node:net, or node:tls with `options.tls`. */
 export function connectNodeTcp(address: string, options: NodeTcpOptions = {}): Promise<NodeTcpTransport> {
-  const tls = options.tls === undefined ? undefined : resolveTls(options.tls);
+  const { tls } = options;
   const peer = `${tls === undefined ? "tcp" : "tls"}://${address}`;
   let socket: Socket | undefined;
   return connectWithin(peer, options, {

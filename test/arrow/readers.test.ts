@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { arrowStream, toArrowIPC } from "../../src/arrow/index.ts";
 import { connect, type Client, type Database } from "../../src/client/index.ts";
-import { initRowEngine } from "../../src/rows/wasm-engine.ts";
+import { initRowEngine } from "../../src/rows/wasm-loader.ts";
 import { startNode, type DqliteNode } from "../../src/testing/dqlite-node.ts";
 import type { CellValue, ParamInput } from "../../src/values/cell.ts";
 import { INT_MODES, type IntMode } from "../../src/values/int-mode.ts";

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNode, type DqliteNode } from "../support/nodes.ts";
 import type { Bridge, BridgeConnectionStats } from "../../src/bridge/index.ts";
-import { TestClient, concat, decodeResponses, openingScript, request, sleep, startTestBridge, waitFor } from "./bridge-helpers.ts";
+import { TestClient, concat, decodeResponses, openingScript, request, sleep, startTestBridge, waitFor, waitForQuiet } from "./bridge-helpers.ts";
 
 const TOKEN = "backpressure-test-token-01234567";
 const KiB = 1024;
@@ -44,12 +44,11 @@ describe("bridge backpressure", () => {
     client.send(concat([openingScript(), request({ type: "QUERY_SQL", db: 0n, sql: BIG_QUERY })]));
 
     await waitFor(() => bridge.stats().connections[0]?.targetPaused === true, "the bridge to pause the node side", 15_000);
-    await sleep(300);
-    const settled = onlyConnection();
-    await sleep(500);
+    // Paused: nothing more is read from the node while the client reads nothing. The kernel
+    // buffers toward the client may take a few more bytes first (each lets the bridge resume
+    // for one read); then the count stays still, node side paused, for a whole second.
+    await waitForQuiet(() => [onlyConnection().bytesToClient, onlyConnection().targetPaused], "the node side to stay paused", 1_000);
     const later = onlyConnection();
-    // Paused: nothing more is read from the node while the client reads nothing.
-    expect(later.bytesToClient).toBe(settled.bytesToClient);
     expect(later.targetPaused).toBe(true);
     expect(later.peakBufferedToClient).toBeLessThanOrEqual(MAX_BUFFERED + ONE_TCP_READ + SLACK);
     expect(later.bufferedToClient).toBeGreaterThan(0);
@@ -90,10 +89,11 @@ describe("bridge backpressure", () => {
       for (const frame of requests) client.send(frame);
       const stats = () => started.bridge.stats().connections[0];
       await waitFor(() => stats()?.clientPaused === true, "the bridge to pause the client side", 15_000);
-      await sleep(300);
+      // Nothing more is forwarded to the stopped node: once the kernel buffers toward it are
+      // full, the count stays still, client side paused, for a whole second.
+      await waitForQuiet(() => [stats()?.bytesToTarget, stats()?.clientPaused], "the client side to stay paused", 1_000);
       const paused = stats()!;
-      await sleep(300);
-      expect(stats()!.bytesToTarget).toBe(paused.bytesToTarget);
+      expect(paused.clientPaused).toBe(true);
       // The cap, plus what one client message can release at once (one frame here).
       expect(paused.peakBufferedToTarget).toBeLessThanOrEqual(MAX_BUFFERED + requests[0]!.length + SLACK);
       expect(paused.bytesToTarget).toBeLessThan(requests.reduce((sum, frame) => sum + frame.length, 0));

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNode, type DqliteNode } from "../support/nodes.ts";
 import { type BareNode, startBareNode } from "../../src/testing/bare-node.ts";
-import { BridgeCloseCode, type Bridge } from "../../src/bridge/index.ts";
+import { type Bridge } from "../../src/bridge/index.ts";
+import { BridgeCloseCode } from "../../src/transport/index.ts";
 import { TestClient, concat, decodeResponses, openingScript, request, roundTrip, startTestBridge } from "./bridge-helpers.ts";
 
 const TOKEN = "hazards-test-token-0123456789abcd";

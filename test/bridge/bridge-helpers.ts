@@ -7,7 +7,8 @@ import { WebSocket } from "ws";
 import { encodeRequest } from "../../src/messages/codec.ts";
 import type { RequestInput } from "../../src/messages/types.ts";
 import { FrameDecoder } from "../../src/stream/frame-decoder.ts";
-import { type BridgeLogEntry, type BridgeOptions, bridgeSubprotocols, startBridge, type Bridge } from "../../src/bridge/index.ts";
+import { type BridgeLogEntry, type BridgeOptions, startBridge, type Bridge } from "../../src/bridge/index.ts";
+import { bridgeSubprotocols } from "../../src/transport/index.ts";
 
 export const HANDSHAKE_V1 = Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0);
 
@@ -105,8 +106,11 @@ export class TestClient {
     return Buffer.concat(this.chunks);
   }
 
-  /** Resolves once `count` whole response frames arrived; rejects after `timeoutMs`. */
-  async frames(count: number, timeoutMs = 5_000): Promise<Buffer> {
+  /**
+   * Resolves once `count` whole response frames arrived; rejects after `timeoutMs`, a deadline
+   * only (it returns as soon as the frames are there), generous for a loaded machine.
+   */
+  async frames(count: number, timeoutMs = 20_000): Promise<Buffer> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const bytes = this.received();
@@ -146,7 +150,7 @@ export function decodeResponses(bytes: Uint8Array): { type: string }[] {
 }
 
 /** Sends `bytes` straight to the node over TCP and resolves with the first `frames` reply frames. */
-export function directExchange(address: string, bytes: Uint8Array, frames: number, timeoutMs = 5_000): Promise<Buffer> {
+export function directExchange(address: string, bytes: Uint8Array, frames: number, timeoutMs = 20_000): Promise<Buffer> {
   const [host, port] = address.split(":") as [string, string];
   return new Promise((resolve, reject) => {
     const socket = connect({ host, port: Number(port) });
@@ -176,12 +180,39 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Polls `condition` until true or `timeoutMs` passes (then throws with `what`). */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+/**
+ * Polls `condition` until true or `timeoutMs` passes (then throws with `what`). The deadline only
+ * bounds a failure: a passing wait returns at the first poll that sees the condition.
+ */
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
+  }
+}
+
+/**
+ * Waits until `sample()` has returned the same value (compared as JSON) for `quietMs` on end,
+ * and returns it; throws with `what` when that has not happened within `timeoutMs`. "Nothing
+ * more happens" can only be seen as a window of time in which nothing happened; this makes that
+ * window a fixed length, but starts it only once things have settled, however long that takes
+ * on a loaded machine.
+ */
+export async function waitForQuiet<T>(sample: () => T, what: string, quietMs = 1_000, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = JSON.stringify(sample());
+  let since = Date.now();
+  for (;;) {
+    await sleep(50);
+    const now = JSON.stringify(sample());
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) {
+      return JSON.parse(now) as T;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (still changing: ${now})`);
   }
 }
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { fitCloseReason } from "../../src/bridge/connection.ts";
 import { BRIDGE_DEFAULTS, generateBridgeToken, parseHostPort, resolveBridgeOptions } from "../../src/bridge/options.ts";
-import { BridgeCloseCode, bridgeSubprotocols, describeBridgeCloseCode, isBridgeRefusal } from "../../src/bridge/index.ts";
+import { BridgeCloseCode, bridgeSubprotocols, describeBridgeCloseCode, isBridgeRefusal } from "../../src/transport/index.ts";
 import { ConnectionError } from "../../src/errors.ts";
 import { parseAddress, splitHostPort } from "../../src/transport/address.ts";
 

@@ -4,7 +4,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ResultReader } from "../../src/rows/result-reader.ts";
-import { initRowEngine } from "../../src/rows/wasm-engine.ts";
+import { initRowEngine } from "../../src/rows/wasm-loader.ts";
 import { anyTextBytes, resultOf, streamOf } from "../rows/arbitraries.ts";
 import { rowsFrame, text } from "../rows/build-frames.ts";
 import { drive } from "../rows/drive.ts";

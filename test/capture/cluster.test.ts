@@ -21,11 +21,25 @@ beforeAll(async () => {
   const leader = await cluster.leader();
   const follower = cluster.nodes.find((node) => node !== leader)!;
   await follower.restart();
-  // Raft reconnects on its own schedule (heartbeats, retries): give it time to do so on the wire.
-  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  // Raft reconnects on its own schedule (heartbeats, retries): wait until the capture holds a
+  // raft connection opened with CONNECT, however long a loaded machine takes.
+  const deadline = Date.now() + 60_000;
+  while (!hasRaftConnect(tcpdump.snapshot())) {
+    if (Date.now() > deadline) throw new Error("no raft connection opened with CONNECT reached the capture within 60 s of the restart");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
   await goShell(cluster.addresses.join(","), "demo", "SELECT count(*) FROM cluster_t");
   capture = (await tcpdump.stop()).bytes;
 }, 120_000);
+
+/** True when `bytes` (a capture still being written) hold a raft connection that began with CONNECT. */
+function hasRaftConnect(bytes: Uint8Array): boolean {
+  try {
+    return decodeCaptureBytes(bytes).summary.skippedConnections.some((c) => c.kind === "raft" && /^CONNECT from node/.test(c.detail ?? ""));
+  } catch {
+    return false; // a record cut short at the end of the file
+  }
+}
 
 afterAll(async () => {
   await cluster?.stop();

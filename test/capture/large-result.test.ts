@@ -64,13 +64,16 @@ function serverSegments(file: PcapFile): number[] {
 /** The server's data segments (sent once) after which no record of the file carries earlier bytes of the stream. */
 function inOrderSegments(file: PcapFile): number[] {
   const flow = `${port}>`;
-  const seqs = file.records.map((record) => {
+  const spans = file.records.map((record) => {
     const segment = segmentOf(record);
-    return segment !== undefined && segment.flow.startsWith(flow) && segment.payloadLength > 0 ? segment.seq : undefined;
+    return segment !== undefined && segment.flow.startsWith(flow) && segment.payloadLength > 0 ? { seq: segment.seq, end: (segment.seq + segment.payloadLength) | 0 } : undefined;
   });
+  // Every segment before it in the file ends at or before its first byte, and every one after it
+  // starts past its first byte: a loaded machine's capture can hold later bytes ahead of earlier
+  // ones, and cutting such a segment short would leave a hole the decoder rightly calls a gap.
   return serverSegments(file).filter((index) => {
-    const seq = seqs[index]!;
-    return seqs.every((other, at) => other === undefined || at <= index || ((other - seq) | 0) > 0);
+    const seq = spans[index]!.seq;
+    return spans.every((other, at) => other === undefined || at === index || (at < index ? ((seq - other.end) | 0) >= 0 : ((other.seq - seq) | 0) > 0));
   });
 }
 

@@ -16,7 +16,7 @@ import { decodeFrame } from "../../src/messages/codec.ts";
 import { inspectFrame } from "../../src/messages/inspect.ts";
 import type { Side } from "../../src/messages/codes.ts";
 import { ResultReader } from "../../src/rows/result-reader.ts";
-import { initRowEngine, initRowEngineSync } from "../../src/rows/wasm-engine.ts";
+import { initRowEngine, initRowEngineSync } from "../../src/rows/wasm-loader.ts";
 import { FrameDecoder } from "../../src/stream/frame-decoder.ts";
 
 installAllocationTracker();

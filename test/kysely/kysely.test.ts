@@ -98,17 +98,32 @@ describe("Kysely on dqlite", () => {
   });
 
   it("another task's write during a rolled-back Kysely transaction is kept (it waits, never runs inside)", async () => {
-    let outside: Promise<unknown> | undefined;
-    await db
-      .transaction()
-      .execute(async (trx) => {
-        await trx.insertInto("person").values({ name: "Inside", age: 3 }).execute();
-        outside = db.insertInto("person").values({ name: "Outside", age: 4 }).execute();
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        throw new Error("roll back");
-      })
-      .catch(() => {});
-    await outside;
+    // A dialect on a client of the test's own, whose stats show the write queued behind the
+    // transaction before the transaction rolls back.
+    const client: Client = await connect({ addresses: node.address, timeoutMs: 10_000 });
+    const own = new Kysely<DB>({ dialect: new DqliteDialect({ client, database: "demo" }) });
+    try {
+      let outside: Promise<unknown> | undefined;
+      await own
+        .transaction()
+        .execute(async (trx) => {
+          await trx.insertInto("person").values({ name: "Inside", age: 3 }).execute();
+          outside = own.insertInto("person").values({ name: "Outside", age: 4 }).execute();
+          const deadline = Date.now() + 20_000;
+          while (client.stats().writeLane.waiting === 0) {
+            if (Date.now() > deadline) throw new Error("the outside write never queued for the write lane");
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+          throw new Error("roll back");
+        })
+        .catch((e: unknown) => {
+          if ((e as Error).message !== "roll back") throw e;
+        });
+      await outside;
+    } finally {
+      await own.destroy();
+      await client.close();
+    }
     const all = await names();
     expect(all).toContain("Outside");
     expect(all).not.toContain("Inside");

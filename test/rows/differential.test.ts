@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeFrame } from "../../src/messages/codec.ts";
 import { ResultReader } from "../../src/rows/result-reader.ts";
-import { initRowEngine } from "../../src/rows/wasm-engine.ts";
+import { initRowEngine } from "../../src/rows/wasm-loader.ts";
 import type { Tuple } from "../../src/values/cell.ts";
 import type { IntMode } from "../../src/values/int-mode.ts";
 import { anyTextBytes, framesOf, patternedResultOf, resultOf, streamOf } from "./arbitraries.ts";

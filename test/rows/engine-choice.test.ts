@@ -1,19 +1,25 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { WireError } from "../../src/errors.ts";
-import { ResultReader } from "../../src/rows/result-reader.ts";
-import { createWasmEngineSync, initRowEngine, initRowEngineSync, resetRowEngine, rowEngineFallback, simdSupported } from "../../src/rows/wasm-engine.ts";
-import { rowsFrame } from "./build-frames.ts";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { readFileSync } from "node:fs";
+import { rowsFrame } from "./build-frames.ts";
 
 const frame = rowsFrame(["n"], [[{ type: 1, value: 5n }]]);
 
+/** The loader and the reader as a fresh program sees them: nothing loaded yet. */
+async function fresh() {
+  vi.resetModules();
+  const loader = await import("../../src/rows/wasm-loader.ts");
+  const { ResultReader } = await import("../../src/rows/result-reader.ts");
+  const { WireError } = await import("../../src/errors.ts");
+  return { ...loader, ResultReader, WireError };
+}
+
 describe("engine choice and loading", () => {
-  afterEach(() => {
-    resetRowEngine();
+  beforeEach(() => {
+    vi.resetModules();
   });
 
-  it("falls back to the TS engine without WebAssembly; 'wasm' then fails clearly", () => {
-    resetRowEngine();
+  it("falls back to the TS engine without WebAssembly; 'wasm' then fails clearly", async () => {
+    const { ResultReader, WireError, initRowEngine, initRowEngineSync, rowEngineFallback } = await fresh();
     const saved = globalThis.WebAssembly;
     // @ts-expect-error removing the global as a runtime without WebAssembly would lack it
     delete globalThis.WebAssembly;
@@ -22,40 +28,54 @@ describe("engine choice and loading", () => {
       expect(reader.engine).toBe("js");
       expect(reader.read(frame).batch!.arrays()).toEqual([[5]]);
       expect(() => new ResultReader({ engine: "wasm" })).toThrow(WireError);
+      expect(await initRowEngine()).toBe("js");
+      expect(rowEngineFallback()).toMatchObject({ name: "WireError", code: "BAD_STATE" });
+      expect(() => initRowEngineSync()).toThrow(/no WebAssembly/);
     } finally {
       globalThis.WebAssembly = saved;
     }
   });
 
-  it("'auto' is the TS core until initRowEngine() has loaded the bundled bytes; then WASM, also after a reset", async () => {
-    resetRowEngine();
-    expect(await initRowEngine()).toBe("wasm");
+  it("'auto' is the TS core until initRowEngine() has loaded the bundled build; then WASM", async () => {
+    const { ResultReader, initRowEngine, initRowEngineSync } = await fresh();
+    expect(new ResultReader().engine).toBe("js");
+    expect(() => initRowEngineSync()).toThrow(/not loaded yet: await initRowEngine\(\) once first/);
+    const [first, second] = await Promise.all([initRowEngine(), initRowEngine()]);
+    expect([first, second]).toEqual(["wasm", "wasm"]);
     expect(new ResultReader().engine).toBe("wasm");
-    resetRowEngine();
-    // The bytes stay loaded: "auto" makes the engine synchronously.
-    expect(new ResultReader().engine).toBe("wasm");
+    // The compiled build is kept: the synchronous way in makes a new instance of it.
+    expect(initRowEngineSync()).toBe("wasm");
   });
 
   it("loads asynchronously, from bytes and from a precompiled module (the shipped .wasm files)", async () => {
-    expect(await initRowEngine()).toBe("wasm");
+    const { ResultReader, initRowEngine, initRowEngineSync, loadedWasmEngine, simdSupported } = await fresh();
     const bytes = readFileSync(new URL("../../src/generated/rows.wasm", import.meta.url));
     expect(initRowEngineSync({ source: bytes })).toBe("wasm");
-    const module = new WebAssembly.Module(bytes);
-    resetRowEngine();
-    expect(await initRowEngine({ source: module })).toBe("wasm");
+    const fromBytes = loadedWasmEngine();
+    expect(await initRowEngine({ source: new WebAssembly.Module(bytes) })).toBe("wasm");
+    // Each load is an instance of its own; the last is what "auto" uses.
+    expect(loadedWasmEngine()).not.toBe(fromBytes);
     expect(new ResultReader({ engine: "wasm" }).read(frame).batch!.arrays()).toEqual([[5]]);
+    expect(new ResultReader({ engine: fromBytes! }).read(frame).batch!.arrays()).toEqual([[5]]);
     const simdBytes = readFileSync(new URL("../../src/generated/rows-simd.wasm", import.meta.url));
     expect(simdSupported()).toBe(WebAssembly.validate(simdBytes));
-    const simd = createWasmEngineSync({ source: simdBytes, simd: true });
-    expect(simd.kind).toBe("wasm-simd");
-    expect(new ResultReader({ engine: simd }).read(frame).batch!.arrays()).toEqual([[5]]);
-    // The bundled SIMD build loads only when asked for.
+    expect(initRowEngineSync({ source: simdBytes, simd: true })).toBe("wasm-simd");
+    expect(new ResultReader().read(frame).batch!.arrays()).toEqual([[5]]);
+    // A SIMD engine serves a request for the scalar build too.
+    expect(await initRowEngine()).toBe("wasm-simd");
+  });
+
+  it("loads the bundled SIMD build only when asked for", async () => {
+    const { ResultReader, initRowEngine, initRowEngineSync, simdSupported } = await fresh();
+    expect(await initRowEngine()).toBe("wasm");
+    if (simdSupported()) expect(() => initRowEngineSync({ simd: true })).toThrow(/SIMD WebAssembly row core is not loaded yet/);
+    else expect(initRowEngineSync({ simd: true })).toBe("wasm");
     expect(await initRowEngine({ simd: true })).toBe(simdSupported() ? "wasm-simd" : "wasm");
     expect(new ResultReader().read(frame).batch!.arrays()).toEqual([[5]]);
   });
 
   it("falls back to the TS core when the runtime refuses to compile WebAssembly (a strict CSP), and says why", async () => {
-    resetRowEngine();
+    const { ResultReader, initRowEngine, rowEngineFallback } = await fresh();
     const { compile, Module } = WebAssembly;
     // What Chromium does under script-src 'self': both compiles refuse.
     function refused(): never {
@@ -72,12 +92,15 @@ describe("engine choice and loading", () => {
     } finally {
       Object.assign(WebAssembly, { compile, Module });
     }
+    // A refused compile is not cached: the next call compiles.
     expect(await initRowEngine()).toBe("wasm");
     expect(rowEngineFallback()).toBeUndefined();
   });
 
-  it("refuses a module that is not the row core", () => {
+  it("refuses a module that is not the row core, both ways in, with the runtime's error as the cause", async () => {
+    const { initRowEngine, initRowEngineSync } = await fresh();
     const empty = Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0);
-    expect(() => createWasmEngineSync({ source: empty })).toThrow(TypeError);
+    expect(() => initRowEngineSync({ source: empty })).toThrow(expect.objectContaining({ code: "BAD_STATE", cause: expect.any(TypeError) }));
+    await expect(initRowEngine({ source: empty })).rejects.toMatchObject({ code: "BAD_STATE", cause: expect.any(TypeError) });
   });
 });

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DecodeError } from "../../src/errors.ts";
 import { ResultReader } from "../../src/rows/result-reader.ts";
-import { initRowEngine } from "../../src/rows/wasm-engine.ts";
+import { initRowEngine } from "../../src/rows/wasm-loader.ts";
 import { rowsFrame } from "./build-frames.ts";
 
 await initRowEngine();

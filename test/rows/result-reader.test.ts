@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { DecodeError, PoisonedError, ServerError } from "../../src/errors.ts";
 import { ResultReader } from "../../src/rows/result-reader.ts";
 import type { EngineChoice } from "../../src/rows/engine.ts";
-import { initRowEngine } from "../../src/rows/wasm-engine.ts";
+import { initRowEngine } from "../../src/rows/wasm-loader.ts";
 import { concat, emptyFrame, failureFrame, float, frame, hex, rowsFrame, text } from "./build-frames.ts";
 
 await initRowEngine();

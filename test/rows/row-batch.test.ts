@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ResultReader } from "../../src/rows/result-reader.ts";
-import { initRowEngine } from "../../src/rows/wasm-engine.ts";
+import { initRowEngine } from "../../src/rows/wasm-loader.ts";
 import { rowsFrame, text } from "./build-frames.ts";
 
 await initRowEngine();

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { decodeFrame } from "../../src/messages/codec.ts";
 import { ResultReader } from "../../src/rows/result-reader.ts";
 import type { RowBatch } from "../../src/rows/row-batch.ts";
-import { initRowEngine } from "../../src/rows/wasm-engine.ts";
+import { initRowEngine } from "../../src/rows/wasm-loader.ts";
 import { FrameDecoder } from "../../src/stream/frame-decoder.ts";
 import type { CellValue } from "../../src/values/cell.ts";
 import { ASCII_FAST_PATH_MAX_BYTES } from "../../src/wire/utf8.ts";

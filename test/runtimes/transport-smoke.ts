@@ -110,7 +110,8 @@ async function smoke(transport: Transport): Promise<string> {
     new DataView(dbWord.buffer).setUint32(0, dbId, true);
     await transport.write(frame(9, concat(dbWord, text(sql)))); // QUERY_SQL, no params
     // Read nothing for a while: the result (≈3 MB) is far above the read high-water mark, so the
-    // transport must stop reading and then resume without losing or stalling anything.
+    // transport must stop reading and then resume without losing or stalling anything. (The
+    // pause is the test's input, not a wait for something to happen.)
     await new Promise((resolve) => setTimeout(resolve, STALL_MS));
     let sum = 0;
     let rows = 0;

@@ -26,10 +26,21 @@ export function uniqueTable(prefix: string): string {
 
 /** Waits until the kernel reports the process stopped (SIGSTOP is delivered asynchronously). */
 export async function untilStopped(pid: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  await until(() => {
     const state = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "")[0];
-    if (state === "T" || state === "t") return;
+    return state === "T" || state === "t";
+  }, `process ${pid} to stop`);
+}
+
+/**
+ * Polls `condition` every 10 ms until it holds; throws naming `what` after `timeoutMs`. The
+ * deadline only bounds a failure (generous for a loaded machine): a passing wait returns at the
+ * first poll that sees the condition.
+ */
+export async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  throw new Error(`process ${pid} did not stop within 2 s`);
 }

@@ -38,6 +38,8 @@ describe("RequestQueue", () => {
     void third.then(() => {
       thirdStarted = true;
     });
+    // The third must not start while the first holds the turn: an absence, watched over a short
+    // window (a slower machine can only make it start later, never sooner).
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(thirdStarted).toBe(false);
     first();

@@ -74,8 +74,7 @@ describe("every request a single node answers", () => {
     const turn = await conn.turn("QUERY");
     try {
       await turn.send({ type: "QUERY", db: 0, stmt: 1, params: [7, 10] });
-      const rows = conn.decode(await turn.frame());
-      turn.replied();
+      const rows = await turn.reply("QUERY", "ROWS");
       expect(rows).toEqual({
         type: "ROWS",
         code: 7,
@@ -106,8 +105,7 @@ describe("every request a single node answers", () => {
     const turn = await conn.turn("QUERY_SQL");
     try {
       await turn.send({ type: "QUERY_SQL", db: 0, sql: "SELECT 1, 2.5, 'x', NULL, x'ff'" });
-      const rows = conn.decode(await turn.frame());
-      turn.replied();
+      const rows = await turn.reply("QUERY_SQL", "ROWS");
       expect(rows.type).toBe("ROWS");
       if (rows.type !== "ROWS") return;
       expect(rows.columns).toEqual(["1", "2.5", "'x'", "NULL", "x'ff'"]);
@@ -175,6 +173,19 @@ describe("every request a single node answers", () => {
 });
 
 describe("raw requests of multi-frame results", () => {
+  it("request() of a query returns what the codec decodes of the same ROWS frame (the result reader's path)", async () => {
+    const sql = "SELECT 1, -2.5, 'x', NULL, x'ff00', 9007199254740991, 'é'";
+    const turn = await conn.turn("QUERY_SQL");
+    let decoded: unknown;
+    try {
+      turn.send({ type: "QUERY_SQL", db: 0, sql });
+      decoded = await turn.reply("QUERY_SQL", "ROWS");
+    } finally {
+      turn.end();
+    }
+    expect(await conn.request({ type: "QUERY_SQL", db: 0, sql }, "ROWS")).toEqual(decoded);
+  });
+
   it("request() of QUERY_SQL reads every continuation frame and returns one ROWS with all rows", async () => {
     const reply = await conn.request(
       { type: "QUERY_SQL", db: 0, sql: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) SELECT i, 'row ' || i FROM n" },

@@ -28,7 +28,7 @@ afterAll(async () => {
   await node?.stop();
 });
 
-const SUMMARY = "leader 127\\.0\\.0\\.1:\\d+, 30000 rows in \\d+ batches, sum 450015000";
+const SUMMARY = "leader 127\\.0\\.0\\.1:\\d+, 30000 rows in \\d+ batches, sum 450015000, pool of [2-8] \\(max 8\\)";
 const BOTH = new RegExp(`tcp: ${SUMMARY}; websocket: ${SUMMARY}`);
 
 describe("the session under Node (20 here, 22 and 24), Deno and Bun", () => {

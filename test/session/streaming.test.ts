@@ -61,7 +61,7 @@ describe("streaming a large result", () => {
     for await (const batch of result) {
       batches++;
       largestBatch = Math.max(largestBatch, batch.rowCount);
-      mostPending = Math.max(mostPending, connection.pendingBytes().length);
+      mostPending = Math.max(mostPending, connection.bufferedBytes);
       for (const row of batch.rows as [number, string, number, Uint8Array, number][]) {
         const [id, name, score, data, flag] = row;
         if (id !== count + 1) inOrder = false;

@@ -35,11 +35,11 @@ interface PageOutcome {
   error?: { name: string; code: string; message: string };
 }
 
-/** In the page: the package's portable client through the bridge, one query. */
+/** In the page: the package's client through the bridge, one query. */
 function queryFromPage(url: string, address: string, sql: string): Promise<PageOutcome> {
   return page.evaluate(
     async ({ url, address, sql, token }) => {
-      // The package's portable entry, loaded by the page itself (see the page server).
+      // The package's client entry (dqlite-wire/client), loaded by the page itself (see the page server).
       const lib = (window as unknown as { dqliteWire: unknown }).dqliteWire as {
         connectClient(options: unknown): Promise<{ open(name: string): Promise<{ query(sql: string): { all(): Promise<{ rows: unknown[][] }> } }>; close(): Promise<void> }>;
         webSocketConnector(url: string, options: { token: string }): unknown;
@@ -76,9 +76,12 @@ function rawFromPage(url: string, bytes: number[]): Promise<{ code: number; reas
 }
 
 const MIME: Record<string, string> = { ".js": "text/javascript", ".html": "text/html" };
-/** The page loads the package's portable entry from dist/ and says when it has it. */
+/**
+ * The page loads the package's client entry from dist/ and says when it has it: a browser loads
+ * it as it is (its TCP transports and certificate reader are imported only by a TCP connect).
+ */
 const PAGE = `<!doctype html><title>TLS bridge page</title><body><script type="module">
-import * as dqliteWire from "/dist/src/index.js";
+import * as dqliteWire from "/dist/src/client/index.js";
 window.dqliteWire = dqliteWire;
 document.body.dataset.ready = "yes";
 </script></body>`;
@@ -132,7 +135,7 @@ beforeAll(async () => {
   page = await browser.newPage();
   await page.goto(origin);
   await page.waitForSelector("body[data-ready]", { state: "attached", timeout: 10_000 }).catch(() => {
-    throw new Error("the page could not load dist/src/index.js: run `npm run build` before this test");
+    throw new Error("the page could not load dist/src/client/index.js: run `npm run build` before this test");
   });
 }, 90_000);
 

@@ -78,6 +78,8 @@ describe(`the tracing hook (dqlite ${NODE_RELEASE})`, () => {
     const table = uniqueTable("waited");
     await db.exec(`CREATE TABLE ${table} (a INTEGER)`);
     let write: Promise<unknown> | undefined;
+    // The transaction holds the write lane for a known time (the sleep is what is measured, not
+    // a wait for something); waitMs may only come out longer on a loaded machine.
     const holdMs = 150;
     await db.transaction(async (tx) => {
       await tx.exec(`INSERT INTO ${table} VALUES (1)`);

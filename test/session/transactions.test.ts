@@ -11,7 +11,7 @@ import { isOutcomeUnknown } from "../../src/client/server-errors.ts";
 import type { Transaction } from "../../src/client/transaction.ts";
 import { suppressedErrors } from "../../src/client/transaction-run.ts";
 import { CancelledError, ConnectionError, ServerError, TimeoutError, WireError } from "../../src/errors.ts";
-import { client, rawConnection, startNode, uniqueTable, type DqliteNode } from "./helpers.ts";
+import { client, rawConnection, startNode, uniqueTable, until, type DqliteNode } from "./helpers.ts";
 
 let node: DqliteNode;
 let session: Client;
@@ -163,7 +163,13 @@ describe("db.transaction", () => {
       bResolved = true;
       return result;
     });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // B queues for the write lane A holds (the client's own count says so) and does not resolve
+    // while A is open. That it stays queued can only be seen over a window of time; a loaded
+    // machine can only make B slower, so the window cannot fail a correct client.
+    const queued = () => session.stats().writeLane.held && session.stats().writeLane.waiting === 1;
+    await until(queued, "B to queue for the write lane");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(queued()).toBe(true);
     expect(bResolved).toBe(false); // B waits while A is open
     release.open();
     expect(await a).toBeInstanceOf(Planned);
@@ -423,6 +429,9 @@ describe("a node that stops answering inside a transaction (throwaway node)", ()
   });
 
   it("a COMMIT sent without a reply is OUTCOME_UNKNOWN; the node then has all of the transaction or none", async () => {
+    // The transaction's timeout bounds each of its requests (the connection wait, BEGIN, the
+    // inserts and the COMMIT): long enough that no request before the COMMIT can run out of it
+    // on a loaded machine, so the one that times out is the unanswered COMMIT.
     const error = await loneDb
       .transaction(
         async (tx) => {
@@ -430,7 +439,7 @@ describe("a node that stops answering inside a transaction (throwaway node)", ()
           await tx.exec("INSERT INTO s VALUES ('two')");
           await lone.pause(); // the COMMIT goes out and no reply comes
         },
-        { timeoutMs: 400 },
+        { timeoutMs: 3_000 },
       )
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectionError);

@@ -47,8 +47,8 @@ describe("process reaper", () => {
   it("kills the node and removes its directory when the program exits without stopping it", async () => {
     const { child, pid, dir } = await runFixture("exit");
     await new Promise((resolve) => child.once("exit", resolve));
-    expect(await until(() => !isAlive(pid), 5_000)).toBe(true);
-    expect(await until(() => !existsSync(dir), 5_000)).toBe(true);
+    expect(await until(() => !isAlive(pid), 20_000)).toBe(true);
+    expect(await until(() => !existsSync(dir), 20_000)).toBe(true);
   });
 
   it("kills the node and removes its directory when the program is SIGKILLed", async () => {
@@ -56,7 +56,7 @@ describe("process reaper", () => {
     expect(isAlive(pid)).toBe(true);
     expect(existsSync(dir)).toBe(true);
     child.kill("SIGKILL");
-    expect(await until(() => !isAlive(pid), 5_000)).toBe(true);
-    expect(await until(() => !existsSync(dir), 5_000)).toBe(true);
+    expect(await until(() => !isAlive(pid), 20_000)).toBe(true);
+    expect(await until(() => !existsSync(dir), 20_000)).toBe(true);
   });
 });

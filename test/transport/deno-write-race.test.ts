@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ConnectionError } from "../../src/errors.ts";
 import { type CertificateFiles, generateClusterCertificate } from "../../src/testing/tls-node.ts";
 import { connectDenoTcp } from "../../src/transport/deno-tcp.ts";
+import { resolveTls } from "../../src/transport/tls-certificate.ts";
 
 /** An error shaped like Deno's: a class name and, in Deno 2, the errno code. */
 function denoError(name: string, code: string, message: string): Error {
@@ -56,7 +57,7 @@ describe("Deno transport: a failed write reports what the read in flight learns"
       readDelayMs: 30,
     });
     const { cert, key } = certificate();
-    const transport = await connectDenoTcp("127.0.0.1:9", { tls: { cert, key }, timeoutMs: 2_000 });
+    const transport = await connectDenoTcp("127.0.0.1:9", { tls: resolveTls({ cert, key }), timeoutMs: 2_000 });
     const error = await writeFailure(transport.write(new Uint8Array(8)));
     expect(error.message).toMatch(/^TLS connection to tls:\/\/127\.0\.0\.1:9 broke: the node refused this client's certificate/);
     expect(error.message).toContain("BadCertificate");
@@ -83,7 +84,7 @@ describe("Deno transport: a failed write reports what the read in flight learns"
       readDelayMs: 10,
     });
     const { cert, key } = certificate();
-    const transport = await connectDenoTcp("127.0.0.1:9", { tls: { cert, key }, timeoutMs: 2_000 });
+    const transport = await connectDenoTcp("127.0.0.1:9", { tls: resolveTls({ cert, key }), timeoutMs: 2_000 });
     const first = await writeFailure(transport.write(new Uint8Array(8)));
     const second = await writeFailure(transport.write(new Uint8Array(8)));
     expect(second).toBe(first);

@@ -1,6 +1,7 @@
 // The node:net transport against a real dqlite-demo node.
 
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { connect as netConnect, createServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CancelledError, ConnectionError, TimeoutError } from "../../src/errors.ts";
@@ -72,14 +73,15 @@ describe("node-tcp transport against a real node", () => {
     await transport.write(frame(9, concat(new Uint8Array(8), text(sql)))); // QUERY_SQL db 0, no params
 
     // Nobody reads: the socket fills the queue, pauses, and stops taking bytes from the kernel.
-    let previous = -1;
-    for (let i = 0; i < 100 && transport.bytesReceived !== previous; i++) {
-      previous = transport.bytesReceived;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(transport.readPaused).toBe(true);
+    // The transport says when it paused; a slow node cannot be mistaken for a paused socket.
+    await until(() => transport.readPaused, "the socket to pause");
     const stalledAt = transport.bytesReceived;
     expect(stalledAt).toBeGreaterThanOrEqual(highWaterMark);
+    // Paused means nothing more is taken while nobody reads: an absence, which can only be seen
+    // as a window in which nothing arrives (a loaded machine can only make it emptier).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(transport.readPaused).toBe(true);
+    expect(transport.bytesReceived).toBe(stalledAt);
 
     // Now read the whole result: every ROWS frame but the last ends with PART, the last with DONE.
     const frames = new FrameReader(transport.readable.getReader());
@@ -175,23 +177,57 @@ async function startBlackHoleListener(): Promise<{ port: number; stop(): void }>
     child.stdout!.once("data", (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
     child.once("exit", (code) => reject(new Error(`black-hole listener exited with ${code}`)));
   });
-  // Fill the accept queue: connects succeed until it is full, then they hang.
+  // Fill the accept queue: connects succeed until it is full, then they hang. The kernel says
+  // when it is full (its length beside the backlog), so no connect is judged hung by a timer.
   const fillers: Socket[] = [];
-  for (let i = 0; i < 64; i++) {
-    const socket = netConnect({ host: "127.0.0.1", port });
-    socket.on("error", () => {});
-    fillers.push(socket);
-    const connected = await new Promise<boolean>((resolve) => {
-      socket.once("connect", () => resolve(true));
-      setTimeout(() => resolve(false), 200);
-    });
-    if (!connected) break;
+  const stop = () => {
+    for (const socket of fillers) socket.destroy();
+    child.kill("SIGKILL");
+  };
+  try {
+    while (!acceptQueueFull(port)) {
+      if (fillers.length >= 64) throw new Error(`the accept queue of port ${port} never filled`);
+      const socket = netConnect({ host: "127.0.0.1", port });
+      socket.on("error", () => {});
+      fillers.push(socket);
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`a connect to port ${port} hung before its accept queue was full`)), 20_000);
+        socket.once("connect", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  } catch (error) {
+    stop();
+    throw error;
   }
   return {
     port,
-    stop() {
-      for (const socket of fillers) socket.destroy();
-      child.kill("SIGKILL");
-    },
+    stop,
   };
+}
+
+/**
+ * True when the IPv4 listener on `port` has a full accept queue: Linux shows a listening
+ * socket's queued connections as its rx_queue in /proc/net/tcp and drops SYNs once that exceeds
+ * the backlog (1 here), so a full queue holds 2.
+ */
+function acceptQueueFull(port: number, backlog = 1): boolean {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  for (const line of readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    // local address, remote address, state (0A: LISTEN), tx_queue:rx_queue
+    if (fields[1] === local && fields[3] === "0A") return parseInt(fields[4]!.split(":")[1]!, 16) > backlog;
+  }
+  throw new Error(`no listener on 127.0.0.1:${port} in /proc/net/tcp`);
+}
+
+/** Polls `condition` until it holds; throws naming `what` after a deadline generous for a loaded machine. */
+async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }

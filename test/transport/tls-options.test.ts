@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConnectionError } from "../../src/errors.ts";
 import { generateClusterCertificate } from "../../src/testing/tls-node.ts";
-import { dnsNames, resolveTls } from "../../src/transport/tls.ts";
+import { dnsNames, resolveTls } from "../../src/transport/tls-certificate.ts";
 
 /** A self-signed certificate with exactly these subjectAltName entries (or none). */
 function certificateWith(altNames: string | undefined): { cert: string; key: string } {

@@ -2,7 +2,7 @@
 // (#bridge=ws://…&token=…&node=HOST:PORT) with the browser's WebSocket, runs arrow-scenario.ts
 // and leaves its summary (or the error) in body[data-result].
 
-import { connectClient, webSocketConnector } from "../../../src/index.ts";
+import { connectClient, webSocketConnector } from "../../../src/client/index.ts";
 import { arrowScenario } from "../runtimes/arrow-scenario.ts";
 
 const params = new URLSearchParams(location.hash.slice(1));

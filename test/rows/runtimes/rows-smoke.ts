@@ -4,7 +4,7 @@
 // with the WASM and TS engines, and prints "ok" only when every result matches.
 
 import { ResultReader } from "../../../src/rows/result-reader.ts";
-import { createWasmEngineSync, initRowEngine, initRowEngineSync } from "../../../src/rows/wasm-engine.ts";
+import { initRowEngine, initRowEngineSync, loadedWasmEngine } from "../../../src/rows/wasm-loader.ts";
 import { wasmBase64 } from "../../../src/generated/rows-wasm-scalar.ts";
 import { concat, float, rowsFrame, text } from "../build-frames.ts";
 
@@ -26,12 +26,12 @@ const input = concat([
 ]);
 
 const bytes = Uint8Array.from(atob(wasmBase64), (c) => c.charCodeAt(0));
-const engines = {
-  js: "js" as const,
-  wasm: "wasm" as const,
-  fromBytes: createWasmEngineSync({ source: bytes }),
-  fromModule: createWasmEngineSync({ source: new WebAssembly.Module(bytes) }),
-};
+// Each load makes an instance of its own; the last one is what "auto" uses.
+check(initRowEngineSync({ source: new WebAssembly.Module(bytes) }) === "wasm", "initRowEngineSync from a precompiled module");
+const fromModule = loadedWasmEngine()!;
+check((await initRowEngine({ source: bytes })) === "wasm", "initRowEngine from bytes");
+const fromBytes = loadedWasmEngine()!;
+const engines = { js: "js" as const, wasm: "wasm" as const, fromBytes, fromModule };
 const expected = JSON.stringify([
   [1, "alice", 1.5, [1, 2]],
   [2, "bob — ünïcode", -0, null],

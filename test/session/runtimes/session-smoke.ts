@@ -9,7 +9,8 @@
 //   DQLITE_ADDRESS=127.0.0.1:9001 npx deno run -A test/session/runtimes/session-smoke.ts
 //   DQLITE_ADDRESS=127.0.0.1:9001 npx bun test/session/runtimes/session-smoke.ts
 
-import { type Connector, connectClient } from "../../../src/client/index.ts";
+import { connectClient } from "../../../src/client/index.ts";
+import type { Connector } from "../../../src/transport/index.ts";
 import { connectTcp } from "../../../src/transport/auto.ts";
 import { webSocketConnector } from "../../../src/transport/websocket.ts";
 import { host } from "./script-host.ts";
@@ -65,6 +66,19 @@ export async function sessionSmoke(address: string, connector: Connector = conne
     same((await db.query("SELECT 6 * 7").all()).rows, [[42]], "the connection answers after a break");
     check(client.connection === connection, "the same connection served both");
 
+    // The pool: a result held open mid-stream keeps its connection; a read beside it runs on
+    // another one at once, and parallel reads share at most `max` connections.
+    const held = db.query(sql)[Symbol.asyncIterator]();
+    check((await held.next()).done === false, "the held result yields its first batch");
+    same((await db.query("SELECT 7 * 6").all()).rows, [[42]], "a read beside a held result");
+    const during = client.stats();
+    check(during.open >= 2 && during.inUse >= 1, `a second connection served the read (stats ${JSON.stringify(during)})`);
+    await held.return?.();
+    const parallel = await Promise.all(Array.from({ length: 12 }, (_, i) => db.query("SELECT ?", [i]).all()));
+    same(parallel.map((result) => result.rows[0]), Array.from({ length: 12 }, (_, i) => [i]), "12 parallel reads, each its own answer");
+    const pooled = client.stats();
+    check(pooled.open <= pooled.max && pooled.waiting === 0, `the pool stays within max (stats ${JSON.stringify(pooled)})`);
+
     // Prepared statements.
     const statement = await db.prepare(`SELECT t FROM ${table} WHERE i = ?`);
     same((await statement.query([big]).all()).rows, [["héllo 😀"]], "QUERY by statement");
@@ -76,7 +90,7 @@ export async function sessionSmoke(address: string, connector: Connector = conne
     const metadata = await client.describe();
     check(typeof metadata.weight === "bigint", "DESCRIBE weight is a bigint");
     await db.exec(`DROP TABLE ${table}`);
-    return `leader ${leader.address}, ${count} rows in ${batches} batches, sum ${sum}`;
+    return `leader ${leader.address}, ${count} rows in ${batches} batches, sum ${sum}, pool of ${pooled.open} (max ${pooled.max})`;
   } finally {
     await client.close();
   }

@@ -35,6 +35,16 @@ export async function transactionsSmoke(address: string): Promise<string> {
 
     same(await db.transaction(async (tx) => (await tx.exec(`INSERT INTO ${table} VALUES ('committed')`)).rowsAffected), 1, "commit returns fn's value");
 
+    // A read while a transaction is open answers before its COMMIT (another connection of the
+    // pool) and sees only committed rows; were it queued behind the COMMIT, this would time out.
+    const seenDuring = await db.transaction(async (tx) => {
+      await tx.exec(`INSERT INTO ${table} VALUES ('pending')`);
+      const outside = await tags();
+      await tx.exec(`DELETE FROM ${table} WHERE tag = 'pending'`);
+      return outside;
+    });
+    same(seenDuring, ["committed"], "a read outside an open transaction sees committed rows only");
+
     let other: Promise<unknown> | undefined;
     const rolledBack = await db
       .transaction(async (tx) => {
