@@ -133,6 +133,14 @@ export class FrameScanner {
     return this.#spillLength + this.#tail - this.#head;
   }
 
+  /**
+   * Bytes the scanner has allocated: the copy buffer, or the spill of a frame spanning chunks
+   * (borrowed chunks are the caller's). For checks that the buffering stays bounded.
+   */
+  get capacity(): number {
+    return (this.#borrow ? 0 : this.#bytes.length) + this.#spill.length;
+  }
+
   /** Stream position of the first pending byte (bytes pushed before it were taken or skipped). */
   get offset(): number {
     return this.#offset;

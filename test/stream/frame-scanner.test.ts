@@ -387,3 +387,30 @@ describe("FrameScanner: run, prefix and pending", () => {
     }
   });
 });
+
+describe("FrameScanner: capacity", () => {
+  test("copy mode: the buffer doubles to fit the pending bytes and is reused once they are taken", () => {
+    const stream = buildStream([{ type: 1, schema: 0, body: new Uint8Array(96) }]);
+    const scanner = new FrameScanner({ input: "copy", initialBytes: 16 });
+    expect(scanner.capacity).toBe(16);
+    scanner.push(stream);
+    expect(scanner.capacity).toBe(128);
+    scanner.next();
+    scanner.push(stream);
+    expect(scanner.capacity).toBe(128);
+  });
+
+  test("borrow mode: only a frame spanning chunks is allocated for", () => {
+    const stream = buildStream([{ type: 1, schema: 0, body: new Uint8Array(96) }]);
+    const scanner = new FrameScanner({ input: "borrow" });
+    scanner.push(stream);
+    expect(scanner.capacity).toBe(0);
+    scanner.next();
+    scanner.push(stream.subarray(0, 50));
+    scanner.push(stream.subarray(50));
+    expect(scanner.capacity).toBeGreaterThanOrEqual(50);
+    // The spill goes with the frame handed out.
+    expect(scanner.next()?.bytes.length).toBe(stream.length);
+    expect(scanner.capacity).toBe(0);
+  });
+});
