@@ -366,3 +366,32 @@ test("the layout rules read every folder they claim to, and see layout.ts's numb
   expect(inHome(home("src/wire/frame-scanner.ts"), sizeWordRead)).toBeGreaterThan(0);
   expect(inHome(home("src/wire/layout.ts"), literalLayoutNumber)).toBeGreaterThan(0);
 });
+
+// ---- The capture decoder's layers: src/capture/files/ (pcap and pcapng files to packets),
+// network/ (link layer, IP and TCP to ordered streams), dqlite/ (streams to frames and
+// conversations). Each imports only the layers below it and the shared leaves at the top of
+// src/capture/; the modules that tie the layers together (the decoder, the connection table)
+// sit at the top and are imported by none of them.
+
+const CAPTURE_LAYERS = ["files", "network", "dqlite"];
+const CAPTURE_SHARED_LEAVES = new Set(["buffer-budget.ts", "capture-limits.ts", "capture-records.ts", "connection-kind.ts"]);
+
+test("the capture layers import only downward: files ← network ← dqlite, and the shared leaves", () => {
+  const wrong: string[] = [];
+  let layered = 0;
+  for (const source of parsedSources) {
+    const layer = /^src\/capture\/([a-z]+)\//.exec(source.path)?.[1];
+    if (layer === undefined) continue;
+    layered++;
+    for (const target of staticImports(source)) {
+      if (!target.startsWith("src/capture/")) continue;
+      const rest = target.slice("src/capture/".length);
+      const targetLayer = rest.includes("/") ? rest.slice(0, rest.indexOf("/")) : undefined;
+      const allowed =
+        targetLayer === undefined ? CAPTURE_SHARED_LEAVES.has(rest) : CAPTURE_LAYERS.indexOf(targetLayer) <= CAPTURE_LAYERS.indexOf(layer);
+      if (!allowed) wrong.push(`${source.path} imports ${target}`);
+    }
+  }
+  expect(wrong).toEqual([]);
+  expect(layered).toBeGreaterThan(15);
+});

@@ -10,18 +10,18 @@
 // - a resync that finds no proven boundary within its window: the direction is stopped;
 // - the end of the stream inside a frame: reported as incomplete.
 
-import { DecodeError, type WireError } from "../errors.ts";
-import type { ResolvedDecodeOptions } from "../messages/codec.ts";
-import type { Side } from "../messages/codes.ts";
-import { FrameDecoder } from "../stream/frame-decoder.ts";
-import { WORD_BYTES } from "../wire/constants.ts";
-import type { FrameHeader } from "../wire/header.ts";
-import type { BufferBudget } from "./buffer-budget.ts";
+import { DecodeError, type WireError } from "../../errors.ts";
+import type { ResolvedDecodeOptions } from "../../messages/codec.ts";
+import type { Side } from "../../messages/codes.ts";
+import { FrameDecoder } from "../../stream/frame-decoder.ts";
+import { WORD_BYTES } from "../../wire/constants.ts";
+import type { FrameHeader } from "../../wire/header.ts";
+import type { BufferBudget } from "../buffer-budget.ts";
 import { CarrierIndex } from "./carrier-index.ts";
-import type { ProblemKind, ProblemRecord } from "./capture-records.ts";
+import type { ProblemKind, ProblemRecord } from "../capture-records.ts";
 import { FrameResync, checkFrameAt, checkHeader } from "./frame-resync.ts";
 import { checkRaftMessageAt } from "./raft-message.ts";
-import type { Carrier, GapCause } from "./tcp-flow.ts";
+import type { Carrier, GapCause } from "../network/tcp-flow.ts";
 
 const GAP_CAUSE_TEXT: Record<GapCause, string> = {
   lost: "lost: not in the capture",
