@@ -5,7 +5,10 @@
 // here.
 //
 // The call arrives as a record in memory (CallField), the outcome leaves as one (ResultField);
-// both layouts, the stops and the faults come from src/rows/core-abi.ts, imported as is.
+// both layouts, the stops and the faults come from src/rows/core-abi.ts, imported as is. The
+// numbers of the wire (frame header, column count, markers, nibbles, value types, UTF-8 bounds)
+// come from src/wire/layout.ts, imported as is too. The frames of the span were found by the
+// frame scanner (src/wire/frame-scanner.ts); this core steps over them as its `frameEnd` does.
 // On success the outputs are packed (see `compact`): slots of all columns, then their types.
 //
 // Built with --noAssert, so no implicit bound check exists: every load is guarded explicitly
@@ -14,14 +17,16 @@
 // what they read, or FAILED once `fail` has written the fault.
 
 import { CallField, CoreFault, CoreStop, ResultField, TagCache } from "../src/rows/core-abi";
+import { FrameLayout, RowsLayout, Utf8Bound, ValueCode, ValueCodeSet } from "../src/wire/layout";
 
 const FAILED: u32 = 0xffffffff;
-const DONE_WORD: u64 = 0xffffffffffffffff;
-const PART_WORD: u64 = 0xeeeeeeeeeeeeeeee;
-/** Bit n set where nibble n is a value type: 1-5, 9, 10, 11. */
-const VALID_NIBBLES: u32 = 0x0e3e;
+/** A marker word: its byte in every byte. */
+const DONE_WORD: u64 = <u64>RowsLayout.DoneByte * 0x0101010101010101;
+const PART_WORD: u64 = <u64>RowsLayout.PartByte * 0x0101010101010101;
+/** Bit n set where nibble n is a value type. */
+const VALID_NIBBLES: u32 = ValueCodeSet.Valid;
 /** Bit n set where nibble n is a variable-width cell: TEXT, BLOB, ISO8601. */
-const VARIABLE_NIBBLES: u32 = (1 << 3) | (1 << 4) | (1 << 10);
+const VARIABLE_NIBBLES: u32 = ValueCodeSet.Spans;
 const ONES: u64 = 0x0101010101010101;
 const HIGHS: u64 = 0x8080808080808080;
 const SAFE_MAX: i64 = 9007199254740991;
@@ -73,36 +78,41 @@ function fail(fault: CoreFault, offset: u32, row: i32, column: i32, detail: i32 
   return <u32>(a < b ? a : b);
 }
 
-/** Strict UTF-8 over [start, end) of the input, as a fatal TextDecoder accepts it. */
+// @ts-ignore: AssemblyScript decorator
+@inline function isContinuation(byte: u32): bool {
+  return (byte & Utf8Bound.ContinuationMask) == Utf8Bound.Continuation;
+}
+
+/** Strict UTF-8 over [start, end) of the input, as src/wire/utf8.ts's isValidUtf8 checks it. */
 function validUtf8(start: u32, end: u32): bool {
   let i = start;
   while (i < end) {
     const b0 = byteAt(i);
-    if (b0 < 0x80) {
+    if (b0 < <u32>Utf8Bound.AsciiEnd) {
       i++;
       continue;
     }
-    if (b0 < 0xc2) return false;
-    if (b0 < 0xe0) {
-      if (i + 1 >= end || (byteAt(i + 1) & 0xc0) != 0x80) return false;
+    if (b0 < <u32>Utf8Bound.TwoByteLead) return false;
+    if (b0 < <u32>Utf8Bound.ThreeByteLead) {
+      if (i + 1 >= end || !isContinuation(byteAt(i + 1))) return false;
       i += 2;
       continue;
     }
-    if (b0 < 0xf0) {
+    if (b0 < <u32>Utf8Bound.FourByteLead) {
       if (i + 2 >= end) return false;
       const b1 = byteAt(i + 1);
-      const lo: u32 = b0 == 0xe0 ? 0xa0 : 0x80;
-      const hi: u32 = b0 == 0xed ? 0x9f : 0xbf;
-      if (b1 < lo || b1 > hi || (byteAt(i + 2) & 0xc0) != 0x80) return false;
+      const lo: u32 = b0 == Utf8Bound.OverlongThreeLead ? Utf8Bound.OverlongThreeMin : Utf8Bound.Continuation;
+      const hi: u32 = b0 == Utf8Bound.SurrogateLead ? Utf8Bound.SurrogateMax : Utf8Bound.ContinuationMax;
+      if (b1 < lo || b1 > hi || !isContinuation(byteAt(i + 2))) return false;
       i += 3;
       continue;
     }
-    if (b0 < 0xf5) {
+    if (b0 < <u32>Utf8Bound.LeadEnd) {
       if (i + 3 >= end) return false;
       const b1 = byteAt(i + 1);
-      const lo: u32 = b0 == 0xf0 ? 0x90 : 0x80;
-      const hi: u32 = b0 == 0xf4 ? 0x8f : 0xbf;
-      if (b1 < lo || b1 > hi || (byteAt(i + 2) & 0xc0) != 0x80 || (byteAt(i + 3) & 0xc0) != 0x80) return false;
+      const lo: u32 = b0 == Utf8Bound.OverlongFourLead ? Utf8Bound.OverlongFourMin : Utf8Bound.Continuation;
+      const hi: u32 = b0 == Utf8Bound.TopLead ? Utf8Bound.TopMax : Utf8Bound.ContinuationMax;
+      if (b1 < lo || b1 > hi || !isContinuation(byteAt(i + 2)) || !isContinuation(byteAt(i + 3))) return false;
       i += 4;
       continue;
     }
@@ -161,6 +171,37 @@ function scanText(start: u32, searchEnd: u32): bool {
   return false;
 }
 
+// ---- Step: a frame and its column count ---------------------------------------------------
+
+/**
+ * The end of the frame at `frame` (header and body), or FAILED when its header or body runs past
+ * `spanEnd`: src/wire/frame-scanner.ts's frameEnd, over linear memory.
+ */
+// @ts-ignore: AssemblyScript decorator
+@inline function frameEndAt(frame: u32, spanEnd: u32): u32 {
+  if (spanEnd - frame < <u32>FrameLayout.HeaderBytes) return FAILED;
+  const sizeWords = load<u32>(base + <usize>frame + FrameLayout.SizeOffset);
+  const next = <u64>frame + FrameLayout.HeaderBytes + (<u64>sizeWords << FrameLayout.WordShift);
+  return next > <u64>spanEnd ? FAILED : <u32>next;
+}
+
+/** The column count at the start of the body at `body`, checked against the cap and the body; -1 once failed. */
+function columnCount(body: u32, end: u32, maxColumns: i32): i32 {
+  const countAt = body + RowsLayout.ColumnCountOffset;
+  if (end - countAt < <u32>RowsLayout.ColumnCountBytes) return <i32>failFrameAt(CoreFault.BodyTooShort, body);
+  const countLo = load<u32>(base + <usize>countAt);
+  const countHi = load<u32>(base + <usize>countAt + 4);
+  if (countHi != 0 || countLo > <u32>maxColumns) return <i32>failFrameAt(CoreFault.ColumnsLimit, body);
+  const namesAt = countAt + RowsLayout.ColumnCountBytes;
+  if (<u64>countLo * FrameLayout.WordBytes > <u64>(end - namesAt)) return <i32>failFrameAt(CoreFault.ColumnsDoNotFit, body);
+  return <i32>countLo;
+}
+
+/** A fault outside any row or column: FAILED. */
+function failFrameAt(fault: CoreFault, offset: u32): u32 {
+  return fail(fault, offset, -1, -1);
+}
+
 // ---- Step: the column names of a frame ---------------------------------------------------
 
 /**
@@ -214,7 +255,7 @@ function rowHeader(pos: u32, columns: i32, headerBytes: u32, row: i32): u32 {
   let fixed = headerBytes == 8;
   for (let c: i32 = 0; c < columns; c++) {
     const b = byteAt(pos + (<u32>c >> 1));
-    const nibble = c & 1 ? b >> 4 : b & 0x0f;
+    const nibble = c & 1 ? b >> RowsLayout.NibbleBits : b & RowsLayout.NibbleMask;
     if (((VALID_NIBBLES >> nibble) & 1) == 0) return fail(CoreFault.BadNibble, pos + (<u32>c >> 1), row, c, <i32>nibble);
     if (((VARIABLE_NIBBLES >> nibble) & 1) != 0) {
       // A text or blob cell: the row is not fixed-width, and the batch points into the input.
@@ -291,7 +332,7 @@ function rowHeader(pos: u32, columns: i32, headerBytes: u32, row: i32): u32 {
 // @ts-ignore: AssemblyScript decorator
 @inline function wordCell(tag: u32, cell: u32, end: u32, slot: usize, row: i32, c: i32): u32 {
   if (end - cell < 8) return fail(CoreFault.CellTruncated, cell, row, c);
-  if (tag == 5) store<u64>(slot, 0);
+  if (tag == ValueCode.Null) store<u64>(slot, 0);
   else store<f64>(slot, load<u64>(base + <usize>cell) != 0 ? 1.0 : 0.0);
   return cell + 8;
 }
@@ -310,23 +351,23 @@ function rowHeader(pos: u32, columns: i32, headerBytes: u32, row: i32): u32 {
   const asNumber = intNumbers;
   for (let c: i32 = 0; c < columns; c++) {
     const b = byteAt(headerAt + (<u32>c >> 1));
-    const tag = c & 1 ? b >> 4 : b & 0x0f;
+    const tag = c & 1 ? b >> RowsLayout.NibbleBits : b & RowsLayout.NibbleMask;
     const slotIndex = <usize>c * stride + <usize>outRow;
     store<u8>(types + slotIndex, <u8>tag);
     const slot = slots + (slotIndex << 3);
     switch (tag) {
-      case 1:
-      case 9:
+      case ValueCode.Integer:
+      case ValueCode.UnixTime:
         pos = integerCell(pos, end, slot, row, c, asNumber);
         break;
-      case 2:
+      case ValueCode.Float:
         pos = floatCell(pos, end, slot, row, c);
         break;
-      case 3:
-      case 10:
+      case ValueCode.Text:
+      case ValueCode.Iso8601:
         pos = textCell(pos, end, slot, row, c, maxValue);
         break;
-      case 4:
+      case ValueCode.Blob:
         pos = blobCell(pos, end, slot, row, c, maxValue);
         break;
       default:
@@ -350,9 +391,9 @@ function rowHeader(pos: u32, columns: i32, headerBytes: u32, row: i32): u32 {
   for (let c: i32 = 0; c < columns; c++) {
     const tag = load<u8>(tags + <usize>c);
     const raw = load<u64>(input + <usize>cell);
-    if (tag == 2) {
+    if (tag == ValueCode.Float) {
       store<u64>(slot, raw);
-    } else if (tag == 1 || tag == 9) {
+    } else if (tag == ValueCode.Integer || tag == ValueCode.UnixTime) {
       if (asNumber) {
         const v = <i64>raw;
         if (v > SAFE_MAX || v < -SAFE_MAX) return fail(CoreFault.UnsafeInteger, cell, row, c);
@@ -360,7 +401,7 @@ function rowHeader(pos: u32, columns: i32, headerBytes: u32, row: i32): u32 {
       } else {
         store<u64>(slot, raw);
       }
-    } else if (tag == 5) {
+    } else if (tag == ValueCode.Null) {
       store<u64>(slot, 0);
     } else {
       store<f64>(slot, raw != 0 ? 1.0 : 0.0);
@@ -400,14 +441,14 @@ function decodeRows(pos: u32, end: u32, columns: i32): u32 {
   const slotStep = <usize>capacity << 3;
   const asNumber = intNumbers;
   while (true) {
-    if (end - pos < 8) return fail(CoreFault.MissingMarker, pos, rowIndex, -1);
+    if (end - pos < <u32>RowsLayout.MarkerBytes) return fail(CoreFault.MissingMarker, pos, rowIndex, -1);
     const word = load<u64>(base + <usize>pos);
     if (word == DONE_WORD || word == PART_WORD) {
       if (runStart >= 0) fillTypes(columns, runStart, outIndex);
       marker = word == DONE_WORD ? CoreStop.Done : CoreStop.Part;
       outRow = outIndex;
       rowsTotal = rowsBefore + (outIndex - outBefore);
-      pos += 8;
+      pos += RowsLayout.MarkerBytes;
       if (pos != end) return fail(CoreFault.TrailingBytes, pos, -1, -1);
       return pos;
     }
@@ -488,26 +529,21 @@ export function decodeSpan(call: usize): i32 {
 
   let frame = start;
   while (frame < spanEnd) {
-    // The frame header: the span holds whole frames, so a frame past it is the caller's bug.
-    if (spanEnd - frame < 8) return failFrame(CoreFault.Internal, frame);
-    const frameEnd = <u64>frame + 8 + (<u64>load<u32>(base + <usize>frame) << 3);
-    if (frameEnd > <u64>spanEnd) return failFrame(CoreFault.Internal, frame);
-    const end = <u32>frameEnd;
+    // The frame: the span holds whole frames (a scan found them), so one past it is the caller's bug.
+    const frameEnd = frameEndAt(frame, spanEnd);
+    if (frameEnd == FAILED) return failFrame(CoreFault.Internal, frame);
+    const end = frameEnd;
     if (framesBefore + frames + 1 > maxFramesPerResult) return failFrame(CoreFault.FramesPerResult, frame);
 
-    // The column count.
-    const body = frame + 8;
-    if (end - body < 8) return failFrame(CoreFault.BodyTooShort, body);
-    const countLo = load<u32>(base + <usize>body);
-    const countHi = load<u32>(base + <usize>body + 4);
-    if (countHi != 0 || countLo > <u32>maxColumns) return failFrame(CoreFault.ColumnsLimit, body);
-    const count = <i32>countLo;
-    if (<u64>countLo * 8 > <u64>(end - body - 8)) return failFrame(CoreFault.ColumnsDoNotFit, body);
+    // The column count: a uint64; every name takes at least a word.
+    const body = frame + FrameLayout.HeaderBytes;
+    const count = columnCount(body, end, maxColumns);
+    if (count < 0) return CoreStop.Error;
     const first = columns < 0;
     if (!first && count != columns) return failFrame(CoreFault.ColumnCountDrift, body);
     if (count != allocColumns) return failFrame(CoreFault.Internal, body);
 
-    let pos = columnNames(body + 8, end, count, first);
+    let pos = columnNames(body + RowsLayout.ColumnCountBytes, end, count, first);
     if (pos == FAILED) return CoreStop.Error;
     if (first) {
       columns = count;

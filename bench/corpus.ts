@@ -4,6 +4,10 @@
 // corpus and a stream generated batch by batch hold the same bytes. `npm run capture` records
 // the same queries from a real node to check frame counts and sizes against this generator.
 
+import { FrameScanner } from "../src/wire/frame-scanner.ts";
+import { writeHeader } from "../src/wire/header.ts";
+import { FrameLayout, ResponseCode, RowsLayout, ValueCode } from "../src/wire/layout.ts";
+
 export type Shape = "numeric" | "mixed";
 
 /** Column names and types per shape (the capture script creates tables just like these). */
@@ -49,6 +53,20 @@ export function payloadOf(i: number): Uint8Array {
 
 const encoder = new TextEncoder();
 
+const WORD = FrameLayout.WordBytes;
+const HEADER = FrameLayout.HeaderBytes;
+
+/** Bytes of `length` text bytes and their NUL terminator, padded to whole words. */
+const paddedText = (length: number): number => (length + WORD) & ~(WORD - 1);
+
+/** A row header word: one type nibble per column, the first column in the low nibble. */
+function rowHeader(codes: ValueCode[]): bigint {
+  return codes.reduceRight((word, code) => (word << BigInt(RowsLayout.NibbleBits)) | BigInt(code), 0n);
+}
+
+const NUMERIC_ROW_HEADER = rowHeader([ValueCode.Integer, ValueCode.Float, ValueCode.Integer]);
+const MIXED_ROW_HEADER = rowHeader([ValueCode.Integer, ValueCode.Text, ValueCode.Float, ValueCode.Blob, ValueCode.Null]);
+
 /** Writes ROWS frames for rows [first, first + count) into `out` at `at`; see CorpusWriter. */
 export class CorpusWriter {
   readonly shape: Shape;
@@ -60,14 +78,14 @@ export class CorpusWriter {
     this.shape = shape;
     this.totalRows = totalRows;
     const names = SHAPES[shape].columns.map((n) => encoder.encode(n));
-    const bytes = 8 + names.reduce((sum, n) => sum + ((n.length + 8) & ~7), 0);
+    const bytes = RowsLayout.ColumnCountBytes + names.reduce((sum, n) => sum + paddedText(n.length), 0);
     this.#names = new Uint8Array(bytes);
     const view = new DataView(this.#names.buffer);
-    view.setUint32(0, names.length, true);
-    let at = 8;
+    view.setBigUint64(RowsLayout.ColumnCountOffset, BigInt(names.length), true);
+    let at = RowsLayout.ColumnCountBytes;
     for (const n of names) {
       this.#names.set(n, at);
-      at += (n.length + 8) & ~7;
+      at += paddedText(n.length);
     }
   }
 
@@ -90,48 +108,46 @@ export class CorpusWriter {
   }
 
   #frame(out: Uint8Array, view: DataView, start: number): number {
-    out.set(this.#names, start + 8);
-    let at = start + 8 + this.#names.length;
+    out.set(this.#names, start + HEADER);
+    let at = start + HEADER + this.#names.length;
     while (this.#next < this.totalRows && at - start < PAGE_BYTES) {
       at = this.#row(out, view, at, this.#next++);
     }
     const last = this.#next >= this.totalRows;
-    out.fill(last ? 0xff : 0xee, at, at + 8);
-    at += 8;
+    out.fill(last ? RowsLayout.DoneByte : RowsLayout.PartByte, at, at + RowsLayout.MarkerBytes);
+    at += RowsLayout.MarkerBytes;
     if (last) this.#emittedLast = true;
-    view.setUint32(start, (at - start - 8) / 8, true);
-    out[start + 4] = 7;
-    out[start + 5] = 0;
-    view.setUint16(start + 6, 0, true);
+    writeHeader(out, start, (at - start - HEADER) / WORD, ResponseCode.Rows, 0);
     return at;
   }
 
   #row(out: Uint8Array, view: DataView, at: number, i: number): number {
+    // One word per cell (the row header, INTEGER, FLOAT, the BLOB length, NULL), TEXT padded to words.
     const values = rowValues(this.shape, i);
     if (this.shape === "numeric") {
-      view.setBigUint64(at, 0x121n, true); // INTEGER, FLOAT, INTEGER
-      view.setBigInt64(at + 8, BigInt(values[0] as number), true);
-      view.setFloat64(at + 16, values[1] as number, true);
-      view.setBigInt64(at + 24, BigInt(values[2] as number), true);
-      return at + 32;
+      view.setBigUint64(at, NUMERIC_ROW_HEADER, true);
+      view.setBigInt64(at + WORD, BigInt(values[0] as number), true);
+      view.setFloat64(at + 2 * WORD, values[1] as number, true);
+      view.setBigInt64(at + 3 * WORD, BigInt(values[2] as number), true);
+      return at + 4 * WORD;
     }
-    view.setBigUint64(at, 0x54231n, true); // INTEGER, TEXT, FLOAT, BLOB, NULL
-    at += 8;
+    view.setBigUint64(at, MIXED_ROW_HEADER, true);
+    at += WORD;
     view.setBigInt64(at, BigInt(values[0] as number), true);
-    at += 8;
+    at += WORD;
     const name = encoder.encode(values[1] as string);
     out.set(name, at);
-    const padded = (name.length + 8) & ~7;
+    const padded = paddedText(name.length);
     out.fill(0, at + name.length, at + padded);
     at += padded;
     view.setFloat64(at, values[2] as number, true);
-    at += 8;
+    at += WORD;
     const payload = values[3] as Uint8Array;
     view.setBigUint64(at, BigInt(payload.length), true);
-    out.set(payload, at + 8);
-    at += 8 + payload.length;
+    out.set(payload, at + WORD);
+    at += WORD + payload.length;
     view.setBigUint64(at, 0n, true);
-    return at + 8;
+    return at + WORD;
   }
 }
 
@@ -162,12 +178,9 @@ export function buildCorpus(shape: Shape, rows: number): Corpus {
     at += c.length;
   }
   const frameBodyBytes: number[] = [];
-  const view = new DataView(bytes.buffer);
-  for (let p = 0; p < bytes.length; ) {
-    const body = view.getUint32(p, true) * 8;
-    frameBodyBytes.push(body);
-    p += 8 + body;
-  }
+  const scanner = new FrameScanner({ input: "borrow" });
+  scanner.push(bytes);
+  for (let frame = scanner.next(); frame !== undefined; frame = scanner.next()) frameBodyBytes.push(frame.header.frameBytes - HEADER);
   return { shape, rows, frames: frameBodyBytes.length, bytes, frameBodyBytes };
 }
 

@@ -7,9 +7,11 @@ import { encodeRequest } from "../src/messages/codec.ts";
 import type { Message } from "../src/messages/types.ts";
 import { FrameDecoder } from "../src/stream/frame-decoder.ts";
 import type { CellValue } from "../src/values/cell.ts";
+import { FrameScanner, type ScannedFrame } from "../src/wire/frame-scanner.ts";
+import { encodeHandshake } from "../src/wire/handshake.ts";
+import { ResponseCode, RowsLayout } from "../src/wire/layout.ts";
 import { type Shape, SHAPES, rowValues } from "./corpus.ts";
 
-const HANDSHAKE_V1 = Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0);
 /**
  * Parameters per INSERT: dqlite 1.11 answers FAILURE 1005 "not an error" to a params tuple in
  * schema 1 (more than 255 params), so statements stay within schema 0.
@@ -45,7 +47,7 @@ export class RawConnection {
     return new Promise((resolve, reject) => {
       const socket = connect({ host: host!, port: Number(port) }, () => {
         socket.setNoDelay(true);
-        socket.write(HANDSHAKE_V1);
+        socket.write(encodeHandshake());
         resolve(new RawConnection(socket));
       });
       socket.once("error", reject);
@@ -129,39 +131,51 @@ export function sendQuery(connection: RawConnection, db: number, shape: Shape): 
 
 /** Reads the raw bytes of one result: ROWS frames up to the one ending with DONE. */
 export async function captureResult(connection: RawConnection): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  let buffer = new Uint8Array(1 << 20);
+  const result = new GrowingBytes(1 << 20);
+  // Borrow mode: the socket's chunks are kept as they are, the scanner only finds the frames.
+  const scanner = new FrameScanner({ input: "borrow" });
   for (;;) {
     const chunk = await connection.chunk();
-    if (total + chunk.length > buffer.length) {
-      const grown = new Uint8Array(Math.max(buffer.length * 2, total + chunk.length));
-      grown.set(buffer.subarray(0, total));
-      buffer = grown;
-    }
-    buffer.set(chunk, total);
-    total += chunk.length;
-    chunks.push(chunk);
-    const end = resultEnd(buffer.subarray(0, total));
-    if (end >= 0) {
-      if (end !== total) throw new Error(`${total - end} bytes after the result`);
-      return buffer.slice(0, total);
+    result.append(chunk);
+    scanner.push(chunk);
+    for (let frame = scanner.next(); frame !== undefined; frame = scanner.next()) {
+      if (!endsResult(frame)) continue;
+      if (scanner.buffered > 0) throw new Error(`${scanner.buffered} bytes after the result`);
+      return result.bytes();
     }
   }
 }
 
-/** End offset of the DONE frame if the bytes hold a whole result, else -1. Throws on FAILURE. */
-export function resultEnd(bytes: Uint8Array): number {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let at = 0;
-  while (bytes.length - at >= 8) {
-    const end = at + 8 + view.getUint32(at, true) * 8;
-    if (end > bytes.length) return -1;
-    const type = bytes[at + 4];
-    if (type === 0) throw new Error("node answered FAILURE to the query");
-    if (type !== 7) throw new Error(`unexpected response type ${type} in a result`);
-    if (bytes[end - 1] === 0xff && view.getUint32(end - 8, true) === 0xffffffff) return end;
-    at = end;
+/** True for the ROWS frame that ends a result (its marker word is DONE). Throws on FAILURE. */
+function endsResult(frame: ScannedFrame): boolean {
+  const { type } = frame.header;
+  if (type === ResponseCode.Failure) throw new Error("node answered FAILURE to the query");
+  if (type !== ResponseCode.Rows) throw new Error(`unexpected response type ${type} in a result`);
+  // Every ROWS frame ends with its marker word.
+  return frame.bytes.subarray(frame.bytes.length - RowsLayout.MarkerBytes).every((byte) => byte === RowsLayout.DoneByte);
+}
+
+/** Bytes appended into one buffer that doubles as it fills. */
+class GrowingBytes {
+  #buffer: Uint8Array;
+  #length = 0;
+
+  constructor(initialBytes: number) {
+    this.#buffer = new Uint8Array(initialBytes);
   }
-  return -1;
+
+  append(chunk: Uint8Array): void {
+    if (this.#length + chunk.length > this.#buffer.length) {
+      const grown = new Uint8Array(Math.max(this.#buffer.length * 2, this.#length + chunk.length));
+      grown.set(this.#buffer.subarray(0, this.#length));
+      this.#buffer = grown;
+    }
+    this.#buffer.set(chunk, this.#length);
+    this.#length += chunk.length;
+  }
+
+  /** A copy of the bytes appended. */
+  bytes(): Uint8Array {
+    return this.#buffer.slice(0, this.#length);
+  }
 }

@@ -7,6 +7,7 @@ import { type DecodeOptions, decodeFrame } from "../src/messages/codec.ts";
 import type { Side } from "../src/messages/codes.ts";
 import type { Message } from "../src/messages/types.ts";
 import { FrameDecoder } from "../src/stream/frame-decoder.ts";
+import type { FrameScanner } from "../src/wire/frame-scanner.ts";
 import { readHeader } from "../src/wire/header.ts";
 import { type FuzzInput, Findings, attempt, describeThrown } from "./findings.ts";
 import { firstDifference } from "./same.ts";
@@ -85,7 +86,8 @@ export function checkStream(input: FuzzInput, split: boolean, findings: Findings
     if (decoder.bufferedBytes > maxMessageBytes + chunk.length) {
       findings.add("unboundedAllocation", `${oracle} buffer`, `${decoder.bufferedBytes} bytes buffered after a ${chunk.length}-byte chunk`);
     }
-    const capacity = (decoder as unknown as { buffer: Uint8Array }).buffer.length;
+    // The decoder's buffer is its frame scanner's (src/wire/frame-scanner.ts).
+    const capacity = (decoder as unknown as { scanner: FrameScanner }).scanner.capacity;
     if (capacity > Math.max(64 * 1024, 2 * (maxMessageBytes + chunk.length))) {
       findings.add("unboundedAllocation", `${oracle} buffer`, `buffer of ${capacity} bytes for ${decoder.bufferedBytes} pending`);
     }

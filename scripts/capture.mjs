@@ -24,14 +24,15 @@ const { startNode } = await load("src/testing/dqlite-node.js");
 const { RawConnection, openDatabase, populate, sendQuery, captureResult } = await load("bench/live-node.js");
 const { buildCorpus } = await load("bench/corpus.js");
 
+const { FrameScanner } = await load("src/wire/frame-scanner.js");
+const { FrameLayout } = await load("src/wire/layout.js");
+
+/** Body bytes of each frame, found by the library's frame scanner. */
 function frameSizes(bytes) {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const scanner = new FrameScanner({ input: "borrow" });
+  scanner.push(bytes);
   const sizes = [];
-  for (let at = 0; at < bytes.length; ) {
-    const body = view.getUint32(at, true) * 8;
-    sizes.push(body);
-    at += 8 + body;
-  }
+  for (let frame = scanner.next(); frame !== undefined; frame = scanner.next()) sizes.push(frame.header.frameBytes - FrameLayout.HeaderBytes);
   return sizes;
 }
 

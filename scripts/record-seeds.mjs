@@ -16,7 +16,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { FrameDecoder, decodeFrame, encodeRequest } from "../dist/src/index.js";
+import { FrameDecoder, PROTOCOL_VERSION_LEGACY, decodeFrame, encodeHandshake, encodeRequest } from "../dist/src/index.js";
 import { BARE_NODE_DQLITE_VERSION, startBareNode, startNode } from "../dist/src/testing/dqlite-node.js";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
@@ -30,8 +30,10 @@ const CURRENT = VERSION === "1.18";
 const OUT_DIR = resolve(argument("--out") ?? join(HERE, "..", "test", "corpus", CURRENT ? "seeds-1.18" : "seeds"));
 const RECORDED_FROM = CURRENT ? `dqlite-bare-node (libdqlite ${BARE_NODE_DQLITE_VERSION})` : "dqlite-demo (go-dqlite 1.11.5, libdqlite 1.11.1)";
 const REPLY_TIMEOUT_MS = 10_000;
-const HANDSHAKE_V1 = Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0);
-const HANDSHAKE_LEGACY = Uint8Array.of(0xe5, 0x3f, 0x43, 0x60, 0xd7, 0x4d, 0x10, 0x86);
+const HANDSHAKE_V1 = encodeHandshake();
+const HANDSHAKE_LEGACY = encodeHandshake(PROTOCOL_VERSION_LEGACY);
+/** The statement id of a recorded STMT reply, read by the codec. */
+const statementId = (stmtFrame) => decodeFrame("response", stmtFrame).id;
 
 const hex = (bytes) => Buffer.from(bytes).toString("hex");
 const concat = (parts) => {
@@ -209,11 +211,11 @@ async function record(address) {
 
   const [stmtV0] = await call("prepare-v0", { type: "PREPARE", db: 0, sql: "SELECT * FROM seeds WHERE i > ? OR s = ?" }, "prepare, STMT schema 0");
   await call("prepare-v1", { type: "PREPARE", schema: 1, db: 0, sql: "SELECT ?; SELECT 2" }, "prepare with schema 1 (STMT with tail offset)");
-  const stmtId = new DataView(stmtV0.buffer, stmtV0.byteOffset).getUint32(12, true);
+  const stmtId = statementId(stmtV0);
   await call("query-v0", { type: "QUERY", db: 0, stmt: stmtId, params: [0, "x"] }, "query a prepared statement, params schema 0", { multi: true });
   const manyParams = Array.from({ length: 300 }, (_, i) => i);
   const [insertStmt] = await call("prepare-insert", { type: "PREPARE", db: 0, sql: "INSERT INTO seeds (i) VALUES (?)" }, "prepare an insert");
-  const insertId = new DataView(insertStmt.buffer, insertStmt.byteOffset).getUint32(12, true);
+  const insertId = statementId(insertStmt);
   await call("exec-v0", { type: "EXEC", db: 0, stmt: insertId, params: [123] }, "exec a prepared statement");
   await call("exec-v1-params", { type: "EXEC_SQL", db: 0, sql: `SELECT ${manyParams.map(() => "?").join(",")}`, params: manyParams }, "300 params: params schema 1");
   const wide = manyParams.slice(0, 255);
@@ -224,7 +226,7 @@ async function record(address) {
     // exec that yields a row), and raft-internal requests (FAILURE 1005 instead of silence).
     await call("query-sql-returning", { type: "QUERY_SQL", db: 0, sql: "INSERT INTO seeds (i, s) VALUES (7, 'r'), (8, 's') RETURNING rowid, i, s" }, "RETURNING in a query: the rows written", { multi: true });
     const [returningStmt] = await call("prepare-returning", { type: "PREPARE", db: 0, sql: "UPDATE seeds SET s = ? WHERE i = 7 RETURNING s" }, "prepare a statement with RETURNING");
-    const returningId = new DataView(returningStmt.buffer, returningStmt.byteOffset).getUint32(12, true);
+    const returningId = statementId(returningStmt);
     await call("query-returning", { type: "QUERY", db: 0, stmt: returningId, params: ["updated"] }, "query a prepared RETURNING statement", { multi: true });
     await call("exec-sql-probe", { type: "EXEC_SQL", db: 0, sql: "SELECT 1" }, "an exec that yields a row (the client's probe)");
     const [, heartbeatReply] = await conn.call({ type: "HEARTBEAT", timestamp: 1_700_000_000_000n });

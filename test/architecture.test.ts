@@ -4,7 +4,10 @@
 // - depend downward: no import cycle between files;
 // - small functions: none longer than 120 lines;
 // - a layout has one home: frame headers are read and written in src/wire/ and src/messages/
-//   only (the edges go through readHeader, readHandshake and the fixed-field readers).
+//   only (the edges go through readHeader, readHandshake and the fixed-field readers), frame
+//   sizes are computed from the size word in src/wire/ only (everything else walks frames with
+//   the frame scanner), and the ROWS markers and value-type codes are numbers in
+//   src/wire/layout.ts only. These layout rules read assembly/, bench/ and web/src/ as well.
 
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -13,10 +16,13 @@ import { expect, test } from "vitest";
 
 const NODE_ONLY = [/^src\/cli\//, /^src\/testing\//, /^src\/transport\/node-tcp\.ts$/, /^src\/bridge\//, /^src\/proxy\//];
 
+/** Folders of other languages (the bench's Go peers) hold no TypeScript. */
+const NOT_SCANNED = new Set(["node_modules", "go-peer", "go-pool"]);
+
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) return sources(path);
+    if (entry.isDirectory()) return NOT_SCANNED.has(entry.name) ? [] : sources(path);
     return entry.name.endsWith(".ts") ? [path] : [];
   });
 }
@@ -70,12 +76,24 @@ interface AstNode {
   [key: string]: unknown;
 }
 
-const parsedSources: ParsedSource[] = sources("src").map((path) => {
+/**
+ * AssemblyScript's decorators on top-level functions (`@inline function …`) are not TypeScript;
+ * they are blanked to spaces of the same length, so offsets and lines stay as written.
+ */
+const ASSEMBLYSCRIPT_DECORATOR = /@(inline|global|unmanaged|final|lazy|operator|external)\b(\([^)]*\))?/g;
+
+function parseSource(path: string): ParsedSource {
   const code = readFileSync(path, "utf8");
-  const result = parseSync(path, code, { lang: "ts", sourceType: "module" });
+  const parsable = path.startsWith("assembly/") ? code.replace(ASSEMBLYSCRIPT_DECORATOR, (match) => " ".repeat(match.length)) : code;
+  const result = parseSync(path, parsable, { lang: "ts", sourceType: "module" });
   if (result.errors.length > 0) throw new Error(`${path}: ${result.errors[0]!.message}`);
   return { path, code, program: result.program as unknown as AstNode };
-});
+}
+
+const parsedSources: ParsedSource[] = sources("src").map(parseSource);
+/** Every TypeScript file that may touch the wire's bytes: the library, its WebAssembly core, the bench and the web app. */
+const LAYOUT_SCANNED_DIRS = ["src", "assembly", "bench", "web/src"];
+const parsedEverywhere: ParsedSource[] = [...parsedSources, ...LAYOUT_SCANNED_DIRS.slice(1).flatMap((dir) => sources(dir).map(parseSource))];
 
 /** Calls `visit` on every node under `node`, with the name the nearest declaration gives it. */
 function walk(node: unknown, visit: (node: AstNode, name: string) => void, name = ""): void {
@@ -191,8 +209,8 @@ const nameOf = (node: AstNode | null | undefined): string =>
 const literal = (node: AstNode | null | undefined): unknown => (node?.type === "Literal" ? node["value"] : undefined);
 
 /**
- * What reads or writes a dqlite frame header by hand, with no false positive on today's code:
- * - the size word read and turned into bytes: `….getUint32(0, …) * 8` (or `* WORD_BYTES`);
+ * What reads or writes a dqlite frame header by hand, with no false positive on today's code
+ * (the size word turned into bytes is sizeWordRead's, below):
  * - the type, schema or reserved bytes at their offsets: `getUint8(4)`, `getUint8(5)`,
  *   `getUint16(6, …)` (and the set… forms), or a literal `[4]`/`[5]` on a byte array named like
  *   a frame (`pending[4]`, `this.header[4]`);
@@ -202,12 +220,6 @@ const literal = (node: AstNode | null | undefined): unknown => (node?.type === "
  * word multiplier and are not dqlite frames.
  */
 function bareHeaderAccess(node: AstNode): string | undefined {
-  if (node.type === "BinaryExpression" && node["operator"] === "*") {
-    const left = node["left"] as AstNode;
-    const right = node["right"] as AstNode;
-    const sizeWord = left.type === "CallExpression" && nameOf(left["callee"] as AstNode) === "getUint32" && literal((left["arguments"] as AstNode[])[0]) === 0;
-    if (sizeWord && (literal(right) === 8 || nameOf(right) === "WORD_BYTES")) return "size word read by hand: getUint32(0) * 8";
-  }
   if (node.type === "CallExpression") {
     const method = nameOf(node["callee"] as AstNode);
     const offset = literal((node["arguments"] as AstNode[])[0]);
@@ -228,7 +240,7 @@ function bareHeaderAccess(node: AstNode): string | undefined {
 
 test("frame headers are read and written only in src/wire/ and src/messages/", () => {
   const bare = new Set<string>();
-  for (const source of parsedSources) {
+  for (const source of parsedEverywhere) {
     if (LAYOUT_HOMES.some((home) => home.test(source.path))) continue;
     walk(source.program, (node) => {
       const what = bareHeaderAccess(node);
@@ -236,4 +248,150 @@ test("frame headers are read and written only in src/wire/ and src/messages/", (
     });
   }
   expect([...bare]).toEqual([]);
+});
+
+// ---- The frame size and the numbers of the format, over src/, assembly/, bench/ and web/src/.
+
+/** Where a size word becomes a frame size: the header reader and the frame scanner. */
+const SIZE_WORD_HOME = /^src\/wire\//;
+/** Where the ROWS markers and the value-type and message codes are numbers: layout.ts alone. */
+const NUMBERS_HOME = /^src\/wire\/layout\.ts$/;
+/** The value-type codes (1–5, 9–11): a switch with two of them as literal cases decodes cells by hand. */
+const VALUE_CODES = new Set([1, 2, 3, 4, 5, 9, 10, 11]);
+/** The largest request or response code: a type named like one, compared with a number up to it, is a code by hand. */
+const MAX_MESSAGE_CODE = 19;
+/** What a value-type, message-type or nibble is called where it is switched on or compared. */
+const CODE_NAMES = /type|code|nibble|kind/i;
+const EQUALITY = new Set(["===", "!==", "==", "!="]);
+
+/** Looks through parentheses, casts (`as`, AssemblyScript's `<u64>x`) and `!`. */
+function unwrap(node: AstNode | null | undefined): AstNode | undefined {
+  let at = node ?? undefined;
+  while (at !== undefined && ["ParenthesizedExpression", "TSAsExpression", "TSTypeAssertion", "TSNonNullExpression"].includes(at.type)) at = at["expression"] as AstNode;
+  return at;
+}
+
+/** The source text of a numeric literal (`0xee`, `8`, `0xffn`), undefined for anything else. */
+const rawNumber = (node: AstNode | null | undefined): string | undefined => {
+  const at = unwrap(node);
+  return at?.type === "Literal" && typeof at["raw"] === "string" && /^[0-9]/.test(at["raw"]) ? (at["raw"] as string).toLowerCase() : undefined;
+};
+
+/**
+ * A 32-bit read turned into a frame size in one expression: `getUint32(at, true) * 8`,
+ * `8 * view.getUint32(p, true)`, `getUint32(pos, true) << 3`, AssemblyScript's
+ * `<u64>load<u32>(p) << 3`, or the same with WORD_BYTES, FrameLayout.WordBytes or WordShift.
+ */
+function sizeWordRead(node: AstNode): string | undefined {
+  if (node.type !== "BinaryExpression") return undefined;
+  const operator = node["operator"];
+  const left = unwrap(node["left"] as AstNode);
+  const right = unwrap(node["right"] as AstNode);
+  const isRead = (side: AstNode | undefined) => side?.type === "CallExpression" && ["getUint32", "load"].includes(nameOf(side["callee"] as AstNode));
+  const isWordBytes = (side: AstNode | undefined) => rawNumber(side) === "8" || ["WORD_BYTES", "WordBytes"].includes(nameOf(side));
+  const isWordShift = (side: AstNode | undefined) => rawNumber(side) === "3" || nameOf(side) === "WordShift";
+  if (operator === "*" && ((isRead(left) && isWordBytes(right)) || (isRead(right) && isWordBytes(left)))) return "size word read by hand: a 32-bit read times 8";
+  if (operator === "<<" && isRead(left) && isWordShift(right)) return "size word read by hand: a 32-bit read shifted by 3";
+  return undefined;
+}
+
+/**
+ * A number of layout.ts written as a literal:
+ * - the PART marker in any width (`0xee`, `0xeeeeeeee`);
+ * - the DONE marker (`0xff`, `0xffffffff`, `0xffffffffffffffffn`) compared with `===`/`!==` or
+ *   filled with `.fill(0xff…)` (as a mask, `& 0xff`, it is any byte);
+ * - a switch on something named like a type or code with two value codes as literal cases
+ *   (`switch (type) { case 1: … case 3: … }`);
+ * - something named like a type or code compared with a literal code (`header.type === 7`).
+ */
+function literalLayoutNumber(node: AstNode, code: string): string | undefined {
+  const raw = rawNumber(node);
+  if (node.type === "Literal" && raw !== undefined && /^0x(ee)+n?$/.test(raw)) return `ROWS PART marker ${raw}`;
+  if (node.type === "CallExpression" && nameOf(node["callee"] as AstNode) === "fill") {
+    const filled = rawNumber((node["arguments"] as AstNode[])[0]);
+    if (filled !== undefined && /^0x(ff)+n?$/.test(filled)) return `ROWS DONE marker filled as ${filled}`;
+  }
+  if (node.type === "BinaryExpression" && EQUALITY.has(node["operator"] as string)) {
+    for (const [named, other] of [[node["left"], node["right"]], [node["right"], node["left"]]] as [AstNode, AstNode][]) {
+      const number = rawNumber(other);
+      if (number === undefined) continue;
+      if (/^0x(ff)+n?$/.test(number)) return `ROWS DONE marker compared as ${number}`;
+      const value = Number(number.replace(/n$/, ""));
+      if (value <= MAX_MESSAGE_CODE && CODE_NAMES.test(nameOf(unwrap(named)))) return `type code compared as ${number}: ${code.slice(node.start, node.end)}`;
+    }
+  }
+  if (node.type === "SwitchStatement") {
+    const discriminant = node["discriminant"] as AstNode;
+    const cases = (node["cases"] as AstNode[]).map((branch) => rawNumber(branch["test"] as AstNode)).filter((raw) => raw !== undefined && VALUE_CODES.has(Number(raw)));
+    if (cases.length >= 2 && CODE_NAMES.test(code.slice(discriminant.start, discriminant.end))) return `value codes as literal cases: case ${cases.join(":, case ")}:`;
+  }
+  return undefined;
+}
+
+test("frame sizes are computed from the size word only in src/wire/ (everything else walks frames with the frame scanner)", () => {
+  const found: string[] = [];
+  for (const source of parsedEverywhere) {
+    if (SIZE_WORD_HOME.test(source.path)) continue;
+    walk(source.program, (node) => {
+      const what = sizeWordRead(node);
+      if (what !== undefined) found.push(`${source.path}:${lineAt(source.code, node.start)} ${what}`);
+    });
+  }
+  expect(found).toEqual([]);
+});
+
+test("ROWS markers, value codes and message codes are numbers in src/wire/layout.ts only", () => {
+  const found: string[] = [];
+  for (const source of parsedEverywhere) {
+    if (NUMBERS_HOME.test(source.path)) continue;
+    walk(source.program, (node) => {
+      const what = literalLayoutNumber(node, source.code);
+      if (what !== undefined) found.push(`${source.path}:${lineAt(source.code, node.start)} ${what}`);
+    });
+  }
+  expect(found).toEqual([]);
+});
+
+test("the layout rules read every folder they claim to, and see layout.ts's numbers where they are", () => {
+  for (const dir of LAYOUT_SCANNED_DIRS) expect(parsedEverywhere.some((source) => source.path.startsWith(`${dir}/`))).toBe(true);
+  // A rule that finds nothing anywhere proves nothing: in their home, both find what they look for.
+  const home = (path: string) => parsedEverywhere.find((source) => source.path === path)!;
+  const inHome = (source: ParsedSource, rule: (node: AstNode, code: string) => string | undefined): number => {
+    let count = 0;
+    walk(source.program, (node) => {
+      if (rule(node, source.code) !== undefined) count++;
+    });
+    return count;
+  };
+  expect(inHome(home("src/wire/frame-scanner.ts"), sizeWordRead)).toBeGreaterThan(0);
+  expect(inHome(home("src/wire/layout.ts"), literalLayoutNumber)).toBeGreaterThan(0);
+});
+
+// ---- The capture decoder's layers: src/capture/files/ (pcap and pcapng files to packets),
+// network/ (link layer, IP and TCP to ordered streams), dqlite/ (streams to frames and
+// conversations). Each imports only the layers below it and the shared leaves at the top of
+// src/capture/; the modules that tie the layers together (the decoder, the connection table)
+// sit at the top and are imported by none of them.
+
+const CAPTURE_LAYERS = ["files", "network", "dqlite"];
+const CAPTURE_SHARED_LEAVES = new Set(["buffer-budget.ts", "capture-limits.ts", "capture-records.ts", "connection-kind.ts"]);
+
+test("the capture layers import only downward: files ← network ← dqlite, and the shared leaves", () => {
+  const wrong: string[] = [];
+  let layered = 0;
+  for (const source of parsedSources) {
+    const layer = /^src\/capture\/([a-z]+)\//.exec(source.path)?.[1];
+    if (layer === undefined) continue;
+    layered++;
+    for (const target of staticImports(source)) {
+      if (!target.startsWith("src/capture/")) continue;
+      const rest = target.slice("src/capture/".length);
+      const targetLayer = rest.includes("/") ? rest.slice(0, rest.indexOf("/")) : undefined;
+      const allowed =
+        targetLayer === undefined ? CAPTURE_SHARED_LEAVES.has(rest) : CAPTURE_LAYERS.indexOf(targetLayer) <= CAPTURE_LAYERS.indexOf(layer);
+      if (!allowed) wrong.push(`${source.path} imports ${target}`);
+    }
+  }
+  expect(wrong).toEqual([]);
+  expect(layered).toBeGreaterThan(15);
 });

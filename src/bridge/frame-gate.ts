@@ -10,9 +10,7 @@ import { decodeRequest } from "../messages/codec.ts";
 import { REQUESTS_BY_CODE } from "../messages/schemas.ts";
 import { FrameDecoder } from "../stream/frame-decoder.ts";
 import { BridgeCloseCode } from "../transport/bridge-protocol.ts";
-import { HEADER_BYTES } from "../wire/constants.ts";
 import { encodeHandshake } from "../wire/handshake.ts";
-import { readHeader } from "../wire/header.ts";
 import { NodeHazardGuard } from "./node-hazards.ts";
 
 /** The gate refused the client's bytes; the connection must close with `code`. */
@@ -109,10 +107,9 @@ export class RequestFrameGate {
 
   /** Refuses a forbidden frame as soon as its header is in, without waiting for its body. */
   private checkPendingType(): void {
-    if (!this.handshakeReleased) return;
-    const pending = this.decoder.pending();
     // The decoder already checked this header against the frame cap; only its body is missing.
-    if (pending.length >= HEADER_BYTES) this.checkType(readHeader(pending, 0, this.limits.maxMessageBytes).type);
+    const header = this.decoder.nextHeader();
+    if (header !== undefined) this.checkType(header.type);
   }
 
   /** Refuses by the request's class (declared in schemas.ts): internal always, admin without allowAdmin. */

@@ -10,11 +10,11 @@
 import { type WireError, isWireError } from "../errors.ts";
 import { type DecodeOptions, resolveDecodeOptions } from "../messages/codec.ts";
 import { BufferBudget } from "./buffer-budget.ts";
-import { CaptureFileReader } from "./capture-file.ts";
+import { CaptureFileReader } from "./files/capture-file.ts";
 import { type CaptureLimits, resolveCaptureLimits } from "./capture-limits.ts";
 import type { CaptureRecord } from "./capture-records.ts";
 import { type CaptureSummary, SummaryBuilder } from "./capture-summary.ts";
-import { dissect } from "./packet-dissector.ts";
+import { dissect } from "./network/packet-dissector.ts";
 import { ConnectionTable } from "./tcp-connections.ts";
 
 export interface CaptureDecoderOptions extends Omit<DecodeOptions, "legacy" | "allowInternal"> {

@@ -6,7 +6,7 @@
 import type { WireError } from "../errors.ts";
 import type { Side } from "../messages/codes.ts";
 import type { Message } from "../messages/types.ts";
-import type { CaptureTime } from "./capture-time.ts";
+import type { CaptureTime } from "./files/capture-time.ts";
 
 export interface ConnectionInfo {
   /** Short id, in the order connections first appear in the capture: "c1", "c2"… */

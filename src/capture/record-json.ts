@@ -10,7 +10,7 @@ import type { WireError } from "../errors.ts";
 import { messageToJSON } from "../json/message-json.ts";
 import type { CaptureRecord } from "./capture-records.ts";
 import type { CaptureSummary } from "./capture-summary.ts";
-import { formatCaptureTime } from "./capture-time.ts";
+import { formatCaptureTime } from "./files/capture-time.ts";
 
 type JSONValue = null | boolean | number | string | JSONValue[] | { [key: string]: JSONValue };
 type JSONObject = { [key: string]: JSONValue };

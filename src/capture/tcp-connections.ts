@@ -10,12 +10,12 @@ import type { BufferBudget } from "./buffer-budget.ts";
 import type { CaptureLimits } from "./capture-limits.ts";
 import type { CaptureRecord, ConnectionInfo } from "./capture-records.ts";
 import type { ConnectionKind } from "./connection-kind.ts";
-import { DqliteConversation } from "./dqlite-conversation.ts";
-import { HeldEvents } from "./held-events.ts";
-import { type TcpPacket, endpoint } from "./packet-dissector.ts";
-import { looksLikeClientStart } from "./protocol-sniff.ts";
-import { type Carrier, type FlowEvent, TcpFlow } from "./tcp-flow.ts";
-import { TcpFlag } from "./tcp-segment.ts";
+import { DqliteConversation } from "./dqlite/dqlite-conversation.ts";
+import { HeldEvents } from "./dqlite/held-events.ts";
+import { type TcpPacket, endpoint } from "./network/packet-dissector.ts";
+import { looksLikeClientStart } from "./dqlite/protocol-sniff.ts";
+import { type Carrier, type FlowEvent, TcpFlow } from "./network/tcp-flow.ts";
+import { TcpFlag } from "./network/tcp-segment.ts";
 
 export interface ConnectionTableOptions {
   /** Server ports to treat as dqlite's. */

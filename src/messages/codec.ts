@@ -3,7 +3,7 @@
 import { DecodeError, EncodeError, type WireError, isWireError } from "../errors.ts";
 import { type Limits, resolveLimits } from "../limits.ts";
 import type { IntMode } from "../values/int-mode.ts";
-import { HEADER_BYTES, WORD_BYTES } from "../wire/constants.ts";
+import { HEADER_BYTES, HEADER_SCHEMA_OFFSET, HEADER_TYPE_OFFSET, WORD_BYTES } from "../wire/constants.ts";
 import { type FrameHeader, readHeader, writeHeader } from "../wire/header.ts";
 import { WireReader } from "../wire/reader.ts";
 import { WireWriter } from "../wire/writer.ts";
@@ -63,23 +63,23 @@ function applies(variant: Variant, schema: number | undefined, legacy: boolean):
 export function declarationFor(side: Side, header: FrameHeader, at: number, options: ResolvedDecodeOptions): MessageDeclaration {
   const declaration = tableFor(side)[header.type];
   if (declaration === undefined) {
-    throw new DecodeError("UNKNOWN_TYPE", `header.type: unknown ${side} type ${header.type} at offset ${at + 4}`, {
-      offset: at + 4,
+    throw new DecodeError("UNKNOWN_TYPE", `header.type: unknown ${side} type ${header.type} at offset ${at + HEADER_TYPE_OFFSET}`, {
+      offset: at + HEADER_TYPE_OFFSET,
       field: "header.type",
     });
   }
   if (declaration.requestClass === "internal" && !options.allowInternal) {
     throw new DecodeError(
       "INTERNAL_MESSAGE",
-      `header.type: ${declaration.type} (${header.type}) is raft-internal and refused at offset ${at + 4}`,
-      { offset: at + 4, field: "header.type" },
+      `header.type: ${declaration.type} (${header.type}) is raft-internal and refused at offset ${at + HEADER_TYPE_OFFSET}`,
+      { offset: at + HEADER_TYPE_OFFSET, field: "header.type" },
     );
   }
   if (header.schema > declaration.maxSchema) {
     throw new DecodeError(
       "BAD_SCHEMA",
-      `header.schema: schema ${header.schema} exceeds ${declaration.type}'s ceiling of ${declaration.maxSchema} at offset ${at + 5}`,
-      { offset: at + 5, field: "header.schema" },
+      `header.schema: schema ${header.schema} exceeds ${declaration.type}'s ceiling of ${declaration.maxSchema} at offset ${at + HEADER_SCHEMA_OFFSET}`,
+      { offset: at + HEADER_SCHEMA_OFFSET, field: "header.schema" },
     );
   }
   return declaration;

@@ -1,42 +1,44 @@
 // Message type codes (protocol.md §6). Request and response codes overlap numerically, so every
-// decoder is built for one side.
+// decoder is built for one side. The numbers are those of src/wire/layout.ts.
+
+import { RequestCode, ResponseCode } from "../wire/layout.ts";
 
 export const RequestType = {
-  Leader: 0,
-  Client: 1,
-  Heartbeat: 2,
-  Open: 3,
-  Prepare: 4,
-  Exec: 5,
-  Query: 6,
-  Finalize: 7,
-  ExecSql: 8,
-  QuerySql: 9,
-  Interrupt: 10,
-  Connect: 11,
-  Add: 12,
-  Assign: 13,
-  Remove: 14,
-  Dump: 15,
-  Cluster: 16,
-  Transfer: 17,
-  Describe: 18,
-  Weight: 19,
+  Leader: RequestCode.Leader,
+  Client: RequestCode.Client,
+  Heartbeat: RequestCode.Heartbeat,
+  Open: RequestCode.Open,
+  Prepare: RequestCode.Prepare,
+  Exec: RequestCode.Exec,
+  Query: RequestCode.Query,
+  Finalize: RequestCode.Finalize,
+  ExecSql: RequestCode.ExecSql,
+  QuerySql: RequestCode.QuerySql,
+  Interrupt: RequestCode.Interrupt,
+  Connect: RequestCode.Connect,
+  Add: RequestCode.Add,
+  Assign: RequestCode.Assign,
+  Remove: RequestCode.Remove,
+  Dump: RequestCode.Dump,
+  Cluster: RequestCode.Cluster,
+  Transfer: RequestCode.Transfer,
+  Describe: RequestCode.Describe,
+  Weight: RequestCode.Weight,
 } as const;
 export type RequestType = (typeof RequestType)[keyof typeof RequestType];
 
 export const ResponseType = {
-  Failure: 0,
-  Leader: 1,
-  Welcome: 2,
-  Servers: 3,
-  Db: 4,
-  Stmt: 5,
-  Result: 6,
-  Rows: 7,
-  Empty: 8,
-  Files: 9,
-  Metadata: 10,
+  Failure: ResponseCode.Failure,
+  Leader: ResponseCode.Leader,
+  Welcome: ResponseCode.Welcome,
+  Servers: ResponseCode.Servers,
+  Db: ResponseCode.Db,
+  Stmt: ResponseCode.Stmt,
+  Result: ResponseCode.Result,
+  Rows: ResponseCode.Rows,
+  Empty: ResponseCode.Empty,
+  Files: ResponseCode.Files,
+  Metadata: ResponseCode.Metadata,
 } as const;
 export type ResponseType = (typeof ResponseType)[keyof typeof ResponseType];
 

@@ -1,5 +1,5 @@
 // The decoding side of the proxy: the relayed bytes of each connection read as a dqlite
-// conversation by the same code that reads captures (src/capture/dqlite-conversation.ts), and
+// conversation by the same code that reads captures (src/capture/dqlite/dqlite-conversation.ts), and
 // printed as the same JSON lines as `decode --pcap`, plus the proxy's own events (a connection
 // opened or closed, addresses rewritten, bytes relayed undecoded). It runs in a worker thread
 // (decode-worker.ts) or, if asked, in the relaying thread.
@@ -10,10 +10,10 @@
 import { BufferBudget } from "../capture/buffer-budget.ts";
 import { resolveCaptureLimits, type CaptureLimits } from "../capture/capture-limits.ts";
 import type { CaptureRecord, ConnectionInfo } from "../capture/capture-records.ts";
-import { type CaptureTime, formatCaptureTime } from "../capture/capture-time.ts";
-import { DqliteConversation } from "../capture/dqlite-conversation.ts";
+import { type CaptureTime, formatCaptureTime } from "../capture/files/capture-time.ts";
+import { DqliteConversation } from "../capture/dqlite/dqlite-conversation.ts";
 import { captureRecordToJSON } from "../capture/record-json.ts";
-import type { FlowEvent } from "../capture/tcp-flow.ts";
+import type { FlowEvent } from "../capture/network/tcp-flow.ts";
 import { type DecodeOptions, resolveDecodeOptions } from "../messages/codec.ts";
 import type { Side } from "../messages/codes.ts";
 import type { TapMessage } from "./tap-messages.ts";

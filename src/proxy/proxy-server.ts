@@ -12,7 +12,7 @@
 
 import { createWriteStream } from "node:fs";
 import { type Server, type Socket, connect, createServer } from "node:net";
-import { sniffClientStream } from "../capture/protocol-sniff.ts";
+import { sniffClientStream } from "../capture/dqlite/protocol-sniff.ts";
 import { type HostPort, splitHostPort } from "../transport/address.ts";
 import { isLegacyVersion, readHandshake } from "../wire/handshake.ts";
 import { AddressRewriter } from "./address-rewrite.ts";

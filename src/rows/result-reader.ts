@@ -13,8 +13,9 @@ import { DecodeError, PoisonedError, type ServerError, WireError } from "../erro
 import { type Limits, resolveLimits } from "../limits.ts";
 import { ResponseType } from "../messages/codes.ts";
 import type { IntMode } from "../values/int-mode.ts";
-import { HEADER_BYTES } from "../wire/constants.ts";
-import { type FrameHeader, readHeader } from "../wire/header.ts";
+import { HEADER_BYTES, WORD_BYTES } from "../wire/constants.ts";
+import type { FrameHeader } from "../wire/header.ts";
+import { scanRun } from "../wire/frame-scanner.ts";
 import { type ResolvedDecodeOptions, resolveDecodeOptions } from "../messages/codec.ts";
 import { ROWS_COLUMN_COUNT_END_BYTES, readRowsColumnCount } from "../messages/fixed-fields.ts";
 import { CoreStop } from "./core-abi.ts";
@@ -161,27 +162,11 @@ export class ResultReader {
     const { maxMessageBytes } = this.limits;
     const length = bytes.length;
 
-    // Find the run of whole ROWS frames (schema 0) at the front; only headers are read here. An
-    // oversized header raises only once the frames before it have been returned.
-    let spanEnd = 0;
-    let next: FrameHeader | undefined;
-    while (length - spanEnd >= HEADER_BYTES) {
-      let header: FrameHeader;
-      try {
-        header = readHeader(bytes, spanEnd, maxMessageBytes, base);
-      } catch (error) {
-        if (spanEnd === 0) throw error;
-        break;
-      }
-      if (header.type !== ResponseType.Rows || header.schema !== 0) {
-        next = header;
-        break;
-      }
-      if (header.frameBytes > length - spanEnd) break;
-      spanEnd += header.frameBytes;
-    }
-
-    if (spanEnd > 0) return this.#decodeRows(bytes, spanEnd, base);
+    // The run of whole ROWS frames (schema 0) at the front; only headers are read. An oversized
+    // header raises only once the frames before it have been returned.
+    const run = scanRun(bytes, 0, length, ResponseType.Rows, 0, maxMessageBytes, base);
+    if (run.first !== undefined) return this.#decodeRows(bytes, run.end, run.first, base);
+    const next = run.other;
     if (next === undefined || next.frameBytes > length) return { consumed: 0, batch: undefined, state: "more" };
     const end = decodeResultEnd(next, bytes.subarray(0, next.frameBytes), base, this.#frames > 0, this.#codecOptions);
     this.#ended = end.state;
@@ -190,14 +175,14 @@ export class ResultReader {
       : { consumed: next.frameBytes, batch: undefined, state: end.state };
   }
 
-  #decodeRows(bytes: Uint8Array, spanEnd: number, base: number): ResultStep {
+  #decodeRows(bytes: Uint8Array, spanEnd: number, firstFrame: FrameHeader, base: number): ResultStep {
     const first = this.#columnCount < 0;
     let columns = this.#columnCount;
     if (first) {
       // Size the outputs from the first frame's count; the core validates it in order later.
-      const bodyBytes = readHeader(bytes, 0, this.limits.maxMessageBytes, base).frameBytes - HEADER_BYTES;
+      const bodyBytes = firstFrame.frameBytes - HEADER_BYTES;
       const count = bodyBytes >= ROWS_COLUMN_COUNT_END_BYTES ? (readRowsColumnCount(bytes, HEADER_BYTES) ?? 0) : 0;
-      columns = count <= this.#coreLimits.maxColumns && count * 8 <= bodyBytes - ROWS_COLUMN_COUNT_END_BYTES ? count : 0;
+      columns = count <= this.#coreLimits.maxColumns && count * WORD_BYTES <= bodyBytes - ROWS_COLUMN_COUNT_END_BYTES ? count : 0;
       this.#refStart = new Int32Array(columns);
       this.#refLength = new Int32Array(columns);
     }

@@ -8,17 +8,15 @@
 import { CoreFault, CoreStop } from "./core-abi.ts";
 import type { CoreLimits, CoreOutcome, EngineRequest } from "./core-call.ts";
 import { rowHeaderBytes } from "../values/tuple.ts";
+import { frameEnd } from "../wire/frame-scanner.ts";
+import { FrameLayout, RowsLayout, ValueCode, ValueCodeSet } from "../wire/layout.ts";
+import { isValidUtf8 } from "../wire/utf8.ts";
 
 const FAILED = -1;
 const TWO_POW_32 = 2 ** 32;
-const DONE_WORD = 0xffffffff;
-const PART_WORD = 0xeeeeeeee;
-
-/** Bit n set where nibble n is a cell that points into the input: TEXT, BLOB, ISO8601. */
-const SPAN_NIBBLES = (1 << 3) | (1 << 4) | (1 << 10);
 
 /** 1 where a nibble is a cell type (protocol.md §3). */
-const VALID_NIBBLE = new Uint8Array([0, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0]);
+const VALID_NIBBLE = Uint8Array.from({ length: 1 << RowsLayout.NibbleBits }, (_, nibble) => (ValueCodeSet.Valid >> nibble) & 1);
 
 /** Everything a core call reads, plus the views the TS core writes through. */
 export interface CoreCall extends EngineRequest {
@@ -33,47 +31,6 @@ export function newOutcome(): CoreOutcome {
     stop: CoreStop.Part, consumedEnd: 0, frames: 0, rows: 0, columns: -1, frameIndex: -1, hasSpans: false,
     nonAsciiText: false, fault: CoreFault.None, offset: -1, row: -1, column: -1, detail: 0,
   };
-}
-
-/**
- * Strict UTF-8 (what a fatal TextDecoder accepts): no overlongs, no surrogates, nothing above
- * U+10FFFF, no truncated sequences. Returns true when bytes[start, end) are valid.
- */
-export function isValidUtf8(bytes: Uint8Array, start: number, end: number): boolean {
-  let i = start;
-  while (i < end) {
-    const b0 = bytes[i]!;
-    if (b0 < 0x80) {
-      i++;
-      continue;
-    }
-    if (b0 < 0xc2) return false;
-    if (b0 < 0xe0) {
-      if (i + 1 >= end || (bytes[i + 1]! & 0xc0) !== 0x80) return false;
-      i += 2;
-      continue;
-    }
-    if (b0 < 0xf0) {
-      if (i + 2 >= end) return false;
-      const b1 = bytes[i + 1]!;
-      const lo = b0 === 0xe0 ? 0xa0 : 0x80;
-      const hi = b0 === 0xed ? 0x9f : 0xbf;
-      if (b1 < lo || b1 > hi || (bytes[i + 2]! & 0xc0) !== 0x80) return false;
-      i += 3;
-      continue;
-    }
-    if (b0 < 0xf5) {
-      if (i + 3 >= end) return false;
-      const b1 = bytes[i + 1]!;
-      const lo = b0 === 0xf0 ? 0x90 : 0x80;
-      const hi = b0 === 0xf4 ? 0x8f : 0xbf;
-      if (b1 < lo || b1 > hi || (bytes[i + 2]! & 0xc0) !== 0x80 || (bytes[i + 3]! & 0xc0) !== 0x80) return false;
-      i += 4;
-      continue;
-    }
-    return false;
-  }
-  return true;
 }
 
 /** Decodes every frame of [call.start, call.end) until a DONE frame or a fault. */
@@ -139,25 +96,20 @@ class TsRowCore {
     out.columns = columns;
 
     while (frame < spanEnd) {
-      // The frame header: the span holds whole frames, so a frame past it is the caller's bug.
-      if (spanEnd - frame < 8) return this.failFrame(CoreFault.Internal, frame);
-      const end = frame + 8 + view.getUint32(frame, true) * 8;
-      if (end > spanEnd) return this.failFrame(CoreFault.Internal, frame);
+      // The frame: the span holds whole frames (a scan found them), so one past it is the caller's bug.
+      const end = frameEnd(view, frame, spanEnd);
+      if (end < 0) return this.failFrame(CoreFault.Internal, frame);
       if (call.framesBefore + out.frames + 1 > limits.maxFramesPerResult) return this.failFrame(CoreFault.FramesPerResult, frame);
 
-      // The column count.
-      const body = frame + 8;
-      if (end - body < 8) return this.failFrame(CoreFault.BodyTooShort, body);
-      const countLo = view.getUint32(body, true);
-      const countHi = view.getUint32(body + 4, true);
-      if (countHi !== 0 || countLo > limits.maxColumns) return this.failFrame(CoreFault.ColumnsLimit, body);
-      const count = countLo;
-      if (count * 8 > end - body - 8) return this.failFrame(CoreFault.ColumnsDoNotFit, body);
+      // The column count: a uint64; every name takes at least a word.
+      const body = frame + FrameLayout.HeaderBytes;
+      const count = this.columnCount(body, end);
+      if (count === FAILED) return out;
       const first = columns < 0;
       if (!first && count !== columns) return this.failFrame(CoreFault.ColumnCountDrift, body);
       if (count !== call.allocColumns) return this.failFrame(CoreFault.Internal, body);
 
-      const pos = this.columnNames(body + 8, end, count, first);
+      const pos = this.columnNames(body + RowsLayout.ColumnCountBytes, end, count, first);
       if (pos === FAILED) return out;
       if (first) {
         columns = count;
@@ -183,6 +135,21 @@ class TsRowCore {
   failFrame(fault: CoreFault, offset: number): CoreOutcome {
     this.fail(fault, offset, -1, -1);
     return this.out;
+  }
+
+  // ---- Step: the column count of a frame -------------------------------------------------
+
+  /** The column count at the start of the body at `body`, checked against the cap and the body. */
+  columnCount(body: number, end: number): number {
+    const { view, limits } = this;
+    const countAt = body + RowsLayout.ColumnCountOffset;
+    if (end - countAt < RowsLayout.ColumnCountBytes) return this.fail(CoreFault.BodyTooShort, body, -1, -1);
+    const countLo = view.getUint32(countAt, true);
+    const countHi = view.getUint32(countAt + 4, true);
+    if (countHi !== 0 || countLo > limits.maxColumns) return this.fail(CoreFault.ColumnsLimit, body, -1, -1);
+    const namesAt = countAt + RowsLayout.ColumnCountBytes;
+    if (countLo * FrameLayout.WordBytes > end - namesAt) return this.fail(CoreFault.ColumnsDoNotFit, body, -1, -1);
+    return countLo;
   }
 
   // ---- Step: the column names of a frame -------------------------------------------------
@@ -237,13 +204,13 @@ class TsRowCore {
     let checkedLo = 0;
     let checkedHi = 0;
     for (;;) {
-      if (end - pos < 8) return this.fail(CoreFault.MissingMarker, pos, row, -1);
+      if (end - pos < RowsLayout.MarkerBytes) return this.fail(CoreFault.MissingMarker, pos, row, -1);
       const w0 = view.getUint32(pos, true);
-      if ((w0 === DONE_WORD || w0 === PART_WORD) && view.getUint32(pos + 4, true) === w0) {
-        this.marker = w0 === DONE_WORD ? CoreStop.Done : CoreStop.Part;
+      if ((w0 === RowsLayout.DoneHalf || w0 === RowsLayout.PartHalf) && view.getUint32(pos + 4, true) === w0) {
+        this.marker = w0 === RowsLayout.DoneHalf ? CoreStop.Done : CoreStop.Part;
         this.outRow = outRow;
         this.rowsTotal = rowsBefore + (outRow - outBefore);
-        pos += 8;
+        pos += RowsLayout.MarkerBytes;
         if (pos !== end) return this.fail(CoreFault.TrailingBytes, pos, -1, -1);
         return pos;
       }
@@ -277,11 +244,11 @@ class TsRowCore {
     let kinds = 0;
     for (let c = 0; c < columns; c++) {
       const byte = bytes[pos + (c >> 1)]!;
-      const nibble = c & 1 ? byte >> 4 : byte & 0x0f;
+      const nibble = c & 1 ? byte >> RowsLayout.NibbleBits : byte & RowsLayout.NibbleMask;
       if (VALID_NIBBLE[nibble] === 0) return this.fail(CoreFault.BadNibble, pos + (c >> 1), row, c, nibble);
       kinds |= 1 << nibble;
     }
-    if ((kinds & SPAN_NIBBLES) !== 0) this.hasSpans = true;
+    if ((kinds & ValueCodeSet.Spans) !== 0) this.hasSpans = true;
     return pos;
   }
 
@@ -293,22 +260,22 @@ class TsRowCore {
     let pos = headerAt + headerBytes;
     for (let c = 0; c < columns; c++) {
       const byte = bytes[headerAt + (c >> 1)]!;
-      const tag = c & 1 ? byte >> 4 : byte & 0x0f;
+      const tag = c & 1 ? byte >> RowsLayout.NibbleBits : byte & RowsLayout.NibbleMask;
       const slot = c * capacity + outRow;
       types[slot] = tag;
       switch (tag) {
-        case 1:
-        case 9:
+        case ValueCode.Integer:
+        case ValueCode.UnixTime:
           pos = this.integerCell(pos, end, slot, row, c);
           break;
-        case 2:
+        case ValueCode.Float:
           pos = this.floatCell(pos, end, slot, row, c);
           break;
-        case 3:
-        case 10:
+        case ValueCode.Text:
+        case ValueCode.Iso8601:
           pos = this.textCell(pos, end, slot, row, c);
           break;
-        case 4:
+        case ValueCode.Blob:
           pos = this.blobCell(pos, end, slot, row, c);
           break;
         default:
@@ -399,7 +366,7 @@ class TsRowCore {
   /** NULL (content ignored) and BOOLEAN (any non-zero word is true): one word each. */
   wordCell(tag: number, cell: number, end: number, slot: number, row: number, c: number): number {
     if (end - cell < 8) return this.fail(CoreFault.CellTruncated, cell, row, c);
-    if (tag === 5) this.slotsF64[slot] = 0;
+    if (tag === ValueCode.Null) this.slotsF64[slot] = 0;
     else this.slotsF64[slot] = (this.view.getUint32(cell, true) | this.view.getUint32(cell + 4, true)) !== 0 ? 1 : 0;
     return cell + 8;
   }

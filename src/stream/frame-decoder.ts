@@ -13,9 +13,10 @@ import { DecodeError, PoisonedError, WireError, isWireError } from "../errors.ts
 import { type DecodeOptions, type ResolvedDecodeOptions, decodeBody, resolveDecodeOptions } from "../messages/codec.ts";
 import type { Side } from "../messages/codes.ts";
 import type { Message } from "../messages/types.ts";
-import { HANDSHAKE_BYTES, HEADER_BYTES } from "../wire/constants.ts";
+import { HANDSHAKE_BYTES } from "../wire/constants.ts";
+import { FrameScanner, type ScannedFrame } from "../wire/frame-scanner.ts";
 import { isLegacyVersion, readHandshake } from "../wire/handshake.ts";
-import { type FrameHeader, readHeader } from "../wire/header.ts";
+import type { FrameHeader } from "../wire/header.ts";
 
 export interface FrameDecoderOptions extends DecodeOptions {
   /** Which way the frames travel: a server decodes requests, a client decodes responses. */
@@ -25,7 +26,7 @@ export interface FrameDecoderOptions extends DecodeOptions {
 }
 
 /** A whole frame, still as bytes. `bytes` is a view valid until the next `push`. */
-export interface RawFrame {
+export interface RawFrame extends ScannedFrame {
   header: FrameHeader;
   /** Header and body. */
   bytes: Uint8Array;
@@ -38,11 +39,8 @@ const INITIAL_BUFFER_BYTES = 64 * 1024;
 export class FrameDecoder {
   readonly side: Side;
   private readonly options: ResolvedDecodeOptions;
-  private buffer = new Uint8Array(INITIAL_BUFFER_BYTES);
-  private head = 0;
-  private tail = 0;
-  /** Stream position of `buffer[head]`, for error offsets. */
-  private streamOffset = 0;
+  /** The frames, found in a copy of the pushed bytes (src/wire/frame-scanner.ts). */
+  private readonly scanner: FrameScanner;
   private awaitingHandshake: boolean;
   private failure: WireError | undefined;
   private version: bigint | undefined;
@@ -51,6 +49,7 @@ export class FrameDecoder {
     this.side = options.side;
     this.options = resolveDecodeOptions(options);
     this.awaitingHandshake = options.handshake ?? options.side === "request";
+    this.scanner = new FrameScanner({ input: "copy", maxMessageBytes: this.options.limits.maxMessageBytes, initialBytes: INITIAL_BUFFER_BYTES });
   }
 
   /** The protocol version read from the handshake, once it has been read. */
@@ -65,7 +64,7 @@ export class FrameDecoder {
 
   /** Bytes buffered and not yet decoded. */
   get bufferedBytes(): number {
-    return this.tail - this.head;
+    return this.scanner.buffered;
   }
 
   /** The error that poisoned this decoder, if any. */
@@ -77,40 +76,21 @@ export class FrameDecoder {
   push(chunk: Uint8Array): void {
     this.throwIfPoisoned();
     if (chunk.length === 0) return;
-    const pending = this.tail - this.head;
+    const pending = this.scanner.buffered;
     if (pending > this.options.limits.maxMessageBytes) {
       // Only a caller that stopped calling next() gets here; refusing keeps the buffer bounded.
       throw new WireError("BAD_STATE", `push: ${pending} bytes are buffered undecoded; call next() before pushing more`);
     }
-    if (this.tail + chunk.length > this.buffer.length) this.makeRoom(chunk.length);
-    this.buffer.set(chunk, this.tail);
-    this.tail += chunk.length;
-  }
-
-  private makeRoom(extra: number): void {
-    const pending = this.tail - this.head;
-    const needed = pending + extra;
-    if (needed <= this.buffer.length && this.head > 0) {
-      this.buffer.copyWithin(0, this.head, this.tail);
-    } else {
-      let size = this.buffer.length;
-      while (size < needed) size *= 2;
-      const grown = new Uint8Array(size);
-      grown.set(this.buffer.subarray(this.head, this.tail));
-      this.buffer = grown;
-    }
-    this.head = 0;
-    this.tail = pending;
+    this.scanner.push(chunk);
   }
 
   /** The next whole message, or undefined when more bytes are needed. */
   next(): Message | undefined {
     const frame = this.nextFrame();
     if (frame === undefined) return undefined;
-    // The frame is a view of this.buffer; error offsets count from the start of the stream.
-    const frameStart = frame.bytes.byteOffset;
+    // Error offsets count from the start of the stream.
     try {
-      return decodeBody(this.side, frame.header, this.buffer, frameStart, this.options, frame.streamOffset - frameStart);
+      return decodeBody(this.side, frame.header, frame.bytes, 0, this.options, frame.streamOffset);
     } catch (error) {
       throw this.poison(error);
     }
@@ -123,22 +103,25 @@ export class FrameDecoder {
   nextFrame(): RawFrame | undefined {
     this.throwIfPoisoned();
     if (this.awaitingHandshake && !this.readHandshake()) return undefined;
-    const pending = this.tail - this.head;
-    if (pending < HEADER_BYTES) return undefined;
-    let header: FrameHeader;
     try {
-      header = readHeader(this.buffer, this.head, this.options.limits.maxMessageBytes, this.streamOffset - this.head);
+      return this.scanner.next();
     } catch (error) {
       throw this.poison(error);
     }
-    if (pending < header.frameBytes) return undefined;
-    const frame: RawFrame = {
-      header,
-      bytes: this.buffer.subarray(this.head, this.head + header.frameBytes),
-      streamOffset: this.streamOffset,
-    };
-    this.consumeBytes(header.frameBytes);
-    return frame;
+  }
+
+  /**
+   * The header of the next frame once its 8 bytes are buffered (checked against the frame cap),
+   * whether or not its body is; undefined before that, or while the handshake is awaited.
+   */
+  nextHeader(): FrameHeader | undefined {
+    this.throwIfPoisoned();
+    if (this.awaitingHandshake) return undefined;
+    try {
+      return this.scanner.header();
+    } catch (error) {
+      throw this.poison(error);
+    }
   }
 
   /**
@@ -147,21 +130,22 @@ export class FrameDecoder {
    */
   pending(): Uint8Array {
     this.throwIfPoisoned();
-    return this.buffer.subarray(this.head, this.tail);
+    return this.scanner.pending();
   }
 
   /** Stream position of the first pending byte. */
   get pendingOffset(): number {
-    return this.streamOffset;
+    return this.scanner.offset;
   }
 
   /** Marks `byteCount` pending bytes as decoded elsewhere. They must be whole frames. */
   consume(byteCount: number): void {
     this.throwIfPoisoned();
-    if (!Number.isInteger(byteCount) || byteCount < 0 || byteCount > this.tail - this.head) {
-      throw new WireError("BAD_STATE", `consume: ${byteCount} is not within the ${this.tail - this.head} pending bytes`);
+    const pending = this.scanner.buffered;
+    if (!Number.isInteger(byteCount) || byteCount < 0 || byteCount > pending) {
+      throw new WireError("BAD_STATE", `consume: ${byteCount} is not within the ${pending} pending bytes`);
     }
-    this.consumeBytes(byteCount);
+    this.scanner.skip(byteCount);
   }
 
   /** Records an error found by a bulk decoder in pending bytes: the stream is lost from here. */
@@ -175,44 +159,35 @@ export class FrameDecoder {
    */
   end(): void {
     this.throwIfPoisoned();
-    const pending = this.tail - this.head;
+    const pending = this.scanner.buffered;
     if (pending > 0) {
+      const offset = this.scanner.offset;
       throw this.poison(
-        new DecodeError("TRUNCATED", `stream: ended inside a frame with ${pending} bytes pending at offset ${this.streamOffset}`, {
-          offset: this.streamOffset,
+        new DecodeError("TRUNCATED", `stream: ended inside a frame with ${pending} bytes pending at offset ${offset}`, {
+          offset,
           field: "stream",
         }),
       );
     }
   }
 
-  private consumeBytes(count: number): void {
-    this.head += count;
-    this.streamOffset += count;
-    if (this.head === this.tail) {
-      this.head = 0;
-      this.tail = 0;
-    }
-  }
-
   private readHandshake(): boolean {
     // Peek, then commit: on a bad version the bytes stay, so every later call reports the same problem.
-    const version = readHandshake(this.buffer.subarray(this.head, this.tail), 0, this.streamOffset);
+    const version = readHandshake(this.scanner.pending(), 0, this.scanner.offset);
     if (version === undefined) return false;
     this.version = version;
     if (isLegacyVersion(version)) this.options.legacy = true;
     this.awaitingHandshake = false;
-    this.consumeBytes(HANDSHAKE_BYTES);
+    this.scanner.skip(HANDSHAKE_BYTES);
     return true;
   }
 
   private poison(error: unknown): WireError {
     const wireError = isWireError(error)
       ? error
-      : new DecodeError("BAD_LENGTH", `stream: ${String(error)}`, { offset: this.streamOffset, cause: error });
+      : new DecodeError("BAD_LENGTH", `stream: ${String(error)}`, { offset: this.scanner.offset, cause: error });
     this.failure ??= wireError;
-    this.head = 0;
-    this.tail = 0;
+    this.scanner.clear();
     return wireError;
   }
 

@@ -2,14 +2,17 @@
 // Raw-byte probes of a dqlite node, for the test rig only. They deliberately avoid the
 // library's message codec, sessions and transports: the rig decides whether a node is up, and it
 // must not depend on the code that the node is there to test. Only the wire primitives (the
-// handshake, the frame header, word-sized fields) are shared, so each layout keeps one home.
+// handshake, the frame header and scanner, word-sized fields, the codes of layout.ts) are
+// shared, so each layout keeps one home.
 // With `tls`, the probe speaks node:tls to a node that listens with TLS.
 
 import { connect as connectTcp, type Socket } from "node:net";
 import { connect as connectTls } from "node:tls";
 import { HEADER_BYTES, WORD_BYTES } from "../wire/constants.ts";
 import { encodeHandshake } from "../wire/handshake.ts";
-import { readHeader, writeHeader } from "../wire/header.ts";
+import { FrameScanner } from "../wire/frame-scanner.ts";
+import { writeHeader } from "../wire/header.ts";
+import { RequestCode, ResponseCode } from "../wire/layout.ts";
 import { WireReader } from "../wire/reader.ts";
 import { WireWriter } from "../wire/writer.ts";
 
@@ -17,14 +20,6 @@ import { WireWriter } from "../wire/writer.ts";
 const MAX_PROBE_FRAME_BYTES = 64 * 1024;
 const MAX_PROBE_TEXT_BYTES = 4_096;
 
-const REQUEST_LEADER = 0;
-const REQUEST_ADD = 12;
-const REQUEST_ASSIGN = 13;
-const REQUEST_CLUSTER = 16;
-const RESPONSE_FAILURE = 0;
-const RESPONSE_LEADER = 1;
-const RESPONSE_SERVERS = 3;
-const RESPONSE_EMPTY = 8;
 /** CLUSTER format 1: the reply includes each member's role. */
 const CLUSTER_FORMAT_WITH_ROLES = 1n;
 
@@ -63,7 +58,7 @@ export function rawRequest(address: string, request: Uint8Array, timeoutMs: numb
       tls === undefined
         ? connectTcp({ host, port })
         : connectTls({ host, port, cert: tls.cert, key: tls.key, ca: tls.ca ?? tls.cert, servername: tls.serverName, minVersion: "TLSv1.2" });
-    let received = new Uint8Array(0);
+    const scanner = new FrameScanner({ input: "copy", maxMessageBytes: MAX_PROBE_FRAME_BYTES, initialBytes: 1024 });
     const finish = (error: Error | undefined, frame?: RawFrame): void => {
       clearTimeout(timer);
       socket.destroy();
@@ -77,20 +72,16 @@ export function rawRequest(address: string, request: Uint8Array, timeoutMs: numb
       socket.write(request);
     });
     socket.on("data", (chunk: Uint8Array) => {
-      const merged = new Uint8Array(received.length + chunk.length);
-      merged.set(received, 0);
-      merged.set(chunk, received.length);
-      received = merged;
-      if (received.length < HEADER_BYTES) return;
-      let header: ReturnType<typeof readHeader>;
+      scanner.push(chunk);
+      let frame: ReturnType<FrameScanner["next"]>;
       try {
-        header = readHeader(received, 0, MAX_PROBE_FRAME_BYTES);
+        frame = scanner.next();
       } catch {
         finish(new Error(`${address} answered an oversized frame: not a dqlite node?`));
         return;
       }
-      if (received.length < header.frameBytes) return;
-      finish(undefined, { type: header.type, body: received.slice(HEADER_BYTES, header.frameBytes) });
+      // The frame is a view of the scanner's buffer: the body is copied out.
+      if (frame !== undefined) finish(undefined, { type: frame.header.type, body: frame.bytes.slice(HEADER_BYTES) });
     });
     // A node that drops the connection while our bytes are unread (a TLS node given plain
     // bytes) resets it rather than closing it: both are the peer closing before it replied.
@@ -102,16 +93,16 @@ export function rawRequest(address: string, request: Uint8Array, timeoutMs: numb
 
 /** Asks `address` who the leader is. `id` 0 and an empty address mean "no leader known". */
 export async function probeLeader(address: string, timeoutMs = 1000, tls?: ProbeTls): Promise<{ id: bigint; address: string }> {
-  const frame = await rawRequest(address, requestFrame(REQUEST_LEADER, 0n), timeoutMs, tls);
-  if (frame.type !== RESPONSE_LEADER) throw new Error(`${address} answered LEADER with response type ${frame.type}`);
+  const frame = await rawRequest(address, requestFrame(RequestCode.Leader, 0n), timeoutMs, tls);
+  if (frame.type !== ResponseCode.Leader) throw new Error(`${address} answered LEADER with response type ${frame.type}`);
   const reader = new WireReader(frame.body);
   return { id: reader.u64("LEADER.id"), address: reader.text("LEADER.address", MAX_PROBE_TEXT_BYTES) };
 }
 
 /** Asks `address` for the cluster members with their roles (CLUSTER format 1). */
 export async function probeCluster(address: string, timeoutMs = 1000, tls?: ProbeTls): Promise<RawServer[]> {
-  const frame = await rawRequest(address, requestFrame(REQUEST_CLUSTER, CLUSTER_FORMAT_WITH_ROLES), timeoutMs, tls);
-  if (frame.type !== RESPONSE_SERVERS) throw new Error(`${address} answered CLUSTER with response type ${frame.type}`);
+  const frame = await rawRequest(address, requestFrame(RequestCode.Cluster, CLUSTER_FORMAT_WITH_ROLES), timeoutMs, tls);
+  if (frame.type !== ResponseCode.Servers) throw new Error(`${address} answered CLUSTER with response type ${frame.type}`);
   const reader = new WireReader(frame.body);
   const count = reader.u64AsCount("SERVERS.count", 1_000);
   const servers: RawServer[] = [];
@@ -134,7 +125,7 @@ export async function probeAdd(address: string, id: bigint, nodeAddress: string,
   writer.zeros(HEADER_BYTES);
   writer.u64(id);
   writer.text(new TextEncoder().encode(nodeAddress));
-  await expectEmpty(address, "ADD", sealFrame(writer, REQUEST_ADD), timeoutMs);
+  await expectEmpty(address, "ADD", sealFrame(writer, RequestCode.Add), timeoutMs);
 }
 
 /** Asks the leader at `address` to give node `id` a role (ASSIGN: 0 voter, 1 standby, 2 spare). */
@@ -143,13 +134,13 @@ export async function probeAssign(address: string, id: bigint, role: number, tim
   writer.zeros(HEADER_BYTES);
   writer.u64(id);
   writer.u64(BigInt(role));
-  await expectEmpty(address, "ASSIGN", sealFrame(writer, REQUEST_ASSIGN), timeoutMs);
+  await expectEmpty(address, "ASSIGN", sealFrame(writer, RequestCode.Assign), timeoutMs);
 }
 
 async function expectEmpty(address: string, what: string, request: Uint8Array, timeoutMs: number): Promise<void> {
   const frame = await rawRequest(address, request, timeoutMs);
-  if (frame.type === RESPONSE_EMPTY) return;
-  if (frame.type === RESPONSE_FAILURE) {
+  if (frame.type === ResponseCode.Empty) return;
+  if (frame.type === ResponseCode.Failure) {
     const reader = new WireReader(frame.body);
     const code = reader.u64("FAILURE.code");
     throw new Error(`${address} refused ${what}: ${reader.text("FAILURE.message", MAX_PROBE_TEXT_BYTES)} (code ${code})`);

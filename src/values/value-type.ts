@@ -1,26 +1,29 @@
-// The cell types of dqlite tuples (protocol.md §3). Codes 0, 6–8 and 12–15 are invalid.
+// The cell types of dqlite tuples (protocol.md §3). Codes 0, 6–8 and 12–15 are invalid. The
+// numbers are those of src/wire/layout.ts, which the row cores read too.
+
+import { ValueCode } from "../wire/layout.ts";
 
 export const ValueType = {
-  Integer: 1,
-  Float: 2,
-  Text: 3,
-  Blob: 4,
-  Null: 5,
-  UnixTime: 9,
-  Iso8601: 10,
-  Boolean: 11,
+  Integer: ValueCode.Integer,
+  Float: ValueCode.Float,
+  Text: ValueCode.Text,
+  Blob: ValueCode.Blob,
+  Null: ValueCode.Null,
+  UnixTime: ValueCode.UnixTime,
+  Iso8601: ValueCode.Iso8601,
+  Boolean: ValueCode.Boolean,
 } as const;
 export type ValueType = (typeof ValueType)[keyof typeof ValueType];
 
 export const VALUE_TYPE_NAMES = {
-  1: "INTEGER",
-  2: "FLOAT",
-  3: "TEXT",
-  4: "BLOB",
-  5: "NULL",
-  9: "UNIXTIME",
-  10: "ISO8601",
-  11: "BOOLEAN",
+  [ValueCode.Integer]: "INTEGER",
+  [ValueCode.Float]: "FLOAT",
+  [ValueCode.Text]: "TEXT",
+  [ValueCode.Blob]: "BLOB",
+  [ValueCode.Null]: "NULL",
+  [ValueCode.UnixTime]: "UNIXTIME",
+  [ValueCode.Iso8601]: "ISO8601",
+  [ValueCode.Boolean]: "BOOLEAN",
 } as const satisfies Record<ValueType, string>;
 export type ValueTypeName = (typeof VALUE_TYPE_NAMES)[ValueType];
 

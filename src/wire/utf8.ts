@@ -1,8 +1,11 @@
-// Strict UTF-8 both ways, with one ASCII fast path for the short strings that dominate rows.
+// Strict UTF-8 both ways, with one ASCII fast path for the short strings that dominate rows. The
+// one validator of the TypeScript side is here (the codec's text and the TS row core use it); the
+// WebAssembly core mirrors it with the same bounds (layout.ts, Utf8Bound).
 
-const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-// For bytes already checked as strict UTF-8; ignoreBOM keeps a leading U+FEFF as a character,
-// exactly as the strict decoder does.
+import { Utf8Bound } from "./layout.ts";
+
+// For bytes checked as strict UTF-8; ignoreBOM keeps a leading U+FEFF as a character, exactly as
+// a strict decoder does.
 const checkedDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const encoder = new TextEncoder();
 
@@ -35,15 +38,57 @@ export function shortAscii(bytes: Uint8Array, start: number, end: number): strin
   return String.fromCharCode.apply(null, codes);
 }
 
+/**
+ * Strict UTF-8 (what a fatal TextDecoder accepts): no overlongs, no surrogates, nothing above
+ * U+10FFFF, no truncated sequences. Returns true when bytes[start, end) are valid.
+ */
+export function isValidUtf8(bytes: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  while (i < end) {
+    const b0 = bytes[i]!;
+    if (b0 < Utf8Bound.AsciiEnd) {
+      i++;
+      continue;
+    }
+    if (b0 < Utf8Bound.TwoByteLead) return false;
+    if (b0 < Utf8Bound.ThreeByteLead) {
+      if (i + 1 >= end || !isContinuation(bytes[i + 1]!)) return false;
+      i += 2;
+      continue;
+    }
+    if (b0 < Utf8Bound.FourByteLead) {
+      if (i + 2 >= end) return false;
+      const b1 = bytes[i + 1]!;
+      const lo = b0 === Utf8Bound.OverlongThreeLead ? Utf8Bound.OverlongThreeMin : Utf8Bound.Continuation;
+      const hi = b0 === Utf8Bound.SurrogateLead ? Utf8Bound.SurrogateMax : Utf8Bound.ContinuationMax;
+      if (b1 < lo || b1 > hi || !isContinuation(bytes[i + 2]!)) return false;
+      i += 3;
+      continue;
+    }
+    if (b0 < Utf8Bound.LeadEnd) {
+      if (i + 3 >= end) return false;
+      const b1 = bytes[i + 1]!;
+      const lo = b0 === Utf8Bound.OverlongFourLead ? Utf8Bound.OverlongFourMin : Utf8Bound.Continuation;
+      const hi = b0 === Utf8Bound.TopLead ? Utf8Bound.TopMax : Utf8Bound.ContinuationMax;
+      if (b1 < lo || b1 > hi || !isContinuation(bytes[i + 2]!) || !isContinuation(bytes[i + 3]!)) return false;
+      i += 4;
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+function isContinuation(byte: number): boolean {
+  return (byte & Utf8Bound.ContinuationMask) === Utf8Bound.Continuation;
+}
+
 /** Decodes bytes[start, end) as strict UTF-8; returns undefined when they are not valid UTF-8. */
 export function decodeUtf8(bytes: Uint8Array, start: number, end: number): string | undefined {
   const ascii = shortAscii(bytes, start, end);
   if (ascii !== undefined) return ascii;
-  try {
-    return strictDecoder.decode(bytes.subarray(start, end));
-  } catch {
-    return undefined;
-  }
+  if (!isValidUtf8(bytes, start, end)) return undefined;
+  return checkedDecoder.decode(bytes.subarray(start, end));
 }
 
 /** Decodes bytes[start, end) that were already checked as strict UTF-8 (a row core does that). */

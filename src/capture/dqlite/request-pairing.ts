@@ -9,8 +9,8 @@
 // yet, that ends at or before that point. If the client's stream has a gap between that request
 // and that point, or no such request was captured, the request answered is unknown (null).
 
-import type { Message } from "../messages/types.ts";
-import type { Answered } from "./capture-records.ts";
+import type { Message } from "../../messages/types.ts";
+import type { Answered } from "../capture-records.ts";
 
 interface PendingRequest extends Answered {
   /** Stream offset just past the request's last byte. */

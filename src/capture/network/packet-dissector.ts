@@ -1,8 +1,8 @@
 // One captured packet, from the link layer down to its TCP segment, or the reason it is skipped
 // (counted in the summary: not IP, not TCP, fragments, cut by the snap length…).
 
-import type { CaptureLimits } from "./capture-limits.ts";
-import type { CapturedPacket } from "./captured-packet.ts";
+import type { CaptureLimits } from "../capture-limits.ts";
+import type { CapturedPacket } from "../files/captured-packet.ts";
 import { IP_PROTOCOL_TCP, readIp } from "./ip-packet.ts";
 import { networkLayer } from "./link-layer.ts";
 import { type TcpPacket, readTcp } from "./tcp-segment.ts";

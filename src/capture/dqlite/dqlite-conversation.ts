@@ -5,19 +5,19 @@
 // After a frame whose body does not decode, the conversation reports it and goes on with the
 // next frame; gaps and resyncs are handled per direction (direction-decoder.ts).
 
-import { type WireError, isWireError } from "../errors.ts";
-import { type ResolvedDecodeOptions, decodeBody } from "../messages/codec.ts";
-import { RequestType, type Side } from "../messages/codes.ts";
-import { REQUESTS_BY_CODE } from "../messages/schemas.ts";
-import type { Message } from "../messages/types.ts";
-import type { BufferBudget } from "./buffer-budget.ts";
-import type { CaptureLimits } from "./capture-limits.ts";
-import type { CaptureRecord, ConnectionInfo, ProblemKind, ProblemRecord } from "./capture-records.ts";
-import type { ConnectionKind } from "./connection-kind.ts";
+import { type WireError, isWireError } from "../../errors.ts";
+import { type ResolvedDecodeOptions, decodeBody } from "../../messages/codec.ts";
+import { RequestType, type Side } from "../../messages/codes.ts";
+import { REQUESTS_BY_CODE } from "../../messages/schemas.ts";
+import type { Message } from "../../messages/types.ts";
+import type { BufferBudget } from "../buffer-budget.ts";
+import type { CaptureLimits } from "../capture-limits.ts";
+import type { CaptureRecord, ConnectionInfo, ProblemKind, ProblemRecord } from "../capture-records.ts";
+import type { ConnectionKind } from "../connection-kind.ts";
 import { DirectionDecoder, type StreamFrame } from "./direction-decoder.ts";
 import { SNIFF_BYTES, sniffClientStream } from "./protocol-sniff.ts";
 import { RequestPairing } from "./request-pairing.ts";
-import type { Carrier, FlowEvent } from "./tcp-flow.ts";
+import type { Carrier, FlowEvent } from "../network/tcp-flow.ts";
 
 export interface ConversationHost {
   emit(record: CaptureRecord): void;

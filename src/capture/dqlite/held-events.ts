@@ -4,10 +4,10 @@
 // to show which endpoint is the node; then they are replayed in order. If that never happens,
 // the bytes held are checked for raft's messages before the connection is given up.
 
-import type { BufferBudget } from "./buffer-budget.ts";
+import type { BufferBudget } from "../buffer-budget.ts";
 import { FrameResync } from "./frame-resync.ts";
 import { checkRaftMessageAt } from "./raft-message.ts";
-import type { FlowEvent } from "./tcp-flow.ts";
+import type { FlowEvent } from "../network/tcp-flow.ts";
 
 export class HeldEvents {
   readonly events: { index: 0 | 1; event: FlowEvent }[] = [];

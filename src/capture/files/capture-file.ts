@@ -6,9 +6,9 @@
 // reader is stopped: the file cannot be followed past a record whose length is wrong, so every
 // later call raises the same error.
 
-import { DecodeError, type WireError } from "../errors.ts";
+import { DecodeError, type WireError } from "../../errors.ts";
 import { ByteQueue } from "./byte-queue.ts";
-import { type CaptureLimits, resolveCaptureLimits } from "./capture-limits.ts";
+import { type CaptureLimits, resolveCaptureLimits } from "../capture-limits.ts";
 import { type CapturedPacket, type RecordReader, type SkipCounts } from "./captured-packet.ts";
 import { PcapReader, pcapMagic } from "./pcap-reader.ts";
 import { PCAPNG_SHB_TYPE, PcapngReader } from "./pcapng-reader.ts";

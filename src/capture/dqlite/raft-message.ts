@@ -5,7 +5,7 @@
 // recognised as raft traffic when these messages chain to the end of the bytes seen; nothing of
 // them is decoded further.
 
-import { WORD_BYTES } from "../wire/constants.ts";
+import { WORD_BYTES } from "../../wire/constants.ts";
 import type { Incomplete } from "./frame-resync.ts";
 
 const PREAMBLE_BYTES = 16;

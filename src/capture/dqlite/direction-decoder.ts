@@ -10,17 +10,18 @@
 // - a resync that finds no proven boundary within its window: the direction is stopped;
 // - the end of the stream inside a frame: reported as incomplete.
 
-import { DecodeError, type WireError } from "../errors.ts";
-import type { ResolvedDecodeOptions } from "../messages/codec.ts";
-import type { Side } from "../messages/codes.ts";
-import { FrameDecoder } from "../stream/frame-decoder.ts";
-import type { FrameHeader } from "../wire/header.ts";
-import type { BufferBudget } from "./buffer-budget.ts";
+import { DecodeError, type WireError } from "../../errors.ts";
+import type { ResolvedDecodeOptions } from "../../messages/codec.ts";
+import type { Side } from "../../messages/codes.ts";
+import { FrameDecoder } from "../../stream/frame-decoder.ts";
+import { WORD_BYTES } from "../../wire/constants.ts";
+import type { FrameHeader } from "../../wire/header.ts";
+import type { BufferBudget } from "../buffer-budget.ts";
 import { CarrierIndex } from "./carrier-index.ts";
-import type { ProblemKind, ProblemRecord } from "./capture-records.ts";
+import type { ProblemKind, ProblemRecord } from "../capture-records.ts";
 import { FrameResync, checkFrameAt, checkHeader } from "./frame-resync.ts";
 import { checkRaftMessageAt } from "./raft-message.ts";
-import type { Carrier, GapCause } from "./tcp-flow.ts";
+import type { Carrier, GapCause } from "../network/tcp-flow.ts";
 
 const GAP_CAUSE_TEXT: Record<GapCause, string> = {
   lost: "lost: not in the capture",
@@ -102,7 +103,7 @@ export class DirectionDecoder {
   startResync(offset: number, reason: ResyncReason): void {
     this.setHeld(0);
     const check = (bytes: Uint8Array, at: number, end: number) => checkFrameAt(bytes, at, end, this.side, this.options);
-    const aligned = this.boundary === undefined ? undefined : (((this.boundary - offset) % 8) + 8) % 8;
+    const aligned = this.boundary === undefined ? undefined : (((this.boundary - offset) % WORD_BYTES) + WORD_BYTES) % WORD_BYTES;
     this.state = { mode: "resync", resync: new FrameResync(check, this.maxResyncBytes, aligned), base: offset, reason };
     this.raftWatch = reason === "mid-stream" ? new FrameResync(checkRaftMessageAt, this.maxResyncBytes) : undefined;
   }

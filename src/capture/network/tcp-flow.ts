@@ -11,9 +11,9 @@
 //
 // Retransmissions and overlaps are delivered once (the first copy seen wins).
 
-import type { BufferBudget } from "./buffer-budget.ts";
-import type { CaptureLimits } from "./capture-limits.ts";
-import type { CaptureTime } from "./capture-time.ts";
+import type { BufferBudget } from "../buffer-budget.ts";
+import type { CaptureLimits } from "../capture-limits.ts";
+import type { CaptureTime } from "../files/capture-time.ts";
 import { TcpFlag, type TcpSegment } from "./tcp-segment.ts";
 
 const SEQ_SPACE = 2 ** 32;

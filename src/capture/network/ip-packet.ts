@@ -4,7 +4,7 @@
 // bytes then show up as a gap in the stream). Checksums are not verified: captures on the
 // sending host carry checksums the NIC fills in later.
 
-import type { CaptureLimits } from "./capture-limits.ts";
+import type { CaptureLimits } from "../capture-limits.ts";
 
 export interface IpPacket {
   version: 4 | 6;

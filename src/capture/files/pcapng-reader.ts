@@ -4,9 +4,9 @@
 // snap length, if_tsresol, if_tsoffset), Enhanced Packet (EPB), Simple Packet (SPB) and the
 // obsolete Packet Block; every other block is skipped by its length.
 
-import { DecodeError } from "../errors.ts";
+import { DecodeError } from "../../errors.ts";
 import type { ByteQueue } from "./byte-queue.ts";
-import type { CaptureLimits } from "./capture-limits.ts";
+import type { CaptureLimits } from "../capture-limits.ts";
 import { timeFromUnits } from "./capture-time.ts";
 import { type CapturedPacket, type RecordReader, type SkipCounts, countSkip } from "./captured-packet.ts";
 

@@ -18,12 +18,12 @@
 // The same proof, with raft's message layout in place of dqlite's frames (raft-message.ts),
 // recognises raft traffic on connections that began before the capture.
 
-import { DecodeError } from "../errors.ts";
-import { type ResolvedDecodeOptions, declarationFor, decodeBody } from "../messages/codec.ts";
-import type { Side } from "../messages/codes.ts";
-import { REQUESTS_BY_CODE, RESPONSES_BY_CODE } from "../messages/schemas.ts";
-import { HEADER_BYTES, WORD_BYTES } from "../wire/constants.ts";
-import { type FrameHeader, readHeader } from "../wire/header.ts";
+import { DecodeError } from "../../errors.ts";
+import { type ResolvedDecodeOptions, declarationFor, decodeBody } from "../../messages/codec.ts";
+import type { Side } from "../../messages/codes.ts";
+import { REQUESTS_BY_CODE, RESPONSES_BY_CODE } from "../../messages/schemas.ts";
+import { HEADER_BYTES, WORD_BYTES } from "../../wire/constants.ts";
+import { type FrameHeader, readHeader } from "../../wire/header.ts";
 import { MinHeap } from "./min-heap.ts";
 
 export const MIN_PROOF_FRAMES = 2;

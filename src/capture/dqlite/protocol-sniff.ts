@@ -1,10 +1,10 @@
 // What the first bytes a client sends say about the connection: a dqlite handshake (read by
 // src/wire/handshake.ts), a TLS ClientHello, or something else.
 
-import { isWireError } from "../errors.ts";
-import type { ResolvedDecodeOptions } from "../messages/codec.ts";
+import { isWireError } from "../../errors.ts";
+import type { ResolvedDecodeOptions } from "../../messages/codec.ts";
 import { checkFrameAt } from "./frame-resync.ts";
-import { HANDSHAKE_BYTES, isLegacyVersion, readHandshake } from "../wire/handshake.ts";
+import { HANDSHAKE_BYTES, isLegacyVersion, readHandshake } from "../../wire/handshake.ts";
 
 /** TLS record: content type 22 (handshake), then the record version 3.x. */
 const TLS_HANDSHAKE_RECORD = 0x16;

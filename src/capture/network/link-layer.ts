@@ -6,7 +6,7 @@
 //   108 OpenBSD loopback: 4-byte address family in network byte order
 //   113 Linux cooked v1 (`tcpdump -i any`), 276 Linux cooked v2 (`-y LINUX_SLL2`)
 
-import type { CaptureLimits } from "./capture-limits.ts";
+import type { CaptureLimits } from "../capture-limits.ts";
 
 export const LinkType = {
   Null: 0,

@@ -3,7 +3,7 @@
 // packet their first byte came in. Entries are dropped once the decoder is past them, so the
 // index holds only the packets of the bytes still buffered.
 
-import type { Carrier } from "./tcp-flow.ts";
+import type { Carrier } from "../network/tcp-flow.ts";
 
 export class CarrierIndex {
   private offsets: number[] = [];

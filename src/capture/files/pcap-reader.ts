@@ -4,9 +4,9 @@
 //   file header: magic u32 | version u16 u16 | thiszone i32 | sigfigs u32 | snaplen u32 | linktype u32
 //   record:      ts_sec u32 | ts_frac u32 | incl_len u32 | orig_len u32 | incl_len bytes
 
-import { DecodeError } from "../errors.ts";
+import { DecodeError } from "../../errors.ts";
 import type { ByteQueue } from "./byte-queue.ts";
-import type { CaptureLimits } from "./capture-limits.ts";
+import type { CaptureLimits } from "../capture-limits.ts";
 import { timeFromParts } from "./capture-time.ts";
 import type { CapturedPacket, RecordReader } from "./captured-packet.ts";
 
