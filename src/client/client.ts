@@ -19,7 +19,7 @@ import { type Connection, type ConnectionOptions, DEFAULT_CALL_TIMEOUT_MS } from
 import { Database } from "./database.ts";
 import { type DiscoveryOptions, connectToLeader } from "./leader-discovery.ts";
 import { withToJSON } from "./json-safe.ts";
-import { ConnectionPool, type PoolOptions, type PoolStats, resolvePoolOptions } from "./pool.ts";
+import { type Claim, ConnectionPool, type PoolOptions, type PoolStats, resolvePoolOptions } from "./pool.ts";
 import { RequestQueue } from "./request-queue.ts";
 import { needsNewLeader } from "./server-errors.ts";
 import type { HeldConnection, Lane, Session } from "./session.ts";
@@ -106,8 +106,8 @@ export class Client {
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     const pool = resolvePoolOptions(options.pool);
     this.#session = {
-      acquire: (lane, call, holder, exclusive) => this.#acquire(lane, call, holder, exclusive),
-      acquireNow: (lane, exclusive) => this.#acquireNow(lane, exclusive),
+      acquire: (lane, call, holder, claim) => this.#acquire(lane, call, holder, claim),
+      acquireNow: (lane, claim) => this.#acquireNow(lane, claim),
       holdWriteLane: (call) => this.#holdWriteLane(call),
       run: (connection, input, expect, call) => this.#run(connection, input, expect, call),
       noteFailure: (connection, error) => this.#noteFailure(connection, error),
@@ -166,31 +166,31 @@ export class Client {
   }
 
   /** A connection for a call in `lane` at once, or undefined (see Session.acquireNow). */
-  #acquireNow(lane: Lane, exclusive = false): HeldConnection | undefined {
+  #acquireNow(lane: Lane, claim: Claim = "shared"): HeldConnection | undefined {
     if (this.#closed) return undefined;
     const releaseLane = lane === "write" ? this.#writeLane.tryAcquire() : undefined;
     if (lane === "write" && releaseLane === undefined) return undefined;
-    const connection = this.#pool.tryAcquire(exclusive);
+    const connection = this.#pool.tryAcquire(claim);
     if (connection === undefined) {
       releaseLane?.();
       return undefined;
     }
     if (releaseLane !== undefined) this.#laneHolder = "a write";
-    return heldConnection(this.#pool, connection, releaseLane);
+    return heldConnection(this.#pool, connection, releaseLane, claim);
   }
 
   /** A connection for a call in `lane`: a write holds the write lane until released. */
-  async #acquire(lane: Lane, call: CallOptions, holder = "a write", exclusive = false): Promise<HeldConnection> {
+  async #acquire(lane: Lane, call: CallOptions, holder = "a write", claim: Claim = "shared"): Promise<HeldConnection> {
     this.#throwIfClosed();
     const releaseLane = lane === "write" ? await this.#holdWriteLane(call, holder) : undefined;
     let connection: Connection;
     try {
-      connection = await this.#pool.acquire(this.#bounded(call), exclusive);
+      connection = await this.#pool.acquire(this.#bounded(call), claim);
     } catch (error) {
       releaseLane?.();
       throw error;
     }
-    return heldConnection(this.#pool, connection, releaseLane);
+    return heldConnection(this.#pool, connection, releaseLane, claim);
   }
 
   /** Waits for the write lane (FIFO, bounded by the call); resolves with its release. `holder`: who holds it then. */
@@ -375,14 +375,14 @@ export class Client {
 }
 
 /** `connection` held for a call, with the write lane when `releaseLane` is given; released once. */
-function heldConnection(pool: ConnectionPool, connection: Connection, releaseLane: (() => void) | undefined): HeldConnection {
+function heldConnection(pool: ConnectionPool, connection: Connection, releaseLane: (() => void) | undefined, claim: Claim = "shared"): HeldConnection {
   let released = false;
   return {
     connection,
     release: () => {
       if (released) return;
       released = true;
-      pool.release(connection);
+      pool.release(connection, claim);
       releaseLane?.();
     },
   };

@@ -23,12 +23,15 @@ import {
   type QueryStart,
 } from "./query-result.ts";
 import { type ExecResult, type Params, describeSql, execResult, prepareRequest, queryStart } from "./results.ts";
+import type { Claim } from "./pool.ts";
 import type { HeldConnection, Lane, Session } from "./session.ts";
 import { Statement } from "./statement.ts";
 import { type TransactionBody, type TransactionOptions, runTransaction } from "./transaction.ts";
 
 /** `#cachedNow`'s answer when a request (FINALIZE of an evicted statement, PREPARE) must go first. */
 const PREPARE_FIRST = Symbol("prepare first");
+/** SQL texts whose result shape (one frame or more) a database remembers; forgotten in bulk beyond. */
+const MAX_SHAPES = 1024;
 
 /** What a node answers EXEC/QUERY of a statement id it does not have (SQLITE_NOTFOUND). */
 const NO_SUCH_STATEMENT = 12;
@@ -45,6 +48,11 @@ export class Database {
   readonly #ids = new WeakMap<Connection, Promise<number>>();
   /** The ids of connections where OPEN and the probe are done: a call there starts at once. */
   readonly #openIds = new WeakMap<Connection, number>();
+  /**
+   * Read-only SQL, and whether its result came in one frame the last time it ran: a read known to
+   * answer in one frame claims its connection "short" (pool.ts) and queues behind other such reads.
+   */
+  readonly #oneFrame = new Map<string, boolean>();
 
   constructor(session: Session, name: string) {
     this.#session = session;
@@ -106,14 +114,15 @@ export class Database {
     return new QueryResult(
       `query ${describeSql(sql)}`,
       (call): QueryStart | Promise<QueryStart> => {
+        const claim: Claim = lane === "read" && this.#oneFrame.get(sql) === true ? "short" : "shared";
         // At once when a connection is free and ready and the statement needs no round trip first.
-        const open = this.#holdNow(lane);
+        const open = this.#holdNow(lane, claim);
         if (open !== undefined) {
           const cached = this.#cachedNow(open, sql);
           if (cached !== PREPARE_FIRST) return this.#queryStart(open, sql, params, lane, cached);
           open.release();
         }
-        return this.#openQuery(sql, params, lane, call);
+        return this.#openQuery(sql, params, lane, claim, call);
       },
       options,
       tracer === undefined ? undefined : () => startSpan(tracer, { kind: "query", sql, request: undefined, lane }),
@@ -121,8 +130,8 @@ export class Database {
   }
 
   /** A query's start by waiting for what it needs: a connection, OPEN on it, a PREPARE. */
-  async #openQuery(sql: string, params: Params, lane: Lane, call: CallOptions): Promise<QueryStart> {
-    const open = await this.#hold(lane, call);
+  async #openQuery(sql: string, params: Params, lane: Lane, claim: Claim, call: CallOptions): Promise<QueryStart> {
+    const open = await this.#hold(lane, call, undefined, claim);
     let cached: CachedStatement | undefined;
     try {
       cached = await this.#cachedStatement(open, sql, call);
@@ -135,6 +144,18 @@ export class Database {
 
   /** QUERY of the cached statement for `sql` when there is one, else QUERY_SQL; it gives `open` back when it ends. */
   #queryStart(open: OpenOn, sql: string, params: Params, lane: Lane, cached: CachedStatement | undefined): QueryStart {
+    const start = this.#statementStart(open, sql, params, lane, cached);
+    if (lane === "read") start.onShape = (oneFrame) => this.#noteShape(sql, oneFrame);
+    return start;
+  }
+
+  /** Remembers whether `sql` answered in one frame, for the claim of its next run (bounded: forgotten in bulk). */
+  #noteShape(sql: string, oneFrame: boolean): void {
+    if (this.#oneFrame.size >= MAX_SHAPES && !this.#oneFrame.has(sql)) this.#oneFrame.clear();
+    this.#oneFrame.set(sql, oneFrame);
+  }
+
+  #statementStart(open: OpenOn, sql: string, params: Params, lane: Lane, cached: CachedStatement | undefined): QueryStart {
     if (cached === undefined) {
       const request: RequestInput = { type: "QUERY_SQL", db: open.db, sql, params };
       return queryStart(this.#session, open.connection, open.db, request, open.release, lane === "read");
@@ -181,7 +202,7 @@ export class Database {
    */
   async transaction<T>(fn: TransactionBody<T>, options: TransactionOptions = {}): Promise<T> {
     return traced(this.#session.tracer, { kind: "transaction", sql: undefined, request: undefined, lane: "write" }, async (span) => {
-      const open = await this.#hold("write", options, "a transaction", true);
+      const open = await this.#hold("write", options, "a transaction", "exclusive");
       span?.held(open.connection.address);
       return runTransaction(this.#session, open, open.db, fn, options);
     });
@@ -246,8 +267,8 @@ export class Database {
   }
 
   /** A connection for a call in `lane` at once, with the database open and probed on it; undefined when there is none. */
-  #holdNow(lane: Lane): OpenOn | undefined {
-    const held = this.#session.acquireNow(lane);
+  #holdNow(lane: Lane, claim: Claim = "shared"): OpenOn | undefined {
+    const held = this.#session.acquireNow(lane, claim);
     if (held === undefined) return undefined;
     const db = this.#openIds.get(held.connection);
     if (db === undefined) {
@@ -258,8 +279,8 @@ export class Database {
   }
 
   /** A connection for a call in `lane`, with the database open on it; `holder` names a write's holder in messages. */
-  async #hold(lane: Lane, call: CallOptions, holder?: string, exclusive?: boolean): Promise<OpenOn> {
-    const held = await this.#session.acquire(lane, call, holder, exclusive);
+  async #hold(lane: Lane, call: CallOptions, holder?: string, claim?: Claim): Promise<OpenOn> {
+    const held = await this.#session.acquire(lane, call, holder, claim);
     try {
       return { connection: held.connection, release: held.release, db: await this.#idOn(held.connection, call) };
     } catch (error) {

@@ -120,6 +120,8 @@ export interface QueryStart {
    * once more, on a connection to the new leader.
    */
   retryable?: boolean;
+  /** Told whether the result came in one frame: at its end, and (false) when a second is on its way. */
+  onShape?: (oneFrame: boolean) => void;
 }
 
 type State = "idle" | "streaming" | "done" | "failed";
@@ -317,10 +319,12 @@ export class QueryResult implements AsyncIterable<Batch> {
           throw new DecodeError("BAD_SEQUENCE", `${this.#what}: the node ended the result with EMPTY before its DONE frame`);
         }
         if (step.state === "done") {
+          start.onShape?.(this.framesRead === 1);
           turn.replied();
           this.#finish("done");
         } else {
           // More frames to come: calls are not to queue behind this result (Connection.sharable).
+          if (!turn.streaming) start.onShape?.(false);
           turn.streaming = true;
         }
         // Shape the rows now: in the row modes nothing may point into the reused buffer.

@@ -15,6 +15,7 @@ import type { RequestInput, ResponseOf } from "../messages/types.ts";
 import type { CallOptions } from "./call-scope.ts";
 import type { CallTracer } from "./call-trace.ts";
 import type { Connection } from "./connection.ts";
+import type { Claim } from "./pool.ts";
 
 /** "read": any free connection; "write": the write lane first, then any free connection. */
 export type Lane = "read" | "write";
@@ -29,11 +30,12 @@ export interface Session {
   /**
    * A connection for a call in `lane`; `call` bounds the waits. `holder` says what holds the
    * write lane meanwhile ("a transaction"), for the message of a write that times out waiting;
-   * `exclusive` asks for a connection no other call shares (a transaction's).
+   * `claim` says how the call holds it (pool.ts): "exclusive" for a connection no other call
+   * shares (a transaction's), "short" for a read known to answer in one frame.
    */
-  acquire(lane: Lane, call: CallOptions, holder?: string, exclusive?: boolean): Promise<HeldConnection>;
+  acquire(lane: Lane, call: CallOptions, holder?: string, claim?: Claim): Promise<HeldConnection>;
   /** A connection for a call in `lane` when one is to be had at once (no wait, nothing to open); else undefined. */
-  acquireNow(lane: Lane, exclusive?: boolean): HeldConnection | undefined;
+  acquireNow(lane: Lane, claim?: Claim): HeldConnection | undefined;
   /** The write lane alone, for a call on a connection already chosen; resolves with its release. */
   holdWriteLane(call: CallOptions): Promise<() => void>;
   /**

@@ -26,7 +26,7 @@ afterAll(async () => {
   await node?.stop();
 });
 
-async function pooled(pool: { max?: number; min?: number; idleTimeoutMs?: number; acquireTimeoutMs?: number }): Promise<{ session: Client; db: Database }> {
+async function pooled(pool: { max?: number; min?: number; idleTimeoutMs?: number; acquireTimeoutMs?: number; pipeline?: number }): Promise<{ session: Client; db: Database }> {
   const session = await client(node.address, { pool });
   clients.push(session);
   return { session, db: await session.open("demo") };
@@ -110,6 +110,26 @@ describe(`the connection pool (dqlite ${NODE_RELEASE})`, () => {
       ["first write after"],
       ["second write after"],
     ]);
+  });
+
+  it("a read that answered in one frame before queues behind other such reads on one connection (up to pipeline) before another is opened; a read of unknown shape takes a connection of its own", async () => {
+    const { session, db } = await pooled({ max: 8, pipeline: 4 });
+    const POINT = "SELECT 1 AS one";
+    const UNKNOWN = "SELECT 2 AS two";
+    // Once: its one frame is remembered.
+    expect((await db.query(POINT).all()).rows).toEqual([[1]]);
+    // Four at once share the connection that answered it; the next four find a line of their own.
+    const points = Array.from({ length: 8 }, () => db.query(POINT).all());
+    expect(session.stats()).toMatchObject({ calls: 4, inUse: 1 });
+    expect((await Promise.all(points)).map((result) => result.rows)).toEqual(Array.from({ length: 8 }, () => [[1]]));
+    // SQL not seen before may stream: each call takes a connection (idle, or opened) of its own.
+    const before = session.stats().open;
+    const unknown = Array.from({ length: 3 }, (_, i) => db.query(`${UNKNOWN}, ${i} AS i`).all());
+    const during = session.stats();
+    expect(during.calls).toBe(3);
+    expect(during.inUse + during.opening).toBe(3);
+    expect((await Promise.all(unknown)).map((result) => result.rows)).toEqual([[[2, 0]], [[2, 1]], [[2, 2]]]);
+    expect(session.stats().open).toBeGreaterThanOrEqual(Math.min(3, before));
   });
 
   it("callers waiting for a connection are served in order; one that gives up (AbortSignal, acquireTimeoutMs) leaves the line harming none", async () => {
