@@ -13,7 +13,11 @@ import { readFileSync } from "node:fs";
 const TOLERANCE = 0.15;
 
 function lastJson(path) {
-  const line = readFileSync(path, "utf8").trim().split("\n").reverse().find((l) => l.startsWith("{"));
+  const line = readFileSync(path, "utf8")
+    .trim()
+    .split("\n")
+    .reverse()
+    .find((l) => l.startsWith("{"));
   if (line === undefined) throw new Error(`${path}: no JSON line (run npm run bench -- --json)`);
   return JSON.parse(line);
 }
@@ -59,7 +63,9 @@ for (const [name, ra] of a) {
   const ok = Math.abs(change) <= TOLERANCE;
   if (ok) agree++;
   else differ++;
-  console.log(`${name.padEnd(width)}  ${ra.toFixed(3).padStart(8)}  ${rb.toFixed(3).padStart(8)}  ${(change >= 0 ? "+" : "") + (change * 100).toFixed(1)}%${ok ? "" : "  ← outside ±15 %"}`);
+  console.log(
+    `${name.padEnd(width)}  ${ra.toFixed(3).padStart(8)}  ${rb.toFixed(3).padStart(8)}  ${(change >= 0 ? "+" : "") + (change * 100).toFixed(1)}%${ok ? "" : "  ← outside ±15 %"}`,
+  );
 }
 console.log(`${agree} ratios agree within ±15 %, ${differ} do not`);
 process.exitCode = differ === 0 ? 0 : 1;

@@ -90,7 +90,14 @@ export function flechetteIpc(engine: RowEngine | "js", bytes: Uint8Array): Uint8
       const dataType = FLECHETTE_TYPES[type]();
       const Kind = flechette.batchType(dataType);
       const [validity, second, third] = buffers;
-      const values = type === "utf8" || type === "binary" ? third : type === "int64" || type === "timestamp[s]" ? view(BigInt64Array, second!, 8) : type === "float64" ? view(Float64Array, second!, 8) : second;
+      const values =
+        type === "utf8" || type === "binary"
+          ? third
+          : type === "int64" || type === "timestamp[s]"
+            ? view(BigInt64Array, second!, 8)
+            : type === "float64"
+              ? view(Float64Array, second!, 8)
+              : second;
       const offsets = type === "utf8" || type === "binary" ? view(Int32Array, second!, 4) : undefined;
       (perColumn[c] ??= []).push(new Kind({ length: batch.rowCount, nullCount, type: dataType, validity: validity!, values, offsets }));
     });
@@ -121,11 +128,20 @@ export function apacheIpc(engine: RowEngine | "js", bytes: Uint8Array): Uint8Arr
       const { nullCount, buffers } = columnBuffers(batch, c, type);
       const [validity, second, third] = buffers;
       const props = { type: arrowSchema!.fields[c]!.type, length: batch.rowCount, nullCount, nullBitmap: nullCount > 0 ? validity : null };
-      if (type === "utf8" || type === "binary") return arrow.makeData({ ...props, valueOffsets: view(Int32Array, second!, 4), data: third } as never);
+      if (type === "utf8" || type === "binary")
+        return arrow.makeData({ ...props, valueOffsets: view(Int32Array, second!, 4), data: third } as never);
       if (type === "null") return arrow.makeData(props as never);
-      return arrow.makeData({ ...props, data: type === "bool" ? second : type === "float64" ? view(Float64Array, second!, 8) : view(BigInt64Array, second!, 8) } as never);
+      return arrow.makeData({
+        ...props,
+        data: type === "bool" ? second : type === "float64" ? view(Float64Array, second!, 8) : view(BigInt64Array, second!, 8),
+      } as never);
     });
-    batches.push(new arrow.RecordBatch(arrowSchema, arrow.makeData({ type: new arrow.Struct(arrowSchema.fields), length: batch.rowCount, nullCount: 0, children })));
+    batches.push(
+      new arrow.RecordBatch(
+        arrowSchema,
+        arrow.makeData({ type: new arrow.Struct(arrowSchema.fields), length: batch.rowCount, nullCount: 0, children }),
+      ),
+    );
   });
   return arrow.tableToIPC(new arrow.Table(arrowSchema!, batches), "stream");
 }
@@ -171,6 +187,7 @@ export const ARROW_OUTPUTS = {
   "arrow ipc: flechette": (engine: RowEngine | "js", bytes: Uint8Array) => flechetteIpc(engine, bytes),
   "arrow ipc: apache-arrow": (engine: RowEngine | "js", bytes: Uint8Array) => apacheIpc(engine, bytes),
   ".all() + tableFromJSON": (engine: RowEngine | "js", bytes: Uint8Array) => tableFromJsonIpc(engine, bytes),
-  ".all() + vectorFromArray": (engine: RowEngine | "js", bytes: Uint8Array, columns: readonly string[]) => vectorFromArrayIpc(engine, bytes, columns),
+  ".all() + vectorFromArray": (engine: RowEngine | "js", bytes: Uint8Array, columns: readonly string[]) =>
+    vectorFromArrayIpc(engine, bytes, columns),
 } as const;
 export type ArrowOutput = keyof typeof ARROW_OUTPUTS;

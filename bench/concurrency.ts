@@ -8,7 +8,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, statSync, copyFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Client, connect } from "../src/client/index.ts";
+import { connect } from "../src/client/index.ts";
 import type { Database } from "../src/client/database.ts";
 import { type BenchNodeVersion, describeBenchNode, startBenchNode } from "./bench-node.ts";
 
@@ -47,7 +47,8 @@ const GO_DQLITE = "/usr/share/gocode/src/github.com/canonical/go-dqlite";
 
 /** Builds bench/go-pool (when its source is newer than the binary): its path, or why it cannot be built here. */
 export function buildGoPool(root: string): { binary: string } | { skipped: string } {
-  if (!existsSync(join(GO_DQLITE, "driver/driver.go"))) return { skipped: "no go-dqlite sources (apt-get install golang-github-canonical-go-dqlite-dev)" };
+  if (!existsSync(join(GO_DQLITE, "driver/driver.go")))
+    return { skipped: "no go-dqlite sources (apt-get install golang-github-canonical-go-dqlite-dev)" };
   const dir = join(root, ".tmp/go-pool");
   const binary = join(dir, "go-pool");
   const main = join(root, "bench/go-pool/main.go");
@@ -183,7 +184,10 @@ async function readInTransaction(db: Database, options: ConcurrencyOptions): Pro
           await tx.exec("INSERT INTO w (caller, n) VALUES (?, ?)", [-1, n * 10 + i]);
           if (i === 4) {
             const started = performance.now();
-            read = db.query("SELECT v FROM kv WHERE k = ?", [1 + (n % options.rows)]).all().then(() => performance.now() - started);
+            read = db
+              .query("SELECT v FROM kv WHERE k = ?", [1 + (n % options.rows)])
+              .all()
+              .then(() => performance.now() - started);
           }
         }
       });
@@ -197,7 +201,16 @@ async function readInTransaction(db: Database, options: ConcurrencyOptions): Pro
   }
   const [p50, p99] = percentiles(reads);
   const [txP50] = percentiles(transactions);
-  return { engine: "dqlite-wire", workload: "read-in-tx", callers: 2, opsPerSec: reads.length / (options.durationMs / 1000), p50us: p50 * 1000, p99us: p99 * 1000, errors, txUs: txP50 * 1000 };
+  return {
+    engine: "dqlite-wire",
+    workload: "read-in-tx",
+    callers: 2,
+    opsPerSec: reads.length / (options.durationMs / 1000),
+    p50us: p50 * 1000,
+    p99us: p99 * 1000,
+    errors,
+    txUs: txP50 * 1000,
+  };
 }
 
 function runTheirs(binary: string, address: string, workload: Workload, callers: number, options: ConcurrencyOptions): ConcurrencyResult {

@@ -32,11 +32,16 @@ const CPU_AT_EXIT = `process.on("exit", () => { const u = process.cpuUsage(); pr
 const CASES: readonly { name: string; args: string[] }[] = [
   { name: "node -e ''", args: ["-e", ""] },
   { name: "an empty ES module", args: ["--input-type=module", "-e", "await 0"] },
-  ...["dqlite-wire", "dqlite-wire/client", "dqlite-wire/rows", "dqlite-wire/transport", "dqlite-wire/arrow", "dqlite-wire/capture"].map((entry) => ({
-    name: `import("${entry}")`,
-    args: ["--input-type=module", "-e", `await import(${JSON.stringify(entry)})`],
-  })),
-  { name: "dqlite-wire decode (one frame)", args: ["bin/dqlite-wire.mjs", "decode", "--side", "response", "0100000004000000", "0100000000000000"] },
+  ...["dqlite-wire", "dqlite-wire/client", "dqlite-wire/rows", "dqlite-wire/transport", "dqlite-wire/arrow", "dqlite-wire/capture"].map(
+    (entry) => ({
+      name: `import("${entry}")`,
+      args: ["--input-type=module", "-e", `await import(${JSON.stringify(entry)})`],
+    }),
+  ),
+  {
+    name: "dqlite-wire decode (one frame)",
+    args: ["bin/dqlite-wire.mjs", "decode", "--side", "response", "0100000004000000", "0100000000000000"],
+  },
 ];
 
 const median = (values: readonly number[]) => {
@@ -64,7 +69,11 @@ export function importCost(roots: readonly string[], runs = 5): ImportCostCase[]
     roots.forEach((root, r) => {
       CASES.forEach(({ name, args }, i) => {
         const start = process.hrtime.bigint();
-        const run = spawnSync(process.execPath, ["-r", preloads[r]!, ...args], { cwd: root, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+        const run = spawnSync(process.execPath, ["-r", preloads[r]!, ...args], {
+          cwd: root,
+          stdio: ["ignore", "ignore", "pipe"],
+          encoding: "utf8",
+        });
         const ms = Number(process.hrtime.bigint() - start) / 1e6;
         const cpuUs = /cpu-us (\d+)/.exec(run.stderr)?.[1];
         if (run.status !== 0 || cpuUs === undefined) throw new Error(`${root}: ${name}: exit ${run.status}: ${run.stderr}`);
@@ -91,8 +100,9 @@ export function importCost(roots: readonly string[], runs = 5): ImportCostCase[]
 export function importCostTable(cases: readonly ImportCostCase[]): string {
   const width = Math.max(...cases.map((c) => c.name.length));
   const ms = (value: number, signed: boolean) => `${signed && value >= 0 ? "+" : ""}${value.toFixed(1)}`.padStart(7);
-  const lines = cases.map((c, i) =>
-    `${c.name.padEnd(width)}  ${ms(c.medianMs, false)} ${i === 0 ? "       " : ms(c.overBareMs, true)}   ${ms(c.cpuMedianMs, false)} ${i === 0 ? "" : ms(c.cpuOverBareMs, true)}`,
+  const lines = cases.map(
+    (c, i) =>
+      `${c.name.padEnd(width)}  ${ms(c.medianMs, false)} ${i === 0 ? "       " : ms(c.overBareMs, true)}   ${ms(c.cpuMedianMs, false)} ${i === 0 ? "" : ms(c.cpuOverBareMs, true)}`,
   );
   return [
     `cold start, median of ${cases[0]!.runsMs.length} fresh processes per case (the cases take turns), ms:`,

@@ -134,8 +134,15 @@ function countingRows(result: AsyncIterable<Batch>): AsyncIterable<Batch> & { ro
   return counted;
 }
 
-export async function liveBench(rows: number, repeats: number, log: (line: string) => void, version: BenchNodeVersion = "1.11"): Promise<BenchResult[]> {
-  log(`\nlive: ${rows.toLocaleString("en-US")} rows from ${describeBenchNode(version)} on 127.0.0.1, ${repeats} repetitions (drain, then each path)`);
+export async function liveBench(
+  rows: number,
+  repeats: number,
+  log: (line: string) => void,
+  version: BenchNodeVersion = "1.11",
+): Promise<BenchResult[]> {
+  log(
+    `\nlive: ${rows.toLocaleString("en-US")} rows from ${describeBenchNode(version)} on 127.0.0.1, ${repeats} repetitions (drain, then each path)`,
+  );
   const results: BenchResult[] = [];
   const node = await startBenchNode(version);
   const client = await connect({ addresses: [node.address] });
@@ -175,9 +182,16 @@ export async function liveBench(rows: number, repeats: number, log: (line: strin
       const drainTiming = timing(drains);
       const drainRowsPerSec = rows / drainTiming.median;
       results.push({
-        data: shape, engine: "raw drain", output: "-", retention: "dropped",
-        rowsPerSec: drainRowsPerSec, bestRowsPerSec: rows / drainTiming.best, bytesPerSec: bytes / drainTiming.median,
-        pctOfDrain: 100, bestPctOfDrain: 100, drainRowsPerSec,
+        data: shape,
+        engine: "raw drain",
+        output: "-",
+        retention: "dropped",
+        rowsPerSec: drainRowsPerSec,
+        bestRowsPerSec: rows / drainTiming.best,
+        bytesPerSec: bytes / drainTiming.median,
+        pctOfDrain: 100,
+        bestPctOfDrain: 100,
+        drainRowsPerSec,
       });
       for (const path of paths) {
         const runs = seconds.get(path)!;

@@ -143,13 +143,21 @@ async function main(options: Options): Promise<void> {
   const memcpy: Record<string, number> = {};
   let heap: ReturnType<typeof keptHeap> = [];
   if (!options.liveOnly) {
+    await initRowEngine();
     const engines: [string, RowEngine | "js"][] = [
       ["js", "js"],
-      ["wasm", (await initRowEngine(), loadedWasmEngine()!)],
+      ["wasm", loadedWasmEngine()!],
     ];
-    if (options.simd && simdSupported()) engines.push(["wasm-simd", (await initRowEngine({ simd: true }), loadedWasmEngine()!)]);
+    if (options.simd && simdSupported()) {
+      await initRowEngine({ simd: true });
+      engines.push(["wasm-simd", loadedWasmEngine()!]);
+    }
     const goPeer = options.go ? buildGoPeer(root) : { skipped: "--no-go" };
-    log("skipped" in goPeer ? `go-dqlite: not measured (${goPeer.skipped})` : `go-dqlite: ${goPeer.binary} (its internal/protocol decoder, Debian's sources)`);
+    log(
+      "skipped" in goPeer
+        ? `go-dqlite: not measured (${goPeer.skipped})`
+        : `go-dqlite: ${goPeer.binary} (its internal/protocol decoder, Debian's sources)`,
+    );
     const framesDir = `${root}.tmp/bench-frames`;
     mkdirSync(framesDir, { recursive: true });
     for (const shape of ["numeric", "mixed"] as const) {
@@ -163,7 +171,8 @@ async function main(options: Options): Promise<void> {
 
     heap = keptHeap(engines[1]![1] as RowEngine, options.rows);
     log(`\nheap held by ${options.rows.toLocaleString("en-US")} mixed rows kept (after a full GC):`);
-    for (const h of heap) log(`  ${h.case.padEnd(40)} heap ${mib(h.heapBytes).padStart(10)}   external ${mib(h.externalBytes).padStart(9)}`);
+    for (const h of heap)
+      log(`  ${h.case.padEnd(40)} heap ${mib(h.heapBytes).padStart(10)}   external ${mib(h.externalBytes).padStart(9)}`);
     const arrowHeld = heap.find((h) => h.case.startsWith("Arrow"));
     const jsonHeld = heap.find((h) => h.case === "JSON.parse");
     if (arrowHeld !== undefined && jsonHeld !== undefined) {
@@ -178,7 +187,9 @@ async function main(options: Options): Promise<void> {
       const rssRows = options.quick ? 1_000_000 : 10_000_000;
       for (const shape of ["numeric", "mixed"] as const) {
         const rss = await streamPeakRss(shape, rssRows);
-        log(`streaming ${rssRows.toLocaleString("en-US")} ${shape} rows through columnar batches (${rss.engine}): peak RSS growth ${mib(rss.peakGrowthBytes)} (${rss.seconds.toFixed(2)} s)`);
+        log(
+          `streaming ${rssRows.toLocaleString("en-US")} ${shape} rows through columnar batches (${rss.engine}): peak RSS growth ${mib(rss.peakGrowthBytes)} (${rss.seconds.toFixed(2)} s)`,
+        );
       }
     }
   }
@@ -207,7 +218,20 @@ async function main(options: Options): Promise<void> {
     });
   }
 
-  if (options.json) console.log(JSON.stringify({ machine, node: options.node, v8Flags: flags, offlineIsolated: options.isolate, memcpy, results, heap, proxy, concurrency }));
+  if (options.json)
+    console.log(
+      JSON.stringify({
+        machine,
+        node: options.node,
+        v8Flags: flags,
+        offlineIsolated: options.isolate,
+        memcpy,
+        results,
+        heap,
+        proxy,
+        concurrency,
+      }),
+    );
 }
 
 const args = argv.slice(2);
@@ -215,8 +239,14 @@ if (args.includes(SERVE_FLAG)) await serveCase(args);
 else if (args.includes("--import-cost")) {
   const runs = args.includes("--runs") ? Number(args[args.indexOf("--runs") + 1]) : 5;
   const other = args.includes("--root") ? args[args.indexOf("--root") + 1]! : undefined;
-  const [cases, compared] = importCost([fileURLToPath(new URL("../../../", import.meta.url)), ...(other === undefined ? [] : [other])], runs);
+  const [cases, compared] = importCost(
+    [fileURLToPath(new URL("../../../", import.meta.url)), ...(other === undefined ? [] : [other])],
+    runs,
+  );
   console.log(importCostTable(cases!));
   if (compared !== undefined) console.log(`\n${other}:\n${importCostTable(compared)}`);
-  if (args.includes("--json")) console.log(JSON.stringify({ importCost: cases, ...(compared === undefined ? {} : { compared: { root: other, importCost: compared } }) }));
+  if (args.includes("--json"))
+    console.log(
+      JSON.stringify({ importCost: cases, ...(compared === undefined ? {} : { compared: { root: other, importCost: compared } }) }),
+    );
 } else await main(parseArgs(args));

@@ -36,7 +36,12 @@ export const BATCH_BYTES = 256 * 1024;
  * Decodes a whole result in views of BATCH_BYTES (zero-copy, as a socket reader lends its
  * buffer). Kept rows are collected as `.all()` collects them; returns them, or the row count.
  */
-export function decodeResult(engine: RowEngine | "js", bytes: Uint8Array, output: Output, retention: Retention): CellValue[][] | Record<string, CellValue>[] | number {
+export function decodeResult(
+  engine: RowEngine | "js",
+  bytes: Uint8Array,
+  output: Output,
+  retention: Retention,
+): CellValue[][] | Record<string, CellValue>[] | number {
   const reader = new ResultReader({ engine, input: output === "columns" ? "copy" : "borrow" });
   const kept: (CellValue[] | Record<string, CellValue>)[] = [];
   let rows = 0;
@@ -82,13 +87,17 @@ function rowsOf(result: unknown): number {
 export async function offlineShape(shape: Shape, options: OfflineOptions): Promise<{ results: BenchResult[]; memcpyBytesPerSec: number }> {
   const corpus: Corpus = buildCorpus(shape, options.rows);
   const { bytes } = corpus;
-  options.log(`${shape}: ${corpus.frames} frames, ${(bytes.length / 2 ** 20).toFixed(1)} MiB, ${options.rows.toLocaleString("en-US")} rows`);
+  options.log(
+    `${shape}: ${corpus.frames} frames, ${(bytes.length / 2 ** 20).toFixed(1)} MiB, ${options.rows.toLocaleString("en-US")} rows`,
+  );
   const cases: CaseSpec[] = [
     ...options.engines.flatMap(([engine]) => CASES.map(({ output, retention }) => ({ shape, engine, output, retention }))),
     // Arrow IPC bytes, kept whole: the library's writer under each engine, then the other
     // writers and the user's path today on the WebAssembly engine's batches.
     ...options.engines.map(([engine]): CaseSpec => ({ shape, engine, output: "arrow ipc", retention: "kept" })),
-    ...(Object.keys(ARROW_OUTPUTS) as ArrowOutput[]).filter((output) => output !== "arrow ipc").map((output): CaseSpec => ({ shape, engine: "wasm", output, retention: "kept" })),
+    ...(Object.keys(ARROW_OUTPUTS) as ArrowOutput[])
+      .filter((output) => output !== "arrow ipc")
+      .map((output): CaseSpec => ({ shape, engine: "wasm", output, retention: "kept" })),
   ];
   const file = `${options.framesDir}/${shape}.frames`;
   if ("binary" in options.goPeer) writeFileSync(file, bytes);
@@ -97,17 +106,28 @@ export async function offlineShape(shape: Shape, options: OfflineOptions): Promi
   let results: BenchResult[];
   let memcpy: number[];
   if (options.isolate) {
-    ({ results, memcpy } = await pairedShape(shape, cases, { rows: options.rows, repeats: options.repeats, goPeer, log: options.log }, bytes.length));
+    ({ results, memcpy } = await pairedShape(
+      shape,
+      cases,
+      { rows: options.rows, repeats: options.repeats, goPeer, log: options.log },
+      bytes.length,
+    ));
   } else {
     ({ results, memcpy } = inProcessShape(shape, corpus, cases, options));
-    if (goPeer !== undefined) for (const peer of runGoPeer(goPeer.binary, goPeer.framesFile, options.repeats)) results.push(goResult(shape, corpus, peer));
+    if (goPeer !== undefined)
+      for (const peer of runGoPeer(goPeer.binary, goPeer.framesFile, options.repeats)) results.push(goResult(shape, corpus, peer));
   }
   memcpy.sort((a, b) => a - b);
   return { results, memcpyBytesPerSec: bytes.length / memcpy[(memcpy.length - 1) >> 1]! };
 }
 
 /** Every case one after another in this process (`--in-process`), JSON.parse first. */
-function inProcessShape(shape: Shape, corpus: Corpus, cases: readonly CaseSpec[], options: OfflineOptions): { results: BenchResult[]; memcpy: number[] } {
+function inProcessShape(
+  shape: Shape,
+  corpus: Corpus,
+  cases: readonly CaseSpec[],
+  options: OfflineOptions,
+): { results: BenchResult[]; memcpy: number[] } {
   const target = new Uint8Array(corpus.bytes.length);
   const results: BenchResult[] = [];
   const memcpy: number[] = [];
@@ -156,7 +176,12 @@ export function caseFunction(spec: CaseSpec, corpus: Corpus, engines: readonly [
 }
 
 /** Runs one case in this process, on the corpus given. */
-export function runCase(spec: CaseSpec, corpus: Corpus, target: Uint8Array, options: Pick<OfflineOptions, "repeats" | "engines">): CaseMeasure {
+export function runCase(
+  spec: CaseSpec,
+  corpus: Corpus,
+  target: Uint8Array,
+  options: Pick<OfflineOptions, "repeats" | "engines">,
+): CaseMeasure {
   const { bytes } = corpus;
   const t = timeCase(caseFunction(spec, corpus, options.engines), options.repeats, bytes, target);
   return {

@@ -82,10 +82,18 @@ function nodeWorker(spec: CaseSpec, rows: number): Promise<Worker> {
 const median = (values: number[]) => timing(values).median;
 
 /** Every case of one shape, each repetition paired with JSON.parse's and go-dqlite's. */
-export async function pairedShape(shape: Shape, cases: readonly CaseSpec[], options: PairedOptions, bytes: number): Promise<{ results: BenchResult[]; memcpy: number[] }> {
+export async function pairedShape(
+  shape: Shape,
+  cases: readonly CaseSpec[],
+  options: PairedOptions,
+  bytes: number,
+): Promise<{ results: BenchResult[]; memcpy: number[] }> {
   const { rows, repeats } = options;
   const json = await nodeWorker({ shape, engine: "JSON.parse", output: "arrays", retention: "kept" }, rows);
-  const go = options.goPeer === undefined ? undefined : await Worker.start(options.goPeer.binary, [options.goPeer.framesFile, SERVE_FLAG], "go-dqlite");
+  const go =
+    options.goPeer === undefined
+      ? undefined
+      : await Worker.start(options.goPeer.binary, [options.goPeer.framesFile, SERVE_FLAG], "go-dqlite");
   const jsonSeconds: number[] = [];
   const goSeconds = { kept: [] as number[], dropped: [] as number[] };
   const goVsJson = { kept: [] as number[], dropped: [] as number[] };
@@ -134,16 +142,26 @@ export async function pairedShape(shape: Shape, cases: readonly CaseSpec[], opti
   }
   const reference = timing(jsonSeconds);
   results.unshift({
-    data: shape, engine: "JSON.parse", output: "arrays", retention: "kept",
-    rowsPerSec: rows / reference.median, bestRowsPerSec: rows / reference.best, bytesPerSec: bytes / reference.median,
+    data: shape,
+    engine: "JSON.parse",
+    output: "arrays",
+    retention: "kept",
+    rowsPerSec: rows / reference.median,
+    bestRowsPerSec: rows / reference.best,
+    bytesPerSec: bytes / reference.median,
     ...(jsonVsGo.length > 0 ? { vsGoDqlite: median(jsonVsGo) } : {}),
   });
   for (const retention of ["dropped", "kept"] as const) {
     if (goSeconds[retention].length === 0) continue;
     const t = timing(goSeconds[retention]);
     results.push({
-      data: shape, engine: "go-dqlite", output: "arrays", retention,
-      rowsPerSec: rows / t.median, bestRowsPerSec: rows / t.best, bytesPerSec: bytes / t.median,
+      data: shape,
+      engine: "go-dqlite",
+      output: "arrays",
+      retention,
+      rowsPerSec: rows / t.median,
+      bestRowsPerSec: rows / t.best,
+      bytesPerSec: bytes / t.median,
       vsJsonParse: median(goVsJson[retention]),
     });
   }

@@ -76,7 +76,9 @@ export async function proxyBench(
     setup.send(encodeRequest({ type: "QUERY_SQL", db, sql: SQL, params: [] }));
     const bytes = (await captureResult(setup)).length;
     setup.close();
-    log(`proxy: ${rows.toLocaleString("en-US")} rows (${(bytes / 1e6).toFixed(1)} MB) from ${describeBenchNode(version)} on 127.0.0.1, ${repeats} repetitions per path`);
+    log(
+      `proxy: ${rows.toLocaleString("en-US")} rows (${(bytes / 1e6).toFixed(1)} MB) from ${describeBenchNode(version)} on 127.0.0.1, ${repeats} repetitions per path`,
+    );
     // Every repetition reads the result straight and through each proxy in turn, so each path's
     // ratio to the direct read uses reads made under the same load.
     const paths: Path[] = [
@@ -86,11 +88,13 @@ export async function proxyBench(
       { name: "proxy, decoding in the relaying thread", proxy: { log: join(dir, "thread.log"), decodeIn: "thread" } },
     ];
     const proxies = await Promise.all(
-      paths.map((path) => (path.proxy === undefined ? undefined : startProxy({ routes: [{ listen: "127.0.0.1:0", target: node.address }], ...path.proxy }))),
+      paths.map((path) =>
+        path.proxy === undefined ? undefined : startProxy({ routes: [{ listen: "127.0.0.1:0", target: node.address }], ...path.proxy }),
+      ),
     );
     const times: number[][] = paths.map(() => []);
     try {
-      const addresses = proxies.map((proxy) => proxy?.routes[0]!.listen ?? node.address);
+      const addresses = proxies.map((proxy) => (proxy === undefined ? node.address : proxy.routes[0]!.listen));
       for (const address of addresses) await drain(address, bytes); // warm-up
       for (let i = 0; i < repeats; i++) {
         for (let p = 0; p < paths.length; p++) times[p]!.push(await drain(addresses[p]!, bytes));
@@ -116,7 +120,9 @@ export async function proxyBench(
     for (const result of results) {
       result.percentOfDirect = Math.round((direct / result.medianMs) * 1000) / 10;
       const skipped = result.decoderSkippedBytes > 0 ? `, decoder skipped ${result.decoderSkippedBytes.toLocaleString("en-US")} bytes` : "";
-      log(`  ${result.path.padEnd(40)} median ${String(result.medianMs).padStart(6)} ms, best ${String(result.bestMs).padStart(6)} ms, ${String(result.percentOfDirect).padStart(5)} % of direct${skipped}`);
+      log(
+        `  ${result.path.padEnd(40)} median ${String(result.medianMs).padStart(6)} ms, best ${String(result.bestMs).padStart(6)} ms, ${String(result.percentOfDirect).padStart(5)} % of direct${skipped}`,
+      );
     }
   } finally {
     await node.stop();

@@ -22,8 +22,7 @@ export interface BenchResult {
   drainRowsPerSec?: number;
 }
 
-const fmt = (n: number, digits: number) =>
-  n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = (n: number, digits: number) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 function printTable(headers: string[], rows: string[][], log: (line: string) => void): void {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

@@ -41,5 +41,10 @@ export async function streamPeakRss(shape: Shape, rows: number, batchBytes = 256
   }
   peak = Math.max(peak, memoryUsage.rss());
   if (decoded !== rows) throw new Error(`streamed ${decoded} rows of ${rows}`);
-  return { engine: reader.engine, frames: reader.framesRead, seconds: (performance.now() - started) / 1000, peakGrowthBytes: peak - baseline };
+  return {
+    engine: reader.engine,
+    frames: reader.framesRead,
+    seconds: (performance.now() - started) / 1000,
+    peakGrowthBytes: peak - baseline,
+  };
 }

@@ -122,7 +122,8 @@ async function main(): Promise<void> {
     if (json) {
       console.log(JSON.stringify(result, null, 2));
     } else {
-      for (const t of timings) console.log(`${t.case.padEnd(40)} ${String(t.operations).padStart(5)} ops  ${t.totalMs} ms  ${t.perOperationMs} ms/op`);
+      for (const t of timings)
+        console.log(`${t.case.padEnd(40)} ${String(t.operations).padStart(5)} ops  ${t.totalMs} ms  ${t.perOperationMs} ms/op`);
       const w = result.plainWriteWhileTransactionOpen;
       console.log(
         `plain write, idle client: median ${w.idle.medianMs} ms, p95 ${w.idle.p95Ms} ms; ` +

@@ -34,7 +34,10 @@ export function deserializeInput(data: SerializedInput): FuzzInput {
 
 /** A stable short name for a finding, with numbers blanked so one defect maps to one name. */
 export function signatureOf(finding: Finding): string {
-  return `${finding.kind}|${finding.oracle}|${finding.detail.replace(/"(?:[^"\\]|\\.)*"/g, "\"…\"").replace(/\d+/g, "#").slice(0, 120)}`;
+  return `${finding.kind}|${finding.oracle}|${finding.detail
+    .replace(/"(?:[^"\\]|\\.)*"/g, '"…"')
+    .replace(/\d+/g, "#")
+    .slice(0, 120)}`;
 }
 
 function hash(text: string): string {
@@ -45,7 +48,11 @@ function hash(text: string): string {
 
 export function saveCase(dir: string, entry: RegressionCase): string {
   mkdirSync(dir, { recursive: true });
-  const slug = entry.finding.oracle.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "").toLowerCase().slice(0, 40);
+  const slug = entry.finding.oracle
+    .replace(/[^a-z0-9]+/gi, "-")
+    .replace(/^-|-$/g, "")
+    .toLowerCase()
+    .slice(0, 40);
   const file = join(dir, `${entry.finding.kind}-${slug}-${hash(entry.hex)}.json`);
   if (!existsSync(file)) writeFileSync(file, `${JSON.stringify(entry, null, 2)}\n`);
   return file;

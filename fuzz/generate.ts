@@ -83,7 +83,13 @@ export function makeInput(pool: SeedPool, seed: number, index: number): Generate
   }
   const side = rng.chance(0.9) ? entry.side : entry.side === "request" ? "response" : "request";
   return {
-    input: { side, bytes, legacy: entry.legacy, allowInternal: entry.allowInternal || rng.chance(0.1), splits: splitsFor(rng, bytes.length) },
+    input: {
+      side,
+      bytes,
+      legacy: entry.legacy,
+      allowInternal: entry.allowInternal || rng.chance(0.1),
+      splits: splitsFor(rng, bytes.length),
+    },
     origin,
   };
 }

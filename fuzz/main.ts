@@ -71,19 +71,44 @@ function parseOptions(argv: string[]): Options {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     switch (arg) {
-      case "--seed": options.seed = number(arg, argv[++i]); break;
-      case "--count": options.count = number(arg, argv[++i]); break;
-      case "--start": options.start = number(arg, argv[++i]); break;
-      case "--jobs": options.jobs = Math.max(1, number(arg, argv[++i])); break;
-      case "--hang-ms": options.hangMs = number(arg, argv[++i]); break;
-      case "--time-limit": options.timeLimitSeconds = number(arg, argv[++i]); break;
-      case "--corpus": options.corpus = argv[++i] ?? usage("--corpus needs a folder"); break;
-      case "--no-save": options.corpus = undefined; break;
-      case "--no-minimise": options.minimise = false; break;
-      case "--no-alloc-tracker": options.trackAllocations = false; break;
-      case "--json": options.json = true; break;
-      case "--quick": quick = true; break;
-      default: usage(`unknown argument ${arg}`);
+      case "--seed":
+        options.seed = number(arg, argv[++i]);
+        break;
+      case "--count":
+        options.count = number(arg, argv[++i]);
+        break;
+      case "--start":
+        options.start = number(arg, argv[++i]);
+        break;
+      case "--jobs":
+        options.jobs = Math.max(1, number(arg, argv[++i]));
+        break;
+      case "--hang-ms":
+        options.hangMs = number(arg, argv[++i]);
+        break;
+      case "--time-limit":
+        options.timeLimitSeconds = number(arg, argv[++i]);
+        break;
+      case "--corpus":
+        options.corpus = argv[++i] ?? usage("--corpus needs a folder");
+        break;
+      case "--no-save":
+        options.corpus = undefined;
+        break;
+      case "--no-minimise":
+        options.minimise = false;
+        break;
+      case "--no-alloc-tracker":
+        options.trackAllocations = false;
+        break;
+      case "--json":
+        options.json = true;
+        break;
+      case "--quick":
+        quick = true;
+        break;
+      default:
+        usage(`unknown argument ${arg}`);
     }
   }
   if (options.count < 0) options.count = quick ? QUICK_COUNT : 100_000;
@@ -192,7 +217,8 @@ class Run {
     void slot.worker.terminate();
     const input = readInput(slot.mirror);
     const origin = `--seed ${this.options.seed} --start ${index} --count 1`;
-    const recorded = input !== undefined ? serializeInput(input) : { side: "response" as const, legacy: false, allowInternal: false, splits: [], hex: "" };
+    const recorded =
+      input !== undefined ? serializeInput(input) : { side: "response" as const, legacy: false, allowInternal: false, splits: [], hex: "" };
     this.record(index, origin, [finding], recorded, undefined);
     if (index + 1 < slot.to && !this.stopping) this.spawn(index + 1, slot.to);
     this.checkDone();
@@ -210,7 +236,8 @@ class Run {
       if (slot.finished) continue;
       if (!slot.ready) {
         const startupLimit = limit > 0 ? Math.min(STARTUP_LIMIT_MS, limit * 1000) : STARTUP_LIMIT_MS;
-        if (now - slot.lastChange > startupLimit) this.abort(slot, `a worker did not finish building its seed pool within ${startupLimit / 1000} s`);
+        if (now - slot.lastChange > startupLimit)
+          this.abort(slot, `a worker did not finish building its seed pool within ${startupLimit / 1000} s`);
         continue;
       }
       const done = Atomics.load(slot.progress, 1);
@@ -219,7 +246,11 @@ class Run {
         slot.lastChange = now;
       } else if (now - slot.lastChange > 3 * this.options.hangMs + 1000) {
         const index = Atomics.load(slot.progress, 0);
-        this.replace(slot, index, { kind: "hang", oracle: "watchdog", detail: `no progress for ${Math.round(now - slot.lastChange)} ms; the worker was killed` });
+        this.replace(slot, index, {
+          kind: "hang",
+          oracle: "watchdog",
+          detail: `no progress for ${Math.round(now - slot.lastChange)} ms; the worker was killed`,
+        });
       }
     }
   }
@@ -251,7 +282,9 @@ class Run {
         continue;
       }
       this.signatures.set(signature, { count: 1, finding, example: `input ${index} (${origin})` });
-      this.log(`${finding.kind}: ${finding.oracle}: ${finding.detail}\n  input ${index}: ${origin}\n  hex ${(minimised ?? input).hex.slice(0, 200)}`);
+      this.log(
+        `${finding.kind}: ${finding.oracle}: ${finding.detail}\n  input ${index}: ${origin}\n  hex ${(minimised ?? input).hex.slice(0, 200)}`,
+      );
     }
     const first = gravest(findings)!;
     if (this.options.corpus !== undefined && (this.signatures.get(signatureOf(first))?.count ?? 0) <= CASES_PER_SIGNATURE) {
@@ -299,7 +332,13 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const run = new Run(options);
   run.log(`fuzz: seed ${options.seed}, inputs ${options.start}..${options.start + options.count - 1}, ${options.jobs} worker(s)`);
-  const progress = setInterval(() => run.log(`… ${run.seconds.toFixed(0)} s, ${run.progressCount} inputs, ${run.counts.crash + run.counts.hang + run.counts.mismatch + run.counts.unboundedAllocation} failing`), 30_000);
+  const progress = setInterval(
+    () =>
+      run.log(
+        `… ${run.seconds.toFixed(0)} s, ${run.progressCount} inputs, ${run.counts.crash + run.counts.hang + run.counts.mismatch + run.counts.unboundedAllocation} failing`,
+      ),
+    30_000,
+  );
   await run.start();
   clearInterval(progress);
   const summary = {

@@ -22,8 +22,10 @@ function declarationOf(side: Side, type: string): MessageDeclaration {
 function tupleCells(tuple: Tuple, limits: Readonly<Limits>, where: string): string | undefined {
   for (let i = 0; i < tuple.values.length; i++) {
     const value = tuple.values[i];
-    if (typeof value === "string" && utf8Bytes(value) > limits.maxValueBytes) return `${where}[${i}] text of ${utf8Bytes(value)} bytes > maxValueBytes ${limits.maxValueBytes}`;
-    if (value instanceof Uint8Array && value.length > limits.maxValueBytes) return `${where}[${i}] blob of ${value.length} bytes > maxValueBytes ${limits.maxValueBytes}`;
+    if (typeof value === "string" && utf8Bytes(value) > limits.maxValueBytes)
+      return `${where}[${i}] text of ${utf8Bytes(value)} bytes > maxValueBytes ${limits.maxValueBytes}`;
+    if (value instanceof Uint8Array && value.length > limits.maxValueBytes)
+      return `${where}[${i}] blob of ${value.length} bytes > maxValueBytes ${limits.maxValueBytes}`;
   }
   return undefined;
 }
@@ -55,12 +57,14 @@ export function capViolation(side: Side, message: Message, limits: Readonly<Limi
       case "columns": {
         const names = value as string[];
         if (names.length > limits.maxColumns) return `${where} holds ${names.length} > maxColumns ${limits.maxColumns}`;
-        for (const name of names) if (utf8Bytes(name) > limits.maxNameBytes) return `${where} name of ${utf8Bytes(name)} bytes > maxNameBytes`;
+        for (const name of names)
+          if (utf8Bytes(name) > limits.maxNameBytes) return `${where} name of ${utf8Bytes(name)} bytes > maxNameBytes`;
         break;
       }
       case "rows": {
         const rows = value as Tuple[];
-        if (rows.length >= limits.maxRowsPerFrame) return `${where} holds ${rows.length} >= maxRowsPerFrame ${limits.maxRowsPerFrame} (exclusive)`;
+        if (rows.length >= limits.maxRowsPerFrame)
+          return `${where} holds ${rows.length} >= maxRowsPerFrame ${limits.maxRowsPerFrame} (exclusive)`;
         for (let r = 0; r < rows.length; r++) {
           const cell = tupleCells(rows[r]!, limits, `${where}[${r}]`);
           if (cell !== undefined) return cell;

@@ -54,7 +54,11 @@ function frameSites(side: Side, frame: Uint8Array, start: number, legacy: boolea
     const at = start + span.start;
     const path = span.path;
     if (/\.(columns|nodes|files)$/.test(path)) {
-      const cap = path.endsWith("columns") ? DEFAULT_LIMITS.maxColumns : path.endsWith("nodes") ? DEFAULT_LIMITS.maxNodes : DEFAULT_LIMITS.maxFiles;
+      const cap = path.endsWith("columns")
+        ? DEFAULT_LIMITS.maxColumns
+        : path.endsWith("nodes")
+          ? DEFAULT_LIMITS.maxNodes
+          : DEFAULT_LIMITS.maxFiles;
       sites.counts.push({ at, width: 8, cap });
     } else if (/\.(paramCount|tailOffset|rowsAffected)$/.test(path)) {
       sites.counts.push({ at, width: 8, cap: DEFAULT_LIMITS.maxParams });
@@ -79,7 +83,9 @@ function frameSites(side: Side, frame: Uint8Array, start: number, legacy: boolea
       sites.nuls.push(at + nameBytes);
       sites.counts.push({ at: at + pad8(nameBytes + 1), width: 8, cap: DEFAULT_LIMITS.maxValueBytes });
     } else if (/\.(sql|name|address|message|vfs|columns\[\d+\])$/.test(path)) {
-      const text = path.endsWith("]") ? (message["columns"] as string[])[Number(/\[(\d+)\]$/.exec(path)![1])]! : (message[path.slice(path.lastIndexOf(".") + 1)] as string | undefined);
+      const text = path.endsWith("]")
+        ? (message["columns"] as string[])[Number(/\[(\d+)\]$/.exec(path)![1])]!
+        : (message[path.slice(path.lastIndexOf(".") + 1)] as string | undefined);
       if (typeof text === "string") sites.nuls.push(at + utf8.encode(text).length);
     }
   }
@@ -115,7 +121,36 @@ const BOUNDARY = [0x00, 0xff, 0x80, 0x7f, 0x01, 0xee, 0xfe];
 
 function lyingValues(actual: bigint, cap: number, width: 1 | 4 | 8): bigint[] {
   const max = width === 1 ? 0xffn : width === 4 ? 0xffffffffn : 2n ** 64n - 1n;
-  const values = [0n, 1n, 2n, 7n, 8n, BigInt(cap) - 1n, BigInt(cap), BigInt(cap) + 1n, actual - 1n, actual + 1n, actual * 2n, 0x7fn, 0x80n, 0xffn, 0x7fffffffn, 0x80000000n, 0xfffffffen, 0xffffffffn, 0x100000000n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n, 2n ** 64n - 2n ** 53n, 2n ** 64n - 2n ** 53n + 1n, 2n ** 64n - 2n ** 53n - 1n, max - 1n, max];
+  const values = [
+    0n,
+    1n,
+    2n,
+    7n,
+    8n,
+    BigInt(cap) - 1n,
+    BigInt(cap),
+    BigInt(cap) + 1n,
+    actual - 1n,
+    actual + 1n,
+    actual * 2n,
+    0x7fn,
+    0x80n,
+    0xffn,
+    0x7fffffffn,
+    0x80000000n,
+    0xfffffffen,
+    0xffffffffn,
+    0x100000000n,
+    2n ** 53n - 1n,
+    2n ** 53n,
+    2n ** 53n + 1n,
+    2n ** 63n,
+    2n ** 64n - 2n ** 53n,
+    2n ** 64n - 2n ** 53n + 1n,
+    2n ** 64n - 2n ** 53n - 1n,
+    max - 1n,
+    max,
+  ];
   return values.filter((v) => v >= 0n && v <= max);
 }
 

@@ -22,7 +22,7 @@ import { messageToJSON } from "../src/json/message-json.ts";
 import { FrameDecoder } from "../src/stream/frame-decoder.ts";
 import { handshakeFor } from "../src/wire/handshake.ts";
 import { type PcapRecord, readPcap, toPcapng, writePcap } from "../test/capture/pcap-edit.ts";
-import { type FuzzInput, Findings, attempt, describeThrown } from "./findings.ts";
+import { type FuzzInput, type Findings, attempt, describeThrown } from "./findings.ts";
 
 const CONVERSATION_EVERY = 2;
 const TEMPLATE_EVERY = 8;
@@ -67,8 +67,10 @@ function decodeCapture(bytes: Uint8Array, chunks: Uint8Array[], oracle: string, 
     return undefined;
   }
   const run = result.ok;
-  if (run.records.length > recordBound(bytes.length)) findings.add("unboundedAllocation", oracle, `${run.records.length} records from a ${bytes.length}-byte capture`);
-  if (run.peak > heldBound(bytes.length, run.connections)) findings.add("unboundedAllocation", oracle, `held ${run.peak} bytes for a ${bytes.length}-byte capture`);
+  if (run.records.length > recordBound(bytes.length))
+    findings.add("unboundedAllocation", oracle, `${run.records.length} records from a ${bytes.length}-byte capture`);
+  if (run.peak > heldBound(bytes.length, run.connections))
+    findings.add("unboundedAllocation", oracle, `held ${run.peak} bytes for a ${bytes.length}-byte capture`);
   return run;
 }
 
@@ -87,7 +89,8 @@ function decodeBothWays(bytes: Uint8Array, splits: readonly number[], oracle: st
   const split = decodeCapture(bytes, chunks, `${oracle}, split`, findings);
   if (whole !== undefined && split !== undefined) {
     const at = whole.lines.findIndex((line, i) => line !== split.lines[i]);
-    if (at >= 0 || whole.lines.length !== split.lines.length) findings.add("mismatch", oracle, `record ${at} differs fed whole and cut: ${whole.lines[at]} / ${split.lines[at]}`);
+    if (at >= 0 || whole.lines.length !== split.lines.length)
+      findings.add("mismatch", oracle, `record ${at} differs fed whole and cut: ${whole.lines[at]} / ${split.lines[at]}`);
   }
   return whole;
 }
@@ -127,11 +130,19 @@ function conversation(input: FuzzInput): { bytes: Uint8Array; stream: Uint8Array
   const request = input.side === "request";
   const clientBytes = request ? concat(handshake, input.bytes) : concat(handshake, LEADER_REQUEST);
   const serverBytes = request ? new Uint8Array(0) : input.bytes;
-  const records: PcapRecord[] = [packet(true, clientIsn, 0, SYN, new Uint8Array(0)), packet(false, serverIsn, clientIsn + 1, SYN | ACK, new Uint8Array(0))];
+  const records: PcapRecord[] = [
+    packet(true, clientIsn, 0, SYN, new Uint8Array(0)),
+    packet(false, serverIsn, clientIsn + 1, SYN | ACK, new Uint8Array(0)),
+  ];
   const segments = (bytes: Uint8Array, fromClient: boolean, base: number, peerNext: number) => {
-    const cuts = [0, ...input.splits.filter((s) => s > 0 && s < input.bytes.length).map((s) => s + (request ? handshake.length : 0)), bytes.length];
+    const cuts = [
+      0,
+      ...input.splits.filter((s) => s > 0 && s < input.bytes.length).map((s) => s + (request ? handshake.length : 0)),
+      bytes.length,
+    ];
     const out: PcapRecord[] = [];
-    for (let i = 0; i + 1 < cuts.length; i++) if (cuts[i + 1]! > cuts[i]!) out.push(packet(fromClient, base + cuts[i]!, peerNext, PSH_ACK, bytes.subarray(cuts[i]!, cuts[i + 1]!)));
+    for (let i = 0; i + 1 < cuts.length; i++)
+      if (cuts[i + 1]! > cuts[i]!) out.push(packet(fromClient, base + cuts[i]!, peerNext, PSH_ACK, bytes.subarray(cuts[i]!, cuts[i + 1]!)));
     // Swap pairs and repeat one, the way a lossy path delivers them (the input decides).
     const key = input.bytes[0] ?? 0;
     if (key & 1) for (let i = 0; i + 1 < out.length; i += 2) [out[i], out[i + 1]] = [out[i + 1]!, out[i]!];
@@ -184,9 +195,16 @@ function checkConversation(input: FuzzInput, findings: Findings): void {
   const expected = cleanMessages(input, built.stream);
   if (run !== undefined && expected !== undefined && expected.length > 0) {
     const side = input.side;
-    const got = run.records.flatMap((r) => (r.kind === "message" && r.direction === side ? [JSON.stringify(messageToJSON(side, r.message))] : []));
+    const got = run.records.flatMap((r) =>
+      r.kind === "message" && r.direction === side ? [JSON.stringify(messageToJSON(side, r.message))] : [],
+    );
     const first = expected.findIndex((m, i) => m !== got[i]);
-    if (first >= 0 || got.length !== expected.length) findings.add("mismatch", "CaptureDecoder vs FrameDecoder", `message ${first}: ${expected[first]} / ${got[first]} (${expected.length} vs ${got.length})`);
+    if (first >= 0 || got.length !== expected.length)
+      findings.add(
+        "mismatch",
+        "CaptureDecoder vs FrameDecoder",
+        `message ${first}: ${expected[first]} / ${got[first]} (${expected.length} vs ${got.length})`,
+      );
   }
 }
 
@@ -198,7 +216,12 @@ function checkMutatedCapture(input: FuzzInput, hash: number, findings: Findings)
   mutated.set(input.bytes.subarray(0, mutated.length - at), at);
   const asPcapng = (hash >> 3) % 2 === 1;
   const bytes = asPcapng ? mutatedPcapng(mutated) : mutated;
-  decodeBothWays(bytes, input.splits.map((s) => (s * 37) % bytes.length), `CaptureDecoder(mutated real ${asPcapng ? "pcapng" : "pcap"})`, findings);
+  decodeBothWays(
+    bytes,
+    input.splits.map((s) => (s * 37) % bytes.length),
+    `CaptureDecoder(mutated real ${asPcapng ? "pcapng" : "pcap"})`,
+    findings,
+  );
 }
 
 /** The mutated pcap as pcapng when its records still parse; else the pcap bytes as they are. */

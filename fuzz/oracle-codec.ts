@@ -8,7 +8,7 @@ import { type DecodeOptions, decodeFrame, encodeMessage } from "../src/messages/
 import type { Side } from "../src/messages/codes.ts";
 import { inspectFrame } from "../src/messages/inspect.ts";
 import type { Message } from "../src/messages/types.ts";
-import { type Attempt, type FuzzInput, Findings, TIGHT_LIMITS, attempt, describeThrown, errorKey } from "./findings.ts";
+import { type Attempt, type FuzzInput, type Findings, TIGHT_LIMITS, attempt, describeThrown, errorKey } from "./findings.ts";
 import { capViolation, expectedInMode, footprint } from "./message-checks.ts";
 import { firstDifference, toHex } from "./same.ts";
 
@@ -26,7 +26,8 @@ export function checkStateless(input: FuzzInput, side: Side, findings: Findings)
     const violation = capViolation(side, message, DEFAULT_LIMITS);
     if (violation !== undefined) findings.add("unboundedAllocation", `${oracle} caps`, violation);
     const held = footprint(message);
-    if (held > 2 * bytes.length + 64) findings.add("unboundedAllocation", `${oracle} footprint`, `decoded ${held} elements from ${bytes.length} bytes`);
+    if (held > 2 * bytes.length + 64)
+      findings.add("unboundedAllocation", `${oracle} footprint`, `decoded ${held} elements from ${bytes.length} bytes`);
     checkReencode(side, message, options, findings);
   }
 
@@ -68,13 +69,19 @@ export function checkStateless(input: FuzzInput, side: Side, findings: Findings)
   if (!findings.crashIf(internalFlip, `${oracle} allowInternal=${!input.allowInternal}`)) {
     const allowed = input.allowInternal ? base : internalFlip;
     const refused = input.allowInternal ? internalFlip : base;
-    if ("ok" in refused && !("ok" in allowed)) findings.add("mismatch", `${oracle} allowInternal`, "a frame accepted without allowInternal fails with it");
+    if ("ok" in refused && !("ok" in allowed))
+      findings.add("mismatch", `${oracle} allowInternal`, "a frame accepted without allowInternal fails with it");
   }
 
   // Tight caps: whatever decodes must fit them, and must be what the default caps decode.
   const tight = attempt(() => decodeFrame(side, bytes, { ...options, limits: TIGHT_LIMITS }));
   if (!findings.crashIf(tight, `${oracle} tight caps`) && "ok" in tight) {
-    if (bytes.length > TIGHT_LIMITS.maxMessageBytes) findings.add("unboundedAllocation", `${oracle} tight caps`, `a frame of ${bytes.length} bytes passed maxMessageBytes ${TIGHT_LIMITS.maxMessageBytes}`);
+    if (bytes.length > TIGHT_LIMITS.maxMessageBytes)
+      findings.add(
+        "unboundedAllocation",
+        `${oracle} tight caps`,
+        `a frame of ${bytes.length} bytes passed maxMessageBytes ${TIGHT_LIMITS.maxMessageBytes}`,
+      );
     const violation = capViolation(side, tight.ok, TIGHT_LIMITS);
     if (violation !== undefined) findings.add("unboundedAllocation", `${oracle} tight caps`, violation);
     if (!("ok" in base)) findings.add("mismatch", `${oracle} tight caps`, "decodes under tight caps but not under the defaults");
@@ -98,7 +105,11 @@ function checkReencode(side: Side, message: Message, options: DecodeOptions, fin
   const again = attempt(() => decodeFrame(side, encoded.ok, options));
   if (findings.crashIf(again, `${oracle} decodeFrame`)) return;
   if (!("ok" in again)) {
-    findings.add("mismatch", oracle, `the re-encoded ${message.type} does not decode: ${errorKey((again as { error: WireError }).error)} ${toHex(encoded.ok).slice(0, 120)}`);
+    findings.add(
+      "mismatch",
+      oracle,
+      `the re-encoded ${message.type} does not decode: ${errorKey((again as { error: WireError }).error)} ${toHex(encoded.ok).slice(0, 120)}`,
+    );
     return;
   }
   const difference = firstDifference(again.ok, message);
@@ -108,13 +119,24 @@ function checkReencode(side: Side, message: Message, options: DecodeOptions, fin
   }
   const twice = attempt(() => encodeMessage(side, again.ok, { legacy: options.legacy }));
   if (findings.crashIf(twice, `${oracle} encodeMessage`)) return;
-  if (!("ok" in twice) || toHex(twice.ok) !== toHex(encoded.ok)) findings.add("mismatch", oracle, "encoding is not stable: encode(decode(encode(m))) differs from encode(m)");
+  if (!("ok" in twice) || toHex(twice.ok) !== toHex(encoded.ok))
+    findings.add("mismatch", oracle, "encoding is not stable: encode(decode(encode(m))) differs from encode(m)");
 
   // Through the JSON mapping and back: the same frame.
-  const viaJson = attempt(() => encodeMessage(side, messageFromJSON(side, JSON.parse(JSON.stringify(messageToJSON(side, message)))) as never, { legacy: options.legacy }));
+  const viaJson = attempt(() =>
+    encodeMessage(side, messageFromJSON(side, JSON.parse(JSON.stringify(messageToJSON(side, message)))) as never, {
+      legacy: options.legacy,
+    }),
+  );
   if (findings.crashIf(viaJson, "JSON round trip")) return;
-  if (!("ok" in viaJson)) findings.add("mismatch", "JSON round trip", `messageFromJSON(messageToJSON(m)) does not encode: ${errorKey((viaJson as { error: WireError }).error)} ${(viaJson as { error: WireError }).error.message}`);
-  else if (toHex(viaJson.ok) !== toHex(encoded.ok)) findings.add("mismatch", "JSON round trip", `encodes to ${toHex(viaJson.ok).slice(0, 80)}, not ${toHex(encoded.ok).slice(0, 80)}`);
+  if (!("ok" in viaJson))
+    findings.add(
+      "mismatch",
+      "JSON round trip",
+      `messageFromJSON(messageToJSON(m)) does not encode: ${errorKey((viaJson as { error: WireError }).error)} ${(viaJson as { error: WireError }).error.message}`,
+    );
+  else if (toHex(viaJson.ok) !== toHex(encoded.ok))
+    findings.add("mismatch", "JSON round trip", `encodes to ${toHex(viaJson.ok).slice(0, 80)}, not ${toHex(encoded.ok).slice(0, 80)}`);
 }
 
 export function checkInspect(input: FuzzInput, side: Side, stateless: Attempt<Message>, findings: Findings): void {
@@ -122,7 +144,11 @@ export function checkInspect(input: FuzzInput, side: Side, stateless: Attempt<Me
   const options: DecodeOptions = { intMode: "bigint", legacy: input.legacy, allowInternal: input.allowInternal };
   const inspected = attempt(() => inspectFrame(side, input.bytes, options));
   if ("crash" in inspected || "error" in inspected) {
-    findings.add("crash", oracle, `inspectFrame threw: ${"crash" in inspected ? describeThrown(inspected.crash) : inspected.error.message}`);
+    findings.add(
+      "crash",
+      oracle,
+      `inspectFrame threw: ${"crash" in inspected ? describeThrown(inspected.crash) : inspected.error.message}`,
+    );
     return;
   }
   const { message, error, fields } = inspected.ok;
@@ -140,6 +166,7 @@ export function checkInspect(input: FuzzInput, side: Side, stateless: Attempt<Me
     }
   } else if ("error" in stateless) {
     if (error === undefined) findings.add("mismatch", oracle, `inspectFrame decodes, decodeFrame fails with ${errorKey(stateless.error)}`);
-    else if (error.code !== stateless.error.code) findings.add("mismatch", oracle, `${errorKey(error)} vs decodeFrame ${errorKey(stateless.error)}`);
+    else if (error.code !== stateless.error.code)
+      findings.add("mismatch", oracle, `${errorKey(error)} vs decodeFrame ${errorKey(stateless.error)}`);
   }
 }

@@ -12,8 +12,7 @@ import type { RowBatch } from "../src/rows/row-batch.ts";
 import { wasmBase64 } from "../src/generated/rows-wasm-scalar.ts";
 import { initRowEngineSync, loadedWasmEngine } from "../src/rows/wasm-loader.ts";
 import type { IntMode } from "../src/values/int-mode.ts";
-import { type FuzzInput, Findings, TIGHT_LIMITS, attempt, errorKey } from "./findings.ts";
-import { utf8Bytes } from "./message-checks.ts";
+import { type FuzzInput, type Findings, TIGHT_LIMITS, attempt, errorKey } from "./findings.ts";
 import { cut } from "./oracle-stream.ts";
 import { firstDifference, toHex } from "./same.ts";
 
@@ -69,12 +68,20 @@ function batchSlots(batch: RowBatch): string {
   let out = "";
   for (let c = 0; c < batch.columns.length; c++) {
     const column = batch.column(c);
-    out += toHex(column.types) + ":" + toHex(new Uint8Array(column.numbers.buffer, column.numbers.byteOffset, column.numbers.byteLength)) + "|";
+    out +=
+      toHex(column.types) + ":" + toHex(new Uint8Array(column.numbers.buffer, column.numbers.byteOffset, column.numbers.byteLength)) + "|";
   }
   return out;
 }
 
-function driveReader(engine: "js" | "wasm", bytes: Uint8Array, splits: readonly number[], intMode: IntMode, findings: Findings, limits?: Readonly<Limits>): ReaderObservation | undefined {
+function driveReader(
+  engine: "js" | "wasm",
+  bytes: Uint8Array,
+  splits: readonly number[],
+  intMode: IntMode,
+  findings: Findings,
+  limits?: Readonly<Limits>,
+): ReaderObservation | undefined {
   const oracle = `ResultReader(${engine}, ${intMode}${splits.length > 0 ? ", split" : ""}${limits ? ", tight caps" : ""})`;
   const observation: ReaderObservation = { steps: [], values: [] };
   const made = attempt(() => new ResultReader({ engine, intMode, retention: "keep", ...(limits ? { limits } : {}) }));
@@ -102,12 +109,24 @@ function driveReader(engine: "js" | "wasm", bytes: Uint8Array, splits: readonly 
     if (!("ok" in step)) return undefined;
     const { consumed, state, batch, error } = step.ok;
     if (consumed > 0 || state !== "more") {
-      observation.steps.push({ consumed, state, ...(batch ? { rows: batch.rowCount, columns: batch.columns, slots: batchSlots(batch) } : {}) });
+      observation.steps.push({
+        consumed,
+        state,
+        ...(batch ? { rows: batch.rowCount, columns: batch.columns, slots: batchSlots(batch) } : {}),
+      });
     }
     if (batch) {
       const caps = limits ?? DEFAULT_LIMITS;
-      if (batch.columns.length > caps.maxColumns || reader.rowsRead > caps.maxRowsPerResult || reader.framesRead > caps.maxFramesPerResult) {
-        findings.add("unboundedAllocation", `${oracle} caps`, `${batch.columns.length} columns, ${reader.rowsRead} rows, ${reader.framesRead} frames passed the caps`);
+      if (
+        batch.columns.length > caps.maxColumns ||
+        reader.rowsRead > caps.maxRowsPerResult ||
+        reader.framesRead > caps.maxFramesPerResult
+      ) {
+        findings.add(
+          "unboundedAllocation",
+          `${oracle} caps`,
+          `${batch.columns.length} columns, ${reader.rowsRead} rows, ${reader.framesRead} frames passed the caps`,
+        );
       }
       const rows = attempt(() => batch.arrays());
       if (findings.crashIf(rows, `${oracle} arrays`) || !("ok" in rows)) return undefined;
@@ -172,7 +191,7 @@ export function checkEngines(input: FuzzInput, findings: Findings): void {
 function checkEnginesAgainstCodec(input: FuzzInput, findings: Findings): void {
   const { bytes } = input;
   if (bytes.length < 8) return;
-  const frameBytes = 8 + (new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true) * 8);
+  const frameBytes = 8 + new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true) * 8;
   if (frameBytes > bytes.length || frameBytes > DEFAULT_LIMITS.maxMessageBytes) return;
   const frame = bytes.subarray(0, frameBytes);
   for (const intMode of ["bigint", "number"] as const) {
@@ -200,11 +219,19 @@ function checkEnginesAgainstCodec(input: FuzzInput, findings: Findings): void {
         const values = step.batch ? step.batch.arrays() : [];
         const difference =
           firstDifference(step.batch?.columns ?? [], message.columns) ??
-          firstDifference(values, message.rows.map((row) => row.values)) ??
+          firstDifference(
+            values,
+            message.rows.map((row) => row.values),
+          ) ??
           firstDifference(step.state, message.marker === "DONE" ? "done" : "more");
         if (difference !== undefined) findings.add("mismatch", oracle, difference);
       } else if (message.type === "FAILURE") {
-        if (!("ok" in reader) || reader.ok.state !== "failed" || reader.ok.error?.sqliteCode !== Number(message.errorCode) || reader.ok.error?.message !== message.message) {
+        if (
+          !("ok" in reader) ||
+          reader.ok.state !== "failed" ||
+          reader.ok.error?.sqliteCode !== Number(message.errorCode) ||
+          reader.ok.error?.message !== message.message
+        ) {
           findings.add("mismatch", oracle, "codec decodes FAILURE, the reader does not report it as the failed state with its code");
         }
       }

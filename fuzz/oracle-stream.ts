@@ -9,7 +9,7 @@ import type { Message } from "../src/messages/types.ts";
 import { FrameDecoder } from "../src/stream/frame-decoder.ts";
 import type { FrameScanner } from "../src/wire/frame-scanner.ts";
 import { readHeader } from "../src/wire/header.ts";
-import { type FuzzInput, Findings, attempt, describeThrown } from "./findings.ts";
+import { type FuzzInput, type Findings, attempt, describeThrown } from "./findings.ts";
 import { firstDifference } from "./same.ts";
 
 // Incremental decoder against the stateless one, frame by frame.
@@ -61,12 +61,21 @@ export function checkStream(input: FuzzInput, split: boolean, findings: Findings
   const side = input.side;
   // The request side of a real connection starts with the handshake; the split run covers it.
   const handshake = split && side === "request";
-  const prefix = handshake ? (input.legacy ? Uint8Array.of(0xe5, 0x3f, 0x43, 0x60, 0xd7, 0x4d, 0x10, 0x86) : Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0)) : new Uint8Array(0);
+  const prefix = handshake
+    ? input.legacy
+      ? Uint8Array.of(0xe5, 0x3f, 0x43, 0x60, 0xd7, 0x4d, 0x10, 0x86)
+      : Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0)
+    : new Uint8Array(0);
   const stream = new Uint8Array(prefix.length + input.bytes.length);
   stream.set(prefix);
   stream.set(input.bytes, prefix.length);
   const splits = split ? input.splits.map((at) => at + prefix.length) : [];
-  const options: DecodeOptions = { intMode: "bigint", legacy: input.legacy, allowInternal: input.allowInternal, ...(limits ? { limits } : {}) };
+  const options: DecodeOptions = {
+    intMode: "bigint",
+    legacy: input.legacy,
+    allowInternal: input.allowInternal,
+    ...(limits ? { limits } : {}),
+  };
   const oracle = `FrameDecoder(${side}${split ? ", split" : ""}${limits ? ", tight caps" : ""})`;
   const expected = expectedStream(side, input.bytes, options, prefix.length, findings);
 

@@ -49,7 +49,11 @@ export function checkInput(input: FuzzInput): Finding[] {
   if (tracking) {
     const largest = largestAllocation();
     if (largest.bytes > allocationBound(input.bytes.length + 16)) {
-      findings.add("unboundedAllocation", "allocation size", `${largest.what} (${largest.bytes} bytes) for a ${input.bytes.length}-byte input`);
+      findings.add(
+        "unboundedAllocation",
+        "allocation size",
+        `${largest.what} (${largest.bytes} bytes) for a ${input.bytes.length}-byte input`,
+      );
     }
   }
   return findings.list;

@@ -27,7 +27,14 @@ export interface WorkerConfig {
 
 export type WorkerMessage =
   | { type: "ready"; pool: number; systematic: number }
-  | { type: "finding"; index: number; origin: string; findings: Finding[]; input: ReturnType<typeof serializeInput>; minimised?: ReturnType<typeof serializeInput> }
+  | {
+      type: "finding";
+      index: number;
+      origin: string;
+      findings: Finding[];
+      input: ReturnType<typeof serializeInput>;
+      minimised?: ReturnType<typeof serializeInput>;
+    }
   | { type: "done"; done: number; peakMemoryBytes: number };
 
 /** Memory held after a batch may grow by at most this much over the warm baseline. */
@@ -61,7 +68,8 @@ function run(config: WorkerConfig): void {
     const started = performance.now();
     const findings = checkInput(input);
     const took = performance.now() - started;
-    if (took > config.hangMs) findings.push({ kind: "hang", oracle: "time bound", detail: `one input took ${Math.round(took)} ms (bound ${config.hangMs} ms)` });
+    if (took > config.hangMs)
+      findings.push({ kind: "hang", oracle: "time bound", detail: `one input took ${Math.round(took)} ms (bound ${config.hangMs} ms)` });
 
     if ((done + 1) % MEMORY_CHECK_EVERY === 0) {
       const held = heldBytes();
@@ -69,7 +77,11 @@ function run(config: WorkerConfig): void {
       if (baseline === undefined) baseline = held;
       else if (held - baseline > MEMORY_GROWTH_LIMIT_BYTES && !memoryReported) {
         memoryReported = true;
-        findings.push({ kind: "unboundedAllocation", oracle: "memory growth", detail: `held memory grew by ${held - baseline} bytes over ${done} inputs` });
+        findings.push({
+          kind: "unboundedAllocation",
+          oracle: "memory growth",
+          detail: `held memory grew by ${held - baseline} bytes over ${done} inputs`,
+        });
       }
     }
 

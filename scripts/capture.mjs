@@ -32,13 +32,20 @@ function frameSizes(bytes) {
   const scanner = new FrameScanner({ input: "borrow" });
   scanner.push(bytes);
   const sizes = [];
-  for (let frame = scanner.next(); frame !== undefined; frame = scanner.next()) sizes.push(frame.header.frameBytes - FrameLayout.HeaderBytes);
+  for (let frame = scanner.next(); frame !== undefined; frame = scanner.next())
+    sizes.push(frame.header.frameBytes - FrameLayout.HeaderBytes);
   return sizes;
 }
 
 function summary(sizes) {
   const sorted = [...sizes].sort((a, b) => a - b);
-  return { frames: sizes.length, min: sorted[0], median: sorted[sorted.length >> 1], max: sorted[sorted.length - 1], last: sizes[sizes.length - 1] };
+  return {
+    frames: sizes.length,
+    min: sorted[0],
+    median: sorted[sorted.length >> 1],
+    max: sorted[sorted.length - 1],
+    last: sizes[sizes.length - 1],
+  };
 }
 
 const outDir = `${root}.tmp/capture`;
@@ -71,14 +78,28 @@ try {
     if (firstDifference < 0 && captured.length !== generated.length) firstDifference = common;
     const identical = firstDifference < 0;
     failed ||= !identical;
-    const report = { shape, rows, node: node.address, real: { bytes: captured.length, ...real }, generator: { bytes: generated.length, ...ours }, identical, firstDifference };
+    const report = {
+      shape,
+      rows,
+      node: node.address,
+      real: { bytes: captured.length, ...real },
+      generator: { bytes: generated.length, ...ours },
+      identical,
+      firstDifference,
+    };
     writeFileSync(`${outDir}/${shape}-${rows}.json`, JSON.stringify(report, null, 2) + "\n");
     console.log(
       `${shape}: ${rows} rows inserted in ${((filled - started) / 1000).toFixed(1)} s, result of ${captured.length} bytes in ${((queried - filled) / 1000).toFixed(2)} s`,
     );
-    console.log(`  real node: ${real.frames} frames, body bytes min ${real.min} / median ${real.median} / max ${real.max}, last ${real.last}`);
-    console.log(`  generator: ${ours.frames} frames, body bytes min ${ours.min} / median ${ours.median} / max ${ours.max}, last ${ours.last}`);
-    console.log(identical ? "  bytes: identical" : `  bytes: DIFFER, first at offset ${firstDifference} (see ${outDir}/${shape}-${rows}.bin)`);
+    console.log(
+      `  real node: ${real.frames} frames, body bytes min ${real.min} / median ${real.median} / max ${real.max}, last ${real.last}`,
+    );
+    console.log(
+      `  generator: ${ours.frames} frames, body bytes min ${ours.min} / median ${ours.median} / max ${ours.max}, last ${ours.last}`,
+    );
+    console.log(
+      identical ? "  bytes: identical" : `  bytes: DIFFER, first at offset ${firstDifference} (see ${outDir}/${shape}-${rows}.bin)`,
+    );
   }
   connection.close();
 } finally {

@@ -70,6 +70,8 @@ function closingLine({ status, signal, output }) {
 // `needs`: the files a step runs; a missing one fails the step (never a quiet skip).
 const steps = [
   { name: "typecheck", command: ["npm", "run", "--silent", "typecheck"], count: byExitCode },
+  // The formatter's and the linter's verdict on the whole tree (biome.jsonc): `npm run format` fixes the first.
+  { name: "lint", command: ["npx", "biome", "ci", "--colors=off", "."], count: byExitCode },
   {
     // Includes the runtime tests (test/runtimes, test/session/runtimes, test/rows/runtimes,
     // test/arrow/runtimes run Deno, Bun and Node 22/24 from vitest files).
@@ -80,12 +82,22 @@ const steps = [
     count: vitestCounts(".tmp/vitest.json"),
   },
   // The CLI contract lives beside the repository (../shared/tools), shared by every checkout.
-  { name: "cli-contract", command: ["node", "../shared/tools/cli-contract.mjs"], needs: ["../shared/tools/cli-contract.mjs"], count: byExitCode },
+  {
+    name: "cli-contract",
+    command: ["node", "../shared/tools/cli-contract.mjs"],
+    needs: ["../shared/tools/cli-contract.mjs"],
+    count: byExitCode,
+  },
   { name: "e2e", command: ["node", "test/e2e/run.mjs"], needs: ["test/e2e/run.mjs"], count: closingLine },
   // The packed tarball installed into an empty project: CLI, entry points, types, bundle sizes.
   { name: "package", command: ["node", "scripts/test-package.mjs"], needs: ["scripts/test-package.mjs"], count: closingLine },
   // A short fixed-seed fuzz run; it counts as one check (its own line counts inputs).
-  { name: "fuzz", command: ["npm", "run", "--silent", "fuzz", "--", "--quick", "--seed", "1", "--no-save"], needs: ["fuzz/main.ts"], count: byExitCode },
+  {
+    name: "fuzz",
+    command: ["npm", "run", "--silent", "fuzz", "--", "--quick", "--seed", "1", "--no-save"],
+    needs: ["fuzz/main.ts"],
+    count: byExitCode,
+  },
 ];
 
 /** Runs a command; `status` is its exit code, or null with `signal` or `error` when it had none. */

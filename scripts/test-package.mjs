@@ -51,7 +51,14 @@ const { test, cleanup, finish, cleanups, figures } = steps;
 const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_|^INIT_CWD$/i.test(key)));
 
 function run(command, args, { cwd, input = "", env = {}, timeout = STEP_TIMEOUT_MS } = {}) {
-  const r = spawnSync(command, args, { cwd, input, env: { ...cleanEnv, FORCE_COLOR: "0", NO_COLOR: "1", ...env }, encoding: "utf8", timeout, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(command, args, {
+    cwd,
+    input,
+    env: { ...cleanEnv, FORCE_COLOR: "0", NO_COLOR: "1", ...env },
+    encoding: "utf8",
+    timeout,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { status: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? String(r.error ?? "") };
 }
 
@@ -74,14 +81,28 @@ function packAndInstall(work) {
   const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
   const versionOf = (name) => manifest.devDependencies?.[name] ?? manifest.dependencies?.[name];
   const peers = Object.keys(manifest.peerDependencies ?? {}).map((name) => `${name}@${versionOf(name)}`);
-  const install = ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", tarball, `@types/node@${versionOf("@types/node")}`, ...peers];
+  const install = [
+    "install",
+    "--no-audit",
+    "--no-fund",
+    "--prefer-offline",
+    "--loglevel=error",
+    tarball,
+    `@types/node@${versionOf("@types/node")}`,
+    ...peers,
+  ];
   mustRun("npm", install, { cwd: project, timeout: 120_000 });
   cpSync(FIXTURES, project, { recursive: true });
   // Every module entry point of the exports map, for tsc: one added later is compiled too.
   const entries = Object.keys(manifest.exports).filter((key) => key !== "./package.json" && !key.endsWith(".wasm"));
   const reexports = entries.map((key, i) => `export * as entry${i} from "${key === "." ? "dqlite-wire" : `dqlite-wire/${key.slice(2)}`}";`);
-  writeFileSync(join(project, "all-entries.mts"), `// Written by scripts/test-package.mjs: every entry point of the package.\n${reexports.join("\n")}\n`);
-  figures.push(`tarball ${packed.filename}: ${(packed.size / 1024).toFixed(1)} KiB packed, ${(packed.unpackedSize / 1024).toFixed(1)} KiB unpacked, ${packed.entryCount} files`);
+  writeFileSync(
+    join(project, "all-entries.mts"),
+    `// Written by scripts/test-package.mjs: every entry point of the package.\n${reexports.join("\n")}\n`,
+  );
+  figures.push(
+    `tarball ${packed.filename}: ${(packed.size / 1024).toFixed(1)} KiB packed, ${(packed.unpackedSize / 1024).toFixed(1)} KiB unpacked, ${packed.entryCount} files`,
+  );
   return { packed, project, installed: join(project, "node_modules/dqlite-wire") };
 }
 
@@ -99,18 +120,34 @@ async function tarballChecks({ packed, installed }) {
   await test("the tarball holds LICENSE with the Apache-2.0 text, as package.json's license says", () => {
     assert(paths.includes("LICENSE"), `no LICENSE among ${paths.length} files`);
     const text = readFileSync(join(installed, "LICENSE"), "utf8");
-    assert(/Apache License\s+Version 2\.0, January 2004/.test(text) && text.includes("END OF TERMS AND CONDITIONS"), "LICENSE is not the Apache-2.0 text");
+    assert(
+      /Apache License\s+Version 2\.0, January 2004/.test(text) && text.includes("END OF TERMS AND CONDITIONS"),
+      "LICENSE is not the Apache-2.0 text",
+    );
     assertEqual(JSON.parse(readFileSync(join(installed, "package.json"), "utf8")).license, "Apache-2.0", "package.json license");
   });
 
   await test("the tarball holds only what users need (dist/src, dist/wasm, bin, docs/*.md, README, CHANGELOG, LICENSE)", () => {
-    const allowed = [/^package\.json$/, /^README\.md$/, /^CHANGELOG\.md$/, /^LICENSE$/, /^bin\/[\w-]+\.mjs$/, /^dist\/src\/.+\.(js|d\.ts)$/, /^dist\/wasm\/[\w-]+\.wasm$/, /^docs\/[\w-]+\.md$/];
+    const allowed = [
+      /^package\.json$/,
+      /^README\.md$/,
+      /^CHANGELOG\.md$/,
+      /^LICENSE$/,
+      /^bin\/[\w-]+\.mjs$/,
+      /^dist\/src\/.+\.(js|d\.ts)$/,
+      /^dist\/wasm\/[\w-]+\.wasm$/,
+      /^docs\/[\w-]+\.md$/,
+    ];
     const extra = paths.filter((path) => !allowed.some((pattern) => pattern.test(path)));
     assertEqual(extra, [], "files outside the allow-list");
   });
 
   await test("no source maps, and no sourceMappingURL comment pointing at a file that is not shipped", () => {
-    assertEqual(paths.filter((path) => path.endsWith(".map")), [], "source maps in the tarball");
+    assertEqual(
+      paths.filter((path) => path.endsWith(".map")),
+      [],
+      "source maps in the tarball",
+    );
     const dangling = paths
       .filter((path) => path.endsWith(".js") || path.endsWith(".mjs"))
       .filter((path) => {
@@ -121,17 +158,35 @@ async function tarballChecks({ packed, installed }) {
   });
 
   await test("every shipped module comes from a current source file, and every source file ships", () => {
-    const shipped = new Set(paths.filter((p) => p.startsWith("dist/src/") && p.endsWith(".js")).map((p) => p.slice("dist/".length, -".js".length)));
-    const sources = new Set(filesUnder(join(root, "src")).filter((p) => p.endsWith(".ts") && !p.endsWith(".d.ts")).map((p) => `src/${p.slice(0, -".ts".length)}`));
-    assertEqual([...shipped].filter((p) => !sources.has(p)), [], "shipped modules with no source (stale build output: rebuild dist from a clean dist/src)");
-    assertEqual([...sources].filter((p) => !shipped.has(p)), [], "source files that do not ship (run `npm run build`)");
+    const shipped = new Set(
+      paths.filter((p) => p.startsWith("dist/src/") && p.endsWith(".js")).map((p) => p.slice("dist/".length, -".js".length)),
+    );
+    const sources = new Set(
+      filesUnder(join(root, "src"))
+        .filter((p) => p.endsWith(".ts") && !p.endsWith(".d.ts"))
+        .map((p) => `src/${p.slice(0, -".ts".length)}`),
+    );
+    assertEqual(
+      [...shipped].filter((p) => !sources.has(p)),
+      [],
+      "shipped modules with no source (stale build output: rebuild dist from a clean dist/src)",
+    );
+    assertEqual(
+      [...sources].filter((p) => !shipped.has(p)),
+      [],
+      "source files that do not ship (run `npm run build`)",
+    );
   });
 
   await test("every exports target and the bin exist in the installed package", () => {
     const manifest = JSON.parse(readFileSync(join(installed, "package.json"), "utf8"));
     const targets = Object.values(manifest.exports).flatMap((target) => (typeof target === "string" ? [target] : Object.values(target)));
     targets.push(...Object.values(manifest.bin));
-    assertEqual(targets.filter((target) => !existsSync(join(installed, target))), [], "missing targets");
+    assertEqual(
+      targets.filter((target) => !existsSync(join(installed, target))),
+      [],
+      "missing targets",
+    );
   });
 
   // Links into the source tree, and the screenshot, are for readers of the repository (the
@@ -200,7 +255,10 @@ async function cliChecks({ project }) {
     const top = cli(["--help"]);
     assertEqual(top.status, 0, "dqlite-wire --help exit status");
     const synopses = top.stdout.split("commands:")[1]?.split(/\n\n/)[0] ?? "";
-    const commands = [...synopses.matchAll(/^ {2}([a-z]+)\b([\s\S]*?)(?=^ {2}[a-z]|(?![\s\S]))/gm)].map((m) => ({ name: m[1], options: [...m[2].matchAll(/--[a-z-]+/g)].map((o) => o[0]) }));
+    const commands = [...synopses.matchAll(/^ {2}([a-z]+)\b([\s\S]*?)(?=^ {2}[a-z]|(?![\s\S]))/gm)].map((m) => ({
+      name: m[1],
+      options: [...m[2].matchAll(/--[a-z-]+/g)].map((o) => o[0]),
+    }));
     assert(commands.length >= 5, `the usage lists ${commands.length} commands`);
     const problems = [];
     for (const { name, options } of commands) {
@@ -216,16 +274,30 @@ async function cliChecks({ project }) {
   await test("decode --lines: one result per input line, in order, bad and blank lines included; exit 1", () => {
     const db = "0100000004000000 0100000000000000";
     const r = cli(["decode", "--side", "response", "--lines"], [db, "zz", "", "01000000", db].join("\n") + "\n");
-    const lines = r.stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line));
-    assertEqual(lines.map((l) => (l.ok ? l.message.type : `${l.error.name} ${l.error.code}`)), ["DB", "InputError NOT_HEX", "DecodeError TRUNCATED", "DecodeError TRUNCATED", "DB"], "results");
+    const lines = r.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+    assertEqual(
+      lines.map((l) => (l.ok ? l.message.type : `${l.error.name} ${l.error.code}`)),
+      ["DB", "InputError NOT_HEX", "DecodeError TRUNCATED", "DecodeError TRUNCATED", "DB"],
+      "results",
+    );
     assertEqual(r.status, 1, "exit status with failed lines");
     assertEqual(cli(["decode", "--side", "response", "--lines"], `${db}\n${db}\n`).status, 0, "exit status when every line decodes");
   });
 
   await test("encode --lines: one output per input line, in order, bad JSON and blank lines included; exit 1", () => {
-    const r = cli(["encode", "--side", "request", "--lines"], ['{"type":"CLIENT","id":42}', "{nope", "", '{"type":"CLIENT","id":1}'].join("\n") + "\n");
+    const r = cli(
+      ["encode", "--side", "request", "--lines"],
+      ['{"type":"CLIENT","id":42}', "{nope", "", '{"type":"CLIENT","id":1}'].join("\n") + "\n",
+    );
     const lines = r.stdout.split("\n").slice(0, -1);
-    assertEqual(lines.map((l) => (l.startsWith("{") ? JSON.parse(l).error.code : l)), ["01000000010000002a00000000000000", "BAD_JSON", "BAD_JSON", "01000000010000000100000000000000"], "results");
+    assertEqual(
+      lines.map((l) => (l.startsWith("{") ? JSON.parse(l).error.code : l)),
+      ["01000000010000002a00000000000000", "BAD_JSON", "BAD_JSON", "01000000010000000100000000000000"],
+      "results",
+    );
     assertEqual(r.status, 1, "exit status with failed lines");
   });
 
@@ -241,8 +313,12 @@ async function cliChecks({ project }) {
       if (!encodeHelp.includes(`--${name}`)) problems.push(`encode --help does not list --${name}`);
       const argument = value === undefined ? [] : [value.includes("|") ? value.split("|").at(-1) : "100000"];
       const stdinMode = name === "lines" || name === "stream";
-      const r = cli(["encode", "--side", "request", `--${name}`, ...argument, ...(stdinMode ? [] : [client])], stdinMode ? `${client}\n` : "");
-      if (r.status !== 0 || !r.stdout.includes("01000000010000002a00000000000000")) problems.push(`encode --${name} ${argument.join(" ")}: exit ${r.status} ${(r.stderr || r.stdout).trim().slice(0, 120)}`);
+      const r = cli(
+        ["encode", "--side", "request", `--${name}`, ...argument, ...(stdinMode ? [] : [client])],
+        stdinMode ? `${client}\n` : "",
+      );
+      if (r.status !== 0 || !r.stdout.includes("01000000010000002a00000000000000"))
+        problems.push(`encode --${name} ${argument.join(" ")}: exit ${r.status} ${(r.stderr || r.stdout).trim().slice(0, 120)}`);
     }
     assertEqual(problems, [], "decode options encode does not take");
   });
@@ -262,7 +338,8 @@ async function runtimeChecks({ project }) {
     assertEqual(report.roundTrip?.sql, "SELECT ?", `${what}: the codec round trip`);
     assertEqual(report.rows?.objects, [{ k: "answer", v: 42 }], `${what}: rows decoded by the row engine (${report.rows?.engine})`);
   };
-  await test("Node (ESM) imports every entry point and uses the codec and the row engine", () => importAll(process.execPath, ["entry-points.mjs"], "node"));
+  await test("Node (ESM) imports every entry point and uses the codec and the row engine", () =>
+    importAll(process.execPath, ["entry-points.mjs"], "node"));
   await test("Node (CommonJS) require()s every entry point (require(esm), Node ≥ 20.19)", () => {
     const r = run(process.execPath, ["entry-points.cjs"], { cwd: project });
     assert(r.status === 0, `node entry-points.cjs exited ${r.status}: ${r.stderr.slice(-1500)}`);
@@ -274,23 +351,48 @@ async function runtimeChecks({ project }) {
   await test("Bun imports every entry point", () => importAll(BIN("bun"), ["entry-points.mjs"], "bun"));
   for (const release of ["22", "24"]) {
     const node = join(root, `test/runtimes/node-versions/node_modules/node-${release}/bin/node`);
-    await test(`Node ${release} (ESM) imports every entry point and uses the codec and the row engine`, () => importAll(node, ["entry-points.mjs"], "node"));
+    await test(`Node ${release} (ESM) imports every entry point and uses the codec and the row engine`, () =>
+      importAll(node, ["entry-points.mjs"], "node"));
   }
 }
 
 async function typeScriptChecks({ project }) {
   const configs = [
     { name: "nodenext, no DOM", module: "nodenext", moduleResolution: "nodenext", lib: ["es2022"], types: ["node"], file: "consumer.mts" },
-    { name: "nodenext, DOM", module: "nodenext", moduleResolution: "nodenext", lib: ["es2022", "dom"], types: ["node"], file: "consumer.mts" },
+    {
+      name: "nodenext, DOM",
+      module: "nodenext",
+      moduleResolution: "nodenext",
+      lib: ["es2022", "dom"],
+      types: ["node"],
+      file: "consumer.mts",
+    },
     { name: "bundler, no DOM", module: "preserve", moduleResolution: "bundler", lib: ["es2022"], types: ["node"], file: "consumer.mts" },
-    { name: "bundler, DOM", module: "preserve", moduleResolution: "bundler", lib: ["es2022", "dom"], types: ["node"], file: "consumer.mts" },
-    { name: "a browser page: bundler, DOM, no Node types, the portable entry points", module: "preserve", moduleResolution: "bundler", lib: ["es2022", "dom"], types: [], file: "portable.mts" },
+    {
+      name: "bundler, DOM",
+      module: "preserve",
+      moduleResolution: "bundler",
+      lib: ["es2022", "dom"],
+      types: ["node"],
+      file: "consumer.mts",
+    },
+    {
+      name: "a browser page: bundler, DOM, no Node types, the portable entry points",
+      module: "preserve",
+      moduleResolution: "bundler",
+      lib: ["es2022", "dom"],
+      types: [],
+      file: "portable.mts",
+    },
   ];
   for (const { name, file, ...options } of configs) {
     await test(`tsc strict, no skipLibCheck (${name}) compiles ${file === "consumer.mts" ? "every entry point and typed object rows" : "the portable entry points"}`, () => {
       const config = join(project, `tsconfig.${file}.${configs.findIndex((c) => c.name === name)}.json`);
       const compilerOptions = { strict: true, skipLibCheck: false, noEmit: true, target: "es2022", ...options };
-      writeFileSync(config, JSON.stringify({ compilerOptions, files: file === "consumer.mts" ? [file, "all-entries.mts"] : [file] }, null, 2));
+      writeFileSync(
+        config,
+        JSON.stringify({ compilerOptions, files: file === "consumer.mts" ? [file, "all-entries.mts"] : [file] }, null, 2),
+      );
       const r = run(BIN("tsc"), ["-p", config], { cwd: project });
       assert(r.status === 0, `tsc exited ${r.status}:\n${(r.stdout + r.stderr).trim().split("\n").slice(0, 10).join("\n")}`);
     });
@@ -309,19 +411,27 @@ async function webChecks({ project, installed }) {
       const built = await buildPage(join(project, `web-${page}`), join(project, `dist-${page}`));
       pages[page] = join(project, `dist-${page}`);
       const listing = built.files.map((f) => `${f.name} ${(f.gzip / 1024).toFixed(1)} KiB gzip${f.lazy ? " (lazy)" : ""}`).join(", ");
-      figures.push(`vite page "${page}": ${(built.initialBytes / 1024).toFixed(1)} KiB gzip up front (budget ${BUDGET[page] / 1024} KiB); ${listing}`);
+      figures.push(
+        `vite page "${page}": ${(built.initialBytes / 1024).toFixed(1)} KiB gzip up front (budget ${BUDGET[page] / 1024} KiB); ${listing}`,
+      );
       const problems = [];
-      if (built.initialBytes > BUDGET[page]) problems.push(`${built.initialBytes} gzip bytes up front, over the budget of ${BUDGET[page]}: ${listing}`);
-      if (page === "codec" && (carries(built.allText, scalarBase64) || carries(built.allText, simdBase64))) problems.push("the codec-only page carries a WebAssembly module");
-      if (page === "rows" && !carries(built.allText, scalarBase64) && !built.files.some((f) => f.name.endsWith(".wasm"))) problems.push("the rows page carries no WebAssembly module");
-      if (page === "rows" && carries(built.initialText, simdBase64)) problems.push("the rows page loads the SIMD module up front, though nothing asked for it");
+      if (built.initialBytes > BUDGET[page])
+        problems.push(`${built.initialBytes} gzip bytes up front, over the budget of ${BUDGET[page]}: ${listing}`);
+      if (page === "codec" && (carries(built.allText, scalarBase64) || carries(built.allText, simdBase64)))
+        problems.push("the codec-only page carries a WebAssembly module");
+      if (page === "rows" && !carries(built.allText, scalarBase64) && !built.files.some((f) => f.name.endsWith(".wasm")))
+        problems.push("the rows page carries no WebAssembly module");
+      if (page === "rows" && carries(built.initialText, simdBase64))
+        problems.push("the rows page loads the SIMD module up front, though nothing asked for it");
       // dqlite-wire/arrow is an entry point of its own: a page that does not import it carries none of it.
-      if (built.allText.includes("Arrow output reads the columnar batches")) problems.push("the page carries the Arrow writer, though it never imports dqlite-wire/arrow");
+      if (built.allText.includes("Arrow output reads the columnar batches"))
+        problems.push("the page carries the Arrow writer, though it never imports dqlite-wire/arrow");
       assertEqual(problems, [], "the build");
     });
   }
   if (!existsSync(CHROMIUM_PATH)) {
-    await test("Chromium is installed for the page checks", () => assert(false, `${CHROMIUM_PATH} is missing: apt-get install -y chromium (scripts/setup.sh does)`));
+    await test("Chromium is installed for the page checks", () =>
+      assert(false, `${CHROMIUM_PATH} is missing: apt-get install -y chromium (scripts/setup.sh does)`));
     return;
   }
   const { chromium } = await import("playwright-core");
@@ -330,12 +440,30 @@ async function webChecks({ project, installed }) {
   const expected = {
     codec: (result) => {
       assertEqual(result.client, "01000000010000002a00000000000000", "CLIENT frame");
-      assertEqual(result.messages, [{ type: "DB", id: 1 }, { type: "FAILURE", message: "not leader" }], "messages decoded from the byte stream");
+      assertEqual(
+        result.messages,
+        [
+          { type: "DB", id: 1 },
+          { type: "FAILURE", message: "not leader" },
+        ],
+        "messages decoded from the byte stream",
+      );
       assertEqual(result.single, { type: "DB", id: 1 }, "a frame decoded alone");
     },
     rows: (result, csp) => {
-      assertEqual(result.rows, [{ k: "answer", v: 42, blob: [0xca, 0xfe] }, { k: "pi", v: 3.5, blob: null }], "rows decoded");
-      if (csp) assert(result.engine === "js" || /^\w+Error [A-Z_]+$/.test(result.engine), `under CSP initRowEngine() should give the TS engine or a typed error, gave ${result.engine}`);
+      assertEqual(
+        result.rows,
+        [
+          { k: "answer", v: 42, blob: [0xca, 0xfe] },
+          { k: "pi", v: 3.5, blob: null },
+        ],
+        "rows decoded",
+      );
+      if (csp)
+        assert(
+          result.engine === "js" || /^\w+Error [A-Z_]+$/.test(result.engine),
+          `under CSP initRowEngine() should give the TS engine or a typed error, gave ${result.engine}`,
+        );
       else assert(result.engine.startsWith("wasm"), `initRowEngine() gave ${result.engine} without a CSP`);
     },
   };

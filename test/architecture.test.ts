@@ -38,7 +38,9 @@ test("portable modules do not use Node's globals (Buffer, process, __dirname)", 
   const offenders = sources("src")
     .filter((path) => !NODE_ONLY.some((pattern) => pattern.test(path)))
     .filter((path) => {
-      const code = readFileSync(path, "utf8").replace(/\/\/.*$/gm, "").replace(/\/\*[\s\S]*?\*\//g, "");
+      const code = readFileSync(path, "utf8")
+        .replace(/\/\/.*$/gm, "")
+        .replace(/\/\*[\s\S]*?\*\//g, "");
       return /\bBuffer\.|\bprocess\.|\b__dirname\b|\brequire\(/.test(code);
     });
   expect(offenders).toEqual([]);
@@ -93,7 +95,10 @@ function parseSource(path: string): ParsedSource {
 const parsedSources: ParsedSource[] = sources("src").map(parseSource);
 /** Every TypeScript file that may touch the wire's bytes: the library, its WebAssembly core, the bench and the web app. */
 const LAYOUT_SCANNED_DIRS = ["src", "assembly", "bench", "web/src"];
-const parsedEverywhere: ParsedSource[] = [...parsedSources, ...LAYOUT_SCANNED_DIRS.slice(1).flatMap((dir) => sources(dir).map(parseSource))];
+const parsedEverywhere: ParsedSource[] = [
+  ...parsedSources,
+  ...LAYOUT_SCANNED_DIRS.slice(1).flatMap((dir) => sources(dir).map(parseSource)),
+];
 
 /** Calls `visit` on every node under `node`, with the name the nearest declaration gives it. */
 function walk(node: unknown, visit: (node: AstNode, name: string) => void, name = ""): void {
@@ -104,7 +109,8 @@ function walk(node: unknown, visit: (node: AstNode, name: string) => void, name 
   if (node === null || typeof node !== "object" || typeof (node as AstNode).type !== "string") return;
   const ast = node as AstNode;
   const key = ast["key"] ?? ast["id"];
-  const own = key !== null && typeof key === "object" && typeof (key as AstNode)["name"] === "string" ? ((key as AstNode)["name"] as string) : name;
+  const own =
+    key !== null && typeof key === "object" && typeof (key as AstNode)["name"] === "string" ? ((key as AstNode)["name"] as string) : name;
   visit(ast, own);
   for (const [field, child] of Object.entries(ast)) {
     if (field !== "type" && field !== "start" && field !== "end") walk(child, visit, own);
@@ -205,7 +211,11 @@ const LAYOUT_CONSTANTS = new Set(["HEADER_BYTES", "HANDSHAKE_BYTES", "WORD_BYTES
 const HEADER_OFFSETS = new Set(["HEADER_SIZE_OFFSET", "HEADER_TYPE_OFFSET", "HEADER_SCHEMA_OFFSET", "HEADER_RESERVED_OFFSET"]);
 
 const nameOf = (node: AstNode | null | undefined): string =>
-  node?.type === "Identifier" ? (node["name"] as string) : node?.type === "MemberExpression" && !node["computed"] ? nameOf(node["property"] as AstNode) : "";
+  node?.type === "Identifier"
+    ? (node["name"] as string)
+    : node?.type === "MemberExpression" && !node["computed"]
+      ? nameOf(node["property"] as AstNode)
+      : "";
 const literal = (node: AstNode | null | undefined): unknown => (node?.type === "Literal" ? node["value"] : undefined);
 
 /**
@@ -232,7 +242,11 @@ function bareHeaderAccess(node: AstNode): string | undefined {
     if ((index === 4 || index === 5) && FRAME_ARRAY_NAMES.test(name)) return `${name}[${String(index)}]`;
   }
   if (node.type === "Identifier" && HEADER_OFFSETS.has(node["name"] as string)) return `${node["name"] as string}`;
-  if (node.type === "VariableDeclarator" && LAYOUT_CONSTANTS.has(nameOf(node["id"] as AstNode)) && literal(node["init"] as AstNode) !== undefined) {
+  if (
+    node.type === "VariableDeclarator" &&
+    LAYOUT_CONSTANTS.has(nameOf(node["id"] as AstNode)) &&
+    literal(node["init"] as AstNode) !== undefined
+  ) {
     return `${nameOf(node["id"] as AstNode)} redefined`;
   }
   return undefined;
@@ -267,14 +281,17 @@ const EQUALITY = new Set(["===", "!==", "==", "!="]);
 /** Looks through parentheses, casts (`as`, AssemblyScript's `<u64>x`) and `!`. */
 function unwrap(node: AstNode | null | undefined): AstNode | undefined {
   let at = node ?? undefined;
-  while (at !== undefined && ["ParenthesizedExpression", "TSAsExpression", "TSTypeAssertion", "TSNonNullExpression"].includes(at.type)) at = at["expression"] as AstNode;
+  while (at !== undefined && ["ParenthesizedExpression", "TSAsExpression", "TSTypeAssertion", "TSNonNullExpression"].includes(at.type))
+    at = at["expression"] as AstNode;
   return at;
 }
 
 /** The source text of a numeric literal (`0xee`, `8`, `0xffn`), undefined for anything else. */
 const rawNumber = (node: AstNode | null | undefined): string | undefined => {
   const at = unwrap(node);
-  return at?.type === "Literal" && typeof at["raw"] === "string" && /^[0-9]/.test(at["raw"]) ? (at["raw"] as string).toLowerCase() : undefined;
+  return at?.type === "Literal" && typeof at["raw"] === "string" && /^[0-9]/.test(at["raw"])
+    ? (at["raw"] as string).toLowerCase()
+    : undefined;
 };
 
 /**
@@ -287,10 +304,12 @@ function sizeWordRead(node: AstNode): string | undefined {
   const operator = node["operator"];
   const left = unwrap(node["left"] as AstNode);
   const right = unwrap(node["right"] as AstNode);
-  const isRead = (side: AstNode | undefined) => side?.type === "CallExpression" && ["getUint32", "load"].includes(nameOf(side["callee"] as AstNode));
+  const isRead = (side: AstNode | undefined) =>
+    side?.type === "CallExpression" && ["getUint32", "load"].includes(nameOf(side["callee"] as AstNode));
   const isWordBytes = (side: AstNode | undefined) => rawNumber(side) === "8" || ["WORD_BYTES", "WordBytes"].includes(nameOf(side));
   const isWordShift = (side: AstNode | undefined) => rawNumber(side) === "3" || nameOf(side) === "WordShift";
-  if (operator === "*" && ((isRead(left) && isWordBytes(right)) || (isRead(right) && isWordBytes(left)))) return "size word read by hand: a 32-bit read times 8";
+  if (operator === "*" && ((isRead(left) && isWordBytes(right)) || (isRead(right) && isWordBytes(left))))
+    return "size word read by hand: a 32-bit read times 8";
   if (operator === "<<" && isRead(left) && isWordShift(right)) return "size word read by hand: a 32-bit read shifted by 3";
   return undefined;
 }
@@ -312,18 +331,25 @@ function literalLayoutNumber(node: AstNode, code: string): string | undefined {
     if (filled !== undefined && /^0x(ff)+n?$/.test(filled)) return `ROWS DONE marker filled as ${filled}`;
   }
   if (node.type === "BinaryExpression" && EQUALITY.has(node["operator"] as string)) {
-    for (const [named, other] of [[node["left"], node["right"]], [node["right"], node["left"]]] as [AstNode, AstNode][]) {
+    for (const [named, other] of [
+      [node["left"], node["right"]],
+      [node["right"], node["left"]],
+    ] as [AstNode, AstNode][]) {
       const number = rawNumber(other);
       if (number === undefined) continue;
       if (/^0x(ff)+n?$/.test(number)) return `ROWS DONE marker compared as ${number}`;
       const value = Number(number.replace(/n$/, ""));
-      if (value <= MAX_MESSAGE_CODE && CODE_NAMES.test(nameOf(unwrap(named)))) return `type code compared as ${number}: ${code.slice(node.start, node.end)}`;
+      if (value <= MAX_MESSAGE_CODE && CODE_NAMES.test(nameOf(unwrap(named))))
+        return `type code compared as ${number}: ${code.slice(node.start, node.end)}`;
     }
   }
   if (node.type === "SwitchStatement") {
     const discriminant = node["discriminant"] as AstNode;
-    const cases = (node["cases"] as AstNode[]).map((branch) => rawNumber(branch["test"] as AstNode)).filter((raw) => raw !== undefined && VALUE_CODES.has(Number(raw)));
-    if (cases.length >= 2 && CODE_NAMES.test(code.slice(discriminant.start, discriminant.end))) return `value codes as literal cases: case ${cases.join(":, case ")}:`;
+    const cases = (node["cases"] as AstNode[])
+      .map((branch) => rawNumber(branch["test"] as AstNode))
+      .filter((raw) => raw !== undefined && VALUE_CODES.has(Number(raw)));
+    if (cases.length >= 2 && CODE_NAMES.test(code.slice(discriminant.start, discriminant.end)))
+      return `value codes as literal cases: case ${cases.join(":, case ")}:`;
   }
   return undefined;
 }

@@ -18,7 +18,10 @@ const manifest = JSON.parse(readFileSync("package.json", "utf8")) as { exports: 
 const ENTRIES: Record<string, string> = Object.fromEntries(
   Object.entries(manifest.exports)
     .filter((entry): entry is [string, { default: string }] => typeof entry[1] === "object")
-    .map(([key, target]) => [key === "." ? "dqlite-wire" : `dqlite-wire/${key.slice(2)}`, target.default.replace(/^\.\/dist\//, "").replace(/\.js$/, ".ts")]),
+    .map(([key, target]) => [
+      key === "." ? "dqlite-wire" : `dqlite-wire/${key.slice(2)}`,
+      target.default.replace(/^\.\/dist\//, "").replace(/\.js$/, ".ts"),
+    ]),
 );
 
 /**
@@ -33,7 +36,9 @@ const RUNTIME_EXPORTS = JSON.parse(readFileSync("test/package/entry-exports.json
 const STATEMENT = /(?:^|[;\n])\s*(import|export)\s+(type\s+)?(?:[^;'"`]*?\sfrom\s*)?["']([^"']+)["']/g;
 
 function staticImports(file: string): string[] {
-  const text = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  const text = readFileSync(file, "utf8")
+    .replace(/\/\*[\s\S]*?\*\//g, "")
+    .replace(/^\s*\/\/.*$/gm, "");
   // `import type`/`export type` statements are erased; `import { type A }` stays (as `import {}`).
   return [...text.matchAll(STATEMENT)].filter((match) => match[2] === undefined).map((match) => match[3]!);
 }
@@ -79,15 +84,34 @@ describe("the public surface", () => {
 
   it("each name comes from exactly one entry point", () => {
     const owners = new Map<string, string[]>();
-    for (const [entry, names] of Object.entries(RUNTIME_EXPORTS)) for (const name of names) owners.set(name, [...(owners.get(name) ?? []), entry]);
+    for (const [entry, names] of Object.entries(RUNTIME_EXPORTS))
+      for (const name of names) owners.set(name, [...(owners.get(name) ?? []), entry]);
     expect([...owners].filter(([, entries]) => entries.length > 1)).toEqual([]);
   });
 
   it("no alias, tuning constant or internal of the session, the row engine or the transports is exported", () => {
     const everything = Object.values(RUNTIME_EXPORTS).flat();
-    const internal = ["init", "initSync", "createWasmEngineSync", "resetRowEngine", "readyWasmEngine", "ASCII_FAST_PATH_MAX_BYTES", "Connection", "Turn",
-      "hasReturningClause", "jsonSafe", "DEFAULT_CALL_TIMEOUT_MS", "DEFAULT_CONNECT_TIMEOUT_MS", "DEFAULT_READ_HIGH_WATER_MARK_BYTES", "connectToLeader",
-      "parseAddresses", "needsNewLeader", "resolveLimits", "describeField", "SCHEMA_SAMPLE_ROWS"];
+    const internal = [
+      "init",
+      "initSync",
+      "createWasmEngineSync",
+      "resetRowEngine",
+      "readyWasmEngine",
+      "ASCII_FAST_PATH_MAX_BYTES",
+      "Connection",
+      "Turn",
+      "hasReturningClause",
+      "jsonSafe",
+      "DEFAULT_CALL_TIMEOUT_MS",
+      "DEFAULT_CONNECT_TIMEOUT_MS",
+      "DEFAULT_READ_HIGH_WATER_MARK_BYTES",
+      "connectToLeader",
+      "parseAddresses",
+      "needsNewLeader",
+      "resolveLimits",
+      "describeField",
+      "SCHEMA_SAMPLE_ROWS",
+    ];
     expect(everything.filter((name) => internal.includes(name))).toEqual([]);
   });
 });
@@ -95,7 +119,14 @@ describe("the public surface", () => {
 describe("what an import loads", () => {
   const heavy = ["asn1js", "yaml"];
 
-  for (const entry of ["dqlite-wire", "dqlite-wire/client", "dqlite-wire/rows", "dqlite-wire/transport", "dqlite-wire/arrow", "dqlite-wire/capture"]) {
+  for (const entry of [
+    "dqlite-wire",
+    "dqlite-wire/client",
+    "dqlite-wire/rows",
+    "dqlite-wire/transport",
+    "dqlite-wire/arrow",
+    "dqlite-wire/capture",
+  ]) {
     it(`${entry} loads no node:* module, no asn1js or yaml, and neither the bridge nor the proxy`, () => {
       const graph = reach(ENTRIES[entry]!);
       expect(nodeModulesIn(graph)).toEqual([]);
@@ -106,7 +137,12 @@ describe("what an import loads", () => {
 
   it("the protocol entry (dqlite-wire) loads neither the session, the row engine nor a transport", () => {
     const graph = reach(ENTRIES["dqlite-wire"]!);
-    expect([...sourcesIn(graph, "src/client/"), ...sourcesIn(graph, "src/rows/"), ...sourcesIn(graph, "src/transport/"), ...sourcesIn(graph, "src/capture/")]).toEqual([]);
+    expect([
+      ...sourcesIn(graph, "src/client/"),
+      ...sourcesIn(graph, "src/rows/"),
+      ...sourcesIn(graph, "src/transport/"),
+      ...sourcesIn(graph, "src/capture/"),
+    ]).toEqual([]);
   });
 
   it("dqlite-wire/client loads no TCP transport and no certificate reader until a connection needs them", () => {
@@ -124,9 +160,12 @@ describe("what an import loads", () => {
 
   it("the command line loads only the command it runs; `decode` of frames loads no session, capture, proxy, bridge, asn1js or yaml", () => {
     const main = reach("src/cli/main.ts");
-    expect([...main].filter((module) => module.startsWith("src/") && !["src/cli/main.ts", "src/cli/io.ts", "src/errors.ts"].includes(module))).toEqual([]);
+    expect(
+      [...main].filter((module) => module.startsWith("src/") && !["src/cli/main.ts", "src/cli/io.ts", "src/errors.ts"].includes(module)),
+    ).toEqual([]);
     const decode = reach("src/cli/codec-commands.ts");
-    for (const folder of ["src/client/", "src/capture/", "src/proxy/", "src/bridge/", "src/rows/", "src/transport/"]) expect(sourcesIn(decode, folder)).toEqual([]);
+    for (const folder of ["src/client/", "src/capture/", "src/proxy/", "src/bridge/", "src/rows/", "src/transport/"])
+      expect(sourcesIn(decode, folder)).toEqual([]);
     expect(packagesIn(decode, heavy)).toEqual([]);
   });
 
@@ -141,7 +180,22 @@ describe("what a user's compiler reads", () => {
   // The declarations of src/, as the build emits them, walked from each entry point's index.d.ts.
   const outDir = resolve(".tmp/entry-points-dts");
   const declarations = (): Map<string, string[]> => {
-    const tsc = spawnSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json", "--emitDeclarationOnly", "--declarationMap", "false", "--sourceMap", "false", "--outDir", outDir], { encoding: "utf8" });
+    const tsc = spawnSync(
+      process.execPath,
+      [
+        "node_modules/typescript/bin/tsc",
+        "-p",
+        "tsconfig.json",
+        "--emitDeclarationOnly",
+        "--declarationMap",
+        "false",
+        "--sourceMap",
+        "false",
+        "--outDir",
+        outDir,
+      ],
+      { encoding: "utf8" },
+    );
     if (tsc.status !== 0) throw new Error(`tsc: ${tsc.stdout}${tsc.stderr}`);
     const packagesOf = new Map<string, string[]>();
     for (const [entry, source] of Object.entries(ENTRIES)) {

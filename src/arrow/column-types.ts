@@ -57,7 +57,11 @@ export function acceptedCodes(type: ArrowType, intMode: IntMode): Uint8Array {
 /** Checks a declared type name (the `types` option), with the list of names when it is none. */
 export function declaredType(column: string, type: string): ArrowType {
   if (!(ARROW_TYPES as readonly string[]).includes(type)) {
-    throw new EncodeError("UNSUPPORTED_VALUE", `types.${column}: "${type}" is not an Arrow type dqlite-wire writes (${ARROW_TYPES.join(", ")})`, { field: column });
+    throw new EncodeError(
+      "UNSUPPORTED_VALUE",
+      `types.${column}: "${type}" is not an Arrow type dqlite-wire writes (${ARROW_TYPES.join(", ")})`,
+      { field: column },
+    );
   }
   return type as ArrowType;
 }
@@ -75,7 +79,11 @@ export function typeMismatch(column: RowColumn, row: number, resultRow: number, 
   const cell = VALUE_TYPE_NAMES[code as ValueType] ?? `type ${code}`;
   const cellType = cellArrowType(code, column.intMode);
   const why =
-    origin.kind === "declared" ? "declared in types" : origin.kind === "cell" ? `from its first non-NULL cell, ${origin.cell} at row ${origin.row}` : "NULL throughout the first batch";
+    origin.kind === "declared"
+      ? "declared in types"
+      : origin.kind === "cell"
+        ? `from its first non-NULL cell, ${origin.cell} at row ${origin.row}`
+        : "NULL throughout the first batch";
   const ways = ["CAST it in SQL so that every row has one type"];
   if (origin.kind === "none") ways.unshift(`declare its type (types: { ${JSON.stringify(column.name)}: "${cellType}" })`);
   if (column.intMode !== "number" && (type === "float64" || type === "int64") && (cellType === "float64" || cellType === "int64")) {

@@ -131,7 +131,9 @@ function writeTable(out: Output, table: FbTable): number {
   const vtableAt = out.reserve(vtableBytes);
   out.view.setUint16(vtableAt, vtableBytes, true);
   out.view.setUint16(vtableAt + VTABLE_ENTRY_BYTES, inline, true);
-  fieldOffsets.forEach((offset, id) => out.view.setUint16(vtableAt + VTABLE_ENTRY_BYTES * (2 + id), offset, true));
+  fieldOffsets.forEach((offset, id) => {
+    out.view.setUint16(vtableAt + VTABLE_ENTRY_BYTES * (2 + id), offset, true);
+  });
 
   const tableAt = out.reserve(inline);
   out.view.setInt32(tableAt, tableAt - vtableAt, true);

@@ -93,7 +93,12 @@ export interface BodyBuffer {
 }
 
 /** The RecordBatch message's flatbuffer. */
-export function recordBatchMetadata(length: number, nodes: readonly FieldNode[], buffers: readonly BodyBuffer[], bodyLength: number): Uint8Array {
+export function recordBatchMetadata(
+  length: number,
+  nodes: readonly FieldNode[],
+  buffers: readonly BodyBuffer[],
+  bodyLength: number,
+): Uint8Array {
   const nodeStructs = fb.structs({
     count: nodes.length,
     size: STRUCT_BYTES,

@@ -68,7 +68,11 @@ export function chooseSchema(
 }
 
 /** Whether the held batches settle every column's type: each is declared or has a non-NULL cell. */
-export function everyColumnTyped(columns: readonly string[], batches: readonly RowBatch[], declared: Readonly<Record<string, string>> = {}): boolean {
+export function everyColumnTyped(
+  columns: readonly string[],
+  batches: readonly RowBatch[],
+  declared: Readonly<Record<string, string>> = {},
+): boolean {
   return chooseSchema(columns, batches, declared).every(({ origin }) => origin.kind !== "none");
 }
 
@@ -169,14 +173,24 @@ function layOut(rows: number, plans: readonly ColumnPlan[]): PlannedBatch {
     }
     at.push(offsets);
   }
-  const metadata = recordBatchMetadata(rows, plans.map((plan) => plan.node), buffers, bodyLength);
+  const metadata = recordBatchMetadata(
+    rows,
+    plans.map((plan) => plan.node),
+    buffers,
+    bodyLength,
+  );
   return { metadata, plans, at, bytes: messageHeadBytes(metadata.length) + bodyLength };
 }
 
 /** Writes a planned message at `at` of `out` (zeroed memory); returns where it ends. */
 function writePlanned(planned: PlannedBatch, out: Uint8Array, at: number): number {
   const body = writeMessageHead(out, at, planned.metadata);
-  planned.plans.forEach((plan, c) => plan.write(out, planned.at[c]!.map((offset) => body + offset)));
+  planned.plans.forEach((plan, c) => {
+    plan.write(
+      out,
+      planned.at[c]!.map((offset) => body + offset),
+    );
+  });
   return at + planned.bytes;
 }
 

@@ -50,7 +50,10 @@ export async function toArrowIPC(result: BatchResult, options: ArrowTableOptions
     const raw = rawBatch(batch);
     rows += raw.rowCount;
     if (rows > maxRows) {
-      throw new WireError("LIMIT", `the whole Arrow stream keeps every row: the result has more than ${maxRows} rows (maxRowsPerResult); stream it with arrowStream(), or raise limits.maxRowsPerResult`);
+      throw new WireError(
+        "LIMIT",
+        `the whole Arrow stream keeps every row: the result has more than ${maxRows} rows (maxRowsPerResult); stream it with arrowStream(), or raise limits.maxRowsPerResult`,
+      );
     }
     for (const ready of gate.push(raw)) chunks.push(writer.write(ready));
   }

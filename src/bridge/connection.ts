@@ -56,13 +56,18 @@ export class BridgeConnection {
     private readonly options: ResolvedBridgeOptions,
     private readonly onFinished: (connection: BridgeConnection, entry: BridgeConnectionLogEntry) => void,
   ) {
-    this.gate = new RequestFrameGate({ maxFrameBytes: options.maxFrameBytes, allowAdmin: options.allowAdmin, returningQueries: options.returningQueries });
+    this.gate = new RequestFrameGate({
+      maxFrameBytes: options.maxFrameBytes,
+      allowAdmin: options.allowAdmin,
+      returningQueries: options.returningQueries,
+    });
     this.replies = new StmtResponseWatcher((id) => this.gate.statementPrepared(id));
     this.tcp = dialNode(admitted.target, options);
     this.wireWebSocket();
     this.wireTcp();
     this.connectTimer = setTimeout(
-      () => this.end(BridgeCloseCode.TargetUnreachable, `no connection to ${admitted.target} within ${options.connectTimeoutMs} ms`, "bridge"),
+      () =>
+        this.end(BridgeCloseCode.TargetUnreachable, `no connection to ${admitted.target} within ${options.connectTimeoutMs} ms`, "bridge"),
       options.connectTimeoutMs,
     );
     this.scheduleIdleCheck(options.idleTimeoutMs);

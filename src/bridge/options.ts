@@ -195,6 +195,7 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 
 function nonNegative(name: string, value: number | undefined, fallback: number): number {
   const chosen = value ?? fallback;
-  if (!Number.isSafeInteger(chosen) || chosen < 0) throw new RangeError(`bridge ${name} must be a non-negative integer, got ${String(value)}`);
+  if (!Number.isSafeInteger(chosen) || chosen < 0)
+    throw new RangeError(`bridge ${name} must be a non-negative integer, got ${String(value)}`);
   return chosen;
 }

@@ -136,9 +136,7 @@ class BridgeServer implements Bridge {
   private async shutDown(): Promise<void> {
     const serverClosed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeAllConnections();
-    const allFinished = [...this.connections].map(
-      (connection) => new Promise<void>((resolve) => connection.onceFinished(resolve)),
-    );
+    const allFinished = [...this.connections].map((connection) => new Promise<void>((resolve) => connection.onceFinished(resolve)));
     for (const connection of this.connections) connection.end(BridgeCloseCode.GoingAway, "bridge shutting down", "bridge");
     for (const ws of this.refusing) ws.terminate();
     await Promise.all([serverClosed, ...allFinished]);

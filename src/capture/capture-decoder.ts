@@ -133,7 +133,8 @@ export async function* decodeCapture(
   options: CaptureDecoderOptions = {},
 ): AsyncGenerator<CaptureRecord, CaptureSummary> {
   const decoder = new CaptureDecoder(options);
-  const chunks: AsyncIterable<Uint8Array> = Symbol.asyncIterator in source ? (source as AsyncIterable<Uint8Array>) : readerChunks(source as ReadableStream<Uint8Array>);
+  const chunks: AsyncIterable<Uint8Array> =
+    Symbol.asyncIterator in source ? (source as AsyncIterable<Uint8Array>) : readerChunks(source as ReadableStream<Uint8Array>);
   for await (const chunk of chunks) yield* decoder.push(chunk);
   yield* decoder.end();
   return decoder.summary();

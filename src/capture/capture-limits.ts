@@ -48,7 +48,8 @@ export const DEFAULT_CAPTURE_LIMITS: Readonly<CaptureLimits> = Object.freeze({
 export function resolveCaptureLimits(limits: Partial<CaptureLimits> = {}): Readonly<CaptureLimits> {
   const resolved = { ...DEFAULT_CAPTURE_LIMITS, ...limits };
   for (const [name, value] of Object.entries(resolved)) {
-    if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`capture limit ${name} must be a positive integer, got ${String(value)}`);
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new RangeError(`capture limit ${name} must be a positive integer, got ${String(value)}`);
   }
   return Object.freeze(resolved);
 }

@@ -82,7 +82,11 @@ export class SummaryBuilder {
       s.lostBytes += retired.lostBytes;
       s.unansweredRequests += retired.unansweredRequests;
     } else if (retired.kind !== "empty" && s.skippedConnections.length < MAX_LISTED_CONNECTIONS) {
-      s.skippedConnections.push({ ...retired.info, kind: retired.kind, ...(retired.detail === undefined ? {} : { detail: retired.detail }) });
+      s.skippedConnections.push({
+        ...retired.info,
+        kind: retired.kind,
+        ...(retired.detail === undefined ? {} : { detail: retired.detail }),
+      });
     }
   }
 }

@@ -42,7 +42,8 @@ export function captureRecordToJSON(record: CaptureRecord): JSONObject {
   }
   out["offset"] = record.streamOffset;
   if (record.request !== undefined) out["request"] = record.request;
-  if (record.answers !== undefined) out["answers"] = record.answers === null ? null : { request: record.answers.request, type: record.answers.type };
+  if (record.answers !== undefined)
+    out["answers"] = record.answers === null ? null : { request: record.answers.request, type: record.answers.type };
   out["message"] = messageToJSON(record.direction, record.message);
   return out;
 }

@@ -59,7 +59,10 @@ class TrackedConnection {
     budget: BufferBudget,
   ) {
     this.info = { id, client: endpoints[0], server: endpoints[1] };
-    this.flows = [new TcpFlow(limits, budget, (event) => this.event(0, event)), new TcpFlow(limits, budget, (event) => this.event(1, event))];
+    this.flows = [
+      new TcpFlow(limits, budget, (event) => this.event(0, event)),
+      new TcpFlow(limits, budget, (event) => this.event(1, event)),
+    ];
   }
 
   get ended(): boolean {
@@ -109,7 +112,13 @@ export class ConnectionTable {
     const syn = (tcp.flags & TcpFlag.syn) !== 0;
     const ackFlag = (tcp.flags & TcpFlag.ack) !== 0;
     let connection = this.connections.get(key);
-    if (connection !== undefined && syn && !ackFlag && connection.flows[connection.endpoints[0] === source ? 0 : 1].started && !this.isRetransmittedSyn(connection, source, tcp.seq)) {
+    if (
+      connection !== undefined &&
+      syn &&
+      !ackFlag &&
+      connection.flows[connection.endpoints[0] === source ? 0 : 1].started &&
+      !this.isRetransmittedSyn(connection, source, tcp.seq)
+    ) {
       // A new connection on the same endpoints.
       this.retire(key, connection, carrier);
       connection = undefined;
@@ -185,16 +194,22 @@ export class ConnectionTable {
     connection.clientIndex = index;
     connection.info = { id: connection.id, client: connection.endpoints[index], server: connection.endpoints[1 - index]! };
     const clientFlow = connection.flows[index];
-    connection.conversation = new DqliteConversation(connection.info, this.options.decodeOptions, this.options.limits, this.options.budget, {
-      emit: this.options.emit,
-      classify: (kind, detail) => {
-        connection.kind = kind;
-        connection.detail = detail;
-        if (kind === "dqlite") this.learnServer(connection.info.server);
+    connection.conversation = new DqliteConversation(
+      connection.info,
+      this.options.decodeOptions,
+      this.options.limits,
+      this.options.budget,
+      {
+        emit: this.options.emit,
+        classify: (kind, detail) => {
+          connection.kind = kind;
+          connection.detail = detail;
+          if (kind === "dqlite") this.learnServer(connection.info.server);
+        },
+        clientOffsetOfAck: (ack) => clientFlow.offsetOf(ack),
+        keepFrameBytes: this.options.keepFrameBytes,
       },
-      clientOffsetOfAck: (ack) => clientFlow.offsetOf(ack),
-      keepFrameBytes: this.options.keepFrameBytes,
-    });
+    );
   }
 
   private isServer(address: string): boolean {

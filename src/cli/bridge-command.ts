@@ -103,7 +103,9 @@ export async function runBridgeCommand(argv: string[], io: BridgeCommandIO = {})
   try {
     bridge = await startBridge(options);
   } catch (error) {
-    err(`dqlite-wire bridge: cannot listen on ${options.host ?? BRIDGE_DEFAULTS.host}:${options.port ?? BRIDGE_DEFAULTS.port}: ${(error as Error).message}`);
+    err(
+      `dqlite-wire bridge: cannot listen on ${options.host ?? BRIDGE_DEFAULTS.host}:${options.port ?? BRIDGE_DEFAULTS.port}: ${(error as Error).message}`,
+    );
     return 1;
   }
   if (json) out(JSON.stringify({ url: bridge.url, token: bridge.token, targets: bridge.targets }));
@@ -183,7 +185,8 @@ function parseOptions(argv: string[]): "help" | { options: BridgeOptions; json: 
 /** --target-cert/--target-key/--target-ca read and checked (BridgeFileError when unusable). */
 function targetTlsFiles(cert: string | undefined, key: string | undefined, ca: string | undefined): BridgeOptions["targetTls"] {
   if (cert === undefined && key === undefined && ca === undefined) return undefined;
-  if (cert === undefined || key === undefined) throw new BridgeUsageError("--target-cert and --target-key go together (--target-ca needs both)");
+  if (cert === undefined || key === undefined)
+    throw new BridgeUsageError("--target-cert and --target-key go together (--target-ca needs both)");
   const read = (flag: string, path: string): Uint8Array => {
     try {
       return readFileSync(path);
@@ -191,7 +194,11 @@ function targetTlsFiles(cert: string | undefined, key: string | undefined, ca: s
       throw new BridgeFileError(`${flag} ${path}: ${(error as Error).message}`);
     }
   };
-  const tls = { cert: read("--target-cert", cert), key: read("--target-key", key), ...(ca === undefined ? {} : { ca: read("--target-ca", ca) }) };
+  const tls = {
+    cert: read("--target-cert", cert),
+    key: read("--target-key", key),
+    ...(ca === undefined ? {} : { ca: read("--target-ca", ca) }),
+  };
   try {
     resolveBridgeOptions({ targets: ["127.0.0.1:1"], targetTls: tls });
   } catch (error) {

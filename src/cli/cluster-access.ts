@@ -51,7 +51,8 @@ export async function clusterAccess(values: AccessValues): Promise<ClusterAccess
   if (!/^\d+$/.test(timeoutText) || Number(timeoutText) === 0) {
     throw new UsageError(`--timeout must be a positive number of milliseconds, got ${JSON.stringify(timeoutText)}`);
   }
-  if ((values.cert === undefined) !== (values.key === undefined)) throw new UsageError("both TLS certificate and key must be given (-c and -k)");
+  if ((values.cert === undefined) !== (values.key === undefined))
+    throw new UsageError("both TLS certificate and key must be given (-c and -k)");
   if (values.ca !== undefined && values.cert === undefined) throw new UsageError("--ca needs -c and -k (the client certificate and key)");
   const addresses = await serverAddresses(servers);
   const tls = values.cert === undefined ? undefined : await tlsFromFiles(values.cert, values.key!, values.ca);
@@ -83,7 +84,12 @@ async function serverAddresses(servers: string): Promise<string[]> {
  */
 export function connectToCluster(access: ClusterAccess): Promise<Client> {
   return connect(
-    { addresses: access.addresses, timeoutMs: access.timeoutMs, pool: { max: 1 }, ...(access.tls === undefined ? {} : { tls: access.tls }) },
+    {
+      addresses: access.addresses,
+      timeoutMs: access.timeoutMs,
+      pool: { max: 1 },
+      ...(access.tls === undefined ? {} : { tls: access.tls }),
+    },
     { timeoutMs: access.timeoutMs },
   );
 }

@@ -37,9 +37,22 @@ export async function runClusterCommand(argv: string[], io: CommandIo = processI
       };
       io.out(`${JSON.stringify(json)}\n`);
     } else {
-      const rows = [["ID", "ADDRESS", "ROLE", "LEADER"], ...members.map((m) => [m.id.toString(), m.address, m.role, m.address === leader.address ? "*" : ""])];
+      const rows = [
+        ["ID", "ADDRESS", "ROLE", "LEADER"],
+        ...members.map((m) => [m.id.toString(), m.address, m.role, m.address === leader.address ? "*" : ""]),
+      ];
       const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
-      io.out(rows.map((row) => row.map((cell, c) => cell.padEnd(widths[c]!)).join("  ").trimEnd() + "\n").join(""));
+      io.out(
+        rows
+          .map(
+            (row) =>
+              row
+                .map((cell, c) => cell.padEnd(widths[c]!))
+                .join("  ")
+                .trimEnd() + "\n",
+          )
+          .join(""),
+      );
     }
     return 0;
   } catch (error) {

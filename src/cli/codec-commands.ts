@@ -15,7 +15,19 @@ import type { Message, RequestInput } from "../messages/types.ts";
 import { FrameDecoder } from "../stream/frame-decoder.ts";
 import { type IntMode, isIntMode } from "../values/int-mode.ts";
 import { handshakeFor } from "../wire/handshake.ts";
-import { HexChunks, InputError, LineWriter, MAX_TEXT_CHARS, UsageError, errorJSON, parseHex, printLine, readLines, readStdin, toHex } from "./io.ts";
+import {
+  HexChunks,
+  InputError,
+  LineWriter,
+  MAX_TEXT_CHARS,
+  UsageError,
+  errorJSON,
+  parseHex,
+  printLine,
+  readLines,
+  readStdin,
+  toHex,
+} from "./io.ts";
 
 /** One command-line option: how node:util parseArgs reads it, and how --help shows it. */
 interface OptionSpec {
@@ -34,7 +46,11 @@ const DECODE_OPTIONS = {
   stream: { type: "boolean", help: "the input is one byte stream (requests: the 8-byte handshake first)" },
   "int-mode": { type: "string", value: "number|bigint|string", help: "how INTEGER and UNIXTIME cells print (default bigint: exact)" },
   "max-rows": { type: "string", value: "N", help: `refuse a ROWS frame of N rows or more (default ${DEFAULT_LIMITS.maxRowsPerFrame})` },
-  "max-message-size": { type: "string", value: "N", help: `refuse a frame over N bytes, header included (default ${DEFAULT_LIMITS.maxMessageBytes})` },
+  "max-message-size": {
+    type: "string",
+    value: "N",
+    help: `refuse a frame over N bytes, header included (default ${DEFAULT_LIMITS.maxMessageBytes})`,
+  },
   legacy: { type: "boolean", help: "frames of a legacy (pre-1.0) connection: LEADER has the address only" },
   "allow-internal": { type: "boolean", help: "accept the raft-internal requests HEARTBEAT and CONNECT" },
   help: { type: "boolean", short: "h", help: "print this help" },
@@ -43,18 +59,29 @@ const DECODE_OPTIONS = {
 // encode takes every option decode takes, so `decode … | encode …` works with the same flags.
 const ENCODE_OPTIONS = {
   side: DECODE_OPTIONS.side,
-  lines: { type: "boolean", help: "one JSON message (or decode's {\"ok\":…} line) per stdin line → one line each" },
+  lines: { type: "boolean", help: 'one JSON message (or decode\'s {"ok":…} line) per stdin line → one line each' },
   stream: { type: "boolean", help: "all frames as one hex stream, requests led by the handshake (decode --stream's input)" },
   "int-mode": { type: "string", value: "number|bigint|string", help: "accepted for decode's sake: integers are read exactly either way" },
-  "max-rows": { type: "string", value: "N", help: `refuse to write a ROWS frame of N rows or more (default ${DEFAULT_LIMITS.maxRowsPerFrame})` },
-  "max-message-size": { type: "string", value: "N", help: `refuse to write a frame over N bytes (default ${DEFAULT_LIMITS.maxMessageBytes})` },
+  "max-rows": {
+    type: "string",
+    value: "N",
+    help: `refuse to write a ROWS frame of N rows or more (default ${DEFAULT_LIMITS.maxRowsPerFrame})`,
+  },
+  "max-message-size": {
+    type: "string",
+    value: "N",
+    help: `refuse to write a frame over N bytes (default ${DEFAULT_LIMITS.maxMessageBytes})`,
+  },
   legacy: { type: "boolean", help: "LEADER with the address only; with --stream, the legacy handshake" },
   "allow-internal": { type: "boolean", help: "write HEARTBEAT and CONNECT (refused otherwise, as by decode)" },
   help: DECODE_OPTIONS.help,
 } as const satisfies Record<string, OptionSpec>;
 
 function optionLines(options: Record<string, OptionSpec>): string {
-  const names = Object.entries(options).map(([name, spec]) => [`${spec.short ? `-${spec.short}, ` : ""}--${name}${spec.value ? ` ${spec.value}` : ""}`, spec.help]);
+  const names = Object.entries(options).map(([name, spec]) => [
+    `${spec.short ? `-${spec.short}, ` : ""}--${name}${spec.value ? ` ${spec.value}` : ""}`,
+    spec.help,
+  ]);
   const width = Math.max(...names.map(([left]) => left!.length));
   return names.map(([left, help]) => `  ${left!.padEnd(width)}  ${help}`).join("\n");
 }
@@ -226,7 +253,8 @@ async function decodeStream(settings: CodecSettings, input: AsyncIterable<Uint8A
   const decoder = new FrameDecoder({ ...settings });
   const hex = new HexChunks();
   const out = new LineWriter();
-  const emit = (message: Message | undefined) => out.line(JSON.stringify({ ok: true, message: message === undefined ? null : messageToJSON(settings.side, message) }));
+  const emit = (message: Message | undefined) =>
+    out.line(JSON.stringify({ ok: true, message: message === undefined ? null : messageToJSON(settings.side, message) }));
   try {
     for await (const chunk of input) {
       decoder.push(hex.push(chunk));

@@ -85,7 +85,8 @@ export function writeDump(files: readonly FileEntry[], dir: string, force: boole
   const targets = files.map((file) => ({ file, path: join(dir, file.name) }));
   if (!force) {
     const existing = targets.filter((target) => existsSync(target.path)).map((target) => target.path);
-    if (existing.length > 0) throw new ExistingFileError(`${existing.join(", ")} already exist${existing.length === 1 ? "s" : ""}; --force overwrites`);
+    if (existing.length > 0)
+      throw new ExistingFileError(`${existing.join(", ")} already exist${existing.length === 1 ? "s" : ""}; --force overwrites`);
   }
   try {
     mkdirSync(dir, { recursive: true });
@@ -126,5 +127,6 @@ export function checkFileName(name: string): void {
           : name.includes("\0")
             ? "contains a NUL byte"
             : undefined;
-  if (problem !== undefined) throw new UnsafeFileNameError(`refusing the file name ${JSON.stringify(name)} sent by the node: it ${problem}; nothing was written`);
+  if (problem !== undefined)
+    throw new UnsafeFileNameError(`refusing the file name ${JSON.stringify(name)} sent by the node: it ${problem}; nothing was written`);
 }

@@ -100,7 +100,8 @@ const HEX = /^[0-9a-fA-F]*$/;
 export function parseHex(text: string): Uint8Array {
   const clean = text.replace(/\s+/g, "");
   if (!HEX.test(clean)) throw new InputError("NOT_HEX", `not hex: ${JSON.stringify(text.slice(0, 40))}`);
-  if (clean.length % 2 !== 0) throw new InputError("NOT_HEX", `not hex: odd number of digits (${clean.length}) in ${JSON.stringify(text.slice(0, 40))}`);
+  if (clean.length % 2 !== 0)
+    throw new InputError("NOT_HEX", `not hex: odd number of digits (${clean.length}) in ${JSON.stringify(text.slice(0, 40))}`);
   return Uint8Array.from(Buffer.from(clean, "hex"));
 }
 
@@ -124,7 +125,11 @@ export class HexChunks {
     const bad = /[^0-9a-fA-F\s]/.exec(text);
     if (bad !== null) {
       const at = this.seen + bad.index;
-      this.failure = new InputError("NOT_HEX", `not hex: ${JSON.stringify(text.slice(bad.index, bad.index + 20))} at input character ${at}`, at);
+      this.failure = new InputError(
+        "NOT_HEX",
+        `not hex: ${JSON.stringify(text.slice(bad.index, bad.index + 20))} at input character ${at}`,
+        at,
+      );
       text = text.slice(0, bad.index);
     }
     this.seen += text.length;

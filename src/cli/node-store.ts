@@ -74,13 +74,15 @@ export function parseNodeStore(text: string, origin = "node store"): NodeStoreEn
 }
 
 function nodeStoreEntry(item: unknown, where: string): NodeStoreEntry {
-  if (typeof item !== "object" || item === null || Array.isArray(item)) throw new NodeStoreError(`${where} must be a map of Address, ID, Role`);
+  if (typeof item !== "object" || item === null || Array.isArray(item))
+    throw new NodeStoreError(`${where} must be a map of Address, ID, Role`);
   const fields = new Map(Object.entries(item).map(([key, value]) => [key.toLowerCase(), value]));
   const address = fields.get("address");
   if (typeof address !== "string" || address.trim() === "") throw new NodeStoreError(`${where}.Address must be a HOST:PORT text`);
   const id = fields.get("id") ?? 0n;
   if (typeof id !== "bigint" || id < 0n || id > MAX_UINT64) throw new NodeStoreError(`${where}.ID must be an integer from 0 to 2^64-1`);
   const role = fields.get("role") ?? 0n;
-  if (typeof role !== "bigint" || role < 0n || role > BigInt(MAX_ROLE)) throw new NodeStoreError(`${where}.Role must be 0 (voter), 1 (stand-by) or 2 (spare)`);
+  if (typeof role !== "bigint" || role < 0n || role > BigInt(MAX_ROLE))
+    throw new NodeStoreError(`${where}.Role must be 0 (voter), 1 (stand-by) or 2 (spare)`);
   return { id, address: address.trim(), role: Number(role) };
 }

@@ -49,7 +49,8 @@ const PROGRESS_STEPS = 10;
 const CHUNK_BYTES = 1024 * 1024;
 
 function portOf(text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 65535) throw new UsageError(`--port must be a TCP port (1-65535), got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 65535)
+    throw new UsageError(`--port must be a TCP port (1-65535), got ${JSON.stringify(text)}`);
   return Number(text);
 }
 
@@ -65,9 +66,11 @@ export async function runPcapCommand(argv: string[]): Promise<number> {
   const intMode = values["int-mode"] ?? "bigint";
   if (!isIntMode(intMode)) throw new UsageError(`--int-mode must be number, bigint or string, got ${JSON.stringify(intMode)}`);
   const summaryMode = values.summary ?? "text";
-  if (summaryMode !== "text" && summaryMode !== "json" && summaryMode !== "none") throw new UsageError(`--summary must be text, json or none, got ${JSON.stringify(summaryMode)}`);
+  if (summaryMode !== "text" && summaryMode !== "json" && summaryMode !== "none")
+    throw new UsageError(`--summary must be text, json or none, got ${JSON.stringify(summaryMode)}`);
   const maxMessage = values["max-message-size"];
-  if (maxMessage !== undefined && !/^\d+$/.test(maxMessage)) throw new UsageError(`--max-message-size must be a non-negative integer, got ${JSON.stringify(maxMessage)}`);
+  if (maxMessage !== undefined && !/^\d+$/.test(maxMessage))
+    throw new UsageError(`--max-message-size must be a non-negative integer, got ${JSON.stringify(maxMessage)}`);
   const decoder = new CaptureDecoder({
     intMode,
     ports: (values.port ?? []).map(portOf),
@@ -113,7 +116,9 @@ function progressReporter(size: number | undefined): (position: number, messages
     const step = Math.floor((position / size) * PROGRESS_STEPS);
     if (step < next || step >= PROGRESS_STEPS) return;
     next = step + 1;
-    process.stderr.write(`decode --pcap: ${step * 10}% (${megabytes(position)} of ${megabytes(size)} MB, ${messages.toLocaleString("en-US")} messages)\n`);
+    process.stderr.write(
+      `decode --pcap: ${step * 10}% (${megabytes(position)} of ${megabytes(size)} MB, ${messages.toLocaleString("en-US")} messages)\n`,
+    );
   };
 }
 
@@ -125,8 +130,12 @@ const plural = (count: number, word: string) => `${count.toLocaleString("en-US")
 export function summaryText(summary: CaptureSummary): string {
   const lines: string[] = [];
   const total = Object.values(summary.connections).reduce((n, c) => n + (c ?? 0), 0);
-  lines.push(`decode --pcap: ${plural(summary.packets, "packet")} (${size(summary.fileBytes)}, ${summary.format ?? "unknown format"}), ${plural(total, "TCP connection")}`);
-  lines.push(`  dqlite: ${plural(summary.connections.dqlite ?? 0, "conversation")}, ${plural(summary.requests, "request")}, ${plural(summary.responses, "response")}, ${plural(summary.dqliteBytes, "byte")}`);
+  lines.push(
+    `decode --pcap: ${plural(summary.packets, "packet")} (${size(summary.fileBytes)}, ${summary.format ?? "unknown format"}), ${plural(total, "TCP connection")}`,
+  );
+  lines.push(
+    `  dqlite: ${plural(summary.connections.dqlite ?? 0, "conversation")}, ${plural(summary.requests, "request")}, ${plural(summary.responses, "response")}, ${plural(summary.dqliteBytes, "byte")}`,
+  );
   for (const [kind, count] of Object.entries(summary.connections) as [ConnectionKind, number][]) {
     if (kind === "dqlite" || count === 0) continue;
     const listed = summary.skippedConnections.filter((c) => c.kind === kind).slice(0, 3);
@@ -136,9 +145,12 @@ export function summaryText(summary: CaptureSummary): string {
   for (const [reason, count] of Object.entries(summary.skippedPackets)) lines.push(`  skipped packets, ${reason}: ${count}`);
   const problems = Object.entries(summary.problems);
   if (problems.length > 0) lines.push(`  problems: ${problems.map(([kind, count]) => `${kind} ${count}`).join(", ")}`);
-  if (summary.snapCutPackets > 0) lines.push(`  packets cut by the snap length: ${summary.snapCutPackets.toLocaleString("en-US")} (their missing bytes are gaps)`);
-  if (summary.lostBytes > 0) lines.push(`  bytes not in the capture (lost segments, snap length): ${summary.lostBytes.toLocaleString("en-US")}`);
-  if (summary.duplicateBytes > 0) lines.push(`  bytes seen twice (retransmissions), decoded once: ${summary.duplicateBytes.toLocaleString("en-US")}`);
+  if (summary.snapCutPackets > 0)
+    lines.push(`  packets cut by the snap length: ${summary.snapCutPackets.toLocaleString("en-US")} (their missing bytes are gaps)`);
+  if (summary.lostBytes > 0)
+    lines.push(`  bytes not in the capture (lost segments, snap length): ${summary.lostBytes.toLocaleString("en-US")}`);
+  if (summary.duplicateBytes > 0)
+    lines.push(`  bytes seen twice (retransmissions), decoded once: ${summary.duplicateBytes.toLocaleString("en-US")}`);
   if (summary.unansweredRequests > 0) lines.push(`  requests without a response: ${summary.unansweredRequests}`);
   if (summary.fileError !== undefined) lines.push(`  the file could not be read to its end: ${summary.fileError.message}`);
   return `${lines.join("\n")}\n`;

@@ -82,12 +82,17 @@ export function proxyOptions(argv: string[]): ProxyOptions {
   const listens = (values.listen ?? []).map(listenAddress);
   const targets = values.target ?? [];
   if (targets.length === 0) throw new UsageError("give at least one --target HOST:PORT (and a --listen for it)");
-  if (listens.length !== targets.length) throw new UsageError(`each --target needs its --listen, in the same order: got ${listens.length} --listen and ${targets.length} --target`);
-  for (const target of targets) if (splitHostPort(target)?.port ? false : true) throw new UsageError(`--target must be HOST:PORT, got ${JSON.stringify(target)}`);
+  if (listens.length !== targets.length)
+    throw new UsageError(
+      `each --target needs its --listen, in the same order: got ${listens.length} --listen and ${targets.length} --target`,
+    );
+  for (const target of targets)
+    if (!splitHostPort(target)?.port) throw new UsageError(`--target must be HOST:PORT, got ${JSON.stringify(target)}`);
   const intMode = values["int-mode"] ?? "bigint";
   if (!isIntMode(intMode)) throw new UsageError(`--int-mode must be number, bigint or string, got ${JSON.stringify(intMode)}`);
   const decodeIn = values["decode-in"] ?? "worker";
-  if (decodeIn !== "worker" && decodeIn !== "thread") throw new UsageError(`--decode-in must be worker or thread, got ${JSON.stringify(decodeIn)}`);
+  if (decodeIn !== "worker" && decodeIn !== "thread")
+    throw new UsageError(`--decode-in must be worker or thread, got ${JSON.stringify(decodeIn)}`);
   if (values["no-log"] && values.log !== undefined) throw new UsageError("--log and --no-log do not combine");
   if ((values.cert === undefined) !== (values.key === undefined)) throw new UsageError("--cert and --key go together");
   if (values.ca !== undefined && values.cert === undefined) throw new UsageError("--ca needs --cert and --key");
@@ -103,7 +108,11 @@ export function proxyOptions(argv: string[]): ProxyOptions {
   const connectTimeout = count("--connect-timeout", values["connect-timeout"]);
   if (connectTimeout !== undefined) options.connectTimeoutMs = connectTimeout;
   if (values.cert !== undefined) {
-    options.tls = { cert: readPem(values.cert, "certificate"), key: readPem(values.key!, "key"), ...(values.ca === undefined ? {} : { ca: readPem(values.ca, "CA") }) };
+    options.tls = {
+      cert: readPem(values.cert, "certificate"),
+      key: readPem(values.key!, "key"),
+      ...(values.ca === undefined ? {} : { ca: readPem(values.ca, "CA") }),
+    };
   }
   return options;
 }
@@ -134,6 +143,9 @@ export async function runProxyCommand(argv: string[]): Promise<number> {
     process.once("SIGTERM", resolve);
   });
   await proxy.close();
-  if (proxy.droppedBytes > 0) process.stderr.write(`proxy: the decoder skipped ${proxy.droppedBytes} relayed bytes (its queue was full); they were relayed all the same\n`);
+  if (proxy.droppedBytes > 0)
+    process.stderr.write(
+      `proxy: the decoder skipped ${proxy.droppedBytes} relayed bytes (its queue was full); they were relayed all the same\n`,
+    );
   return 0;
 }

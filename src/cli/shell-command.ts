@@ -71,7 +71,14 @@ export interface ConnectionArgs {
 
 /** Parses the options shared by `shell` and `cluster`; `formats` are the ones the command knows. */
 export async function connectionArgs(
-  values: { servers?: string | undefined; cert?: string | undefined; key?: string | undefined; ca?: string | undefined; timeout?: string | undefined; format?: string | undefined },
+  values: {
+    servers?: string | undefined;
+    cert?: string | undefined;
+    key?: string | undefined;
+    ca?: string | undefined;
+    timeout?: string | undefined;
+    format?: string | undefined;
+  },
   io: CommandIo,
   formats: readonly OutputFormat[] = ["tabular", "json", "ndjson"],
 ): Promise<ConnectionArgs> {

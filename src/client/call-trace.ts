@@ -36,6 +36,7 @@ export interface CallEnd {
 }
 
 /** Told of every call's start; the function it returns (if any) is told of its end. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a tracer written as a block with no return (void) is a tracer too
 export type CallTracer = (call: CallStart) => ((end: CallEnd) => void) | void;
 
 /** One call being traced. */
@@ -68,16 +69,21 @@ export class CallSpan {
     this.#onEnd = undefined;
     const now = performance.now();
     const held = this.#held ?? now;
-    quietly(() => onEnd({ outcome, error, waitMs: held - this.#started, runMs: now - held, rows, address: this.#address, attempts: this.#attempts }));
+    quietly(() =>
+      onEnd({ outcome, error, waitMs: held - this.#started, runMs: now - held, rows, address: this.#address, attempts: this.#attempts }),
+    );
   }
 }
 
 /** A span for `call` when a tracer is set and wants its end; undefined otherwise (nothing to do). */
 export function startSpan(tracer: CallTracer | undefined, call: CallStart): CallSpan | undefined {
   if (tracer === undefined) return undefined;
-  let onEnd: ((end: CallEnd) => void) | void = undefined;
-  quietly(() => (onEnd = tracer(call)));
-  return typeof onEnd === "function" ? new CallSpan(onEnd) : undefined;
+  let onEnd: ((end: CallEnd) => void) | undefined;
+  quietly(() => {
+    const returned = tracer(call);
+    if (typeof returned === "function") onEnd = returned;
+  });
+  return onEnd === undefined ? undefined : new CallSpan(onEnd);
 }
 
 /**

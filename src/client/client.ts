@@ -250,7 +250,12 @@ export class Client {
   }
 
   /** Runs one request on `connection`, forgetting the leader when the error calls for it. */
-  async #run<N extends ResponseTypeName>(connection: Connection, input: RequestInput, expect: N, call: CallOptions): Promise<ResponseOf<N>> {
+  async #run<N extends ResponseTypeName>(
+    connection: Connection,
+    input: RequestInput,
+    expect: N,
+    call: CallOptions,
+  ): Promise<ResponseOf<N>> {
     try {
       return await connection.request(input, expect, call);
     } catch (error) {
@@ -375,7 +380,12 @@ export class Client {
 }
 
 /** `connection` held for a call, with the write lane when `releaseLane` is given; released once. */
-function heldConnection(pool: ConnectionPool, connection: Connection, releaseLane: (() => void) | undefined, claim: Claim = "shared"): HeldConnection {
+function heldConnection(
+  pool: ConnectionPool,
+  connection: Connection,
+  releaseLane: (() => void) | undefined,
+  claim: Claim = "shared",
+): HeldConnection {
   let released = false;
   return {
     connection,
@@ -409,4 +419,3 @@ function member(node: NodeInfo): ClusterMember {
   const role = ROLE_NAMES[node.role as keyof typeof ROLE_NAMES] ?? "spare";
   return withToJSON({ id: node.id, address: node.address, role }, () => ({ id: node.id.toString(), address: node.address, role }));
 }
-

@@ -142,7 +142,9 @@ export class Connection {
       } catch (error) {
         scope.check();
         if (isWireError(error)) throw error;
-        throw new ConnectionError("CONNECTION_FAILED", `connect ${address}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+        throw new ConnectionError("CONNECTION_FAILED", `connect ${address}: ${(error as Error)?.message ?? String(error)}`, {
+          cause: error,
+        });
       }
       const connection = new Connection(address, transport, options);
       try {
@@ -281,7 +283,8 @@ export class Connection {
     } catch (error) {
       scope.dispose();
       if (isScopeEnd(error) && this.#lease !== undefined && leaseOf(options) === undefined) {
-        (error as Error).message += ` (while waiting for the connection, held by a ${this.#lease.holder}; inside it, call through its own handle)`;
+        (error as Error).message +=
+          ` (while waiting for the connection, held by a ${this.#lease.holder}; inside it, call through its own handle)`;
       }
       throw error;
     }
@@ -434,7 +437,9 @@ export class Connection {
   #breakWith<E>(error: E): E {
     if (this.#failure === undefined) {
       const reason = isWireError(error) ? `${error.name} ${error.code}: ${error.message}` : String(error);
-      this.#fail(new ConnectionError("CONNECTION_CLOSED", `connection to ${this.address} was closed after an error (${reason})`, { cause: error }));
+      this.#fail(
+        new ConnectionError("CONNECTION_CLOSED", `connection to ${this.address} was closed after an error (${reason})`, { cause: error }),
+      );
     }
     return error;
   }
@@ -461,10 +466,14 @@ export class Connection {
       if (step.batch !== undefined) for (const row of batchTuples(step.batch)) rows.push(row);
       if (step.state === "more") continue;
       turn.replied();
-      if (step.state === "done") return { type: "ROWS", code: ResponseType.Rows, schema: 0, columns: [...reader.columns!], rows, marker: "DONE" };
+      if (step.state === "done")
+        return { type: "ROWS", code: ResponseType.Rows, schema: 0, columns: [...reader.columns!], rows, marker: "DONE" };
       if (step.state === "failed") {
         const error = step.error!;
-        throw new ServerError(error.sqliteCode, `${requestType}: ${error.message} (code ${error.sqliteCode})`, { field: "FAILURE", cause: error });
+        throw new ServerError(error.sqliteCode, `${requestType}: ${error.message} (code ${error.sqliteCode})`, {
+          field: "FAILURE",
+          cause: error,
+        });
       }
       throw turn.break(new DecodeError("BAD_SEQUENCE", `${requestType}: the node ended the result with EMPTY before its DONE frame`));
     }
@@ -519,7 +528,8 @@ export class Connection {
       (result) => {
         if (this.#turns.length === 0 && this.#pendingRead === read) {
           if (result.done) this.#transportFailed(new ConnectionError("CONNECTION_CLOSED", `${this.address} closed the connection`));
-          else this.#breakWith(new DecodeError("BAD_SEQUENCE", `${this.address} sent ${result.value.length} bytes while no request was out`));
+          else
+            this.#breakWith(new DecodeError("BAD_SEQUENCE", `${this.address} sent ${result.value.length} bytes while no request was out`));
         }
       },
       (error: unknown) => {
@@ -548,7 +558,9 @@ export class Connection {
 
   #throwIfBroken(): void {
     if (this.#failure !== undefined) {
-      throw new ConnectionError("CONNECTION_CLOSED", `connection to ${this.address} is closed: ${this.#failure.message}`, { cause: this.#failure });
+      throw new ConnectionError("CONNECTION_CLOSED", `connection to ${this.address} is closed: ${this.#failure.message}`, {
+        cause: this.#failure,
+      });
     }
   }
 }
@@ -560,7 +572,8 @@ const LATER = (globalThis as { setImmediate?: (run: () => void) => unknown }).se
 
 function statementCacheSize(size: number | undefined): number {
   const chosen = size ?? DEFAULT_STATEMENT_CACHE_SIZE;
-  if (!Number.isSafeInteger(chosen) || chosen < 0) throw new RangeError(`statementCacheSize must be a non-negative integer, got ${String(size)}`);
+  if (!Number.isSafeInteger(chosen) || chosen < 0)
+    throw new RangeError(`statementCacheSize must be a non-negative integer, got ${String(size)}`);
   return chosen;
 }
 
@@ -575,4 +588,3 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
-

@@ -83,7 +83,8 @@ export class Database {
   /** EXEC of the connection's cached statement for `sql`, or EXEC_SQL. */
   async #exec(open: OpenOn, sql: string, params: Params, call: CallOptions): Promise<ExecResult> {
     const cached = await this.#cachedStatement(open, sql, call);
-    if (cached === undefined) return execResult(await this.#session.run(open.connection, { type: "EXEC_SQL", db: open.db, sql, params }, "RESULT", call));
+    if (cached === undefined)
+      return execResult(await this.#session.run(open.connection, { type: "EXEC_SQL", db: open.db, sql, params }, "RESULT", call));
     try {
       return execResult(await this.#session.run(open.connection, { type: "EXEC", db: open.db, stmt: cached.id, params }, "RESULT", call));
     } catch (error) {
@@ -293,17 +294,14 @@ export class Database {
   #idOn(connection: Connection, call: CallOptions): Promise<number> {
     let id = this.#ids.get(connection);
     if (id === undefined) {
-      id = this.#session
-        .run(connection, { type: "OPEN", name: this.name, flags: 0, vfs: "" }, "DB", call)
-        .then(async (reply) => {
-          await connection.learnFeatures(reply.id, call);
-          this.#openIds.set(connection, reply.id);
-          return reply.id;
-        });
+      id = this.#session.run(connection, { type: "OPEN", name: this.name, flags: 0, vfs: "" }, "DB", call).then(async (reply) => {
+        await connection.learnFeatures(reply.id, call);
+        this.#openIds.set(connection, reply.id);
+        return reply.id;
+      });
       this.#ids.set(connection, id);
       id.catch(() => this.#ids.delete(connection));
     }
     return id;
   }
 }
-

@@ -108,8 +108,10 @@ export function resolvePoolOptions(options: PoolOptions | undefined): ResolvedPo
   const acquireTimeoutMs = options?.acquireTimeoutMs;
   const pipeline = options?.pipeline ?? POOL_DEFAULTS.pipeline;
   if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`pool.max must be a positive integer, got ${String(max)}`);
-  if (!Number.isSafeInteger(pipeline) || pipeline < 1) throw new RangeError(`pool.pipeline must be a positive integer, got ${String(pipeline)}`);
-  if (!Number.isSafeInteger(min) || min < 0 || min > max) throw new RangeError(`pool.min must be an integer from 0 to max (${max}), got ${String(min)}`);
+  if (!Number.isSafeInteger(pipeline) || pipeline < 1)
+    throw new RangeError(`pool.pipeline must be a positive integer, got ${String(pipeline)}`);
+  if (!Number.isSafeInteger(min) || min < 0 || min > max)
+    throw new RangeError(`pool.min must be an integer from 0 to max (${max}), got ${String(min)}`);
   if (!(idleTimeoutMs > 0)) throw new RangeError(`pool.idleTimeoutMs must be a positive number, got ${String(idleTimeoutMs)}`);
   if (acquireTimeoutMs !== undefined && !(acquireTimeoutMs > 0)) {
     throw new RangeError(`pool.acquireTimeoutMs must be a positive number, got ${String(acquireTimeoutMs)}`);
@@ -375,7 +377,10 @@ export class ConnectionPool {
     return raceEnd(waiting, scope)
       .catch((error: unknown) => {
         // Handed a connection in the same turn as the end: pass it on, not lose it.
-        void waiting.then((connection) => this.release(connection), () => {});
+        void waiting.then(
+          (connection) => this.release(connection),
+          () => {},
+        );
         throw error;
       })
       .finally(() => scope.dispose());

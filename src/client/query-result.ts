@@ -18,7 +18,6 @@ import type { RowBatch } from "../rows/row-batch.ts";
 import type { BlobMode } from "../rows/row-values.ts";
 import type { CellValue } from "../values/cell.ts";
 import type { IntMode } from "../values/int-mode.ts";
-import { HEADER_BYTES } from "../wire/constants.ts";
 import { type CallOptions, CallScope } from "./call-scope.ts";
 import type { Connection, Turn } from "./connection.ts";
 import { jsonSafe, withToJSON } from "./json-safe.ts";
@@ -169,7 +168,12 @@ export class QueryResult implements AsyncIterable<Batch> {
    * `open` gives what the request needs (a connection, the request): at once when it has it, or
    * a promise of it.
    */
-  constructor(what: string, open: (options: CallOptions) => QueryStart | Promise<QueryStart>, options: QueryOptions = {}, startSpan?: () => CallSpan | undefined) {
+  constructor(
+    what: string,
+    open: (options: CallOptions) => QueryStart | Promise<QueryStart>,
+    options: QueryOptions = {},
+    startSpan?: () => CallSpan | undefined,
+  ) {
     this.#what = what;
     this.#open = open;
     this.#options = options;
@@ -276,7 +280,9 @@ export class QueryResult implements AsyncIterable<Batch> {
   }
 
   #mayRetry(error: unknown): boolean {
-    return this.#start?.retryable === true && !this.#retried && !this.#delivered && (this.#reader?.rowsRead ?? 0) === 0 && needsNewLeader(error);
+    return (
+      this.#start?.retryable === true && !this.#retried && !this.#delivered && (this.#reader?.rowsRead ?? 0) === 0 && needsNewLeader(error)
+    );
   }
 
   /** Back to before the request was sent (the failed connection was given back in #finish). */
@@ -488,10 +494,10 @@ export class QueryResult implements AsyncIterable<Batch> {
   };
 
   /** A batch's rows as arrays or objects (`rowMode`). */
-  readonly #shapeRows = (raw: RowBatch): Row[] => (this.#options.rowMode === "objects" ? raw.objects(this.#values()) : raw.arrays(this.#values()));
+  readonly #shapeRows = (raw: RowBatch): Row[] =>
+    this.#options.rowMode === "objects" ? raw.objects(this.#values()) : raw.arrays(this.#values());
 
   #values(): { blobs: BlobMode } {
     return { blobs: this.#options.blobs ?? "view" };
   }
-
 }

@@ -64,7 +64,15 @@ export function queryStart(
   release?: () => void,
   retryable = false,
 ): QueryStart {
-  return { connection, db, request, limits: session.limits, onError: (error) => session.noteFailure(connection, error), release, retryable };
+  return {
+    connection,
+    db,
+    request,
+    limits: session.limits,
+    onError: (error) => session.noteFailure(connection, error),
+    release,
+    retryable,
+  };
 }
 
 /** PREPARE, asking for the statement's tail offset (schema 1) where the node reads it. */

@@ -82,7 +82,9 @@ export class TransactionRun {
     const failure = this.#failure;
     if (failure !== undefined) {
       const reason = failure.error instanceof Error ? failure.error.message : String(failure.error);
-      throw new WireError("BAD_STATE", `${what}: the transaction failed earlier (${reason}); nothing more runs in it`, { cause: failure.error });
+      throw new WireError("BAD_STATE", `${what}: the transaction failed earlier (${reason}); nothing more runs in it`, {
+        cause: failure.error,
+      });
     }
   }
 

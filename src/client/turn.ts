@@ -128,7 +128,9 @@ export class Turn {
     if (reply.type === expect) return reply as ResponseOf<N>;
     if (reply.type === "FAILURE") throw serverErrorFrom(reply, requestType);
     throw this.#host.breakWith(
-      new DecodeError("BAD_SEQUENCE", `${requestType}: the node answered ${reply.type} where ${expect} was expected`, { field: "header.type" }),
+      new DecodeError("BAD_SEQUENCE", `${requestType}: the node answered ${reply.type} where ${expect} was expected`, {
+        field: "header.type",
+      }),
     );
   }
 
@@ -170,7 +172,12 @@ export class Turn {
     if (this.#ended) return;
     this.#ended = true;
     if (this.#owed > 0) {
-      this.#host.breakWith(new ConnectionError("CONNECTION_CLOSED", `a call on ${this.#host.address} ended before the node's reply (timed out, cancelled or failed)`));
+      this.#host.breakWith(
+        new ConnectionError(
+          "CONNECTION_CLOSED",
+          `a call on ${this.#host.address} ended before the node's reply (timed out, cancelled or failed)`,
+        ),
+      );
     }
     this.scope.dispose();
     this.#host.leave(this);

@@ -17,7 +17,11 @@ export function int64ToJSON(value: bigint | number | string): number | string {
 export function int64FromJSON(value: unknown, field: string): bigint {
   if (typeof value === "number" && Number.isSafeInteger(value)) return BigInt(value);
   if (typeof value === "string" && /^-?\d+$/.test(value)) return BigInt(value);
-  throw new EncodeError("BAD_VALUE", `${field}: expected an integer (a number, or a decimal string beyond 2^53), got ${JSON.stringify(value)}`, { field });
+  throw new EncodeError(
+    "BAD_VALUE",
+    `${field}: expected an integer (a number, or a decimal string beyond 2^53), got ${JSON.stringify(value)}`,
+    { field },
+  );
 }
 
 /** A double: a JSON number when finite and not -0; else "NaN", "-0", "Infinity", "-Infinity", or "NaN:<16 hex bits>". */
@@ -95,7 +99,8 @@ export function tupleFromJSON(cells: unknown, field: string): Tuple {
     }
     const { type: typeName, value } = cell as CellJSON;
     const type = valueTypeFromName(typeName);
-    if (type === undefined) throw new EncodeError("BAD_VALUE_TYPE", `${path}: unknown value type ${JSON.stringify(typeName)}`, { field: path });
+    if (type === undefined)
+      throw new EncodeError("BAD_VALUE_TYPE", `${path}: unknown value type ${JSON.stringify(typeName)}`, { field: path });
     tuple.types.push(type);
     switch (type) {
       case ValueType.Integer:

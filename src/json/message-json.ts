@@ -118,7 +118,9 @@ export function messageFromJSON(side: Side, json: unknown): Record<string, unkno
     }
     const kind = kinds.get(name);
     if (kind === undefined) {
-      throw new EncodeError("BAD_VALUE", `${declaration.type}.${name}: ${declaration.type} has no such field`, { field: `${declaration.type}.${name}` });
+      throw new EncodeError("BAD_VALUE", `${declaration.type}.${name}: ${declaration.type} has no such field`, {
+        field: `${declaration.type}.${name}`,
+      });
     }
     out[name] = (kindJSON[kind] ?? identity).fromJSON(value, `${declaration.type}.${name}`);
   }

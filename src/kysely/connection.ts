@@ -82,14 +82,18 @@ export class DqliteConnection implements DatabaseConnection {
       { ...this.#callOptions(), mode },
     );
     // A BEGIN that fails ends the transaction before it starts.
-    const tx = await Promise.race([started, ended.then(() => Promise.reject(new WireError("BAD_STATE", "begin: the transaction ended before it began")))]);
+    const tx = await Promise.race([
+      started,
+      ended.then(() => Promise.reject(new WireError("BAD_STATE", "begin: the transaction ended before it began"))),
+    ]);
     this.#open = { tx, decide, ended };
   }
 
   /** Commits (`commit`) or rolls back the open transaction; throws what the COMMIT or ROLLBACK threw. */
   async end(commit: boolean): Promise<void> {
     const open = this.#open;
-    if (open === undefined) throw new WireError("BAD_STATE", `${commit ? "commit" : "rollback"}: no transaction is open on this connection`);
+    if (open === undefined)
+      throw new WireError("BAD_STATE", `${commit ? "commit" : "rollback"}: no transaction is open on this connection`);
     this.#open = undefined;
     open.decide(commit);
     try {

@@ -34,6 +34,7 @@ export class DqliteDialect implements Dialect {
     return new SqliteAdapter();
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: Kysely's Dialect interface declares this parameter so
   createIntrospector(db: Kysely<any>): DatabaseIntrospector {
     return new SqliteIntrospector(db);
   }

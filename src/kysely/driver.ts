@@ -75,7 +75,13 @@ export class DqliteDriver implements Driver {
 }
 
 function clientOptions(config: DqliteDialectConfig): Parameters<typeof connect>[0] {
-  const { database: _database, transactionMode: _mode, queryOptions: _query, client: _client, ...options } = config as DqliteDialectConfig & {
+  const {
+    database: _database,
+    transactionMode: _mode,
+    queryOptions: _query,
+    client: _client,
+    ...options
+  } = config as DqliteDialectConfig & {
     client?: unknown;
   };
   return options as Parameters<typeof connect>[0];

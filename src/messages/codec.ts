@@ -211,10 +211,14 @@ export function decodeFrame(side: Side, bytes: Uint8Array, options?: DecodeOptio
     );
   }
   if (bytes.length > header.frameBytes) {
-    throw new DecodeError("BAD_LENGTH", `frame: ${bytes.length - header.frameBytes} bytes follow the frame at offset ${header.frameBytes}`, {
-      offset: header.frameBytes,
-      field: "frame",
-    });
+    throw new DecodeError(
+      "BAD_LENGTH",
+      `frame: ${bytes.length - header.frameBytes} bytes follow the frame at offset ${header.frameBytes}`,
+      {
+        offset: header.frameBytes,
+        field: "frame",
+      },
+    );
   }
   return decodeBody(side, header, bytes, 0, resolved);
 }
@@ -261,7 +265,12 @@ function fits(message: Record<string, unknown>, fields: VariantFields): boolean 
   return true;
 }
 
-function chooseVariant(declaration: MessageDeclaration, message: Record<string, unknown>, schema: number | undefined, legacy: boolean): Variant {
+function chooseVariant(
+  declaration: MessageDeclaration,
+  message: Record<string, unknown>,
+  schema: number | undefined,
+  legacy: boolean,
+): Variant {
   for (const variant of declaration.variants) {
     if (applies(variant, schema, legacy) && fits(message, fieldsOf(variant))) return variant;
   }
@@ -290,10 +299,18 @@ export function encodeMessage(side: Side, input: RequestInput | ResponseInput | 
     throw new EncodeError("UNKNOWN_TYPE", `type: ${JSON.stringify(typeName)} is not a ${side} type`, { field: "type" });
   }
   if (message["code"] !== undefined && message["code"] !== declaration.code) {
-    throw new EncodeError("BAD_VALUE", `${declaration.type}.code: ${String(message["code"])} is not ${declaration.code}`, { field: `${declaration.type}.code` });
+    throw new EncodeError("BAD_VALUE", `${declaration.type}.code: ${String(message["code"])} is not ${declaration.code}`, {
+      field: `${declaration.type}.code`,
+    });
   }
   const explicitSchema = message["schema"];
-  if (explicitSchema !== undefined && (typeof explicitSchema !== "number" || !Number.isInteger(explicitSchema) || explicitSchema < 0 || explicitSchema > declaration.maxSchema)) {
+  if (
+    explicitSchema !== undefined &&
+    (typeof explicitSchema !== "number" ||
+      !Number.isInteger(explicitSchema) ||
+      explicitSchema < 0 ||
+      explicitSchema > declaration.maxSchema)
+  ) {
     throw new EncodeError("BAD_SCHEMA", `${declaration.type}.schema: ${String(explicitSchema)} is not in 0..${declaration.maxSchema}`, {
       field: `${declaration.type}.schema`,
     });
@@ -315,7 +332,9 @@ export function encodeMessage(side: Side, input: RequestInput | ResponseInput | 
   for (const spec of variant.fields) writeField(ctx, spec, spec.name === undefined ? undefined : message[spec.name]);
   const problem = declaration.check?.(message);
   if (problem !== undefined) {
-    throw new EncodeError("BAD_VALUE", `${declaration.type}.${problem.field}: ${problem.problem}`, { field: `${declaration.type}.${problem.field}` });
+    throw new EncodeError("BAD_VALUE", `${declaration.type}.${problem.field}: ${problem.problem}`, {
+      field: `${declaration.type}.${problem.field}`,
+    });
   }
   const schema = ctx.schema ?? 0;
   if (variant !== firstApplicable(declaration, schema, legacy)) ensureDecodesAs(side, declaration, variant, writer, schema, legacy);
@@ -348,20 +367,35 @@ function firstApplicable(declaration: MessageDeclaration, schema: number, legacy
  * reads as the primary layout. The encoder never emits a frame that does not decode back to
  * what it was given, so such a frame is refused.
  */
-function ensureDecodesAs(side: Side, declaration: MessageDeclaration, variant: Variant, writer: WireWriter, schema: number, legacy: boolean): void {
+function ensureDecodesAs(
+  side: Side,
+  declaration: MessageDeclaration,
+  variant: Variant,
+  writer: WireWriter,
+  schema: number,
+  legacy: boolean,
+): void {
   const frame = writer.finish();
   writeHeader(frame, 0, (frame.length - HEADER_BYTES) / WORD_BYTES, declaration.code, schema);
   let decoded: Record<string, unknown> | undefined;
   try {
-    decoded = decodeFrame(side, frame, { legacy, intMode: "bigint", limits: { maxMessageBytes: Math.max(frame.length, 16) } }) as unknown as Record<string, unknown>;
+    decoded = decodeFrame(side, frame, {
+      legacy,
+      intMode: "bigint",
+      limits: { maxMessageBytes: Math.max(frame.length, 16) },
+    }) as unknown as Record<string, unknown>;
   } catch {
     decoded = undefined;
   }
   const names = variant.fields.flatMap((spec) => (spec.name === undefined ? [] : [spec.name]));
   if (decoded === undefined || !names.every((name) => decoded[name] !== undefined)) {
-    throw new EncodeError("BAD_VALUE", `${declaration.type}: these fields would decode as another layout of ${declaration.type} (ambiguous frame)`, {
-      field: declaration.type,
-    });
+    throw new EncodeError(
+      "BAD_VALUE",
+      `${declaration.type}: these fields would decode as another layout of ${declaration.type} (ambiguous frame)`,
+      {
+        field: declaration.type,
+      },
+    );
   }
 }
 

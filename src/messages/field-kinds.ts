@@ -205,9 +205,7 @@ const kinds: Record<FieldKind, KindCodec> = {
     write(ctx, spec, name, value) {
       if (!Array.isArray(value)) encodeFail("UNSUPPORTED_VALUE", name, "expected an array of column names");
       toCount(value.length, name, capOf(spec, ctx.limits));
-      const encoded = value.map((column, i) =>
-        toText(column, `${name}[${i}]`, { kind: "text", cap: "maxNameBytes" }, ctx.limits),
-      );
+      const encoded = value.map((column, i) => toText(column, `${name}[${i}]`, { kind: "text", cap: "maxNameBytes" }, ctx.limits));
       ctx.writer.u64(BigInt(encoded.length));
       for (const utf8 of encoded) ctx.writer.text(utf8);
     },
@@ -220,7 +218,8 @@ const kinds: Record<FieldKind, KindCodec> = {
       const spans = spanSink(ctx);
       const rows: Tuple[] = [];
       // Rows before a FAILURE record end where the record begins, found from the end of the body.
-      const recordAt = spec.until === "failure" ? failureRecordStart(reader.bytes, reader.pos, reader.end, ctx.limits.maxFailureMessageBytes) : undefined;
+      const recordAt =
+        spec.until === "failure" ? failureRecordStart(reader.bytes, reader.pos, reader.end, ctx.limits.maxFailureMessageBytes) : undefined;
       if (spec.until === "failure" && (recordAt === undefined || recordAt === reader.pos || columns === 0)) {
         reader.fail("BAD_LENGTH", name, "no rows followed by a FAILURE record end the body");
       }
@@ -307,7 +306,8 @@ const kinds: Record<FieldKind, KindCodec> = {
         if (seen.has(id)) encodeFail("INCONSISTENT", `${path}.id`, `duplicate node id ${id}`);
         seen.add(id);
         const address = toText(node.address, `${path}.address`, { kind: "text", cap: "maxAddressBytes", nonEmpty: true }, ctx.limits);
-        if (node.role !== 0 && node.role !== 1 && node.role !== 2) encodeFail("BAD_VALUE", `${path}.role`, `unknown role ${String(node.role)}`);
+        if (node.role !== 0 && node.role !== 1 && node.role !== 2)
+          encodeFail("BAD_VALUE", `${path}.role`, `unknown role ${String(node.role)}`);
         return { id, address, role: node.role };
       });
       ctx.writer.u64(BigInt(prepared.length));
@@ -379,4 +379,3 @@ export function writeField(ctx: EncodeContext, spec: FieldSpec, value: unknown):
   const name = spec.name === undefined ? `${ctx.path}.${spec.kind}` : `${ctx.path}.${spec.name}`;
   kinds[spec.kind].write(ctx, spec, name, value);
 }
-

@@ -113,11 +113,7 @@ export const field = {
 } satisfies Record<string, (...args: never[]) => FieldSpec>;
 
 /** Declares a message; the `const` parameters keep names and kinds literal for the derived types. */
-export function message<
-  const T extends string,
-  const C extends number,
-  const V extends readonly Variant[],
->(declaration: {
+export function message<const T extends string, const C extends number, const V extends readonly Variant[]>(declaration: {
   type: T;
   code: C;
   maxSchema?: number;

@@ -2,13 +2,7 @@
 // field, row and item, so a viewer can highlight which bytes carry which field.
 
 import { DecodeError, type WireError, isWireError } from "../errors.ts";
-import {
-  HEADER_BYTES,
-  HEADER_RESERVED_OFFSET,
-  HEADER_SCHEMA_OFFSET,
-  HEADER_SIZE_OFFSET,
-  HEADER_TYPE_OFFSET,
-} from "../wire/constants.ts";
+import { HEADER_BYTES, HEADER_RESERVED_OFFSET, HEADER_SCHEMA_OFFSET, HEADER_SIZE_OFFSET, HEADER_TYPE_OFFSET } from "../wire/constants.ts";
 import { readHeader } from "../wire/header.ts";
 import { type DecodeOptions, decodeBody, resolveDecodeOptions } from "./codec.ts";
 import type { Side } from "./codes.ts";
@@ -56,7 +50,10 @@ function inspectHeader(bytes: Uint8Array): InspectedHeader {
 export function inspectFrame(side: Side, bytes: Uint8Array, options?: DecodeOptions): Inspection {
   const resolved = resolveDecodeOptions(options);
   if (bytes.length < HEADER_BYTES) {
-    return { error: new DecodeError("TRUNCATED", `header: needs ${HEADER_BYTES} bytes, got ${bytes.length} at offset 0`, { offset: 0 }), fields: [] };
+    return {
+      error: new DecodeError("TRUNCATED", `header: needs ${HEADER_BYTES} bytes, got ${bytes.length} at offset 0`, { offset: 0 }),
+      fields: [],
+    };
   }
   const header = inspectHeader(bytes);
   const body: FieldSpan[] = [];

@@ -89,7 +89,12 @@ export const requestSchemas = {
       { fields: [field.u64("id", { nonZero: true })] },
     ],
   }),
-  REMOVE: message({ type: "REMOVE", code: RequestType.Remove, requestClass: "admin", variants: fixed([field.u64("id", { nonZero: true })]) }),
+  REMOVE: message({
+    type: "REMOVE",
+    code: RequestType.Remove,
+    requestClass: "admin",
+    variants: fixed([field.u64("id", { nonZero: true })]),
+  }),
   DUMP: message({ type: "DUMP", code: RequestType.Dump, requestClass: "admin", variants: fixed([field.text("name", "maxDumpNameBytes")]) }),
   CLUSTER: message({ type: "CLUSTER", code: RequestType.Cluster, variants: fixed([field.enum64("format", CLUSTER_FORMATS)]) }),
   // Node id 0 lets the server pick the most up-to-date voter.
@@ -123,9 +128,7 @@ export const responseSchemas = {
     // (0, "") means "no leader known"; an address without an id cannot be right.
     // Encoder input may carry the id as a number, decoded messages as a bigint.
     check: (m) =>
-      (m["id"] === 0n || m["id"] === 0) && m["address"] !== ""
-        ? { field: "id", problem: "node id 0 with a non-empty address" }
-        : undefined,
+      (m["id"] === 0n || m["id"] === 0) && m["address"] !== "" ? { field: "id", problem: "node id 0 with a non-empty address" } : undefined,
   }),
   WELCOME: message({ type: "WELCOME", code: ResponseType.Welcome, variants: fixed([field.u64("heartbeatTimeout")]) }),
   SERVERS: message({ type: "SERVERS", code: ResponseType.Servers, variants: fixed([field.nodes()]) }),
@@ -138,12 +141,7 @@ export const responseSchemas = {
       { when: { schema: 0 }, fields: [field.u32("db"), field.u32("id"), field.count64("paramCount", "maxParams")] },
       {
         when: { schema: 1 },
-        fields: [
-          field.u32("db"),
-          field.u32("id"),
-          field.count64("paramCount", "maxParams"),
-          field.count64("tailOffset", "maxTailOffset"),
-        ],
+        fields: [field.u32("db"), field.u32("id"), field.count64("paramCount", "maxParams"), field.count64("tailOffset", "maxTailOffset")],
       },
     ],
   }),

@@ -44,7 +44,8 @@ export class AddressRewriter {
     };
     let changed: Response;
     if (message.type === "LEADER") changed = { ...message, address: swap(message.address) };
-    else if (message.type === "SERVERS") changed = { ...message, nodes: message.nodes.map((node: NodeInfo) => ({ ...node, address: swap(node.address) })) };
+    else if (message.type === "SERVERS")
+      changed = { ...message, nodes: message.nodes.map((node: NodeInfo) => ({ ...node, address: swap(node.address) })) };
     else return undefined;
     if (Object.keys(changes).length === 0) return undefined;
     try {

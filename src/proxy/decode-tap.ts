@@ -81,7 +81,13 @@ export function workerTap(options: WorkerTapOptions): DecodeTap {
       const before = missed.get(key);
       if (before !== undefined) {
         missed.delete(key);
-        worker.postMessage({ kind: "dropped", conn: message.conn, direction: message.direction as Side, length: before, timeMs: message.timeMs } satisfies TapMessage);
+        worker.postMessage({
+          kind: "dropped",
+          conn: message.conn,
+          direction: message.direction as Side,
+          length: before,
+          timeMs: message.timeMs,
+        } satisfies TapMessage);
       }
       queued += length;
       // A fresh buffer of its own, moved to the worker: a socket's Buffer may be a view of a

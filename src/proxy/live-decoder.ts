@@ -60,18 +60,28 @@ export class LiveDecoder {
       case "data":
         return this.data(connection, message.direction, message.bytes, message.clientBytes, message.timeMs);
       case "dropped":
-        return this.flow(connection, message.direction, {
-          kind: "gap",
-          offset: connection.offsets[message.direction],
-          length: message.length,
-          why: "dropped",
-          carrier: this.carrier(connection, message.timeMs, undefined),
-        }, message.length);
+        return this.flow(
+          connection,
+          message.direction,
+          {
+            kind: "gap",
+            offset: connection.offsets[message.direction],
+            length: message.length,
+            why: "dropped",
+            carrier: this.carrier(connection, message.timeMs, undefined),
+          },
+          message.length,
+        );
       case "rewrite":
         connection.rewrites.set(message.offset, message.changes);
         return;
       case "passthrough":
-        return this.event(connection, message.timeMs, false, { event: "passthrough", offset: message.offset, why: message.why, then: "relayed as it comes" });
+        return this.event(connection, message.timeMs, false, {
+          event: "passthrough",
+          offset: message.offset,
+          why: message.why,
+          then: "relayed as it comes",
+        });
       case "error":
         return this.event(connection, message.timeMs, false, { event: "error", error: { message: message.message } });
       case "close":
@@ -81,13 +91,24 @@ export class LiveDecoder {
 
   private open(message: Extract<TapMessage, { kind: "open" }>): void {
     const info: ConnectionInfo = { id: message.conn, client: message.client, server: message.server };
-    const connection: LiveConnection = { info, conversation: undefined as unknown as DqliteConversation, offsets: { request: 0, response: 0 }, chunks: 0, rewrites: new Map() };
+    const connection: LiveConnection = {
+      info,
+      conversation: undefined as unknown as DqliteConversation,
+      offsets: { request: 0, response: 0 },
+      chunks: 0,
+      rewrites: new Map(),
+    };
     connection.conversation = new DqliteConversation(info, this.decodeOptions, this.limits, this.budget, {
       emit: (record) => this.record(connection, record),
       classify: (kind, detail) => {
         if (kind === "dqlite") return;
         const ok = kind !== "other";
-        this.event(connection, performance.timeOrigin + performance.now(), ok, { event: "undecoded", kind, ...(detail === undefined ? {} : { detail }), then: "relayed as it comes" });
+        this.event(connection, performance.timeOrigin + performance.now(), ok, {
+          event: "undecoded",
+          kind,
+          ...(detail === undefined ? {} : { detail }),
+          then: "relayed as it comes",
+        });
       },
       // Response chunks carry the client bytes handed to the node so far: already an offset.
       clientOffsetOfAck: (ack) => ack,
@@ -112,7 +133,11 @@ export class LiveDecoder {
     connection.conversation.client({ kind: "end", how: "fin", carrier });
     connection.conversation.server({ kind: "end", how: "fin", carrier });
     this.connections.delete(message.conn);
-    this.event(connection, message.timeMs, true, { event: "close", reason: message.reason, bytes: { request: message.requestBytes, response: message.responseBytes } });
+    this.event(connection, message.timeMs, true, {
+      event: "close",
+      reason: message.reason,
+      bytes: { request: message.requestBytes, response: message.responseBytes },
+    });
   }
 
   private carrier(connection: LiveConnection, timeMs: number, ack: number | undefined) {
@@ -135,6 +160,8 @@ export class LiveDecoder {
 
   private event(connection: LiveConnection, timeMs: number, ok: boolean, fields: Record<string, unknown>): void {
     const { info } = connection;
-    this.options.write(JSON.stringify({ ok, conn: info.id, client: info.client, server: info.server, time: formatCaptureTime(timeOf(timeMs)), ...fields }));
+    this.options.write(
+      JSON.stringify({ ok, conn: info.id, client: info.client, server: info.server, time: formatCaptureTime(timeOf(timeMs)), ...fields }),
+    );
   }
 }

@@ -90,7 +90,10 @@ function makeTap(options: ProxyOptions): DecodeTap | undefined {
 
 export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   if (options.routes.length === 0) throw new Error("proxy: give at least one route (--listen and --target)");
-  const parsed = options.routes.map((route) => ({ listen: parseRouteAddress(route.listen, "listen address"), target: parseRouteAddress(route.target, "target") }));
+  const parsed = options.routes.map((route) => ({
+    listen: parseRouteAddress(route.listen, "listen address"),
+    target: parseRouteAddress(route.target, "target"),
+  }));
   const ends = options.tls === undefined ? undefined : tlsEnds(options.tls);
   const servers: Server[] = [];
   const sockets = new Set<Socket>();
@@ -112,7 +115,18 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       const listen = textAddress(route.listen.host, port);
       routes.push({ listen, target });
       server.on(ends === undefined ? "connection" : "secureConnection", (client: Socket) =>
-        relayConnection(client, { listen, target: route.target, targetText: target }, { tap, rewriter: () => rewriterBox.rewriter, sockets, state, ends, connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS }),
+        relayConnection(
+          client,
+          { listen, target: route.target, targetText: target },
+          {
+            tap,
+            rewriter: () => rewriterBox.rewriter,
+            sockets,
+            state,
+            ends,
+            connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+          },
+        ),
       );
     }
   } catch (error) {
@@ -172,7 +186,10 @@ function relayConnection(client: Socket, route: { listen: string; target: HostPo
     rewritten: (offset, rewritten) => tap?.send({ kind: "rewrite", conn: id, offset, changes: rewritten.changes }),
     passthrough: (offset, why) => tap?.send({ kind: "passthrough", conn: id, offset, why, timeMs: now() }),
   });
-  const connectTimer = setTimeout(() => finish(`node ${route.targetText} not reached within ${ctx.connectTimeoutMs} ms`), ctx.connectTimeoutMs);
+  const connectTimer = setTimeout(
+    () => finish(`node ${route.targetText} not reached within ${ctx.connectTimeoutMs} ms`),
+    ctx.connectTimeoutMs,
+  );
   node.once(ctx.ends === undefined ? "connect" : "secureConnect", () => clearTimeout(connectTimer));
 
   client.on("data", (chunk: Buffer) => {
@@ -207,7 +224,14 @@ function relayConnection(client: Socket, route: { listen: string; target: HostPo
   const onClose = () => {
     if (++closed < 2) return;
     clearTimeout(connectTimer);
-    tap?.send({ kind: "close", conn: id, reason: reason ?? "proxy closed", requestBytes: counts.request, responseBytes: counts.response, timeMs: now() });
+    tap?.send({
+      kind: "close",
+      conn: id,
+      reason: reason ?? "proxy closed",
+      requestBytes: counts.request,
+      responseBytes: counts.response,
+      timeMs: now(),
+    });
   };
   for (const socket of [client, node]) {
     socket.once("close", () => {

@@ -7,7 +7,7 @@
 // the node's name taken from the certificate's first DNS name. Between the two TLS sessions the
 // bytes are plain dqlite, so they are decoded like any other.
 
-import { type Server, type Socket } from "node:net";
+import type { Server, Socket } from "node:net";
 import { connect as connectTls, createServer as createTlsServer } from "node:tls";
 import type { HostPort } from "../transport/address.ts";
 import { nodeTlsOptions } from "../transport/node-tcp.ts";

@@ -12,7 +12,6 @@ export type EngineChoice = "auto" | "wasm" | "js";
 /** The engine that actually ran. */
 export type EngineKind = "js" | "wasm" | "wasm-simd";
 
-
 export interface EngineResult {
   outcome: CoreOutcome;
   storage: ColumnStorage;

@@ -9,7 +9,10 @@ export function selectEngine(choice: EngineChoice): RowEngine {
   const wasm = loadedWasmEngine();
   if (wasm !== undefined) return wasm;
   if (choice === "wasm") {
-    throw new WireError("BAD_STATE", "the WebAssembly row engine is not available here: call and await initRowEngine() first, or use engine \"auto\" or \"js\"");
+    throw new WireError(
+      "BAD_STATE",
+      'the WebAssembly row engine is not available here: call and await initRowEngine() first, or use engine "auto" or "js"',
+    );
   }
   return tsEngine;
 }

@@ -20,7 +20,11 @@ export class ResultRows {
 
   /** Fresh arrays of values, one per column (rowMode "columns"). */
   columnValues(columns: readonly ColumnCells[], blobs: BlobMode): CellValue[][] {
-    return this.#fill(columns, blobs, columns.map((cells) => new Array<CellValue>(cells.types.length)));
+    return this.#fill(
+      columns,
+      blobs,
+      columns.map((cells) => new Array<CellValue>(cells.types.length)),
+    );
   }
 
   arrays(columns: readonly ColumnCells[], rows: number, blobs: BlobMode): CellValue[][] {
@@ -44,7 +48,9 @@ export class ResultRows {
   #fill(columns: readonly ColumnCells[], blobs: BlobMode, into: CellValue[][]): CellValue[][] {
     const kinds = columnKinds(columns);
     const source = blobSource(columns, kinds, blobs);
-    columns.forEach((cells, c) => fillColumnValues(cells, kinds[c]!, source, into[c]!));
+    columns.forEach((cells, c) => {
+      fillColumnValues(cells, kinds[c]!, source, into[c]!);
+    });
     return into;
   }
 
@@ -180,49 +186,77 @@ class RowShape {
       case 2:
         for (let r = 0; r < rows; r++) {
           const o = new Row();
-          o[ka] = a[r]!; o[kb] = b[r]!;
+          o[ka] = a[r]!;
+          o[kb] = b[r]!;
           out[r] = o;
         }
         return out;
       case 3:
         for (let r = 0; r < rows; r++) {
           const o = new Row();
-          o[ka] = a[r]!; o[kb] = b[r]!; o[kc] = c[r]!;
+          o[ka] = a[r]!;
+          o[kb] = b[r]!;
+          o[kc] = c[r]!;
           out[r] = o;
         }
         return out;
       case 4:
         for (let r = 0; r < rows; r++) {
           const o = new Row();
-          o[ka] = a[r]!; o[kb] = b[r]!; o[kc] = c[r]!; o[kd] = d[r]!;
+          o[ka] = a[r]!;
+          o[kb] = b[r]!;
+          o[kc] = c[r]!;
+          o[kd] = d[r]!;
           out[r] = o;
         }
         return out;
       case 5:
         for (let r = 0; r < rows; r++) {
           const o = new Row();
-          o[ka] = a[r]!; o[kb] = b[r]!; o[kc] = c[r]!; o[kd] = d[r]!; o[ke] = e[r]!;
+          o[ka] = a[r]!;
+          o[kb] = b[r]!;
+          o[kc] = c[r]!;
+          o[kd] = d[r]!;
+          o[ke] = e[r]!;
           out[r] = o;
         }
         return out;
       case 6:
         for (let r = 0; r < rows; r++) {
           const o = new Row();
-          o[ka] = a[r]!; o[kb] = b[r]!; o[kc] = c[r]!; o[kd] = d[r]!; o[ke] = e[r]!; o[kf] = f[r]!;
+          o[ka] = a[r]!;
+          o[kb] = b[r]!;
+          o[kc] = c[r]!;
+          o[kd] = d[r]!;
+          o[ke] = e[r]!;
+          o[kf] = f[r]!;
           out[r] = o;
         }
         return out;
       case 7:
         for (let r = 0; r < rows; r++) {
           const o = new Row();
-          o[ka] = a[r]!; o[kb] = b[r]!; o[kc] = c[r]!; o[kd] = d[r]!; o[ke] = e[r]!; o[kf] = f[r]!; o[kg] = g[r]!;
+          o[ka] = a[r]!;
+          o[kb] = b[r]!;
+          o[kc] = c[r]!;
+          o[kd] = d[r]!;
+          o[ke] = e[r]!;
+          o[kf] = f[r]!;
+          o[kg] = g[r]!;
           out[r] = o;
         }
         return out;
       case 8:
         for (let r = 0; r < rows; r++) {
           const o = new Row();
-          o[ka] = a[r]!; o[kb] = b[r]!; o[kc] = c[r]!; o[kd] = d[r]!; o[ke] = e[r]!; o[kf] = f[r]!; o[kg] = g[r]!; o[kh] = h[r]!;
+          o[ka] = a[r]!;
+          o[kb] = b[r]!;
+          o[kc] = c[r]!;
+          o[kd] = d[r]!;
+          o[ke] = e[r]!;
+          o[kf] = f[r]!;
+          o[kg] = g[r]!;
+          o[kh] = h[r]!;
           out[r] = o;
         }
         return out;
@@ -248,5 +282,3 @@ class RowShape {
     return out;
   }
 }
-
-

@@ -109,8 +109,7 @@ const FAULTS: Record<Exclude<CoreFault, 0>, FaultText> = {
   [CoreFault.UnsafeInteger]: {
     code: "UNSAFE_INTEGER",
     field: cell,
-    message: (r, _l, b) =>
-      `integer ${i64At(b, r.offset)} does not fit a JS number exactly (use intMode "bigint" or "string")`,
+    message: (r, _l, b) => `integer ${i64At(b, r.offset)} does not fit a JS number exactly (use intMode "bigint" or "string")`,
   },
   [CoreFault.TextTooLong]: {
     code: "LIMIT",

@@ -28,8 +28,19 @@ export interface CoreCall extends EngineRequest {
 
 export function newOutcome(): CoreOutcome {
   return {
-    stop: CoreStop.Part, consumedEnd: 0, frames: 0, rows: 0, columns: -1, frameIndex: -1, hasSpans: false,
-    nonAsciiText: false, fault: CoreFault.None, offset: -1, row: -1, column: -1, detail: 0,
+    stop: CoreStop.Part,
+    consumedEnd: 0,
+    frames: 0,
+    rows: 0,
+    columns: -1,
+    frameIndex: -1,
+    hasSpans: false,
+    nonAsciiText: false,
+    fault: CoreFault.None,
+    offset: -1,
+    row: -1,
+    column: -1,
+    detail: 0,
   };
 }
 

@@ -9,7 +9,7 @@
 // and after memory growth; there is nothing stale to read.
 
 import { WireError } from "../errors.ts";
-import { CallField, CoreFault, CoreMemory, CoreStop, ResultField } from "./core-abi.ts";
+import { CallField, type CoreFault, CoreMemory, CoreStop, ResultField } from "./core-abi.ts";
 import type { CoreOutcome, EngineRequest } from "./core-call.ts";
 import type { EngineKind, EngineResult, RowEngine } from "./engine.ts";
 

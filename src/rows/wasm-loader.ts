@@ -51,7 +51,39 @@ const compiling = new Map<WasmKind, Promise<WebAssembly.Module>>();
 const compiled = new Map<WasmKind, WebAssembly.Module>();
 
 /** A minimal module using one SIMD instruction: validates where the runtime supports SIMD. */
-const SIMD_PROBE = Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11);
+const SIMD_PROBE = Uint8Array.of(
+  0,
+  97,
+  115,
+  109,
+  1,
+  0,
+  0,
+  0,
+  1,
+  5,
+  1,
+  96,
+  0,
+  1,
+  123,
+  3,
+  2,
+  1,
+  0,
+  10,
+  10,
+  1,
+  8,
+  0,
+  65,
+  0,
+  253,
+  15,
+  253,
+  98,
+  11,
+);
 
 /** True when the runtime supports WebAssembly SIMD (the SIMD build then loads). */
 export function simdSupported(): boolean {
@@ -166,7 +198,8 @@ function bundledModule(kind: WasmKind): Promise<WebAssembly.Module> {
 
 /** Imports the generated module of a build (a chunk of its own in bundles). */
 async function bundledBytes(kind: WasmKind): Promise<Uint8Array<ArrayBuffer>> {
-  const { wasmBase64 } = kind === "wasm-simd" ? await import("../generated/rows-wasm-simd.ts") : await import("../generated/rows-wasm-scalar.ts");
+  const { wasmBase64 } =
+    kind === "wasm-simd" ? await import("../generated/rows-wasm-simd.ts") : await import("../generated/rows-wasm-scalar.ts");
   return base64Bytes(wasmBase64);
 }
 
@@ -191,7 +224,7 @@ function sourceBytes(source: WasmSource): Uint8Array<ArrayBuffer> {
 }
 
 function noWebAssembly(): WireError {
-  return new WireError("BAD_STATE", "this runtime has no WebAssembly: the row engine is the TS core (engine \"js\")");
+  return new WireError("BAD_STATE", 'this runtime has no WebAssembly: the row engine is the TS core (engine "js")');
 }
 
 function unusableSource(error: unknown): WireError {

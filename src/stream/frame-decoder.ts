@@ -49,7 +49,11 @@ export class FrameDecoder {
     this.side = options.side;
     this.options = resolveDecodeOptions(options);
     this.awaitingHandshake = options.handshake ?? options.side === "request";
-    this.scanner = new FrameScanner({ input: "copy", maxMessageBytes: this.options.limits.maxMessageBytes, initialBytes: INITIAL_BUFFER_BYTES });
+    this.scanner = new FrameScanner({
+      input: "copy",
+      maxMessageBytes: this.options.limits.maxMessageBytes,
+      initialBytes: INITIAL_BUFFER_BYTES,
+    });
   }
 
   /** The protocol version read from the handshake, once it has been read. */

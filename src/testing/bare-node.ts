@@ -95,7 +95,9 @@ export function findBareNodeBinary(): string {
       // Try the next one.
     }
   }
-  throw new Error(`${BINARY_NAME} not found (looked in $DQLITE_BARE_NODE and build/ of the checkout, ${candidates.slice(-4).join(", ")}); ${BUILD_HINT}`);
+  throw new Error(
+    `${BINARY_NAME} not found (looked in $DQLITE_BARE_NODE and build/ of the checkout, ${candidates.slice(-4).join(", ")}); ${BUILD_HINT}`,
+  );
 }
 
 /**

@@ -250,7 +250,9 @@ export abstract class NodeProcess {
       }
       await sleep(POLL_INTERVAL_MS);
     }
-    throw new Error(`${this.label} at ${this.address} did not answer within the startup timeout (last probe: ${lastProblem})` + this.outputSuffix());
+    throw new Error(
+      `${this.label} at ${this.address} did not answer within the startup timeout (last probe: ${lastProblem})` + this.outputSuffix(),
+    );
   }
 
   private earlyExitError(status: ExitStatus): Error {

@@ -57,7 +57,15 @@ export function rawRequest(address: string, request: Uint8Array, timeoutMs: numb
     const socket: Socket =
       tls === undefined
         ? connectTcp({ host, port })
-        : connectTls({ host, port, cert: tls.cert, key: tls.key, ca: tls.ca ?? tls.cert, servername: tls.serverName, minVersion: "TLSv1.2" });
+        : connectTls({
+            host,
+            port,
+            cert: tls.cert,
+            key: tls.key,
+            ca: tls.ca ?? tls.cert,
+            servername: tls.serverName,
+            minVersion: "TLSv1.2",
+          });
     const scanner = new FrameScanner({ input: "copy", maxMessageBytes: MAX_PROBE_FRAME_BYTES, initialBytes: 1024 });
     const finish = (error: Error | undefined, frame?: RawFrame): void => {
       clearTimeout(timer);
@@ -86,7 +94,9 @@ export function rawRequest(address: string, request: Uint8Array, timeoutMs: numb
     // A node that drops the connection while our bytes are unread (a TLS node given plain
     // bytes) resets it rather than closing it: both are the peer closing before it replied.
     const closedEarly = () => new Error(`${address} closed the connection before replying`);
-    socket.on("error", (error: NodeJS.ErrnoException) => finish(error.code === "ECONNRESET" ? Object.assign(closedEarly(), { cause: error }) : error));
+    socket.on("error", (error: NodeJS.ErrnoException) =>
+      finish(error.code === "ECONNRESET" ? Object.assign(closedEarly(), { cause: error }) : error),
+    );
     socket.on("close", () => finish(closedEarly()));
   });
 }

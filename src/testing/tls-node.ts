@@ -137,9 +137,12 @@ export function generateClusterCertificate(options: CertificateOptions = {}): Ce
     execFileSync("openssl", args, { stdio: ["ignore", "ignore", "pipe"] });
   } catch (error) {
     const stderr = String((error as { stderr?: unknown }).stderr ?? "").trim();
-    throw new Error(`openssl could not make a certificate (install with: apt-get install -y openssl): ${stderr || (error as Error).message}`, {
-      cause: error,
-    });
+    throw new Error(
+      `openssl could not make a certificate (install with: apt-get install -y openssl): ${stderr || (error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
   return { certFile, keyFile, cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8"), dnsName };
 }
@@ -204,7 +207,8 @@ export async function startTlsCluster(size = 3, options: StartTlsClusterOptions 
     rmSync(certificateDir, { recursive: true, force: true });
     untrackDir(certificateDir);
   };
-  const start = (join: readonly string[] | undefined) => startTlsNode(join === undefined ? { ...options, certificate } : { ...options, certificate, join });
+  const start = (join: readonly string[] | undefined) =>
+    startTlsNode(join === undefined ? { ...options, certificate } : { ...options, certificate, join });
   const { nodes, stop } = await formCluster(size, start, probe, options.formTimeoutMs ?? DEFAULT_FORM_TIMEOUT_MS, removeCertificate);
   return {
     nodes,

@@ -37,7 +37,8 @@ export function tcpConnector(options: TcpOptions): Connector {
 export async function connectTcp(address: string, options: TcpOptions = {}): Promise<Transport> {
   const runtime = detectTcpRuntime();
   // Resolved once per options object (tls-certificate.ts caches it), before any socket opens.
-  const tls = runtime === undefined || options.tls === undefined ? undefined : (await import("./tls-certificate.ts")).resolveTls(options.tls);
+  const tls =
+    runtime === undefined || options.tls === undefined ? undefined : (await import("./tls-certificate.ts")).resolveTls(options.tls);
   switch (runtime) {
     case "deno":
       return (await import("./deno-tcp.ts")).connectDenoTcp(address, { ...options, tls });

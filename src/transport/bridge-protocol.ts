@@ -97,7 +97,8 @@ export function isBridgeRefusal(code: number): boolean {
 export function bridgeRefusalOf(error: unknown): BridgeCloseCode | undefined {
   for (let cause = error, depth = 0; typeof cause === "object" && cause !== null && depth < 8; depth++) {
     const code = (cause as { code?: unknown; reason?: unknown }).code;
-    if (typeof code === "number" && typeof (cause as { reason?: unknown }).reason === "string" && isBridgeRefusal(code)) return code as BridgeCloseCode;
+    if (typeof code === "number" && typeof (cause as { reason?: unknown }).reason === "string" && isBridgeRefusal(code))
+      return code as BridgeCloseCode;
     cause = (cause as { cause?: unknown }).cause;
   }
   return undefined;

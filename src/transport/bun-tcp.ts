@@ -71,7 +71,12 @@ export function connectBunTcp(address: string, options: BunTcpOptions = {}): Pro
       const { host, port } = parseAddress(address);
       let socket: BunSocket;
       try {
-        socket = await bun.connect({ hostname: host, port, socket: transport.handler, ...(tls === undefined ? {} : { tls: bunTlsOptions(tls) }) });
+        socket = await bun.connect({
+          hostname: host,
+          port,
+          socket: transport.handler,
+          ...(tls === undefined ? {} : { tls: bunTlsOptions(tls) }),
+        });
       } catch (error) {
         throw new ConnectionError("CONNECTION_FAILED", `cannot connect to ${peer}: ${describe(error)}`, { cause: error });
       }
@@ -237,9 +242,7 @@ class BunTcpTransport implements Transport {
   }
 
   private broke(error: Error): void {
-    const broken = this.secure
-      ? tlsBrokenError(this.peer, error)
-      : plainBrokenError(this.peer, error);
+    const broken = this.secure ? tlsBrokenError(this.peer, error) : plainBrokenError(this.peer, error);
     this.closedError ??= broken;
     this.incoming.fail(broken);
     this.settleHandshake(this.secure ? tlsHandshakeError(this.peer, error) : broken);

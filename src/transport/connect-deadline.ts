@@ -41,8 +41,7 @@ export function connectWithin<T>(peer: string, options: ConnectOptions | undefin
       attempt.abandon?.();
       reject(error);
     };
-    const onAbort = (): void =>
-      giveUp(new CancelledError(`connecting to ${peer} was cancelled`, { cause: signal?.reason }));
+    const onAbort = (): void => giveUp(new CancelledError(`connecting to ${peer} was cancelled`, { cause: signal?.reason }));
     if (timeoutMs !== Infinity) {
       timer = setTimeout(
         () => giveUp(new TimeoutError(`connecting to ${peer} timed out after ${timeoutMs} ms`)),

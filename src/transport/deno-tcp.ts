@@ -75,7 +75,9 @@ export function connectDenoTcp(address: string, options: DenoTcpOptions = {}): P
 /** Deno.connectTls, with the handshake completed (and its verdict known) before it resolves. */
 async function connectTls(deno: DenoRuntime, host: string, port: number, peer: string, tls: ResolvedTls): Promise<DenoTlsConn> {
   if (tls.insecureSkipVerify) {
-    throw tlsConfigError("insecureSkipVerify is not available in Deno: Deno.connectTls always verifies (only a whole process can skip it, with --unsafely-ignore-certificate-errors)");
+    throw tlsConfigError(
+      "insecureSkipVerify is not available in Deno: Deno.connectTls always verifies (only a whole process can skip it, with --unsafely-ignore-certificate-errors)",
+    );
   }
   if (tls.serverNameGiven && tls.serverName !== host) {
     throw tlsConfigError(

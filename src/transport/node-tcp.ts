@@ -9,11 +9,7 @@ import { plainBrokenError } from "./broken.ts";
 import { connectWithin, describe } from "./connect-deadline.ts";
 import { createPushReadable, type PushReadable } from "./push-readable.ts";
 import { type ResolvedTls, tlsBrokenError, tlsHandshakeError } from "./tls.ts";
-import {
-  DEFAULT_READ_HIGH_WATER_MARK_BYTES,
-  type ConnectOptions,
-  type Transport,
-} from "./transport.ts";
+import { DEFAULT_READ_HIGH_WATER_MARK_BYTES, type ConnectOptions, type Transport } from "./transport.ts";
 
 /** How long `close()` lets queued writes flush before it drops the connection. */
 const CLOSE_FLUSH_MS = 1_000;
@@ -76,7 +72,9 @@ export function nodeTlsOptions(host: string, port: number, tls: ResolvedTls): Co
     ...(name !== undefined && isIP(name) === 0 ? { servername: name } : {}),
     // Verify the node's certificate against the server name, not the address dialled (Node's
     // default), as Go does with ServerName. Without a name, Node checks the address's host.
-    ...(name !== undefined ? { checkServerIdentity: (_host: string, certificate: PeerCertificate) => checkServerIdentity(name, certificate) } : {}),
+    ...(name !== undefined
+      ? { checkServerIdentity: (_host: string, certificate: PeerCertificate) => checkServerIdentity(name, certificate) }
+      : {}),
     rejectUnauthorized: !tls.insecureSkipVerify,
     minVersion: "TLSv1.2",
   };
@@ -101,7 +99,7 @@ export class NodeTcpTransport implements Transport {
     readonly peer: string,
     readHighWaterMarkBytes: number,
     /** A TLS socket: its errors are explained in TLS terms (a refused certificate, say). */
-    private readonly secure = false,
+    secure = false,
   ) {
     // dqlite is request/response with small requests: Nagle's algorithm would only add latency.
     socket.setNoDelay(true);
@@ -122,9 +120,7 @@ export class NodeTcpTransport implements Transport {
     });
     socket.on("end", () => this.incoming.end());
     socket.on("error", (error) => {
-      const broken = secure
-        ? tlsBrokenError(peer, error)
-        : plainBrokenError(peer, error);
+      const broken = secure ? tlsBrokenError(peer, error) : plainBrokenError(peer, error);
       this.closedError ??= broken;
       this.incoming.fail(broken);
     });
@@ -159,7 +155,11 @@ export class NodeTcpTransport implements Transport {
       this.socket.write(bytes, (error) => {
         this.pendingWrites.delete(fail);
         if (error === null || error === undefined) resolve();
-        else reject(this.closedError ?? new ConnectionError("CONNECTION_CLOSED", `write to ${this.peer} failed: ${describe(error)}`, { cause: error }));
+        else
+          reject(
+            this.closedError ??
+              new ConnectionError("CONNECTION_CLOSED", `write to ${this.peer} failed: ${describe(error)}`, { cause: error }),
+          );
       });
     });
   }
@@ -181,4 +181,3 @@ export class NodeTcpTransport implements Transport {
     return this.closing;
   }
 }
-

@@ -24,11 +24,13 @@ const resolved = new WeakMap<TlsOptions, ResolvedTls>();
 export function resolveTls(options: TlsOptions): ResolvedTls {
   const cached = resolved.get(options);
   if (cached !== undefined) return cached;
-  if (typeof options !== "object" || options === null) throw tlsConfigError("the tls option must be an object { cert, key, ca?, serverName? }");
+  if (typeof options !== "object" || options === null)
+    throw tlsConfigError("the tls option must be an object { cert, key, ca?, serverName? }");
   const certs = pemBlocks(pemText(options.cert, "tls.cert"), "tls.cert", (label) => label === "CERTIFICATE");
   const key = pemBlocks(pemText(options.key, "tls.key"), "tls.key", (label) => label.endsWith("PRIVATE KEY"));
   if (key.length !== 1) throw tlsConfigError(`tls.key holds ${key.length} private keys; give exactly one`);
-  const caInputs = options.ca === undefined ? [] : Array.isArray(options.ca) ? (options.ca as readonly PemInput[]) : [options.ca as PemInput];
+  const caInputs =
+    options.ca === undefined ? [] : Array.isArray(options.ca) ? (options.ca as readonly PemInput[]) : [options.ca as PemInput];
   const ca = caInputs.flatMap((input, i) => pemBlocks(pemText(input, `tls.ca[${i}]`), `tls.ca[${i}]`, (label) => label === "CERTIFICATE"));
   const serverName = options.serverName;
   if (serverName !== undefined && (typeof serverName !== "string" || serverName.trim() === "")) {
@@ -115,7 +117,8 @@ function pemBlocks(text: string, option: string, accept: (label: string) => bool
     if (accept(match[1]!)) blocks.push(`-----BEGIN ${match[1]}-----\n${match[2]!.trim()}\n-----END ${match[1]}-----\n`);
   }
   if (blocks.length === 0) {
-    const expected = option === "tls.key" ? "a PEM private key (-----BEGIN … PRIVATE KEY-----)" : "a PEM certificate (-----BEGIN CERTIFICATE-----)";
+    const expected =
+      option === "tls.key" ? "a PEM private key (-----BEGIN … PRIVATE KEY-----)" : "a PEM certificate (-----BEGIN CERTIFICATE-----)";
     const found = labels > 0 ? "other PEM blocks" : "no PEM block (DER or another format?)";
     throw tlsConfigError(`${option} holds ${found}; expected ${expected}`);
   }

@@ -81,13 +81,31 @@ export function explainTlsFailure(error: unknown): string {
 
 /** Known handshake failures, most specific first: a pattern over "CODE message", and its meaning. */
 const HANDSHAKE_FAILURES: readonly (readonly [RegExp, string])[] = [
-  [/CaUsedAsEndEntity/, "the node's certificate is a CA certificate (basicConstraints CA:TRUE), which Deno refuses as a server certificate; use a certificate with CA:FALSE"],
-  [/ALTNAME|not valid for name|Hostname\/IP does not match/i, "the node's certificate does not carry the expected server name (tls.serverName)"],
-  [/SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|UnknownIssuer|CERT_SIGNATURE_FAILURE|BadSignature|unknown ca\b/i, "the node's certificate is not signed by a trusted CA (tls.ca; by default the client certificate itself)"],
+  [
+    /CaUsedAsEndEntity/,
+    "the node's certificate is a CA certificate (basicConstraints CA:TRUE), which Deno refuses as a server certificate; use a certificate with CA:FALSE",
+  ],
+  [
+    /ALTNAME|not valid for name|Hostname\/IP does not match/i,
+    "the node's certificate does not carry the expected server name (tls.serverName)",
+  ],
+  [
+    /SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|UnknownIssuer|CERT_SIGNATURE_FAILURE|BadSignature|unknown ca\b/i,
+    "the node's certificate is not signed by a trusted CA (tls.ca; by default the client certificate itself)",
+  ],
   [/EXPIRED|NOT_YET_VALID|Expired|NotValidYet/, "a certificate is expired or not yet valid"],
-  [/ALERT_BAD_CERTIFICATE|ALERT_UNKNOWN_CA|ALERT_CERTIFICATE_UNKNOWN|CERTIFICATE_REQUIRED|BadCertificate|CertificateRequired|UnknownCA|DecryptError|alert bad certificate|alert unknown ca/i, "the node refused this client's certificate"],
-  [/WRONG_VERSION_NUMBER|packet length too long|CorruptMessage|InvalidContentType|unexpected message/i, "the node does not speak TLS (is it a plain dqlite node?)"],
-  [/ECONNRESET|EPIPE|disconnected before secure TLS|UnexpectedEof|close_notify|peer closed|connection reset|socket hang up|EOF/i, "the node closed the connection during the handshake (a plain dqlite node does this; a TLS node does it to a certificate it refuses)"],
+  [
+    /ALERT_BAD_CERTIFICATE|ALERT_UNKNOWN_CA|ALERT_CERTIFICATE_UNKNOWN|CERTIFICATE_REQUIRED|BadCertificate|CertificateRequired|UnknownCA|DecryptError|alert bad certificate|alert unknown ca/i,
+    "the node refused this client's certificate",
+  ],
+  [
+    /WRONG_VERSION_NUMBER|packet length too long|CorruptMessage|InvalidContentType|unexpected message/i,
+    "the node does not speak TLS (is it a plain dqlite node?)",
+  ],
+  [
+    /ECONNRESET|EPIPE|disconnected before secure TLS|UnexpectedEof|close_notify|peer closed|connection reset|socket hang up|EOF/i,
+    "the node closed the connection during the handshake (a plain dqlite node does this; a TLS node does it to a certificate it refuses)",
+  ],
   [/ECONNREFUSED|Connection refused/i, "nothing listens there"],
 ];
 

@@ -14,12 +14,7 @@ import { ConnectionError } from "../errors.ts";
 import { BRIDGE_SUBPROTOCOL, BridgeCloseCode, bridgeSubprotocols } from "./bridge-protocol.ts";
 import { connectWithin } from "./connect-deadline.ts";
 import { createPushReadable, type PushReadable } from "./push-readable.ts";
-import {
-  DEFAULT_READ_HIGH_WATER_MARK_BYTES,
-  type ConnectOptions,
-  type Connector,
-  type Transport,
-} from "./transport.ts";
+import { DEFAULT_READ_HIGH_WATER_MARK_BYTES, type ConnectOptions, type Connector, type Transport } from "./transport.ts";
 
 /** The part of the standard WebSocket API this module uses (the `ws` package matches it too). */
 export interface WebSocketLike {
@@ -104,10 +99,7 @@ export function connectWebSocket(url: string | URL, options: WebSocketOptions = 
  * A Connector that reaches each node through one bridge: `address` becomes the `target` query
  * parameter of `bridgeUrl`. For sessions that discover the leader across node addresses.
  */
-export function webSocketConnector(
-  bridgeUrl: string | URL,
-  bridgeOptions: Omit<WebSocketOptions, keyof ConnectOptions> = {},
-): Connector {
+export function webSocketConnector(bridgeUrl: string | URL, bridgeOptions: Omit<WebSocketOptions, keyof ConnectOptions> = {}): Connector {
   return (address, options) => {
     const url = new URL(String(bridgeUrl));
     url.searchParams.set("target", address);

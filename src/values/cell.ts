@@ -83,7 +83,7 @@ export function readCell(
     }
     case ValueType.Float: {
       const value = reader.f64(field);
-      if (value !== value) {
+      if (Number.isNaN(value)) {
         const bits = reader.view.getBigUint64(reader.pos - 8, true);
         if (bits !== CANONICAL_NAN_BITS) (tuple.nanBits ??= new Map()).set(index, bits);
       }
@@ -198,7 +198,7 @@ export function prepareCell(
     case ValueType.Float: {
       if (typeof value !== "number") return badValue(field, type, value);
       if (nanBits !== undefined) {
-        if (value === value || (nanBits & 0x7ff0000000000000n) !== 0x7ff0000000000000n || (nanBits & 0xfffffffffffffn) === 0n) {
+        if (!Number.isNaN(value) || (nanBits & 0x7ff0000000000000n) !== 0x7ff0000000000000n || (nanBits & 0xfffffffffffffn) === 0n) {
           throw new EncodeError("BAD_VALUE", `${field}: NaN bits 0x${nanBits.toString(16)} do not describe a NaN`, { field });
         }
         return { type, write: (w) => w.u64(nanBits) };
@@ -229,4 +229,3 @@ export function prepareCell(
   }
   throw new EncodeError("BAD_VALUE_TYPE", `${field}: ${valueTypeName(type)} is not a cell type`, { field });
 }
-

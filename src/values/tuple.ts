@@ -64,7 +64,14 @@ export function readParams(
   return tuple;
 }
 
-function readCells(reader: WireReader, tuple: Tuple, field: string, intMode: IntMode, limits: Readonly<Limits>, spans: SpanSink | undefined): void {
+function readCells(
+  reader: WireReader,
+  tuple: Tuple,
+  field: string,
+  intMode: IntMode,
+  limits: Readonly<Limits>,
+  spans: SpanSink | undefined,
+): void {
   const { types, values } = tuple;
   for (let i = 0; i < types.length; i++) {
     const start = reader.pos;
@@ -81,7 +88,11 @@ export function isTuple(value: unknown): value is Tuple {
 }
 
 /** Checks and types every parameter (throws EncodeError naming the param). */
-export function prepareParams(input: ParamsInput | undefined, field: string, limits: Readonly<Limits>): { cells: PreparedCell[]; emptyWord: boolean } {
+export function prepareParams(
+  input: ParamsInput | undefined,
+  field: string,
+  limits: Readonly<Limits>,
+): { cells: PreparedCell[]; emptyWord: boolean } {
   if (input === undefined) return { cells: [], emptyWord: false };
   const cells: PreparedCell[] = [];
   if (isTuple(input)) {
@@ -123,7 +134,14 @@ export function paramsSchemaFor(count: number): 0 | 1 {
   return count <= PARAMS_V0_MAX ? 0 : 1;
 }
 
-export function writeParams(writer: WireWriter, cells: PreparedCell[], emptyWord: boolean, schema: number, bodyStart: number, field: string): void {
+export function writeParams(
+  writer: WireWriter,
+  cells: PreparedCell[],
+  emptyWord: boolean,
+  schema: number,
+  bodyStart: number,
+  field: string,
+): void {
   if (cells.length === 0 && !emptyWord) return;
   if (schema === 0) {
     if (cells.length > PARAMS_V0_MAX) {
@@ -176,7 +194,11 @@ export function readRow(
 export function prepareRow(row: Tuple, columns: number, field: string, limits: Readonly<Limits>): (writer: WireWriter) => void {
   if (!isTuple(row)) throw new EncodeError("UNSUPPORTED_VALUE", `${field}: a row must be a tuple { types, values }`, { field });
   if (row.types.length !== columns || row.values.length !== columns) {
-    throw new EncodeError("BAD_VALUE", `${field}: row has ${row.values.length} values and ${row.types.length} types for ${columns} columns`, { field });
+    throw new EncodeError(
+      "BAD_VALUE",
+      `${field}: row has ${row.values.length} values and ${row.types.length} types for ${columns} columns`,
+      { field },
+    );
   }
   const cells: PreparedCell[] = [];
   for (let i = 0; i < columns; i++) {

@@ -27,9 +27,7 @@ export const VALUE_TYPE_NAMES = {
 } as const satisfies Record<ValueType, string>;
 export type ValueTypeName = (typeof VALUE_TYPE_NAMES)[ValueType];
 
-const CODE_BY_NAME = new Map<string, ValueType>(
-  Object.entries(VALUE_TYPE_NAMES).map(([code, name]) => [name, Number(code) as ValueType]),
-);
+const CODE_BY_NAME = new Map<string, ValueType>(Object.entries(VALUE_TYPE_NAMES).map(([code, name]) => [name, Number(code) as ValueType]));
 
 /** A lookup table: 1 where the code is a valid cell type. Indexed by nibble or byte. */
 const VALID = new Uint8Array(256);

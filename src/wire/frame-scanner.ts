@@ -53,7 +53,15 @@ export interface FrameRun {
  * one frame it ends the run, so that the frames before it are used first and it raises on the
  * next scan. `base` is added to error offsets.
  */
-export function scanRun(bytes: Uint8Array, at: number, end: number, type: number, schema: number, maxMessageBytes: number, base = 0): FrameRun {
+export function scanRun(
+  bytes: Uint8Array,
+  at: number,
+  end: number,
+  type: number,
+  schema: number,
+  maxMessageBytes: number,
+  base = 0,
+): FrameRun {
   const run: FrameRun = { end: at, frames: 0, first: undefined, other: undefined };
   while (end - run.end >= FrameLayout.HeaderBytes) {
     let header: FrameHeader;

@@ -65,8 +65,14 @@ export enum ValueCode {
 /** Sets of value codes, as bit masks: bit n set where code n is in the set. */
 export enum ValueCodeSet {
   /** Every cell type; codes 0, 6–8 and 12–15 are invalid. */
-  Valid = (1 << ValueCode.Integer) | (1 << ValueCode.Float) | (1 << ValueCode.Text) | (1 << ValueCode.Blob) |
-    (1 << ValueCode.Null) | (1 << ValueCode.UnixTime) | (1 << ValueCode.Iso8601) | (1 << ValueCode.Boolean),
+  Valid = (1 << ValueCode.Integer) |
+    (1 << ValueCode.Float) |
+    (1 << ValueCode.Text) |
+    (1 << ValueCode.Blob) |
+    (1 << ValueCode.Null) |
+    (1 << ValueCode.UnixTime) |
+    (1 << ValueCode.Iso8601) |
+    (1 << ValueCode.Boolean),
   /** Variable-width cells, which a decoded row points into the input for: TEXT, BLOB, ISO8601. */
   Spans = (1 << ValueCode.Text) | (1 << ValueCode.Blob) | (1 << ValueCode.Iso8601),
 }

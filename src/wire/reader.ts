@@ -152,8 +152,14 @@ export class WireReader {
     const b = this.bytes;
     const p = this.pos;
     return (
-      b[p] === byte && b[p + 1] === byte && b[p + 2] === byte && b[p + 3] === byte &&
-      b[p + 4] === byte && b[p + 5] === byte && b[p + 6] === byte && b[p + 7] === byte
+      b[p] === byte &&
+      b[p + 1] === byte &&
+      b[p + 2] === byte &&
+      b[p + 3] === byte &&
+      b[p + 4] === byte &&
+      b[p + 5] === byte &&
+      b[p + 6] === byte &&
+      b[p + 7] === byte
     );
   }
 }

@@ -16,7 +16,9 @@ beforeAll(async () => {
   node = await startNode();
   client = await connect({ addresses: node.address, timeoutMs: 20_000 });
   db = await client.open("demo");
-  await db.exec("CREATE TABLE sales (id INTEGER PRIMARY KEY, region TEXT, amount REAL, units INTEGER, note TEXT, receipt BLOB, paid BOOLEAN)");
+  await db.exec(
+    "CREATE TABLE sales (id INTEGER PRIMARY KEY, region TEXT, amount REAL, units INTEGER, note TEXT, receipt BLOB, paid BOOLEAN)",
+  );
   await db.exec(`WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 25000)
     INSERT INTO sales SELECT x, CASE x % 4 WHEN 0 THEN 'north' WHEN 1 THEN 'south' WHEN 2 THEN 'east' ELSE 'wëst' END,
       (x % 1000) / 8.0, x % 13, CASE WHEN x % 9 = 0 THEN NULL ELSE 'n' || x END, CAST(x AS BLOB), x % 3 = 0 FROM n`);
@@ -34,12 +36,20 @@ describe("Polars reads the Arrow stream and aggregates it", () => {
     expect(frame.shape).toEqual({ height: 25000, width: 7 });
     expect(frame.columns).toEqual(["id", "region", "amount", "units", "note", "receipt", "paid"]);
     // (nodejs-polars cannot name a Binary column's dtype to JS: the blob column is checked by its length and nulls.)
-    expect(frame.drop("receipt").dtypes.map(String)).toEqual(["Int64", "String", "Float64", "Int64", "String", "Bool"].map((name) => `DataType(${name})`));
+    expect(frame.drop("receipt").dtypes.map(String)).toEqual(
+      ["Int64", "String", "Float64", "Int64", "String", "Bool"].map((name) => `DataType(${name})`),
+    );
     expect([frame.getColumn("receipt").len(), frame.getColumn("receipt").nullCount()]).toEqual([25000, 0]);
 
     const grouped = frame
       .groupBy("region")
-      .agg(pl.col("amount").sum().alias("amount"), pl.col("units").sum().alias("units"), pl.col("note").isNull().sum().alias("no_note"), pl.col("paid").sum().alias("paid"), pl.len().alias("rows"))
+      .agg(
+        pl.col("amount").sum().alias("amount"),
+        pl.col("units").sum().alias("units"),
+        pl.col("note").isNull().sum().alias("no_note"),
+        pl.col("paid").sum().alias("paid"),
+        pl.len().alias("rows"),
+      )
       .sort("region")
       .toRecords();
     const expected = await db
@@ -49,7 +59,15 @@ describe("Polars reads the Arrow stream and aggregates it", () => {
         { rowMode: "objects" },
       )
       .all();
-    expect(grouped.map((row) => ({ ...row, units: Number(row["units"]), paid: Number(row["paid"]), no_note: Number(row["no_note"]), rows: Number(row["rows"]) }))).toEqual(expected.rows);
+    expect(
+      grouped.map((row) => ({
+        ...row,
+        units: Number(row["units"]),
+        paid: Number(row["paid"]),
+        no_note: Number(row["no_note"]),
+        rows: Number(row["rows"]),
+      })),
+    ).toEqual(expected.rows);
     expect(grouped).toHaveLength(4);
   });
 });

@@ -54,7 +54,9 @@ describe("Arrow output in Chromium", () => {
     const handle = await page.waitForSelector("body[data-result]", { state: "attached", timeout: 60_000 });
     const result = await handle.getAttribute("data-result");
     expect(errors).toEqual([]);
-    expect(result).toMatch(/^ok every type read back by apache-arrow and flechette in 3 intModes; 30000 rows in \d+ chunks, sum 450015000$/);
+    expect(result).toMatch(
+      /^ok every type read back by apache-arrow and flechette in 3 intModes; 30000 rows in \d+ chunks, sum 450015000$/,
+    );
     expect(await page.evaluate(() => navigator.userAgent)).toContain("HeadlessChrome");
   }, 90_000);
 });

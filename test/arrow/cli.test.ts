@@ -20,7 +20,18 @@ beforeAll(async () => {
   client = await connect({ addresses: node.address, timeoutMs: 10_000 });
   const db = await client.open("demo");
   await db.exec("CREATE TABLE cli_arrow (i INTEGER, f REAL, t TEXT, b BLOB, n)");
-  await db.exec("INSERT INTO cli_arrow VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)", [2n ** 63n - 1n, -0.5, "héllo", Uint8Array.of(1, 2, 3), null, -1, null, "", null, null]);
+  await db.exec("INSERT INTO cli_arrow VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)", [
+    2n ** 63n - 1n,
+    -0.5,
+    "héllo",
+    Uint8Array.of(1, 2, 3),
+    null,
+    -1,
+    null,
+    "",
+    null,
+    null,
+  ]);
 });
 
 afterAll(async () => {
@@ -49,7 +60,9 @@ describe("dqlite-wire shell -f arrow", () => {
 
   it("streams a long result through a pipe", async () => {
     const sql = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 300000) SELECT x, 'row ' || x FROM n";
-    const child = spawn(process.execPath, [BIN, "shell", "-s", node.address, "-f", "arrow", "demo", sql], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, "shell", "-s", node.address, "-f", "arrow", "demo", sql], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const chunks: Buffer[] = [];
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));

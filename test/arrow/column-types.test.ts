@@ -26,7 +26,8 @@ afterAll(async () => {
   await node?.stop();
 });
 
-const series = (rows: number, select: string) => `WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ${rows}) SELECT ${select} FROM n`;
+const series = (rows: number, select: string) =>
+  `WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ${rows}) SELECT ${select} FROM n`;
 
 /** The error of writing the query's whole stream, and of streaming it chunk by chunk. */
 async function failures(sql: string, intMode: IntMode = "number", options: ArrowStreamOptions = {}): Promise<unknown[]> {
@@ -36,7 +37,8 @@ async function failures(sql: string, intMode: IntMode = "number", options: Arrow
   );
   let streamed: unknown;
   try {
-    for await (const chunk of arrowStream(db.query(sql, [], { rowMode: "batch", intMode }), options)) expect(chunk.length).toBeGreaterThan(0);
+    for await (const chunk of arrowStream(db.query(sql, [], { rowMode: "batch", intMode }), options))
+      expect(chunk.length).toBeGreaterThan(0);
   } catch (error) {
     streamed = error;
   }
@@ -56,7 +58,9 @@ describe("one Arrow type per column", () => {
       for (const error of await failures(sql, intMode)) {
         expect(error).toBeInstanceOf(EncodeError);
         expect(error).toMatchObject({ code: "BAD_VALUE_TYPE", field: "rows[2499][1]" });
-        expect((error as Error).message).toContain('Arrow column 1 "v" is int64 (from its first non-NULL cell, INTEGER at row 0), but row 2499 holds FLOAT (float64)');
+        expect((error as Error).message).toContain(
+          'Arrow column 1 "v" is int64 (from its first non-NULL cell, INTEGER at row 0), but row 2499 holds FLOAT (float64)',
+        );
         expect((error as Error).message).toContain('intMode "number"');
       }
     }
@@ -70,12 +74,14 @@ describe("one Arrow type per column", () => {
     }
   });
 
-  it("a DATETIME column with integers and NULLs (UNIXTIME cells, then ISO8601 \"\" for NULL) is refused; a CAST gives int64 with nulls", async () => {
+  it('a DATETIME column with integers and NULLs (UNIXTIME cells, then ISO8601 "" for NULL) is refused; a CAST gives int64 with nulls', async () => {
     await db.exec("CREATE TABLE stamps (at DATETIME)");
     await db.exec("INSERT INTO stamps VALUES (1700000000), (NULL), (1700000060)");
     for (const error of await failures("SELECT at FROM stamps ORDER BY rowid")) {
       expect(error).toMatchObject({ code: "BAD_VALUE_TYPE", field: "rows[1][0]" });
-      expect((error as Error).message).toContain("is timestamp[s] (from its first non-NULL cell, UNIXTIME at row 0), but row 1 holds ISO8601 (utf8)");
+      expect((error as Error).message).toContain(
+        "is timestamp[s] (from its first non-NULL cell, UNIXTIME at row 0), but row 1 holds ISO8601 (utf8)",
+      );
     }
     const sql = "SELECT CAST(at AS INTEGER) AS at FROM stamps ORDER BY rowid";
     const ipc = await toArrowIPC(db.query(sql, [], { rowMode: "batch", intMode: "bigint" }));
@@ -89,10 +95,17 @@ describe("one Arrow type per column", () => {
     for await (const chunk of arrowStream(db.query(sql, [], { rowMode: "batch" }))) chunks.push(chunk);
     expect(chunks.length).toBeGreaterThan(2);
     const ipc = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-    chunks.reduce((at, c) => (ipc.set(c, at), at + c.length), 0);
+    let at = 0;
+    for (const c of chunks) {
+      ipc.set(c, at);
+      at += c.length;
+    }
     const back = readWithApacheArrow(ipc, "number");
     expect(back.types).toEqual(["Float64", "Utf8"]);
-    expect(back.rows.slice(8999, 9001)).toEqual([[9000, null], [9001, "late 9001"]]);
+    expect(back.rows.slice(8999, 9001)).toEqual([
+      [9000, null],
+      [9001, "late 9001"],
+    ]);
     expect(back.rows).toStrictEqual((await db.query(sql).all()).rows);
   });
 
@@ -125,7 +138,9 @@ describe("one Arrow type per column", () => {
     }
     for (const error of await failures(series(10, "x"), "number", { types: { x: "decimal" } })) {
       expect(error).toMatchObject({ name: "EncodeError", code: "UNSUPPORTED_VALUE" });
-      expect((error as Error).message).toContain('types.x: "decimal" is not an Arrow type dqlite-wire writes (null, int64, float64, utf8, binary, bool, timestamp[s])');
+      expect((error as Error).message).toContain(
+        'types.x: "decimal" is not an Arrow type dqlite-wire writes (null, int64, float64, utf8, binary, bool, timestamp[s])',
+      );
     }
   });
 

@@ -50,7 +50,10 @@ describe("caps: streamed results are unbounded, kept results are bounded by maxR
     try {
       const small = await capped.open("demo");
       const sql = series(5000);
-      const kept = await small.query(sql).all().catch((error: unknown) => error);
+      const kept = await small
+        .query(sql)
+        .all()
+        .catch((error: unknown) => error);
       expect(kept).toMatchObject({ name: "DecodeError", code: "LIMIT" });
       expect((kept as Error).message).toMatch(/\(maxFramesPerResult\)|\(maxRowsPerResult\)/);
       let rows = 0;
@@ -62,7 +65,9 @@ describe("caps: streamed results are unbounded, kept results are bounded by maxR
       let bytes = 0;
       for await (const chunk of arrowStream(small.query(sql, [], { rowMode: "batch" }))) bytes += chunk.length;
       expect(bytes).toBeGreaterThan(5000 * 8);
-      const whole = await toArrowIPC(small.query(sql, [], { rowMode: "batch" }), { limits: { maxRowsPerResult: 1000 } }).catch((error: unknown) => error);
+      const whole = await toArrowIPC(small.query(sql, [], { rowMode: "batch" }), { limits: { maxRowsPerResult: 1000 } }).catch(
+        (error: unknown) => error,
+      );
       expect(whole).toMatchObject({ name: "WireError", code: "LIMIT" });
       expect((whole as Error).message).toContain("more than 1000 rows (maxRowsPerResult); stream it with arrowStream()");
       expect((await small.query("SELECT 1").all()).rows).toEqual([[1]]);
@@ -74,7 +79,10 @@ describe("caps: streamed results are unbounded, kept results are bounded by maxR
   it("kept results meet the rows cap by name", async () => {
     const capped = await connect({ addresses: node.address, timeoutMs: 10_000, limits: { maxRowsPerResult: 1000 } });
     try {
-      const kept = await (await capped.open("demo")).query(series(5000)).all().catch((error: unknown) => error);
+      const kept = await (await capped.open("demo"))
+        .query(series(5000))
+        .all()
+        .catch((error: unknown) => error);
       expect(kept).toMatchObject({ name: "DecodeError", code: "LIMIT" });
       expect((kept as Error).message).toContain("result has more than 1000 rows (maxRowsPerResult)");
     } finally {

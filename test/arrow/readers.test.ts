@@ -31,7 +31,16 @@ beforeAll(async () => {
       ...[1, 1.5, "héllo 😀", Uint8Array.of(1, 2), null, true, 1_700_000_000, "2024-01-02T03:04:05Z"],
       ...[null, null, null, null, null, false, -5, "not a date"],
       ...[-(2 ** 53 - 1), 5e-324, "", new Uint8Array(0), null, true, 0, ""],
-      ...[2 ** 53 - 1, { type: "FLOAT" as const, value: -1.7976931348623157e308 }, "x".repeat(200), new Uint8Array(100).fill(0xff), null, false, 99_999_999_999, "2000-02-29"],
+      ...[
+        2 ** 53 - 1,
+        { type: "FLOAT" as const, value: -1.7976931348623157e308 },
+        "x".repeat(200),
+        new Uint8Array(100).fill(0xff),
+        null,
+        false,
+        99_999_999_999,
+        "2000-02-29",
+      ],
     ],
   );
 });
@@ -42,7 +51,11 @@ afterAll(async () => {
 });
 
 /** The query's rows through `.all()`, through toArrowIPC read by each reader, and the stream's chunks. */
-async function compare(sql: string, params: readonly ParamInput[], intMode: IntMode): Promise<{ ipc: Uint8Array; all: { columns: readonly string[]; rows: CellValue[][] } }> {
+async function compare(
+  sql: string,
+  params: readonly ParamInput[],
+  intMode: IntMode,
+): Promise<{ ipc: Uint8Array; all: { columns: readonly string[]; rows: CellValue[][] } }> {
   const all = await db.query(sql, params, { intMode }).all();
   const ipc = await toArrowIPC(db.query(sql, params, { intMode, rowMode: "batch" }));
   for (const read of [readWithApacheArrow, readWithFlechette]) {
@@ -68,7 +81,15 @@ describe("Arrow IPC read back by apache-arrow and flechette equals .all()", () =
     const integers = [0, 1, -1, 2n ** 63n - 1n, -(2n ** 63n), 2n ** 53n, -(2n ** 53n) - 1n];
     const sql = "SELECT column1 FROM (VALUES (?), (?), (?), (?), (?), (?), (?))";
     for (const intMode of ["bigint", "string"] as const) await compare(sql, integers, intMode);
-    const floats = [{ type: "FLOAT", value: 0 }, -0, 5e-324, -2.2250738585072014e-308, { type: "FLOAT", value: Number.MAX_VALUE }, Infinity, -Infinity] as const;
+    const floats = [
+      { type: "FLOAT", value: 0 },
+      -0,
+      5e-324,
+      -2.2250738585072014e-308,
+      { type: "FLOAT", value: Number.MAX_VALUE },
+      Infinity,
+      -Infinity,
+    ] as const;
     for (const intMode of INT_MODES) {
       const { all } = await compare(sql, floats, intMode);
       expect(Object.is(all.rows[1]![0], -0)).toBe(true);
@@ -107,7 +128,11 @@ describe("Arrow IPC read back by apache-arrow and flechette equals .all()", () =
     for await (const chunk of arrowStream(db.query(sql, [], { rowMode: "batch", engine: "js" }))) chunks.push(chunk);
     expect(chunks.length).toBeGreaterThan(3);
     const joined = new Uint8Array(chunks.reduce((n, chunk) => n + chunk.length, 0));
-    chunks.reduce((at, chunk) => (joined.set(chunk, at), at + chunk.length), 0);
+    let at = 0;
+    for (const chunk of chunks) {
+      joined.set(chunk, at);
+      at += chunk.length;
+    }
     // Batch boundaries follow the socket's reads, so two runs may cut the rows differently: the
     // values must agree, read by each reader.
     expect(readWithApacheArrow(joined, "number").rows).toStrictEqual(readWithApacheArrow(whole, "number").rows);

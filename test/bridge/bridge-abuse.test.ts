@@ -6,7 +6,7 @@
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startNode, type DqliteNode } from "../support/nodes.ts";
-import { type Bridge, type BridgeLogEntry } from "../../src/bridge/index.ts";
+import type { Bridge, BridgeLogEntry } from "../../src/bridge/index.ts";
 import { BridgeCloseCode } from "../../src/transport/index.ts";
 import {
   HANDSHAKE_V1,
@@ -128,7 +128,11 @@ describe("bridge abuse", () => {
       const decided = () => flooded.stats().accepted + flooded.stats().refused;
       await waitFor(() => decided() === clients.length, "the bridge to admit or refuse every client", 30_000);
       const refusedByBridge = flooded.stats().refused;
-      await waitFor(() => closures.filter((c) => c !== undefined).length >= refusedByBridge, "every refused client to see its refusal", 30_000);
+      await waitFor(
+        () => closures.filter((c) => c !== undefined).length >= refusedByBridge,
+        "every refused client to see its refusal",
+        30_000,
+      );
       const outcomes = clients.map((client, i) => ({ client, closure: closures[i] }));
       const served = outcomes.filter((o) => o.closure === undefined);
       const refused = outcomes.flatMap((o) => (o.closure === undefined ? [] : [o.closure]));
@@ -158,7 +162,11 @@ describe("bridge abuse", () => {
     sink.send(
       concat([
         openingScript(),
-        request({ type: "QUERY_SQL", db: 0n, sql: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) SELECT x, zeroblob(1000) FROM c" }),
+        request({
+          type: "QUERY_SQL",
+          db: 0n,
+          sql: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) SELECT x, zeroblob(1000) FROM c",
+        }),
       ]),
     );
     await waitFor(() => bridge.stats().connections.some((c) => c.targetPaused), "the node side to be paused", 20_000);
@@ -171,7 +179,10 @@ describe("bridge abuse", () => {
     await waitFor(() => idleEntry() !== undefined, "the stuck connection to be dropped", 20_000);
     // Whichever of the two rules checks first: nothing moved, or the client stopped reading.
     expect(idleEntry()).toMatchObject({ code: BridgeCloseCode.Idle, closedBy: "bridge" });
-    expect(idleEntry()?.event === "connection" && idleEntry()).toHaveProperty("reason", expect.stringMatching(/^(nothing moved|the client read nothing) for 1500 ms$/));
+    expect(idleEntry()?.event === "connection" && idleEntry()).toHaveProperty(
+      "reason",
+      expect.stringMatching(/^(nothing moved|the client read nothing) for 1500 ms$/),
+    );
     expect(bridge.stats().connections.some((c) => c.id === stuck.id)).toBe(false);
     sink.ws.terminate();
   });
@@ -180,7 +191,16 @@ describe("bridge abuse", () => {
     const sink = new TestClient(bridge, { token: TOKEN });
     await sink.opened;
     sink.ws.pause();
-    sink.send(concat([openingScript(), request({ type: "QUERY_SQL", db: 0n, sql: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) SELECT x, zeroblob(1000) FROM c" })]));
+    sink.send(
+      concat([
+        openingScript(),
+        request({
+          type: "QUERY_SQL",
+          db: 0n,
+          sql: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) SELECT x, zeroblob(1000) FROM c",
+        }),
+      ]),
+    );
     // Something moves every 300 ms, so only the stall rule can end this connection.
     const pinger = setInterval(() => sink.send(request({ type: "LEADER" })), 300);
     try {
@@ -242,7 +262,9 @@ describe("bridge abuse", () => {
     for (const batch of [garbage, oversized]) {
       const clients = batch.map(() => new TestClient(bridge, { token: TOKEN }));
       await Promise.all(clients.map((client) => client.opened));
-      clients.forEach((client, i) => client.send(batch[i]!));
+      clients.forEach((client, i) => {
+        client.send(batch[i]!);
+      });
       closures.push(...(await Promise.all(clients.map((client) => client.closed))));
     }
     for (const closure of closures) {
@@ -265,7 +287,11 @@ describe("bridge abuse", () => {
     const accepted = bridge.stats().accepted;
     const clients = Array.from(
       { length: 40 },
-      (_, i) => new TestClient(bridge, i % 2 === 0 ? { token: TOKEN, origin: `http://evil-${i}.example` } : { token: TOKEN, target: `127.0.0.1:${1000 + i}` }),
+      (_, i) =>
+        new TestClient(
+          bridge,
+          i % 2 === 0 ? { token: TOKEN, origin: `http://evil-${i}.example` } : { token: TOKEN, target: `127.0.0.1:${1000 + i}` },
+        ),
     );
     const closures = await Promise.all(clients.map((client) => client.closed));
     closures.forEach((closure, i) => {

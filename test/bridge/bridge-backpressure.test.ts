@@ -5,7 +5,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNode, type DqliteNode } from "../support/nodes.ts";
 import type { Bridge, BridgeConnectionStats } from "../../src/bridge/index.ts";
-import { TestClient, concat, decodeResponses, openingScript, request, sleep, startTestBridge, waitFor, waitForQuiet } from "./bridge-helpers.ts";
+import {
+  TestClient,
+  concat,
+  decodeResponses,
+  openingScript,
+  request,
+  sleep,
+  startTestBridge,
+  waitFor,
+  waitForQuiet,
+} from "./bridge-helpers.ts";
 
 const TOKEN = "backpressure-test-token-01234567";
 const KiB = 1024;

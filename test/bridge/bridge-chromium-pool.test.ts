@@ -60,7 +60,9 @@ describe("a pooled client in Chromium through the bridge", () => {
     expect(result.outside).toEqual([0]);
     expect(result.after).toEqual([1]);
     expect(result.stats.max).toBe(2);
-    expect(result.stats.limitedBy).toMatch(/the bridge refused connection 3 \(close code 4009: its per-client cap, --max-per-client\); the pool keeps 2/);
+    expect(result.stats.limitedBy).toMatch(
+      /the bridge refused connection 3 \(close code 4009: its per-client cap, --max-per-client\); the pool keeps 2/,
+    );
     expect(await page.evaluate(() => navigator.userAgent)).toContain("HeadlessChrome");
   }, 90_000);
 });

@@ -55,7 +55,10 @@ describe("dqlite-wire bridge: options", () => {
 
   it("--help names exactly the requests declared admin as what --allow-admin forwards", async () => {
     const { lines } = await usageError(["--help"]);
-    const line = lines.join("\n").split("\n").find((text) => text.trimStart().startsWith("--allow-admin"))!;
+    const line = lines
+      .join("\n")
+      .split("\n")
+      .find((text) => text.trimStart().startsWith("--allow-admin"))!;
     const named = new Set(line.match(/\b[A-Z_]{3,}\b/g));
     expect(named).toEqual(requestTypesOf("admin"));
   });
@@ -67,7 +70,9 @@ describe("dqlite-wire bridge: options", () => {
     try {
       const { status, lines } = await usageError(["--target", node.address, "--listen", `127.0.0.1:${port}`, "--quiet"]);
       expect(status).toBe(1);
-      expect(lines).toEqual([expect.stringMatching(new RegExp(`^dqlite-wire bridge: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`))]);
+      expect(lines).toEqual([
+        expect.stringMatching(new RegExp(`^dqlite-wire bridge: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`)),
+      ]);
     } finally {
       taken.close();
     }
@@ -137,7 +142,15 @@ describe("dqlite-wire bridge: signals (compiled, in a child process)", () => {
     const entry = join(outDir, "src", "cli", "bridge-command.js");
     const child = spawn(
       process.execPath,
-      ["--input-type=module", "-e", `const { runBridgeCommand } = await import(${JSON.stringify(entry)}); process.exitCode = await runBridgeCommand(process.argv.slice(1));`, "--", "--target", node.address, "--json"],
+      [
+        "--input-type=module",
+        "-e",
+        `const { runBridgeCommand } = await import(${JSON.stringify(entry)}); process.exitCode = await runBridgeCommand(process.argv.slice(1));`,
+        "--",
+        "--target",
+        node.address,
+        "--json",
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
@@ -160,7 +173,10 @@ describe("dqlite-wire bridge: signals (compiled, in a child process)", () => {
     child.kill(signal);
     expect(await exited).toBe(0);
     expect((await client.closed).code).toBe(1001);
-    const logged = stderr.trim().split("\n").map((line) => JSON.parse(line) as { event: string; code?: number; reason?: string });
+    const logged = stderr
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { event: string; code?: number; reason?: string });
     expect(logged.map((e) => e.event)).toEqual(["listening", "connection"]);
     expect(logged[1]).toMatchObject({ code: 1001, reason: "bridge shutting down" });
   });

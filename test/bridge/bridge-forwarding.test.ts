@@ -43,10 +43,7 @@ describe("bridge forwarding", () => {
   it("carries handshake, CLIENT, LEADER, OPEN and QUERY_SQL byte for byte, as over direct TCP", async () => {
     // The blob is a whole word: dqlite 1.11 does not zero the padding after a shorter blob, so
     // those bytes differ between two runs of the same query on the node itself.
-    const script = concat([
-      openingScript(),
-      request({ type: "QUERY_SQL", db: 0n, sql: "SELECT 1, 2.5, 'x', NULL, x'0102030405060708'" }),
-    ]);
+    const script = concat([openingScript(), request({ type: "QUERY_SQL", db: 0n, sql: "SELECT 1, 2.5, 'x', NULL, x'0102030405060708'" })]);
     const direct = await directExchange(node.address, script, 4);
 
     const client = new TestClient(bridge, { token: TOKEN });

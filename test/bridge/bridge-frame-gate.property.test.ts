@@ -111,18 +111,26 @@ describe("bridge frame gate", () => {
   it("never releases a broken frame: mutated traffic yields a prefix of whole valid frames", () => {
     const mutationArb = fc.record({ position: fc.nat(), value: fc.constantFrom(0x00, 0xff, 0x80, 0x01, 0x7f) });
     fc.assert(
-      fc.property(framesArb, cutsArb, fc.array(mutationArb, { minLength: 1, maxLength: 3 }), fc.boolean(), (frames, cuts, mutations, allowAdmin) => {
-        const input = concat([HANDSHAKE, ...frames.map((frame) => frame.bytes)]);
-        for (const { position, value } of mutations) input[position % input.length] = value;
-        const { released, refusal } = runGate(split(input, cuts), allowAdmin);
-        // A prefix of what was sent...
-        expect(Buffer.from(input.subarray(0, released.length)).equals(Buffer.from(released))).toBe(true);
-        // ...made only of the handshake and whole, valid, allowed frames.
-        expectOnlyValidFrames(released, allowAdmin);
-        if (refusal !== undefined) {
-          expect([BridgeCloseCode.MalformedFrame, BridgeCloseCode.FrameTooLarge, BridgeCloseCode.ForbiddenRequest]).toContain(refusal.code);
-        }
-      }),
+      fc.property(
+        framesArb,
+        cutsArb,
+        fc.array(mutationArb, { minLength: 1, maxLength: 3 }),
+        fc.boolean(),
+        (frames, cuts, mutations, allowAdmin) => {
+          const input = concat([HANDSHAKE, ...frames.map((frame) => frame.bytes)]);
+          for (const { position, value } of mutations) input[position % input.length] = value;
+          const { released, refusal } = runGate(split(input, cuts), allowAdmin);
+          // A prefix of what was sent...
+          expect(Buffer.from(input.subarray(0, released.length)).equals(Buffer.from(released))).toBe(true);
+          // ...made only of the handshake and whole, valid, allowed frames.
+          expectOnlyValidFrames(released, allowAdmin);
+          if (refusal !== undefined) {
+            expect([BridgeCloseCode.MalformedFrame, BridgeCloseCode.FrameTooLarge, BridgeCloseCode.ForbiddenRequest]).toContain(
+              refusal.code,
+            );
+          }
+        },
+      ),
       { numRuns: 500, seed: 7 },
     );
   });
@@ -162,7 +170,12 @@ describe("bridge frame gate", () => {
   it("reads statement ids from STMT responses split at every byte, skipping other frames unbuffered", () => {
     const rows = encodeMessage("response", { type: "ROWS", columns: ["a"], rows: [{ types: [1], values: [1n] }], marker: "DONE" } as never);
     const stmt = encodeMessage("response", { type: "STMT", db: 0, id: 77, paramCount: 0 } as never);
-    const stream = concat([rows, stmt, rows, encodeMessage("response", { type: "STMT", db: 1, id: 2 ** 32 - 1, paramCount: 2, schema: 1, tailOffset: 5 } as never)]);
+    const stream = concat([
+      rows,
+      stmt,
+      rows,
+      encodeMessage("response", { type: "STMT", db: 1, id: 2 ** 32 - 1, paramCount: 2, schema: 1, tailOffset: 5 } as never),
+    ]);
     for (let cut = 0; cut <= stream.length; cut++) {
       const seen: number[] = [];
       const watcher = new StmtResponseWatcher((id) => seen.push(id));

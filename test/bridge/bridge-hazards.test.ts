@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNode, type DqliteNode } from "../support/nodes.ts";
 import { type BareNode, startBareNode } from "../../src/testing/bare-node.ts";
-import { type Bridge } from "../../src/bridge/index.ts";
+import type { Bridge } from "../../src/bridge/index.ts";
 import { BridgeCloseCode } from "../../src/transport/index.ts";
 import { TestClient, concat, decodeResponses, openingScript, request, roundTrip, startTestBridge } from "./bridge-helpers.ts";
 
@@ -65,7 +65,9 @@ describe("bridge refuses node-killing requests", () => {
 
   it("EXEC/QUERY of a statement this connection finalized (4012), while a live id still works", async () => {
     const state = await session();
-    state.client.send(concat([request({ type: "PREPARE", db: 0n, sql: "SELECT 1" }), request({ type: "PREPARE", db: 0n, sql: "SELECT 2" })]));
+    state.client.send(
+      concat([request({ type: "PREPARE", db: 0n, sql: "SELECT 1" }), request({ type: "PREPARE", db: 0n, sql: "SELECT 2" })]),
+    );
     state.expect = 5;
     const prepared = (await state.replies()).slice(3) as unknown as { type: string; id: number }[];
     expect(prepared.map((m) => m.type)).toEqual(["STMT", "STMT"]);
@@ -77,19 +79,24 @@ describe("bridge refuses node-killing requests", () => {
     expect((await state.replies()).slice(5).map((m) => m.type)).toEqual(["EMPTY", "ROWS"]);
     state.client.send(request({ type: "QUERY", db: 0, stmt: first }));
     const closure = await state.client.closed;
-    expect(closure).toMatchObject({ code: BridgeCloseCode.ForbiddenRequest, reason: `QUERY of finalized statement ${first} refused: dqlite can crash on it` });
+    expect(closure).toMatchObject({
+      code: BridgeCloseCode.ForbiddenRequest,
+      reason: `QUERY of finalized statement ${first} refused: dqlite can crash on it`,
+    });
     await expectNodeTakesWrites();
   });
 
   it("a finalized id handed out again by a later PREPARE is usable", async () => {
     const state = await session();
-    state.client.send(concat([request({ type: "PREPARE", db: 0n, sql: "SELECT 10" }), request({ type: "PREPARE", db: 0n, sql: "SELECT 20" })]));
+    state.client.send(
+      concat([request({ type: "PREPARE", db: 0n, sql: "SELECT 10" }), request({ type: "PREPARE", db: 0n, sql: "SELECT 20" })]),
+    );
     state.expect = 5;
     const [first] = ((await state.replies()).slice(3) as unknown as { id: number }[]).map((m) => m.id) as [number];
     state.client.send(request({ type: "FINALIZE", db: 0, stmt: first }));
     state.client.send(request({ type: "PREPARE", db: 0n, sql: "SELECT 30" }));
     state.expect = 7;
-    const reused = ((await state.replies())[6] as unknown as { type: string; id: number });
+    const reused = (await state.replies())[6] as unknown as { type: string; id: number };
     expect(reused.type).toBe("STMT");
     // dqlite reuses the freed slot; the bridge saw the STMT reply and lets the id through again.
     expect(reused.id).toBe(first);

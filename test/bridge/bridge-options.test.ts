@@ -58,7 +58,22 @@ describe("bridge options", () => {
   });
 
   it("reads addresses with the client's grammar: the same accepted, the same refused", () => {
-    const cases = ["127.0.0.1:9001", "node-1.local:1", "[::1]:9001", "[fe80::1]:65535", "::1:9001", "nohost", "host:", ":9001", "h:65536", "h:0", "h:123456", "under_score:1", "[::1]", "a b:1"];
+    const cases = [
+      "127.0.0.1:9001",
+      "node-1.local:1",
+      "[::1]:9001",
+      "[fe80::1]:65535",
+      "::1:9001",
+      "nohost",
+      "host:",
+      ":9001",
+      "h:65536",
+      "h:0",
+      "h:123456",
+      "under_score:1",
+      "[::1]",
+      "a b:1",
+    ];
     for (const address of cases) {
       let client: unknown;
       let bridge: unknown;

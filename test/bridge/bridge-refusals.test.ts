@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNode, type DqliteNode } from "../support/nodes.ts";
-import { type Bridge, type BridgeLogEntry } from "../../src/bridge/index.ts";
+import type { Bridge, BridgeLogEntry } from "../../src/bridge/index.ts";
 import { BridgeCloseCode } from "../../src/transport/index.ts";
 import {
   HANDSHAKE_V1,
@@ -233,7 +233,10 @@ describe("bridge frame gate and limits", () => {
     const badHandshake = await closureOf({ token: TOKEN }, Uint8Array.of(2, 0, 0, 0, 0, 0, 0, 0));
     expect(badHandshake.code).toBe(BridgeCloseCode.MalformedFrame);
     expect(badHandshake.reason).toMatch(/BAD_HANDSHAKE/);
-    const unknownType = await closureOf({ token: TOKEN }, concat([HANDSHAKE_V1, Uint8Array.of(1, 0, 0, 0, 99, 0, 0, 0), new Uint8Array(8)]));
+    const unknownType = await closureOf(
+      { token: TOKEN },
+      concat([HANDSHAKE_V1, Uint8Array.of(1, 0, 0, 0, 99, 0, 0, 0), new Uint8Array(8)]),
+    );
     expect(unknownType.code).toBe(BridgeCloseCode.MalformedFrame);
     expect(unknownType.reason).toMatch(/UNKNOWN_TYPE/);
     await expectHonestStillServed();

@@ -31,11 +31,17 @@ afterAll(async () => {
 
 describe("client session through the bridge", () => {
   it("creates, fills and reads back a table, streaming 5 000 rows", async () => {
-    client = await connect({ addresses: [node.address], connector: webSocketConnector(bridge.url, { token: TOKEN, WebSocket: WS }), timeoutMs: 10_000 });
+    client = await connect({
+      addresses: [node.address],
+      connector: webSocketConnector(bridge.url, { token: TOKEN, WebSocket: WS }),
+      timeoutMs: 10_000,
+    });
     const db = await client.open("demo");
     const table = `bridge_session_${process.pid}`;
     await db.exec(`CREATE TABLE ${table} (id INTEGER PRIMARY KEY, name TEXT)`);
-    await db.exec(`WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000) INSERT INTO ${table} SELECT x, 'row ' || x FROM c`);
+    await db.exec(
+      `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000) INSERT INTO ${table} SELECT x, 'row ' || x FROM c`,
+    );
     const result = await db.query(`SELECT id, name FROM ${table} ORDER BY id`).all();
     expect(result.columns).toEqual(["id", "name"]);
     expect(result.rows).toHaveLength(5000);
@@ -50,7 +56,11 @@ describe("client session through the bridge", () => {
   });
 
   it("an admin call fails with the bridge's refusal, and a new session still works", async () => {
-    const admin = await connect({ addresses: [node.address], connector: webSocketConnector(bridge.url, { token: TOKEN, WebSocket: WS }), timeoutMs: 10_000 });
+    const admin = await connect({
+      addresses: [node.address],
+      connector: webSocketConnector(bridge.url, { token: TOKEN, WebSocket: WS }),
+      timeoutMs: 10_000,
+    });
     try {
       const error = await admin.dump("demo").catch((e: unknown) => e);
       expect(error).toBeInstanceOf(Error);
@@ -58,7 +68,11 @@ describe("client session through the bridge", () => {
     } finally {
       await admin.close();
     }
-    const again = await connect({ addresses: [node.address], connector: webSocketConnector(bridge.url, { token: TOKEN, WebSocket: WS }), timeoutMs: 10_000 });
+    const again = await connect({
+      addresses: [node.address],
+      connector: webSocketConnector(bridge.url, { token: TOKEN, WebSocket: WS }),
+      timeoutMs: 10_000,
+    });
     try {
       const rows = await (await again.open("demo")).query("SELECT 7").all();
       expect(rows.rows).toEqual([[7]]);
@@ -70,7 +84,10 @@ describe("client session through the bridge", () => {
   it("a wrong token reaches the transport's reader as the bridge's close code and reason", async () => {
     const url = `${bridge.url}?target=${encodeURIComponent(node.address)}`;
     const transport = await connectWebSocket(url, { token: "not-the-right-token-000", WebSocket: WS });
-    const error = await transport.readable.getReader().read().catch((e: unknown) => e);
+    const error = await transport.readable
+      .getReader()
+      .read()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectionError);
     expect((error as ConnectionError).message).toMatch(/closed with code 4001: wrong token/);
     await transport.close();
@@ -94,7 +111,9 @@ describe("a pooled client through the bridge", () => {
       const stats = pooled.stats();
       expect(stats.max).toBe(2);
       expect(stats.open).toBe(2);
-      expect(stats.limitedBy).toMatch(/the bridge refused connection 3 \(close code 4009: its per-client cap, --max-per-client\); the pool keeps 2/);
+      expect(stats.limitedBy).toMatch(
+        /the bridge refused connection 3 \(close code 4009: its per-client cap, --max-per-client\); the pool keeps 2/,
+      );
       expect(capped.bridge.stats().connections.length).toBe(2);
     } finally {
       await pooled.close();

@@ -22,10 +22,15 @@ describe("row engines in the browser", () => {
   it("WASM and TS engines agree on generated results in chunks", async () => {
     await initRowEngine();
     fc.assert(
-      fc.property(resultOf(), fc.constantFrom("number", "bigint", "string" as const), fc.array(fc.integer({ min: 1, max: 200 }), { minLength: 1, maxLength: 4 }), (result, intMode, chunks) => {
-        const input = streamOf(result);
-        expect(drive(input, { engine: "wasm", intMode, chunks })).toEqual(drive(input, { engine: "js", intMode, chunks }));
-      }),
+      fc.property(
+        resultOf(),
+        fc.constantFrom("number", "bigint", "string" as const),
+        fc.array(fc.integer({ min: 1, max: 200 }), { minLength: 1, maxLength: 4 }),
+        (result, intMode, chunks) => {
+          const input = streamOf(result);
+          expect(drive(input, { engine: "wasm", intMode, chunks })).toEqual(drive(input, { engine: "js", intMode, chunks }));
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -33,11 +38,15 @@ describe("row engines in the browser", () => {
   it("WASM and TS engines fail alike on mutated input and invalid text", async () => {
     await initRowEngine();
     fc.assert(
-      fc.property(resultOf(anyTextBytes), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }), (result, edits) => {
-        const input = streamOf(result).slice();
-        for (const [at, value] of edits) input[at % input.length] = value;
-        expect(drive(input, { engine: "wasm", intMode: "bigint" })).toEqual(drive(input, { engine: "js", intMode: "bigint" }));
-      }),
+      fc.property(
+        resultOf(anyTextBytes),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }),
+        (result, edits) => {
+          const input = streamOf(result).slice();
+          for (const [at, value] of edits) input[at % input.length] = value;
+          expect(drive(input, { engine: "wasm", intMode: "bigint" })).toEqual(drive(input, { engine: "js", intMode: "bigint" }));
+        },
+      ),
       { numRuns: 150 },
     );
   });

@@ -12,10 +12,19 @@ const FIXTURE = "test/capture/fixtures/go-shell.pcap";
 
 function cli(args: string[], input?: Uint8Array) {
   if (!existsSync("dist/src/cli/pcap-command.js")) throw new Error("dist/ is missing: run `npm run build` before the CLI tests");
-  return spawnSync(process.execPath, ["bin/dqlite-wire.mjs", ...args], { input, encoding: "utf8", timeout: 60_000, maxBuffer: 256 * 1024 * 1024 });
+  return spawnSync(process.execPath, ["bin/dqlite-wire.mjs", ...args], {
+    input,
+    encoding: "utf8",
+    timeout: 60_000,
+    maxBuffer: 256 * 1024 * 1024,
+  });
 }
 
-const lines = (text: string) => text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as Record<string, unknown>);
+const lines = (text: string) =>
+  text
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 test("a real capture: handshakes, requests and responses as JSON lines, exit 0, a summary on stderr", () => {
   const r = cli(["decode", "--pcap", FIXTURE]);
@@ -33,7 +42,9 @@ test("--summary json, --pcap - (stdin), --int-mode number", () => {
   expect(r.status, r.stderr).toBe(0);
   const summary = JSON.parse(r.stderr) as Record<string, unknown>;
   expect(summary).toMatchObject({ format: "pcap", packets: 139, requests: 24, responses: 24, connections: { dqlite: 4 }, lostBytes: 0 });
-  const leader = lines(r.stdout).find((line) => (line["message"] as { type?: string } | undefined)?.type === "LEADER" && line["direction"] === "response")!;
+  const leader = lines(r.stdout).find(
+    (line) => (line["message"] as { type?: string } | undefined)?.type === "LEADER" && line["direction"] === "response",
+  )!;
   expect(typeof (leader["message"] as { id: unknown }).id).toBe("string"); // beyond 2^53: a string even with --int-mode number
 });
 

@@ -10,7 +10,11 @@ import { cleanCaptureDirs, goShell, startTcpdump } from "./tcpdump-rig.ts";
 
 let cluster: DqliteCluster;
 let capture: Uint8Array;
-const SQL = ["CREATE TABLE IF NOT EXISTS cluster_t (k TEXT, v INTEGER)", "INSERT INTO cluster_t VALUES ('a', 1), ('b', 2)", "SELECT k, v FROM cluster_t ORDER BY k"];
+const SQL = [
+  "CREATE TABLE IF NOT EXISTS cluster_t (k TEXT, v INTEGER)",
+  "INSERT INTO cluster_t VALUES ('a', 1), ('b', 2)",
+  "SELECT k, v FROM cluster_t ORDER BY k",
+];
 
 beforeAll(async () => {
   cluster = await startCluster(3);

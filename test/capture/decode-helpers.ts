@@ -1,6 +1,13 @@
 // Decoding a capture's bytes in a test, and the views of the records the tests compare.
 
-import { CaptureDecoder, type CaptureDecoderOptions, type CaptureRecord, type CaptureSummary, type MessageRecord, captureRecordToJSON } from "../../src/capture/index.ts";
+import {
+  CaptureDecoder,
+  type CaptureDecoderOptions,
+  type CaptureRecord,
+  type CaptureSummary,
+  type MessageRecord,
+  captureRecordToJSON,
+} from "../../src/capture/index.ts";
 
 export interface Decoded {
   records: CaptureRecord[];
@@ -24,7 +31,16 @@ export function messages(decoded: Decoded): MessageRecord[] {
 export function conversationView(decoded: Decoded): string[] {
   return decoded.lines
     .filter((line) => line["ok"] === true)
-    .map((line) => JSON.stringify({ conn: line["conn"], direction: line["direction"], request: line["request"], answers: line["answers"], handshake: line["handshake"], message: line["message"] }));
+    .map((line) =>
+      JSON.stringify({
+        conn: line["conn"],
+        direction: line["direction"],
+        request: line["request"],
+        answers: line["answers"],
+        handshake: line["handshake"],
+        message: line["message"],
+      }),
+    );
 }
 
 export function problems(decoded: Decoded): Record<string, unknown>[] {

@@ -97,7 +97,10 @@ describe("the Go shell on -i lo", () => {
     for (const sql of [...STATEMENTS, "SELEC 1"]) expect(sqls).toContain(sql);
     const rows = responses.find((r) => r.message.type === "ROWS")!;
     expect(rows.message.type === "ROWS" && rows.message.columns).toEqual(["id", "name", "score", "flag"]);
-    const shown = rows.message.type === "ROWS" ? rows.message.rows.map((row) => row.values.map((value) => (value === null ? "<nil>" : String(value))).join("|")) : [];
+    const shown =
+      rows.message.type === "ROWS"
+        ? rows.message.rows.map((row) => row.values.map((value) => (value === null ? "<nil>" : String(value))).join("|"))
+        : [];
     // The Go shell prints one row per line, cells joined by "|".
     expect(shown).toEqual(printed[2]!.trim().split("\n"));
     const failed = responses.find((r) => r.message.type === "FAILURE")!;
@@ -128,7 +131,12 @@ describe("other link types and resolutions of the same traffic", () => {
     const base = decodeCaptureBytes(lo);
     const variants = {
       "pcapng little-endian": toPcapng(file),
-      "pcapng big-endian, nanoseconds, two sections, unknown blocks": toPcapng(file, { littleEndian: false, tsresol: 9, newSectionAt: 40, unknownBlocks: true }),
+      "pcapng big-endian, nanoseconds, two sections, unknown blocks": toPcapng(file, {
+        littleEndian: false,
+        tsresol: 9,
+        newSectionAt: 40,
+        unknownBlocks: true,
+      }),
       "pcap big-endian": writePcap(file, { littleEndian: false }),
     };
     for (const [name, bytes] of Object.entries(variants)) {
@@ -136,7 +144,10 @@ describe("other link types and resolutions of the same traffic", () => {
       expect(problems(decoded), name).toEqual([]);
       expect(conversationView(decoded), name).toEqual(conversationView(base));
       // Times agree to the microsecond whatever the resolution the file used.
-      expect(decoded.lines.map((l) => String(l["time"]).slice(0, 26)), name).toEqual(base.lines.map((l) => String(l["time"]).slice(0, 26)));
+      expect(
+        decoded.lines.map((l) => String(l["time"]).slice(0, 26)),
+        name,
+      ).toEqual(base.lines.map((l) => String(l["time"]).slice(0, 26)));
     }
     expect(decodeCaptureBytes(variants["pcapng little-endian"]).summary.format).toBe("pcapng");
   });

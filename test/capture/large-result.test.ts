@@ -28,7 +28,10 @@ beforeAll(async () => {
     "demo",
     `INSERT INTO big (id, name, amount) SELECT x, 'name-' || x, x * 0.5 FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ${ROWS}) SELECT x FROM c)`,
   );
-  const captures = await Promise.all([startTcpdump({ filter: `tcp port ${port}` }), startTcpdump({ filter: `tcp port ${port}`, extra: ["-s", "200"] })]);
+  const captures = await Promise.all([
+    startTcpdump({ filter: `tcp port ${port}` }),
+    startTcpdump({ filter: `tcp port ${port}`, extra: ["-s", "200"] }),
+  ]);
   printed = (await goShell(node.address, "demo", QUERY)).trim().split("\n");
   [full, snapped] = (await Promise.all(captures.map((c) => c.stop()))).map((c) => c.bytes) as [Uint8Array, Uint8Array];
 }, 120_000);
@@ -66,14 +69,18 @@ function inOrderSegments(file: PcapFile): number[] {
   const flow = `${port}>`;
   const spans = file.records.map((record) => {
     const segment = segmentOf(record);
-    return segment !== undefined && segment.flow.startsWith(flow) && segment.payloadLength > 0 ? { seq: segment.seq, end: (segment.seq + segment.payloadLength) | 0 } : undefined;
+    return segment?.flow.startsWith(flow) && segment.payloadLength > 0
+      ? { seq: segment.seq, end: (segment.seq + segment.payloadLength) | 0 }
+      : undefined;
   });
   // Every segment before it in the file ends at or before its first byte, and every one after it
   // starts past its first byte: a loaded machine's capture can hold later bytes ahead of earlier
   // ones, and cutting such a segment short would leave a hole the decoder rightly calls a gap.
   return serverSegments(file).filter((index) => {
     const seq = spans[index]!.seq;
-    return spans.every((other, at) => other === undefined || at === index || (at < index ? ((seq - other.end) | 0) >= 0 : ((other.seq - seq) | 0) > 0));
+    return spans.every(
+      (other, at) => other === undefined || at === index || (at < index ? ((seq - other.end) | 0) >= 0 : ((other.seq - seq) | 0) > 0),
+    );
   });
 }
 
@@ -190,7 +197,7 @@ describe("cut captures", () => {
     const last = segments[Math.floor(segments.length / 2)]!;
     // The records before that segment, then its first bytes, so many that the stream ends off a
     // word boundary (frames are whole words long): it cannot end between two frames.
-    const synAck = file.records.map(segmentOf).find((s) => s !== undefined && s.flow.startsWith(`${port}>`))!;
+    const synAck = file.records.map(segmentOf).find((s) => s?.flow.startsWith(`${port}>`))!;
     const offset = (segmentOf(file.records[last]!)!.seq - synAck.seq - 1) >>> 0;
     const keep = (offset + 1_001) % 8 === 0 ? 1_002 : 1_001;
     const records = [...file.records.slice(0, last), firstPartCopy(file.records[last]!, keep)];
@@ -206,8 +213,13 @@ describe("cut captures", () => {
     expect(decoded.summary.lostBytes).toBeGreaterThan(100_000);
     expect(decoded.summary.snapCutPackets).toBeGreaterThan(10);
     expect(decodeCaptureBytes(full).summary.snapCutPackets).toBe(0);
-    expect(problems(decoded).some((p) => p["problem"] === "gap" && String((p["error"] as { message: string }).message).includes("snap length"))).toBe(true);
-    const requests = (d: Decoded) => messages(d).filter((m) => m.direction === "request").map((m) => JSON.stringify(m.message, (_, v) => (typeof v === "bigint" ? String(v) : v)));
+    expect(
+      problems(decoded).some((p) => p["problem"] === "gap" && String((p["error"] as { message: string }).message).includes("snap length")),
+    ).toBe(true);
+    const requests = (d: Decoded) =>
+      messages(d)
+        .filter((m) => m.direction === "request")
+        .map((m) => JSON.stringify(m.message, (_, v) => (typeof v === "bigint" ? String(v) : v)));
     expect(requests(decoded)).toEqual(requests(decodeCaptureBytes(full)));
     // Every row that did decode is a real row (its id, name and amount agree).
     for (const frame of messages(decoded).filter((m) => m.message.type === "ROWS")) {

@@ -18,7 +18,11 @@ function relink(file: PcapFile, linkType: number, wrap: (ip: Uint8Array) => Uint
     linkType,
     records: file.records.map((record): PcapRecord => {
       const data = wrap(record.data.subarray(ETHERNET_HEADER));
-      return { ...record, data, originalLength: record.originalLength - ETHERNET_HEADER + (data.length - (record.data.length - ETHERNET_HEADER)) };
+      return {
+        ...record,
+        data,
+        originalLength: record.originalLength - ETHERNET_HEADER + (data.length - (record.data.length - ETHERNET_HEADER)),
+      };
     }),
   };
 }
@@ -39,14 +43,31 @@ function toIpv6(ip: Uint8Array): Uint8Array {
   const address = (last: number) => [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, last];
   const fromNode = ((transport[0]! << 8) | transport[1]!) === NODE_PORT;
   const [source, destination] = fromNode ? [address(2), address(1)] : [address(1), address(2)];
-  return Uint8Array.from([0x60, 0, 0, 0, payloadLength >> 8, payloadLength & 0xff, 0, 64, ...source, ...destination, ...hopByHop, ...transport]);
+  return Uint8Array.from([
+    0x60,
+    0,
+    0,
+    0,
+    payloadLength >> 8,
+    payloadLength & 0xff,
+    0,
+    64,
+    ...source,
+    ...destination,
+    ...hopByHop,
+    ...transport,
+  ]);
 }
 
 const baseView = () => conversationView(decodeCaptureBytes(writePcap(original)));
 
 describe("link types", () => {
   const cases: [string, number, (ip: Uint8Array) => Uint8Array][] = [
-    ["Ethernet with an 802.1ad and an 802.1Q tag", 1, prefixed([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x88, 0xa8, 0, 10, 0x81, 0x00, 0, 20, 0x08, 0x00])],
+    [
+      "Ethernet with an 802.1ad and an 802.1Q tag",
+      1,
+      prefixed([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x88, 0xa8, 0, 10, 0x81, 0x00, 0, 20, 0x08, 0x00]),
+    ],
     ["BSD loopback, little-endian family", 0, prefixed([2, 0, 0, 0])],
     ["BSD loopback, big-endian family", 0, prefixed([0, 0, 0, 2])],
     ["OpenBSD loop", 108, prefixed([0, 0, 0, 2])],
@@ -64,7 +85,10 @@ describe("link types", () => {
   }
 
   test("IPv6 with a hop-by-hop header, as raw IPv6 (229) and under Ethernet: the same messages, bracketed addresses", () => {
-    for (const file of [relink(original, 229, toIpv6), relink(original, 1, (ip) => Uint8Array.from([...new Array(12).fill(0), 0x86, 0xdd, ...toIpv6(ip)]))]) {
+    for (const file of [
+      relink(original, 229, toIpv6),
+      relink(original, 1, (ip) => Uint8Array.from([...new Array(12).fill(0), 0x86, 0xdd, ...toIpv6(ip)])),
+    ]) {
       const decoded = decodeCaptureBytes(toPcapng(file));
       expect(problems(decoded)).toEqual([]);
       const strip = (lines: string[]) => lines.map((line) => line.replace(/"conn":"c\d+"/, ""));
@@ -99,7 +123,8 @@ describe("TCP and IP cases on real packets", () => {
       const seq = (view.getUint32(tcp + 4) - own + 0xfffffff8) >>> 0;
       view.setUint32(tcp + 4, seq);
       if (seq < 0x100) wrapped++;
-      if (peer !== undefined && (data[tcp + 13]! & 0x10) !== 0) view.setUint32(tcp + 8, (view.getUint32(tcp + 8) - peer + 0xfffffff8) >>> 0);
+      if (peer !== undefined && (data[tcp + 13]! & 0x10) !== 0)
+        view.setUint32(tcp + 8, (view.getUint32(tcp + 8) - peer + 0xfffffff8) >>> 0);
       return { ...record, data };
     });
     expect(wrapped).toBeGreaterThan(20);

@@ -31,7 +31,12 @@ beforeAll(async () => {
   origin = new URL(server.resolvedUrls!.local[0]!).origin;
   const userDataDir = mkdtempSync(join(tmpdir(), "dqlite-wire-capture-chromium-"));
   cleanups.push(() => rmSync(userDataDir, { recursive: true, force: true }));
-  context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1440, height: 900 } });
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1440, height: 900 },
+  });
   cleanups.push(() => context.close());
 }, 120_000);
 
@@ -48,7 +53,9 @@ async function offlinePage(): Promise<Page> {
 }
 
 const renderedRows = (page: Page) =>
-  page.$$eval(".results-body .grid-row[data-row]", (rows) => rows.map((row) => [...row.querySelectorAll("[role=gridcell]")].map((c) => c.textContent)));
+  page.$$eval(".results-body .grid-row[data-row]", (rows) =>
+    rows.map((row) => [...row.querySelectorAll("[role=gridcell]")].map((c) => c.textContent)),
+  );
 
 test("a chosen capture lists its connections; the one with the SELECT shows its frames and rows", async () => {
   const page = await offlinePage();
@@ -61,17 +68,37 @@ test("a chosen capture lists its connections; the one with the SELECT shows its 
     "c3 127.0.0.1:49950 → 127.0.0.1:37051",
     "c4 127.0.0.1:49964 → 127.0.0.1:37051",
   ]);
-  expect(await page.textContent("[data-testid=connections-note]")).toBe("pcap: 139 packets, 4 dqlite conversations (24 requests, 24 responses)");
+  expect(await page.textContent("[data-testid=connections-note]")).toBe(
+    "pcap: 139 packets, 4 dqlite conversations (24 requests, 24 responses)",
+  );
   const results = await page.$$eval("[data-testid=capture-result]", (items) => items.map((item) => item.textContent));
   expect(results).toEqual(["#5 SELECT * FROM t"]);
   // Loading opened the conversation with a query: its rows are in the table.
-  await page.waitForFunction(() => /2 rows from 1 ROWS frames/.test(document.querySelector("[data-testid=offline-note]")?.textContent ?? ""), null, { timeout: STEP_MS });
+  await page.waitForFunction(
+    () => /2 rows from 1 ROWS frames/.test(document.querySelector("[data-testid=offline-note]")?.textContent ?? ""),
+    null,
+    { timeout: STEP_MS },
+  );
   expect(await renderedRows(page)).toEqual([
     ["1", "x"],
     ["2", "NULL"],
   ]);
   const frames = await page.$$eval(".frame .type", (cells) => cells.map((c) => c.textContent));
-  expect(frames).toEqual(["HANDSHAKE", "LEADER", "LEADER", "CLIENT", "WELCOME", "OPEN", "DB", "EXEC_SQL", "RESULT", "QUERY_SQL", "ROWS", "EXEC_SQL", "RESULT"]);
+  expect(frames).toEqual([
+    "HANDSHAKE",
+    "LEADER",
+    "LEADER",
+    "CLIENT",
+    "WELCOME",
+    "OPEN",
+    "DB",
+    "EXEC_SQL",
+    "RESULT",
+    "QUERY_SQL",
+    "ROWS",
+    "EXEC_SQL",
+    "RESULT",
+  ]);
   // The inspector opened the ROWS frame, field by field.
   await page.waitForSelector(".fields tr[data-path='ROWS.columns[0]']", { timeout: STEP_MS });
   expect(await page.textContent(".fields tr[data-path='ROWS.columns[1]']")).toContain("b");
@@ -94,15 +121,22 @@ test("another conversation opens in the frame list: the failed statement and its
 test("a pcapng file dropped on the page gives the same connections", async () => {
   const page = await offlinePage();
   const pcapng = toPcapng(readPcap(new Uint8Array(readFileSync(FIXTURE))), { littleEndian: false });
-  await page.evaluate((bytes) => {
-    const transfer = new DataTransfer();
-    transfer.items.add(new File([new Uint8Array(bytes)], "go-shell.pcapng"));
-    document.querySelector(".drop")!.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
-  }, [...pcapng]);
+  await page.evaluate(
+    (bytes) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(bytes)], "go-shell.pcapng"));
+      document.querySelector(".drop")!.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    },
+    [...pcapng],
+  );
   await page.waitForSelector("[data-testid=conversation]", { timeout: STEP_MS });
   expect(await page.$$eval("[data-testid=conversation]", (items) => items.length)).toBe(4);
   expect(await page.textContent("[data-testid=connections-note]")).toMatch(/^pcapng: 139 packets, 4 dqlite conversations/);
-  await page.waitForFunction(() => /2 rows from 1 ROWS frames/.test(document.querySelector("[data-testid=offline-note]")?.textContent ?? ""), null, { timeout: STEP_MS });
+  await page.waitForFunction(
+    () => /2 rows from 1 ROWS frames/.test(document.querySelector("[data-testid=offline-note]")?.textContent ?? ""),
+    null,
+    { timeout: STEP_MS },
+  );
   await page.close();
   expect(pageErrors).toEqual([]);
 }, 60_000);

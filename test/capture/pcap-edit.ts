@@ -29,7 +29,13 @@ export function readPcap(bytes: Uint8Array): PcapFile {
     magic = view.getUint32(0, false);
   }
   if (magic !== MAGIC_MICROS && magic !== MAGIC_NANOS) throw new Error("not a pcap file");
-  const file: PcapFile = { littleEndian, nanoseconds: magic === MAGIC_NANOS, snapLength: view.getUint32(16, littleEndian), linkType: view.getUint32(20, littleEndian), records: [] };
+  const file: PcapFile = {
+    littleEndian,
+    nanoseconds: magic === MAGIC_NANOS,
+    snapLength: view.getUint32(16, littleEndian),
+    linkType: view.getUint32(20, littleEndian),
+    records: [],
+  };
   for (let at = 24; at + 16 <= bytes.length; ) {
     const included = view.getUint32(at + 8, littleEndian);
     file.records.push({
@@ -103,7 +109,7 @@ class BlockWriter {
   }
 }
 
-function fields(le: boolean, build: (view: DataView) => void, size: number): Uint8Array {
+function fields(_le: boolean, build: (view: DataView) => void, size: number): Uint8Array {
   const out = new Uint8Array(size);
   build(new DataView(out.buffer));
   return out;
@@ -115,19 +121,33 @@ export function toPcapng(file: PcapFile, options: PcapngOptions = {}): Uint8Arra
   const tsresol = options.tsresol ?? (file.nanoseconds ? 9 : 6);
   const w = new BlockWriter(le);
   const section = () => {
-    w.block(0x0a0d0d0a, fields(le, (v) => {
-      v.setUint32(0, 0x1a2b3c4d, le);
-      v.setUint16(4, 1, le);
-      v.setBigInt64(8, -1n, le);
-    }, 16));
+    w.block(
+      0x0a0d0d0a,
+      fields(
+        le,
+        (v) => {
+          v.setUint32(0, 0x1a2b3c4d, le);
+          v.setUint16(4, 1, le);
+          v.setBigInt64(8, -1n, le);
+        },
+        16,
+      ),
+    );
     // IDB: link type, snap length, if_tsresol option, end of options.
-    w.block(0x00000001, fields(le, (v) => {
-      v.setUint16(0, file.linkType, le);
-      v.setUint32(4, file.snapLength, le);
-      v.setUint16(8, 9, le);
-      v.setUint16(10, 1, le);
-      v.setUint8(12, tsresol);
-    }, 20));
+    w.block(
+      0x00000001,
+      fields(
+        le,
+        (v) => {
+          v.setUint16(0, file.linkType, le);
+          v.setUint32(4, file.snapLength, le);
+          v.setUint16(8, 9, le);
+          v.setUint16(10, 1, le);
+          v.setUint8(12, tsresol);
+        },
+        20,
+      ),
+    );
   };
   section();
   const unitsPerSecond = 10n ** BigInt(tsresol);

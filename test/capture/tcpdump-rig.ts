@@ -101,7 +101,20 @@ export async function startTcpdump(options: TcpdumpOptions): Promise<RunningCapt
   const file = join(captureDir(), "capture.pcap");
   const marker = await markerEndpoint();
   const filter = `(${options.filter}) or (udp and dst host 127.0.0.1 and dst port ${marker.port})`;
-  const args = ["-U", "--immediate-mode", "-Z", "root", "-B", "16384", "-w", file, "-i", options.iface ?? "lo", ...(options.extra ?? []), filter];
+  const args = [
+    "-U",
+    "--immediate-mode",
+    "-Z",
+    "root",
+    "-B",
+    "16384",
+    "-w",
+    file,
+    "-i",
+    options.iface ?? "lo",
+    ...(options.extra ?? []),
+    filter,
+  ];
   const child = spawn(tcpdump, args, { stdio: ["ignore", "ignore", "pipe"] });
   const reap = () => child.kill("SIGKILL");
   process.once("exit", reap);
@@ -165,7 +178,10 @@ async function stopTcpdump(
   // sends those bytes again, so the file still holds them.)
   const dropped = Number(/(\d+) packets? dropped by kernel/.exec(text)?.[1] ?? 0);
   if (dropped > 0 && !allowDrops) throw new CaptureIncompleteError(dropped, text);
-  if (!markerSeen) throw new Error(`the capture's end marker did not reach ${file} within ${MARKER_TIMEOUT_MS} ms, with no drops reported (tcpdump: ${text.trim()})`);
+  if (!markerSeen)
+    throw new Error(
+      `the capture's end marker did not reach ${file} within ${MARKER_TIMEOUT_MS} ms, with no drops reported (tcpdump: ${text.trim()})`,
+    );
   return { bytes: withoutMarker(new Uint8Array(readFileSync(file)), token), report: text, dropped };
 }
 
@@ -203,7 +219,9 @@ async function untilFileHolds(file: string, token: Buffer, send: () => void): Pr
 /** The pcap file without the records that hold `token` (the end marker); unchanged when none does. */
 function withoutMarker(bytes: Uint8Array, token: Buffer): Uint8Array {
   const pcap = readPcap(bytes);
-  const records = pcap.records.filter((record) => !Buffer.from(record.data.buffer, record.data.byteOffset, record.data.byteLength).includes(token));
+  const records = pcap.records.filter(
+    (record) => !Buffer.from(record.data.buffer, record.data.byteOffset, record.data.byteLength).includes(token),
+  );
   return records.length === pcap.records.length ? bytes : writePcap({ ...pcap, records });
 }
 
@@ -211,9 +229,14 @@ function withoutMarker(bytes: Uint8Array, token: Buffer): Uint8Array {
 export function goShell(address: string, database: string, sql: string, format: "tabular" | "json" = "tabular"): Promise<string> {
   const shell = findBinary(GO_SHELL_CANDIDATES, "install with: apt-get install -y go-dqlite");
   return new Promise((resolve, reject) => {
-    execFile(shell, ["-s", address, "-f", format, database, sql], { maxBuffer: 256 * 1024 * 1024, timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`dqlite shell failed: ${stderr || error.message}`));
-      else resolve(stdout);
-    });
+    execFile(
+      shell,
+      ["-s", address, "-f", format, database, sql],
+      { maxBuffer: 256 * 1024 * 1024, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`dqlite shell failed: ${stderr || error.message}`));
+        else resolve(stdout);
+      },
+    );
   });
 }

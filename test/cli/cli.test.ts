@@ -14,7 +14,11 @@ function cli(args: string[], input = "") {
   return spawnSync(process.execPath, [BIN, ...args], { input, encoding: "utf8", timeout: 20_000 });
 }
 
-const jsonLines = (text: string) => text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
+const jsonLines = (text: string) =>
+  text
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
 
 describe("dqlite-wire CLI", () => {
   test("every protocol example decodes and re-encodes byte-identical through JSON (--lines)", () => {
@@ -28,8 +32,11 @@ describe("dqlite-wire CLI", () => {
         expect(decoded.status, decoded.stderr).toBe(0);
         const results = jsonLines(decoded.stdout);
         expect(results.map((r) => r.ok)).toEqual(hexes.map(() => true));
-        results.forEach((r, i) => expect(r.message.type).toBe(vectors[i]!.message["type"]));
-        const encoded = cli(["encode", "--side", side, "--lines", ...flags], results.map((r) => JSON.stringify(r.message)).join("\n") + "\n");
+        expect(results.map((r) => r.message.type)).toEqual(vectors.map((v) => v.message["type"]));
+        const encoded = cli(
+          ["encode", "--side", side, "--lines", ...flags],
+          results.map((r) => JSON.stringify(r.message)).join("\n") + "\n",
+        );
         expect(encoded.status, encoded.stderr).toBe(0);
         expect(encoded.stdout.trim().split("\n")).toEqual(hexes);
       }
@@ -47,7 +54,10 @@ describe("dqlite-wire CLI", () => {
     const r = cli(["decode", "--side", "response", "--int-mode", "number", rows]);
     expect(r.status).toBe(1);
     expect(JSON.parse(r.stdout).error).toMatchObject({ name: "DecodeError", code: "UNSAFE_INTEGER" });
-    expect(JSON.parse(cli(["decode", "--side", "response", rows]).stdout).rows[0][0]).toEqual({ type: "INTEGER", value: "9007199254740992" });
+    expect(JSON.parse(cli(["decode", "--side", "response", rows]).stdout).rows[0][0]).toEqual({
+      type: "INTEGER",
+      value: "9007199254740992",
+    });
   });
 
   test("--max-rows and --max-message-size set the caps", () => {
@@ -59,14 +69,23 @@ describe("dqlite-wire CLI", () => {
   test("--allow-internal accepts HEARTBEAT", () => {
     const hb = "0100000002000000" + "0700000000000000";
     expect(JSON.parse(cli(["decode", "--side", "request", hb]).stdout).error.code).toBe("INTERNAL_MESSAGE");
-    expect(JSON.parse(cli(["decode", "--side", "request", "--allow-internal", hb]).stdout)).toMatchObject({ type: "HEARTBEAT", timestamp: 7 });
+    expect(JSON.parse(cli(["decode", "--side", "request", "--allow-internal", hb]).stdout)).toMatchObject({
+      type: "HEARTBEAT",
+      timestamp: 7,
+    });
   });
 
   test("--stream decodes a request stream after its handshake, and shows poisoning", () => {
     const ok = cli(["decode", "--stream", "--side", "request"], "0100000000000000" + "01000000010000002a00000000000000" + "\n");
     expect(ok.status).toBe(0);
     expect(jsonLines(ok.stdout)).toEqual([{ ok: true, message: { type: "CLIENT", code: 1, schema: 0, id: 42 } }]);
-    const bad = cli(["decode", "--stream", "--side", "response", "0200000004000000" + "00".repeat(16) + "01000000040000000100000000000000"]);
+    const bad = cli([
+      "decode",
+      "--stream",
+      "--side",
+      "response",
+      "0200000004000000" + "00".repeat(16) + "01000000040000000100000000000000",
+    ]);
     expect(bad.status).toBe(1);
     expect(jsonLines(bad.stdout).map((l) => l.error?.name)).toEqual(["DecodeError", "PoisonedError"]);
   });
@@ -96,14 +115,28 @@ describe("dqlite-wire CLI", () => {
     const commands = [...top.stdout.split("commands:")[1]!.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]!);
     expect(commands).toEqual(expect.arrayContaining(["decode", "encode", "shell", "cluster", "bridge"]));
     for (const command of commands) {
-      for (const args of [[command, "--help"], [command, "-h"], ["help", command]]) {
+      for (const args of [
+        [command, "--help"],
+        [command, "-h"],
+        ["help", command],
+      ]) {
         const r = cli(args);
         expect(r.status, `${args.join(" ")}: ${r.stderr}`).toBe(0);
         expect(r.stdout, args.join(" ")).toMatch(new RegExp(`usage: dqlite-wire ${command}`));
       }
     }
     const decodeHelp = cli(["decode", "--help"]).stdout;
-    for (const option of ["--side", "--lines", "--stream", "--int-mode", "--max-rows", "--max-message-size", "--legacy", "--allow-internal", "--help"]) {
+    for (const option of [
+      "--side",
+      "--lines",
+      "--stream",
+      "--int-mode",
+      "--max-rows",
+      "--max-message-size",
+      "--legacy",
+      "--allow-internal",
+      "--help",
+    ]) {
       expect(decodeHelp, option).toContain(option);
     }
   });
@@ -127,7 +160,11 @@ describe("dqlite-wire CLI", () => {
     // One line in, then wait for its result before the next: a command that read all of stdin
     // before answering would never answer with stdin still open, and the test would time out.
     for (const [args, input, expected] of [
-      [["decode", "--side", "response", "--lines"], "01000000040000000100000000000000", '{"ok":true,"message":{"type":"DB","code":4,"schema":0,"id":1}}'],
+      [
+        ["decode", "--side", "response", "--lines"],
+        "01000000040000000100000000000000",
+        '{"ok":true,"message":{"type":"DB","code":4,"schema":0,"id":1}}',
+      ],
       [["encode", "--side", "request", "--lines"], '{"type":"CLIENT","id":42}', "01000000010000002a00000000000000"],
     ] as const) {
       const child = spawn(process.execPath, [BIN, ...args], { stdio: ["pipe", "pipe", "inherit"] });
@@ -152,7 +189,14 @@ describe("dqlite-wire CLI", () => {
   });
 
   test("encode --lines: one output per input line, in order; bad JSON, blank lines and refusals are error lines", () => {
-    const input = ['{"type":"CLIENT","id":42}', "not json", "", '{"type":"NOPE"}', '{"ok":true,"message":{"type":"CLIENT","id":1}}', '{"ok":false,"error":{"name":"DecodeError","code":"TRUNCATED","message":"m"}}'];
+    const input = [
+      '{"type":"CLIENT","id":42}',
+      "not json",
+      "",
+      '{"type":"NOPE"}',
+      '{"ok":true,"message":{"type":"CLIENT","id":1}}',
+      '{"ok":false,"error":{"name":"DecodeError","code":"TRUNCATED","message":"m"}}',
+    ];
     const r = cli(["encode", "--side", "request", "--lines"], input.join("\n") + "\n");
     expect(r.status).toBe(1);
     const out = r.stdout.split("\n").slice(0, -1);
@@ -178,12 +222,20 @@ describe("dqlite-wire CLI", () => {
     expect(refused.status).toBe(1);
     expect(JSON.parse(refused.stdout).error).toMatchObject({ name: "EncodeError", code: "INTERNAL_MESSAGE" });
     // And the caps apply when writing: a frame over --max-message-size is refused.
-    const big = cli(["encode", "--side", "request", "--max-message-size", "16", '{"type":"OPEN","name":"a-long-database-name","flags":0,"vfs":"unix"}']);
+    const big = cli([
+      "encode",
+      "--side",
+      "request",
+      "--max-message-size",
+      "16",
+      '{"type":"OPEN","name":"a-long-database-name","flags":0,"vfs":"unix"}',
+    ]);
     expect(JSON.parse(big.stdout).error).toMatchObject({ name: "EncodeError", code: "LIMIT" });
   });
 
   test("decode --stream | encode --stream gives back the byte stream, handshake included", () => {
-    const stream = "0100000000000000" + "01000000010000002a00000000000000" + "0300000003000000746573742e6462000000000000000000756e697800000000";
+    const stream =
+      "0100000000000000" + "01000000010000002a00000000000000" + "0300000003000000746573742e6462000000000000000000756e697800000000";
     const decoded = cli(["decode", "--side", "request", "--stream"], stream.replace(/(.{16})/g, "$1 ") + "\n");
     expect(decoded.status, decoded.stderr).toBe(0);
     expect(jsonLines(decoded.stdout).map((l) => l.message.type)).toEqual(["CLIENT", "OPEN"]);
@@ -201,7 +253,13 @@ describe("dqlite-wire CLI", () => {
   });
 
   test("usage errors exit 2 with one line on stderr", () => {
-    for (const args of [["decode", "--no-such-option"], ["decode", "--side", "response", "zz"], ["decode", "--side", "sideways", "00"], ["encode", "--side", "request", "{not json"], ["frobnicate"]]) {
+    for (const args of [
+      ["decode", "--no-such-option"],
+      ["decode", "--side", "response", "zz"],
+      ["decode", "--side", "sideways", "00"],
+      ["encode", "--side", "request", "{not json"],
+      ["frobnicate"],
+    ]) {
       const r = cli(args);
       expect(r.status, args.join(" ")).toBe(2);
       expect(r.stderr.trim().split("\n")[0]).toMatch(/^dqlite-wire/);

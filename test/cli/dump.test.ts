@@ -46,7 +46,14 @@ afterAll(async () => {
 function captureIo(): CommandIo & { stdout: () => string; stderr: () => string } {
   let out = "";
   let err = "";
-  return { input: Readable.from([]), interactive: false, out: (t) => void (out += t), err: (t) => void (err += t), stdout: () => out, stderr: () => err };
+  return {
+    input: Readable.from([]),
+    interactive: false,
+    out: (t) => void (out += t),
+    err: (t) => void (err += t),
+    stdout: () => out,
+    stderr: () => err,
+  };
 }
 
 async function dump(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
@@ -95,7 +102,19 @@ describe("dump over TLS", () => {
 
   it("a certificate the node refuses: status 1, nothing written", async () => {
     const out = join(scratch, "refused");
-    const result = await dump(["-s", node.address, "-c", node.certificate.certFile, "-k", node.certificate.keyFile, "--ca", join(scratch, "nope.crt"), "inventory", "--out", out]);
+    const result = await dump([
+      "-s",
+      node.address,
+      "-c",
+      node.certificate.certFile,
+      "-k",
+      node.certificate.keyFile,
+      "--ca",
+      join(scratch, "nope.crt"),
+      "inventory",
+      "--out",
+      out,
+    ]);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^Error: --ca .*nope\.crt: ENOENT/);
     const plain = await dump(["-s", node.address, "--timeout", "3000", "inventory", "--out", out]);
@@ -112,7 +131,10 @@ describe("dump over TLS", () => {
     const noDb = spawnSync(process.execPath, [BIN, "dump", "-s", node.address, "--out", scratch], { encoding: "utf8" });
     expect(noDb.status).toBe(2);
     const out = join(scratch, "cli");
-    const ok = spawnSync(process.execPath, [BIN, "dump", "-s", node.address, ...tlsArgs, "inventory", "--out", out], { encoding: "utf8", timeout: 30_000 });
+    const ok = spawnSync(process.execPath, [BIN, "dump", "-s", node.address, ...tlsArgs, "inventory", "--out", out], {
+      encoding: "utf8",
+      timeout: 30_000,
+    });
     expect(ok.stderr).toBe("");
     expect(ok.status).toBe(0);
     expect(sqlite(join(out, "inventory"), "SELECT name FROM items WHERE id = 7")).toBe("item-7\n");

@@ -6,7 +6,8 @@ import { NodeStoreError, parseNodeStore, serverAddresses } from "../../src/cli/n
 
 describe("parseNodeStore", () => {
   it("reads go-dqlite's cluster.yaml with uint64 ids exactly, field names in any case", () => {
-    const text = "- Address: 127.0.0.1:19001\n  ID: 18446744073709551615\n  Role: 0\n- address: 10.0.0.2:19001\n  id: 3297041220608546238\n  role: 1\n- Address: node3:19001\n";
+    const text =
+      "- Address: 127.0.0.1:19001\n  ID: 18446744073709551615\n  Role: 0\n- address: 10.0.0.2:19001\n  id: 3297041220608546238\n  role: 1\n- Address: node3:19001\n";
     expect(parseNodeStore(text)).toEqual([
       { id: 18446744073709551615n, address: "127.0.0.1:19001", role: 0 },
       { id: 3297041220608546238n, address: "10.0.0.2:19001", role: 1 },

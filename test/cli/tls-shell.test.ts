@@ -127,7 +127,10 @@ describe("shell over TLS, byte for byte the Go shell", () => {
   it("cluster lists the three members, the leader marked, from the node store over TLS", async () => {
     const io = captureIo();
     expect(await runClusterCommand(["-s", store, ...tlsArgs, "-f", "json"], io)).toBe(0);
-    const listed = JSON.parse(io.stdout()) as { leader: { address: string }; members: { address: string; role: string; leader: boolean }[] };
+    const listed = JSON.parse(io.stdout()) as {
+      leader: { address: string };
+      members: { address: string; role: string; leader: boolean }[];
+    };
     expect(listed.leader.address).toBe(leaderAddress);
     expect(listed.members.map((member) => member.address).sort()).toEqual([...cluster.addresses].sort());
     expect(listed.members.filter((member) => member.leader).map((member) => member.address)).toEqual([leaderAddress]);
@@ -138,17 +141,21 @@ describe("shell's TLS and node-store errors", () => {
   it("a plain shell to TLS nodes: status 1, and the error suggests -c/-k", async () => {
     const ours = await ourShell(["-s", leaderAddress, "--timeout", "4000", "k8s", "SELECT 1"]);
     expect(ours.status).toBe(1);
-    expect(ours.stderr).toMatch(/^Error: no leader found .*closed the connection.*if the nodes listen with TLS.*-c\/-k on the command line/);
+    expect(ours.stderr).toMatch(
+      /^Error: no leader found .*closed the connection.*if the nodes listen with TLS.*-c\/-k on the command line/,
+    );
   });
 
   it("-c without -k, or --ca without -c, is a usage error (status 2 in main)", async () => {
-    await expect(runShellCommand(["-s", leaderAddress, "-c", cluster.certificate.certFile, "k8s", "SELECT 1"], captureIo())).rejects.toThrow(
-      /both TLS certificate and key must be given/,
-    );
-    await expect(runShellCommand(["-s", leaderAddress, "--ca", cluster.certificate.certFile, "k8s", "SELECT 1"], captureIo())).rejects.toThrow(
-      /--ca needs -c and -k/,
-    );
-    const status = spawnSync(process.execPath, [BIN, "shell", "-s", leaderAddress, "-k", cluster.certificate.keyFile, "k8s", "SELECT 1"], { encoding: "utf8" });
+    await expect(
+      runShellCommand(["-s", leaderAddress, "-c", cluster.certificate.certFile, "k8s", "SELECT 1"], captureIo()),
+    ).rejects.toThrow(/both TLS certificate and key must be given/);
+    await expect(
+      runShellCommand(["-s", leaderAddress, "--ca", cluster.certificate.certFile, "k8s", "SELECT 1"], captureIo()),
+    ).rejects.toThrow(/--ca needs -c and -k/);
+    const status = spawnSync(process.execPath, [BIN, "shell", "-s", leaderAddress, "-k", cluster.certificate.keyFile, "k8s", "SELECT 1"], {
+      encoding: "utf8",
+    });
     expect(status.status).toBe(2);
     expect(status.stderr).toBe("dqlite-wire shell: both TLS certificate and key must be given (-c and -k)\n");
   });
@@ -159,8 +166,14 @@ describe("shell's TLS and node-store errors", () => {
     const cases: [string[], RegExp][] = [
       [["-c", join(scratch, "missing.crt"), "-k", cluster.certificate.keyFile], /^Error: -c .*missing\.crt: ENOENT/],
       [["-c", garbage, "-k", cluster.certificate.keyFile], /^Error: cannot use .*garbage\.crt, .*: TLS: tls\.cert holds no PEM block/],
-      [["-c", cluster.certificate.certFile, "-k", cluster.certificate.certFile], /^Error: cannot use .*: TLS: tls\.key holds other PEM blocks/],
-      [["-c", cluster.certificate.certFile, "-k", cluster.certificate.keyFile, "--ca", garbage], /^Error: cannot use .*: TLS: tls\.ca\[0\] holds no PEM block/],
+      [
+        ["-c", cluster.certificate.certFile, "-k", cluster.certificate.certFile],
+        /^Error: cannot use .*: TLS: tls\.key holds other PEM blocks/,
+      ],
+      [
+        ["-c", cluster.certificate.certFile, "-k", cluster.certificate.keyFile, "--ca", garbage],
+        /^Error: cannot use .*: TLS: tls\.ca\[0\] holds no PEM block/,
+      ],
     ];
     // The refusal comes before any dial: the listener the shell is pointed at sees no connection.
     const listener = await startCountingListener();
@@ -198,6 +211,8 @@ describe("shell's TLS and node-store errors", () => {
       expect(ours.status, servers).toBe(1);
       expect(ours.stderr).toMatch(message);
     }
-    await expect(runShellCommand(["-s", `${store},127.0.0.1:1`, "k8s", "SELECT 1"], captureIo())).rejects.toThrow(/can't mix a file:\/\/ node store and explicit addresses/);
+    await expect(runShellCommand(["-s", `${store},127.0.0.1:1`, "k8s", "SELECT 1"], captureIo())).rejects.toThrow(
+      /can't mix a file:\/\/ node store and explicit addresses/,
+    );
   });
 });

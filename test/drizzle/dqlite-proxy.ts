@@ -10,7 +10,9 @@ export function dqliteProxy(on: Database | Transaction): [AsyncRemoteCallback, A
   const run: AsyncRemoteCallback = async (sql, params, method) => {
     if (/^\s*begin\b/i.test(sql)) {
       // drizzle's own transaction() sends BEGIN on the connection every task of the client shares.
-      throw new Error("use db.transaction(async (tx) => { const orm = drizzle(...dqliteProxy(tx)); … }) instead of drizzle's transaction()");
+      throw new Error(
+        "use db.transaction(async (tx) => { const orm = drizzle(...dqliteProxy(tx)); … }) instead of drizzle's transaction()",
+      );
     }
     if (method === "run") {
       const { rowsAffected, lastInsertId } = await on.exec(sql, params as Params);

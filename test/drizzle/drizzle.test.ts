@@ -44,7 +44,10 @@ async function names(): Promise<string[]> {
 
 describe("drizzle-orm/sqlite-proxy on dqlite", () => {
   it("docs/query-builders.md shows the recipe this test runs, verbatim", () => {
-    const recipe = readFileSync(new URL("./dqlite-proxy.ts", import.meta.url), "utf8").replace("../../src/client/index.ts", "dqlite-wire/client");
+    const recipe = readFileSync(new URL("./dqlite-proxy.ts", import.meta.url), "utf8").replace(
+      "../../src/client/index.ts",
+      "dqlite-wire/client",
+    );
     expect(readFileSync("docs/query-builders.md", "utf8")).toContain(recipe);
   });
 
@@ -71,7 +74,10 @@ describe("drizzle-orm/sqlite-proxy on dqlite", () => {
     const inserting = orm.insert(users).values({ name: "returned", age: 1 }).returning({ id: users.id, name: users.name });
     if (!CURRENT_NODE) {
       // drizzle wraps the driver's error ("Failed query: …"); the client's refusal is its cause.
-      const error = (await inserting.then(() => undefined, (e: unknown) => e)) as Error;
+      const error = (await inserting.then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as Error;
       expect(error.cause).toBeInstanceOf(EncodeError);
       expect((error.cause as Error).message).toMatch(/RETURNING/);
       expect(await names()).not.toContain("returned");
@@ -90,7 +96,9 @@ describe("drizzle-orm/sqlite-proxy on dqlite", () => {
       await txOrm.insert(users).values({ name: "committed" });
       const inner = await tx
         .transaction(async (savepoint) => {
-          await drizzle(...dqliteProxy(savepoint)).insert(users).values({ name: "inner, undone" });
+          await drizzle(...dqliteProxy(savepoint))
+            .insert(users)
+            .values({ name: "inner, undone" });
           throw new Error("undo the savepoint");
         })
         .catch((e: Error) => e.message);
@@ -100,7 +108,9 @@ describe("drizzle-orm/sqlite-proxy on dqlite", () => {
 
     const error = await db
       .transaction(async (tx) => {
-        await drizzle(...dqliteProxy(tx)).insert(users).values({ name: "rolled back" });
+        await drizzle(...dqliteProxy(tx))
+          .insert(users)
+          .values({ name: "rolled back" });
         throw new Error("roll back");
       })
       .catch((e: Error) => e.message);

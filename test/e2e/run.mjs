@@ -170,8 +170,16 @@ async function main() {
     const expected = await nodeRows(db, sql);
     assertEqual(expected.length, CUSTOMERS.length, "rows read from the node");
     const rendered = await renderedRows(page);
-    assertEqual(rendered.map((r) => r.index), expected.map((_, i) => i), "rendered row numbers");
-    assertEqual(rendered.map((r) => r.cells), expected, "rendered cells");
+    assertEqual(
+      rendered.map((r) => r.index),
+      expected.map((_, i) => i),
+      "rendered row numbers",
+    );
+    assertEqual(
+      rendered.map((r) => r.cells),
+      expected,
+      "rendered cells",
+    );
     const headers = await page.$$eval(".grid-header [role=columnheader]", (cells) => cells.map((c) => c.textContent));
     assertEqual(headers, ["id", "name", "city", "joined"], "column headers");
     assertEqual(await statNumber(page, "stat-rows"), CUSTOMERS.length, "row counter");
@@ -189,7 +197,10 @@ async function main() {
     assert(domRows < 120, `the table should render only the visible rows, it has ${domRows} row elements`);
     await page.$eval(".results-body", (viewport) => (viewport.scrollTop = viewport.scrollHeight));
     await page.waitForFunction(
-      (last) => [...document.querySelectorAll(".results-body .grid-row[data-row]")].some((r) => Number(r.dataset.row) === last && !r.classList.contains("loading")),
+      (last) =>
+        [...document.querySelectorAll(".results-body .grid-row[data-row]")].some(
+          (r) => Number(r.dataset.row) === last && !r.classList.contains("loading"),
+        ),
       BIG_ROWS - 1,
       { timeout: STEP_TIMEOUT_MS },
     );
@@ -209,8 +220,16 @@ async function main() {
     await runSql(page, sql);
     const withTs = await renderedRows(page);
     assertEqual(await page.textContent("[data-testid=stat-engine]"), "js", "engine shown for the TS run");
-    assertEqual(withWasm.map((r) => r.cells), expected, "rows decoded by WASM");
-    assertEqual(withTs.map((r) => r.cells), expected, "rows decoded by TS");
+    assertEqual(
+      withWasm.map((r) => r.cells),
+      expected,
+      "rows decoded by WASM",
+    );
+    assertEqual(
+      withTs.map((r) => r.cells),
+      expected,
+      "rows decoded by TS",
+    );
     await page.click("label.seg:has(input[value=wasm])");
   });
 
@@ -234,14 +253,25 @@ async function main() {
     const { tableFromIPC } = await import("apache-arrow");
     const table = tableFromIPC(readFileSync(saved));
     assertEqual(table.numRows, BIG_ROWS, "rows in the .arrow file");
-    assertEqual(table.schema.fields.map((f) => `${f.name}:${f.type}`), ["id:Int64", "name:Utf8", "amount:Float64", "bucket:Int64"], "columns and types");
-    const expected = (await db.query("SELECT SUM(amount), MIN(id), MAX(id), SUM(bucket) FROM big", [], { intMode: "bigint" }).all()).rows[0];
+    assertEqual(
+      table.schema.fields.map((f) => `${f.name}:${f.type}`),
+      ["id:Int64", "name:Utf8", "amount:Float64", "bucket:Int64"],
+      "columns and types",
+    );
+    const expected = (await db.query("SELECT SUM(amount), MIN(id), MAX(id), SUM(bucket) FROM big", [], { intMode: "bigint" }).all())
+      .rows[0];
     let amount = 0;
     for (const value of table.getChild("amount")) amount += value;
     assertEqual(amount, expected[0], "SUM(amount) over the file");
     await page.waitForSelector("[data-testid=arrow-columns] tr[data-column=bucket]", { timeout: STEP_TIMEOUT_MS });
-    const shown = await page.$$eval("[data-testid=arrow-columns] tr", (rows) => rows.map((row) => [...row.children].map((cell) => cell.textContent)));
-    assertEqual(shown[0], ["id", "int64", "0", String(expected[1]), String(expected[2]), String((BigInt(BIG_ROWS) * BigInt(BIG_ROWS + 1)) / 2n)], "the id column's aggregate");
+    const shown = await page.$$eval("[data-testid=arrow-columns] tr", (rows) =>
+      rows.map((row) => [...row.children].map((cell) => cell.textContent)),
+    );
+    assertEqual(
+      shown[0],
+      ["id", "int64", "0", String(expected[1]), String(expected[2]), String((BigInt(BIG_ROWS) * BigInt(BIG_ROWS + 1)) / 2n)],
+      "the id column's aggregate",
+    );
     assertEqual(shown[3].slice(0, 3), ["bucket", "int64", "0"], "the bucket column");
     assertEqual(shown[3][5], String(expected[3]), "SUM(bucket) shown in the page");
   });
@@ -279,13 +309,27 @@ async function main() {
       type: "ROWS",
       columns: ["k", "v", "ratio", "raw"],
       rows: [
-        [{ type: "INTEGER", value: 7 }, { type: "TEXT", value: "seven" }, { type: "FLOAT", value: 0.5 }, { type: "BLOB", value: "cafe" }],
-        [{ type: "INTEGER", value: 8 }, { type: "TEXT", value: "eight" }, { type: "FLOAT", value: 2 }, { type: "NULL", value: null }],
+        [
+          { type: "INTEGER", value: 7 },
+          { type: "TEXT", value: "seven" },
+          { type: "FLOAT", value: 0.5 },
+          { type: "BLOB", value: "cafe" },
+        ],
+        [
+          { type: "INTEGER", value: 8 },
+          { type: "TEXT", value: "eight" },
+          { type: "FLOAT", value: 2 },
+          { type: "NULL", value: null },
+        ],
       ],
       marker: "DONE",
     });
     const failure = responseFrame({ type: "FAILURE", errorCode: 19, message: "constraint failed" });
-    const hex = (bytes) => Buffer.from(bytes).toString("hex").replace(/(.{16})/g, "$1 ").trim();
+    const hex = (bytes) =>
+      Buffer.from(bytes)
+        .toString("hex")
+        .replace(/(.{16})/g, "$1 ")
+        .trim();
     const capture = join(outDir, "capture.txt");
     writeFileSync(capture, `# written by the e2e test\n> 0100000000000000\n< ${hex(rows)}\n< ${hex(failure)}\n`);
     const offline = await context.newPage();
@@ -294,10 +338,21 @@ async function main() {
     await offline.goto(`${origin}/`);
     await offline.waitForSelector("body[data-ready]", { timeout: STEP_TIMEOUT_MS });
     await offline.setInputFiles("#capture-file", capture);
-    await offline.waitForFunction(() => /rows from/.test(document.querySelector("[data-testid=offline-note]")?.textContent ?? ""), null, { timeout: STEP_TIMEOUT_MS });
-    await offline.waitForFunction(() => document.querySelectorAll(".results-body .grid-row[data-row]:not(.loading)").length === 2, null, { timeout: STEP_TIMEOUT_MS });
+    await offline.waitForFunction(() => /rows from/.test(document.querySelector("[data-testid=offline-note]")?.textContent ?? ""), null, {
+      timeout: STEP_TIMEOUT_MS,
+    });
+    await offline.waitForFunction(() => document.querySelectorAll(".results-body .grid-row[data-row]:not(.loading)").length === 2, null, {
+      timeout: STEP_TIMEOUT_MS,
+    });
     const rendered = await renderedRows(offline);
-    assertEqual(rendered.map((r) => r.cells), [["7", "seven", "0.5", "x'cafe'"], ["8", "eight", "2.0", "NULL"]], "rows decoded from the capture");
+    assertEqual(
+      rendered.map((r) => r.cells),
+      [
+        ["7", "seven", "0.5", "x'cafe'"],
+        ["8", "eight", "2.0", "NULL"],
+      ],
+      "rows decoded from the capture",
+    );
     const names = await offline.$$eval(".frame .type", (cells) => cells.map((c) => c.textContent));
     assertEqual(names, ["HANDSHAKE", "ROWS", "FAILURE"], "frames listed from the capture");
     await offline.click(".frame[data-seq='2']");
@@ -315,8 +370,14 @@ async function main() {
     await offline.goto(`${origin}/`);
     await offline.waitForSelector("body[data-ready]", { timeout: STEP_TIMEOUT_MS });
     await offline.setInputFiles("#capture-file", capture);
-    await offline.waitForFunction(() => document.querySelectorAll(".results-body .grid-row[data-row]:not(.loading)").length === 3, null, { timeout: STEP_TIMEOUT_MS });
-    assertEqual((await renderedRows(offline)).map((r) => r.cells), [["1"], ["2"], ["3"]], "rows decoded from the raw capture");
+    await offline.waitForFunction(() => document.querySelectorAll(".results-body .grid-row[data-row]:not(.loading)").length === 3, null, {
+      timeout: STEP_TIMEOUT_MS,
+    });
+    assertEqual(
+      (await renderedRows(offline)).map((r) => r.cells),
+      [["1"], ["2"], ["3"]],
+      "rows decoded from the raw capture",
+    );
     await offline.close();
   });
 
@@ -325,17 +386,33 @@ async function main() {
     const [download] = await Promise.all([page.waitForEvent("download", { timeout: STEP_TIMEOUT_MS }), page.click("text=Save capture")]);
     const saved = join(outDir, "saved-capture.txt");
     await download.saveAs(saved);
-    const lines = readFileSync(saved, "utf8").split("\n").filter((line) => /^[<>]/.test(line));
+    const lines = readFileSync(saved, "utf8")
+      .split("\n")
+      .filter((line) => /^[<>]/.test(line));
     assertEqual(lines.length, frameCount, "frames in the saved capture");
     const offline = await context.newPage();
     await offline.goto(`${origin}/`);
     await offline.waitForSelector("body[data-ready]", { timeout: STEP_TIMEOUT_MS });
     await offline.setInputFiles("#capture-file", saved);
-    await offline.waitForFunction(() => /rows from/.test(document.querySelector("[data-testid=offline-note]")?.textContent ?? ""), null, { timeout: STEP_TIMEOUT_MS });
-    assertEqual(Number((await offline.textContent("[data-testid=frame-count]")).replace(/[^0-9]/g, "")), frameCount, "frames decoded from the saved capture");
+    await offline.waitForFunction(() => /rows from/.test(document.querySelector("[data-testid=offline-note]")?.textContent ?? ""), null, {
+      timeout: STEP_TIMEOUT_MS,
+    });
+    assertEqual(
+      Number((await offline.textContent("[data-testid=frame-count]")).replace(/[^0-9]/g, "")),
+      frameCount,
+      "frames decoded from the saved capture",
+    );
     // The first result of the session was the customers query.
-    await offline.waitForFunction((n) => document.querySelectorAll(".results-body .grid-row[data-row]:not(.loading)").length === n, CUSTOMERS.length, { timeout: STEP_TIMEOUT_MS });
-    assertEqual((await renderedRows(offline)).map((r) => r.cells), await nodeRows(db, "SELECT * FROM customers ORDER BY id"), "rows of the first result in the capture");
+    await offline.waitForFunction(
+      (n) => document.querySelectorAll(".results-body .grid-row[data-row]:not(.loading)").length === n,
+      CUSTOMERS.length,
+      { timeout: STEP_TIMEOUT_MS },
+    );
+    assertEqual(
+      (await renderedRows(offline)).map((r) => r.cells),
+      await nodeRows(db, "SELECT * FROM customers ORDER BY id"),
+      "rows of the first result in the capture",
+    );
     await offline.close();
   });
 
@@ -365,7 +442,10 @@ async function main() {
     assertEqual(await refused.getAttribute("[data-testid=connection]", "data-state"), "closed", "connection state after the refusal");
     const state = await refused.textContent("[data-testid=connection]");
     assert(/token/i.test(state), `the connection state should give the bridge's reason: ${state}`);
-    assert(bridgeLog.some((entry) => entry.event === "refused" && entry.code === 4001), "the bridge logged the refusal (4001)");
+    assert(
+      bridgeLog.some((entry) => entry.event === "refused" && entry.code === 4001),
+      "the bridge logged the refusal (4001)",
+    );
     await refused.close();
   });
 
@@ -384,7 +464,9 @@ async function main() {
   await test("the screenshot is saved to docs/screenshot.png", async () => {
     await runSql(page, "SELECT o.id, c.name, o.amount, o.note FROM orders o JOIN customers c ON c.id = o.customer_id ORDER BY o.id");
     await page.click("text=Time both");
-    await page.waitForFunction(() => /orders|24 rows/.test(document.querySelector("[data-testid=compare-note]")?.textContent ?? ""), null, { timeout: STEP_TIMEOUT_MS });
+    await page.waitForFunction(() => /orders|24 rows/.test(document.querySelector("[data-testid=compare-note]")?.textContent ?? ""), null, {
+      timeout: STEP_TIMEOUT_MS,
+    });
     await page.waitForFunction(
       () => document.querySelector(".fields tr[data-path='ROWS.columns[3]'] .value")?.textContent === JSON.stringify("note"),
       null,
@@ -400,24 +482,37 @@ async function main() {
   });
 
   await test("a write runs as EXEC_SQL, reports what changed, and the node has it", async () => {
-    await page.fill("#sql", "INSERT INTO customers (id, name, city, joined) VALUES (100, 'Written From The Page', 'Browser', '2026-01-01')");
+    await page.fill(
+      "#sql",
+      "INSERT INTO customers (id, name, city, joined) VALUES (100, 'Written From The Page', 'Browser', '2026-01-01')",
+    );
     const before = await page.evaluate(() => document.body.dataset.resultDone);
     await page.click("#run");
     await page.waitForFunction((prev) => document.body.dataset.resultDone !== prev, before, { timeout: STEP_TIMEOUT_MS });
     assertEqual(await page.textContent("[data-testid=result-state]"), "done: 1 row changed, last insert id 100", "result state");
-    assertEqual(await nodeRows(db, "SELECT name, city FROM customers WHERE id = 100"), [["Written From The Page", "Browser"]], "the row as the node has it");
+    assertEqual(
+      await nodeRows(db, "SELECT name, city FROM customers WHERE id = 100"),
+      [["Written From The Page", "Browser"]],
+      "the row as the node has it",
+    );
     // The inspector opens the RESULT frame of the write.
     await page.waitForSelector(".fields tr[data-path='RESULT.lastInsertId']", { timeout: STEP_TIMEOUT_MS });
     const field = async (path) => page.$eval(`.fields tr[data-path='${path}'] .value`, (cell) => cell.textContent);
     assertEqual([await field("RESULT.lastInsertId"), await field("RESULT.rowsAffected")], ["100", "1"], "RESULT fields");
     const selected = Number(await page.$eval(".frame.selected", (row) => row.dataset.seq));
-    assertEqual(await page.$eval(`.frame[data-seq='${selected - 1}'] .type`, (cell) => cell.textContent), "EXEC_SQL", "the request before the RESULT");
+    assertEqual(
+      await page.$eval(`.frame[data-seq='${selected - 1}'] .type`, (cell) => cell.textContent),
+      "EXEC_SQL",
+      "the request before the RESULT",
+    );
   });
 
   // Last: it stops the node.
   await test("a lost connection is shown, and so is the unreachable node on the next query", async () => {
     await node.stop();
-    await page.waitForFunction(() => document.querySelector("[data-testid=connection]")?.dataset.state === "closed", null, { timeout: STEP_TIMEOUT_MS });
+    await page.waitForFunction(() => document.querySelector("[data-testid=connection]")?.dataset.state === "closed", null, {
+      timeout: STEP_TIMEOUT_MS,
+    });
     const state = await page.textContent("[data-testid=connection]");
     assert(/node closed the connection|closed/i.test(state), `connection state: ${state}`);
     await page.fill("#sql", "SELECT 1");

@@ -340,7 +340,12 @@ describe("stream state after each kind of error", () => {
     decoder.push(Uint8Array.of(2, 0, 0, 0, 0, 0, 0, 0));
     const first = refused(() => decoder.next()).error;
     const second = refused(() => decoder.next()).error;
-    expect([first.name, first.code, second.name, second.code]).toEqual(["HandshakeError", "BAD_HANDSHAKE", "HandshakeError", "BAD_HANDSHAKE"]);
+    expect([first.name, first.code, second.name, second.code]).toEqual([
+      "HandshakeError",
+      "BAD_HANDSHAKE",
+      "HandshakeError",
+      "BAD_HANDSHAKE",
+    ]);
     expect(decoder.bufferedBytes).toBe(8);
     expect(decoder.poisonedBy).toBeUndefined();
   });

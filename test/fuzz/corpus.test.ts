@@ -53,7 +53,11 @@ describe("frames recorded from a real node", () => {
     expect(decoded("response-query-sql-returning")).toMatchObject({ type: "ROWS", columns: ["rowid", "i", "s"], marker: "DONE" });
     expect(decoded("response-query-returning")).toMatchObject({ type: "ROWS", columns: ["s"], rows: [{ values: ["updated"] }] });
     expect(decoded("response-heartbeat")).toMatchObject({ type: "FAILURE", errorCode: 1005n, message: "unrecognized request type" });
-    expect(decoded("response-exec-sql-probe")).toMatchObject({ type: "FAILURE", errorCode: 1n, message: "rows yielded when none expected for EXEC request" });
+    expect(decoded("response-exec-sql-probe")).toMatchObject({
+      type: "FAILURE",
+      errorCode: 1n,
+      message: "rows yielded when none expected for EXEC request",
+    });
     expect(decoded("response-exec-v1-params")).toMatchObject({ type: "FAILURE", errorCode: 1n });
     expect(decoded("response-query-v1-params")).toMatchObject({ type: "ROWS" });
   });
@@ -64,12 +68,22 @@ describe("frames recorded from a real node", () => {
       let at = 0;
       while (at < seed.bytes.length) {
         const size = 8 + view.getUint32(at, true) * 8;
-        const message = decodeFrame(seed.side, seed.bytes.subarray(at, at + size), { legacy: seed.legacy, allowInternal: seed.allowInternal, intMode: "bigint" });
+        const message = decodeFrame(seed.side, seed.bytes.subarray(at, at + size), {
+          legacy: seed.legacy,
+          allowInternal: seed.allowInternal,
+          intMode: "bigint",
+        });
         expect(message.code).toBe(seed.bytes[at + 4]);
         at += size;
       }
       expect(at).toBe(seed.bytes.length);
-      const input = { side: seed.side, bytes: seed.bytes, legacy: seed.legacy, allowInternal: seed.allowInternal, splits: [1, 8, 9, Math.floor(seed.bytes.length / 2)] };
+      const input = {
+        side: seed.side,
+        bytes: seed.bytes,
+        legacy: seed.legacy,
+        allowInternal: seed.allowInternal,
+        splits: [1, 8, 9, Math.floor(seed.bytes.length / 2)],
+      };
       expect(describeFindings(checkInput(input))).toEqual([]);
     });
   }

@@ -22,12 +22,19 @@ function errorOf(run: () => unknown): { name: string; code: string; offset: numb
 
 describe("ADD and CONNECT with an empty address", () => {
   // Found as: a decoded ADD does not encode (BAD_VALUE ADD.address: must not be empty).
-  for (const [name, type] of [["ADD", 12], ["CONNECT", 11]] as const) {
+  for (const [name, type] of [
+    ["ADD", 12],
+    ["CONNECT", 11],
+  ] as const) {
     it(`${name}: the decoder refuses what the encoder refuses`, () => {
       // id 2, address "" (one zero word).
       const frame = fromHex(`02000000${type.toString(16).padStart(2, "0")}000000 0200000000000000 0000000000000000`);
       expect(errorOf(() => encodeMessage("request", { type: name, id: 2n, address: "" } as never))?.code).toBe("BAD_VALUE");
-      expect(errorOf(() => decodeFrame("request", frame, { allowInternal: true }))).toEqual({ name: "DecodeError", code: "BAD_VALUE", offset: 16 });
+      expect(errorOf(() => decodeFrame("request", frame, { allowInternal: true }))).toEqual({
+        name: "DecodeError",
+        code: "BAD_VALUE",
+        offset: 16,
+      });
     });
   }
 });
@@ -35,7 +42,9 @@ describe("ADD and CONNECT with an empty address", () => {
 describe("ISO8601 cells hold any text", () => {
   // A real node types every text of a DATETIME column ISO8601 ("hello" included): recorded in
   // test/corpus/seeds/response-query-sql-iso-text.json.
-  const seed = JSON.parse(readFileSync(join(repoRoot(), "test", "corpus", "seeds", "response-query-sql-iso-text.json"), "utf8")) as { hex: string };
+  const seed = JSON.parse(readFileSync(join(repoRoot(), "test", "corpus", "seeds", "response-query-sql-iso-text.json"), "utf8")) as {
+    hex: string;
+  };
 
   it("a ROWS frame of a real node with non-ISO ISO8601 cells re-encodes byte for byte", () => {
     const frame = fromHex(seed.hex);
@@ -69,7 +78,11 @@ describe("FAILURE with a message over the cap", () => {
     // code 0, "SELECT t FROM iso" (17 bytes) with maxFailureMessageBytes 16.
     const frame = fromHex("0400000000000000 0000000000000000 53454c4543542074 2046524f4d206973 6f00000000000000".replace(/ /g, ""));
     expect(decodeFrame("response", frame)).toMatchObject({ type: "FAILURE", errorCode: 0n, message: "SELECT t FROM iso" });
-    expect(errorOf(() => decodeFrame("response", frame, { limits: { maxFailureMessageBytes: 16 } }))).toEqual({ name: "DecodeError", code: "LIMIT", offset: 16 });
+    expect(errorOf(() => decodeFrame("response", frame, { limits: { maxFailureMessageBytes: 16 } }))).toEqual({
+      name: "DecodeError",
+      code: "LIMIT",
+      offset: 16,
+    });
   });
 });
 

@@ -50,7 +50,13 @@ describe("Kysely on dqlite", () => {
     expect(inserted.numInsertedOrUpdatedRows).toBe(1n);
     const id = Number(inserted.insertId);
     expect(id).toBeGreaterThan(0);
-    await db.insertInto("person").values([{ name: "Grace", age: 85 }, { name: "Linus", age: null }]).execute();
+    await db
+      .insertInto("person")
+      .values([
+        { name: "Grace", age: 85 },
+        { name: "Linus", age: null },
+      ])
+      .execute();
 
     const adults = await db.selectFrom("person").select(["name", "age"]).where("age", ">", 30).orderBy("name").execute();
     expect(adults).toEqual([
@@ -146,7 +152,9 @@ describe("Kysely on dqlite", () => {
     const numbers = () =>
       db
         .withRecursive("n(x)", (qb) =>
-          qb.selectNoFrom(sql<number>`1`.as("x")).unionAll((more) => more.selectFrom("n").select(sql<number>`x + 1`.as("x")).where("x", "<", 20_000)),
+          qb
+            .selectNoFrom(sql<number>`1`.as("x"))
+            .unionAll((more) => more.selectFrom("n").select(sql<number>`x + 1`.as("x")).where("x", "<", 20_000)),
         )
         .selectFrom("n")
         .select("x");
@@ -188,7 +196,12 @@ describe("Kysely on dqlite", () => {
     }
     const [inserted] = await inserting;
     expect(inserted).toEqual({ id: expect.any(Number), name: "Returned" });
-    const updated = await db.updateTable("person").set({ age: 8 }).where("id", "=", inserted!.id).returning("age").executeTakeFirstOrThrow();
+    const updated = await db
+      .updateTable("person")
+      .set({ age: 8 })
+      .where("id", "=", inserted!.id)
+      .returning("age")
+      .executeTakeFirstOrThrow();
     expect(updated).toEqual({ age: 8 });
     const deleted = await db.deleteFrom("person").where("id", "=", inserted!.id).returningAll().execute();
     expect(deleted).toEqual([{ id: inserted!.id, name: "Returned", age: 8 }]);

@@ -25,12 +25,16 @@ function failure(words: (number | string)[]): Uint8Array {
   return out;
 }
 
-const decoded = (bytes: Uint8Array) => decodeFrame("response", bytes) as { columns?: string[]; rows?: { values: unknown[] }[]; errorCode: bigint; message: string };
+const decoded = (bytes: Uint8Array) =>
+  decodeFrame("response", bytes) as { columns?: string[]; rows?: { values: unknown[] }[]; errorCode: bigint; message: string };
 
 describe("FAILURE after the start of a result", () => {
   it("reads the record after the column names (a failure before the first row)", () => {
     expect(decodeFrame("response", failure([2, "i", "CASE WHEN i > 1 THEN x END", 1, "integer overflow"]))).toMatchObject({
-      type: "FAILURE", columns: ["i", "CASE WHEN i > 1 THEN x END"], errorCode: 1n, message: "integer overflow",
+      type: "FAILURE",
+      columns: ["i", "CASE WHEN i > 1 THEN x END"],
+      errorCode: 1n,
+      message: "integer overflow",
     });
   });
 
@@ -51,8 +55,12 @@ describe("FAILURE after the start of a result", () => {
     badUtf8[badUtf8.length - 8] = 0xff;
     expect(() => decodeFrame("response", badUtf8)).toThrow(DecodeError);
     // A message beyond the FAILURE message cap is not taken.
-    expect(() => decodeFrame("response", failure([1, "n", 0x01, 7, 1, "x".repeat(100)]), { limits: { maxFailureMessageBytes: 99 } })).toThrow(DecodeError);
-    expect(decodeFrame("response", failure([1, "n", 0x01, 7, 1, "x".repeat(99)]), { limits: { maxFailureMessageBytes: 99 } })).toMatchObject({ message: "x".repeat(99) });
+    expect(() =>
+      decodeFrame("response", failure([1, "n", 0x01, 7, 1, "x".repeat(100)]), { limits: { maxFailureMessageBytes: 99 } }),
+    ).toThrow(DecodeError);
+    expect(
+      decodeFrame("response", failure([1, "n", 0x01, 7, 1, "x".repeat(99)]), { limits: { maxFailureMessageBytes: 99 } }),
+    ).toMatchObject({ message: "x".repeat(99) });
     const hugeCode = failure([1, "n", 0x01, 7, 1, "boom"]);
     hugeCode[hugeCode.length - 9] = 0x7f; // top byte of the code word
     expect(() => decodeFrame("response", hugeCode)).toThrow(DecodeError);
@@ -65,6 +73,8 @@ describe("FAILURE after the start of a result", () => {
     expect(encodeResponse(decodeFrame("response", bytes) as Parameters<typeof encodeResponse>[0])).toEqual(bytes);
     const base = { type: "FAILURE", columns: ["n"], rows: [{ types: [1], values: [5] }], errorCode: 2n ** 40n, message: "x" } as const;
     expect(() => encodeResponse(base as unknown as Parameters<typeof encodeResponse>[0])).toThrow(EncodeError);
-    expect(() => encodeResponse({ ...base, errorCode: 1n, rows: [] } as unknown as Parameters<typeof encodeResponse>[0])).toThrow(EncodeError);
+    expect(() => encodeResponse({ ...base, errorCode: 1n, rows: [] } as unknown as Parameters<typeof encodeResponse>[0])).toThrow(
+      EncodeError,
+    );
   });
 });

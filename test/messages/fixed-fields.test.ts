@@ -5,7 +5,13 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DecodeError } from "../../src/errors.ts";
 import { encodeResponse } from "../../src/messages/codec.ts";
-import { ROWS_COLUMN_COUNT_END_BYTES, STMT_ID_END_BYTES, fieldPlace, readRowsColumnCount, readStmtId } from "../../src/messages/fixed-fields.ts";
+import {
+  ROWS_COLUMN_COUNT_END_BYTES,
+  STMT_ID_END_BYTES,
+  fieldPlace,
+  readRowsColumnCount,
+  readStmtId,
+} from "../../src/messages/fixed-fields.ts";
 import { requestSchemas, responseSchemas } from "../../src/messages/schemas.ts";
 import { HEADER_BYTES } from "../../src/wire/constants.ts";
 

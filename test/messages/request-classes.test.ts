@@ -16,7 +16,9 @@ describe("request classes", () => {
 
   it("statement-bound requests are exactly those with a stmt field", () => {
     const withStmt = Object.values(requestSchemas)
-      .filter((declaration) => declaration.variants.every((variant) => variant.fields.some((spec) => "name" in spec && spec.name === "stmt")))
+      .filter((declaration) =>
+        declaration.variants.every((variant) => variant.fields.some((spec) => "name" in spec && spec.name === "stmt")),
+      )
       .map((declaration) => declaration.type);
     expect(new Set(withStmt)).toEqual(requestTypesOf("statement"));
   });

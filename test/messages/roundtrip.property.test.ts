@@ -27,7 +27,10 @@ describe("encode → decode → encode is the identity", () => {
     fc.assert(
       fc.property(messageArb("response"), ({ message, legacy }) => {
         const options = { legacy, intMode: "bigint" as const };
-        const decoded = decodeFrame("response", encodeMessage("response", message as never, options), options) as unknown as Record<string, unknown>;
+        const decoded = decodeFrame("response", encodeMessage("response", message as never, options), options) as unknown as Record<
+          string,
+          unknown
+        >;
         for (const [key, value] of Object.entries(message)) {
           if (key === "rows") continue; // compared through bytes above (NaN bits, int widening)
           if (key === "nodes") {

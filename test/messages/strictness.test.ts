@@ -82,7 +82,10 @@ describe("framing", () => {
   test("HEARTBEAT and CONNECT are refused unless allowed", () => {
     expectDecodeError("request", frame(2, u64(1)), "INTERNAL_MESSAGE");
     expectDecodeError("request", frame(11, u64(1) + text("a:1")), "INTERNAL_MESSAGE");
-    expect(decodeFrame("request", hexToBytes(frame(2, u64(7))), { allowInternal: true })).toMatchObject({ type: "HEARTBEAT", timestamp: 7n });
+    expect(decodeFrame("request", hexToBytes(frame(2, u64(7))), { allowInternal: true })).toMatchObject({
+      type: "HEARTBEAT",
+      timestamp: 7n,
+    });
   });
 });
 
@@ -172,7 +175,9 @@ describe("integers", () => {
     expectDecodeError("response", rows, "UNSAFE_INTEGER");
     expect(decodeFrame("response", hexToBytes(rows), { intMode: "bigint" })).toMatchObject({ rows: [{ values: [2n ** 53n] }] });
     expect(decodeFrame("response", hexToBytes(rows), { intMode: "string" })).toMatchObject({ rows: [{ values: ["9007199254740992"] }] });
-    expect(decodeFrame("response", hexToBytes(frame(7, u64(1) + text("x") + "0100000000000000" + u64(2n ** 53n - 1n) + "ffffffffffffffff")))).toMatchObject({
+    expect(
+      decodeFrame("response", hexToBytes(frame(7, u64(1) + text("x") + "0100000000000000" + u64(2n ** 53n - 1n) + "ffffffffffffffff"))),
+    ).toMatchObject({
       rows: [{ values: [2 ** 53 - 1] }],
     });
   });
@@ -200,11 +205,17 @@ describe("ROWS", () => {
   test("column count above the cap, or not fitting the body", () => {
     expectDecodeError("response", frame(7, u64(3) + names(3) + "ffffffffffffffff"), "LIMIT", { limits: { maxColumns: 2 } });
     expectDecodeError("response", frame(7, u64(1000) + names(1) + "ffffffffffffffff"), "TRUNCATED");
-    expectEncodeError("response", { type: "ROWS", columns: ["a", "b", "c"], rows: [], marker: "DONE" }, "LIMIT", { limits: { maxColumns: 2 } });
+    expectEncodeError("response", { type: "ROWS", columns: ["a", "b", "c"], rows: [], marker: "DONE" }, "LIMIT", {
+      limits: { maxColumns: 2 },
+    });
   });
   test("invalid type nibbles", () => {
     for (const nibble of ["00", "06", "07", "08", "0c", "0d"]) {
-      expectDecodeError("response", frame(7, u64(1) + names(1) + `${nibble}00000000000000 0000000000000000 ffffffffffffffff`), "BAD_VALUE_TYPE");
+      expectDecodeError(
+        "response",
+        frame(7, u64(1) + names(1) + `${nibble}00000000000000 0000000000000000 ffffffffffffffff`),
+        "BAD_VALUE_TYPE",
+      );
     }
   });
   test("markers are compared on all 8 bytes: a torn marker fails", () => {
@@ -232,7 +243,11 @@ describe("ROWS", () => {
   test("the encoder checks row width and cell types", () => {
     expectEncodeError("response", { type: "ROWS", columns: ["a"], rows: [{ types: [1, 1], values: [1, 2] }], marker: "DONE" }, "BAD_VALUE");
     expectEncodeError("response", { type: "ROWS", columns: ["a"], rows: [{ types: [7], values: [1] }], marker: "DONE" }, "BAD_VALUE_TYPE");
-    expectEncodeError("response", { type: "ROWS", columns: ["a"], rows: [{ types: [3], values: [1] }], marker: "DONE" }, "UNSUPPORTED_VALUE");
+    expectEncodeError(
+      "response",
+      { type: "ROWS", columns: ["a"], rows: [{ types: [3], values: [1] }], marker: "DONE" },
+      "UNSUPPORTED_VALUE",
+    );
     expectEncodeError("response", { type: "ROWS", columns: ["a"], rows: [], marker: "MORE" }, "BAD_VALUE");
   });
 });
@@ -245,7 +260,17 @@ describe("SERVERS, FILES, LEADER", () => {
     expectDecodeError("response", frame(3, u64(1) + node(5, "a:1", 3)), "BAD_VALUE");
     expectDecodeError("response", frame(3, u64(1) + node(5, "", 0)), "BAD_VALUE");
     expectEncodeError("response", { type: "SERVERS", nodes: [{ id: 0, address: "a:1", role: 0 }] }, "BAD_VALUE");
-    expectEncodeError("response", { type: "SERVERS", nodes: [{ id: 1, address: "a:1", role: 0 }, { id: 1n, address: "b:1", role: 0 }] }, "INCONSISTENT");
+    expectEncodeError(
+      "response",
+      {
+        type: "SERVERS",
+        nodes: [
+          { id: 1, address: "a:1", role: 0 },
+          { id: 1n, address: "b:1", role: 0 },
+        ],
+      },
+      "INCONSISTENT",
+    );
   });
   test("node count above the cap, or not fitting", () => {
     expectDecodeError("response", frame(3, u64(2) + node(5, "a:1", 0) + node(6, "b:1", 0)), "LIMIT", { limits: { maxNodes: 1 } });
@@ -258,9 +283,19 @@ describe("SERVERS, FILES, LEADER", () => {
     expectDecodeError("response", frame(9, u64(1) + text("a") + u64(4) + "0000000000000000"), "BAD_VALUE");
     expectDecodeError("response", frame(9, u64(2) + file("a", 8) + file("b", 8)), "LIMIT", { limits: { maxFiles: 1 } });
     expectEncodeError("response", { type: "FILES", files: [{ name: "a", content: new Uint8Array(12) }] }, "BAD_VALUE");
-    expectEncodeError("response", { type: "FILES", files: [{ name: "a", content: new Uint8Array(8) }, { name: "a", content: new Uint8Array(8) }] }, "INCONSISTENT");
+    expectEncodeError(
+      "response",
+      {
+        type: "FILES",
+        files: [
+          { name: "a", content: new Uint8Array(8) },
+          { name: "a", content: new Uint8Array(8) },
+        ],
+      },
+      "INCONSISTENT",
+    );
   });
-  test("LEADER: (0, \"\") is no leader; (0, address) is refused both ways", () => {
+  test('LEADER: (0, "") is no leader; (0, address) is refused both ways', () => {
     expect(decodeFrame("response", hexToBytes(frame(1, u64(0) + text(""))))).toMatchObject({ id: 0n, address: "" });
     expectDecodeError("response", frame(1, u64(0) + text("a:1")), "BAD_VALUE");
     expectEncodeError("response", { type: "LEADER", id: 0, address: "a:1" }, "BAD_VALUE");
@@ -284,7 +319,11 @@ describe("SERVERS, FILES, LEADER", () => {
   });
   test("FAILURE with columns: decoded when the plain layout leaves bytes; refused on encode when ambiguous", () => {
     const withColumns = frame(0, u64(1) + text("id") + u64(19) + text("constraint failed"));
-    expect(decodeFrame("response", hexToBytes(withColumns))).toMatchObject({ columns: ["id"], errorCode: 19n, message: "constraint failed" });
+    expect(decodeFrame("response", hexToBytes(withColumns))).toMatchObject({
+      columns: ["id"],
+      errorCode: 19n,
+      message: "constraint failed",
+    });
     // No columns and a code with no zero byte: the plain layout reads the same bytes exactly
     // (code 0, then the code word as the start of the message), so the frame is refused.
     expectEncodeError("response", { type: "FAILURE", columns: [], errorCode: 0x0101010101010101n, message: "" }, "BAD_VALUE");
@@ -307,7 +346,8 @@ describe("SERVERS, FILES, LEADER", () => {
 
 describe("the int64 fast path of intMode number", () => {
   test("±(2^53 - 1) decode; ±2^53 are refused", () => {
-    const rowsOf = (value: bigint) => frame(7, u64(1) + text("x") + "0100000000000000" + u64(BigInt.asUintN(64, value)) + "ffffffffffffffff");
+    const rowsOf = (value: bigint) =>
+      frame(7, u64(1) + text("x") + "0100000000000000" + u64(BigInt.asUintN(64, value)) + "ffffffffffffffff");
     expect(decodeFrame("response", hexToBytes(rowsOf(2n ** 53n - 1n)))).toMatchObject({ rows: [{ values: [2 ** 53 - 1] }] });
     expect(decodeFrame("response", hexToBytes(rowsOf(-(2n ** 53n) + 1n)))).toMatchObject({ rows: [{ values: [-(2 ** 53) + 1] }] });
     expectDecodeError("response", rowsOf(2n ** 53n), "UNSAFE_INTEGER");

@@ -24,7 +24,8 @@ export function readmeExamples(markdown) {
     } else {
       const marked = text.indexOf(` ${OUTPUT_MARK}`);
       const prose = text.indexOf(" # ");
-      if (marked > 0) current = { command: text.slice(0, marked).trim(), expected: [text.slice(marked + 1 + OUTPUT_MARK.length)], line: index + 1 };
+      if (marked > 0)
+        current = { command: text.slice(0, marked).trim(), expected: [text.slice(marked + 1 + OUTPUT_MARK.length)], line: index + 1 };
       else current = prose > 0 ? undefined : { command: text.trim(), expected: [], line: index + 1 };
       if (current) examples.push(current);
     }

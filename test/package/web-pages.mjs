@@ -37,7 +37,15 @@ export async function buildPage(root, outDir) {
   for (const file of files) file.lazy = !initial.has(file.name);
   const initialBytes = files.filter((f) => !f.lazy).reduce((sum, f) => sum + f.gzip, 0);
   const text = (name) => bytesOf(byName.get(name)).toString("latin1");
-  return { files, initialBytes, initialText: [...initial].filter((n) => byName.has(n)).map(text).join("\n"), allText: files.map((f) => text(f.name)).join("\n") };
+  return {
+    files,
+    initialBytes,
+    initialText: [...initial]
+      .filter((n) => byName.has(n))
+      .map(text)
+      .join("\n"),
+    allText: files.map((f) => text(f.name)).join("\n"),
+  };
 }
 
 const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm" };

@@ -81,7 +81,9 @@ test("a client of the proxy follows a leader change through the proxy", async ()
   const rewritten = log.filter((line) => line["rewritten"] !== undefined);
   expect(rewritten.some((line) => (line["message"] as { type: string }).type === "LEADER")).toBe(true);
   expect(rewritten.some((line) => (line["message"] as { type: string }).type === "SERVERS")).toBe(true);
-  for (const line of rewritten) for (const [from, to] of Object.entries(line["rewritten"] as Record<string, string>)) expect(proxy.routes).toContainEqual({ listen: to, target: from });
+  for (const line of rewritten)
+    for (const [from, to] of Object.entries(line["rewritten"] as Record<string, string>))
+      expect(proxy.routes).toContainEqual({ listen: to, target: from });
 }, 120_000);
 
 test("the Go shell through the proxy finds the new leader too", async () => {

@@ -36,7 +36,7 @@ afterAll(async () => {
 function bytesToNode(capture: Uint8Array): Uint8Array {
   const parts = readPcap(capture)
     .records.map((record) => ({ record, segment: segmentOf(record) }))
-    .filter(({ segment }) => segment !== undefined && segment.flow.endsWith(`>${nodePort}`) && segment.payloadLength > 0)
+    .filter(({ segment }) => segment?.flow.endsWith(`>${nodePort}`) && segment.payloadLength > 0)
     .sort((a, b) => a.segment!.seq - b.segment!.seq);
   const seen = new Set<number>();
   const out: number[] = [];
@@ -80,7 +80,10 @@ async function sendAndWaitClose(socket: Socket, bytes: Uint8Array): Promise<void
 
 test("a client that sends garbage: relayed to the node byte for byte, and logged as not dqlite", async () => {
   const lines: Record<string, unknown>[] = [];
-  const proxy = await startProxy({ routes: [{ listen: "127.0.0.1:0", target: node.address }], log: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const proxy = await startProxy({
+    routes: [{ listen: "127.0.0.1:0", target: node.address }],
+    log: (line) => lines.push(JSON.parse(line) as Record<string, unknown>),
+  });
   const tcpdump = await startTcpdump({ filter: `tcp port ${nodePort}` });
   const garbage = new TextEncoder().encode("GET / HTTP/1.1\r\nHost: dqlite\r\n\r\n\u0000\u00ff garbage \u0001\u0002");
   const [host, port] = proxy.routes[0]!.listen.split(":");
@@ -97,7 +100,10 @@ test("a client that sends garbage: relayed to the node byte for byte, and logged
 
 test("a handshake, then garbage: the bad frame is reported, the bytes relayed as they are", async () => {
   const lines: Record<string, unknown>[] = [];
-  const proxy = await startProxy({ routes: [{ listen: "127.0.0.1:0", target: node.address }], log: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const proxy = await startProxy({
+    routes: [{ listen: "127.0.0.1:0", target: node.address }],
+    log: (line) => lines.push(JSON.parse(line) as Record<string, unknown>),
+  });
   const tcpdump = await startTcpdump({ filter: `tcp port ${nodePort}` });
   // A header of an unknown type (0xee) and one word of body: the node waits for more (dqlite
   // 1.11 never answers unknown types), the decoder loses the framing.
@@ -114,7 +120,10 @@ test("a handshake, then garbage: the bad frame is reported, the bytes relayed as
 
 test("a TLS client to a plain node: the ClientHello is relayed untouched and logged as TLS", async () => {
   const lines: Record<string, unknown>[] = [];
-  const proxy = await startProxy({ routes: [{ listen: "127.0.0.1:0", target: node.address }], log: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const proxy = await startProxy({
+    routes: [{ listen: "127.0.0.1:0", target: node.address }],
+    log: (line) => lines.push(JSON.parse(line) as Record<string, unknown>),
+  });
   const tcpdump = await startTcpdump({ filter: `tcp port ${nodePort}` });
   const [host, port] = proxy.routes[0]!.listen.split(":");
   const socket = connectTls({ host: host!, port: Number(port), rejectUnauthorized: false, servername: "dqlite" });
@@ -131,18 +140,28 @@ test("a TLS client to a plain node: the ClientHello is relayed untouched and log
 
 test("an unreachable node: the client's connection is closed and the error logged", async () => {
   const lines: Record<string, unknown>[] = [];
-  const proxy = await startProxy({ routes: [{ listen: "127.0.0.1:0", target: "127.0.0.1:1" }], log: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const proxy = await startProxy({
+    routes: [{ listen: "127.0.0.1:0", target: "127.0.0.1:1" }],
+    log: (line) => lines.push(JSON.parse(line) as Record<string, unknown>),
+  });
   const [host, port] = proxy.routes[0]!.listen.split(":");
   await sendAndWaitClose(connect({ host: host!, port: Number(port) }), Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0));
   await proxy.close();
-  expect(lines.find((line) => line["event"] === "error")).toMatchObject({ ok: false, error: { message: expect.stringContaining("node 127.0.0.1:1") } });
+  expect(lines.find((line) => line["event"] === "error")).toMatchObject({
+    ok: false,
+    error: { message: expect.stringContaining("node 127.0.0.1:1") },
+  });
   expect(lines.at(-1)).toMatchObject({ event: "close" });
 });
 
 test("a decoder that falls behind skips bytes and says so; the client gets every row all the same", async () => {
   const ROWS = 20_000;
   await goShell(node.address, "demo", "CREATE TABLE lots (id INTEGER PRIMARY KEY, pad TEXT)");
-  await goShell(node.address, "demo", `INSERT INTO lots (id, pad) SELECT x, printf('%040d', x) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ${ROWS}) SELECT x FROM c)`);
+  await goShell(
+    node.address,
+    "demo",
+    `INSERT INTO lots (id, pad) SELECT x, printf('%040d', x) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ${ROWS}) SELECT x FROM c)`,
+  );
   // The decoder's log is a FIFO whose reader is there from the start but reads nothing yet. Its
   // lines (about 2 MB for this result) soon fill the pipe; the decoder acknowledges a chunk only
   // once its lines are taken, so its queue (4 KiB) fills and stays full, and the relay skips it.
@@ -191,7 +210,9 @@ test("a decoder that falls behind skips bytes and says so; the client gets every
     .split("\n")
     .filter((line) => line.trim() !== "")
     .map((line) => JSON.parse(line) as Record<string, unknown>);
-  const dropped = log.filter((line) => line["problem"] === "gap" && String((line["error"] as { message: string }).message).includes("decoder fell behind"));
+  const dropped = log.filter(
+    (line) => line["problem"] === "gap" && String((line["error"] as { message: string }).message).includes("decoder fell behind"),
+  );
   expect(dropped.length).toBeGreaterThan(0);
   expect(stderr).toMatch(/the decoder skipped \d+ relayed bytes/);
 }, 120_000);

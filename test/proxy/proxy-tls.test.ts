@@ -24,10 +24,15 @@ afterAll(async () => {
 function tlsShell(address: string, sql: string): Promise<string> {
   const { certFile, keyFile } = node.certificate;
   return new Promise((resolve, reject) => {
-    execFile("/usr/bin/dqlite", ["-s", address, "-c", certFile, "-k", keyFile, "demo", sql], { timeout: 30_000 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`dqlite shell failed: ${stderr || error.message}`));
-      else resolve(stdout);
-    });
+    execFile(
+      "/usr/bin/dqlite",
+      ["-s", address, "-c", certFile, "-k", keyFile, "demo", sql],
+      { timeout: 30_000 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`dqlite shell failed: ${stderr || error.message}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 
@@ -57,7 +62,10 @@ test("with the cluster certificate: TLS ends at the proxy, the conversation is d
 
 test("without certificates: TLS passes through untouched (addresses too) and is logged as TLS", async () => {
   const lines: Record<string, unknown>[] = [];
-  const proxy = await startProxy({ routes: [{ listen: "127.0.0.1:0", target: node.address }], log: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const proxy = await startProxy({
+    routes: [{ listen: "127.0.0.1:0", target: node.address }],
+    log: (line) => lines.push(JSON.parse(line) as Record<string, unknown>),
+  });
   try {
     // A LEADER request over TLS through the proxy: the node's own address comes back, since the
     // proxy cannot read (or rewrite) what TLS carries.
@@ -71,7 +79,11 @@ test("without certificates: TLS passes through untouched (addresses too) and is 
 }, 60_000);
 
 test("a client without the cluster certificate is refused by the terminating proxy", async () => {
-  const proxy = await startProxy({ routes: [{ listen: "127.0.0.1:0", target: node.address }], tls: { cert: node.certificate.cert, key: node.certificate.key }, log: false });
+  const proxy = await startProxy({
+    routes: [{ listen: "127.0.0.1:0", target: node.address }],
+    tls: { cert: node.certificate.cert, key: node.certificate.key },
+    log: false,
+  });
   try {
     const [host, port] = proxy.routes[0]!.listen.split(":");
     // TLS that trusts the cluster's certificate but offers none of its own.
@@ -79,7 +91,9 @@ test("a client without the cluster certificate is refused by the terminating pro
     const outcome = await new Promise<string>((resolve) => {
       socket.once("data", () => resolve("data"));
       socket.once("error", (error) => resolve(`error: ${error.message}`));
-      socket.once("secureConnect", () => socket.write(Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)));
+      socket.once("secureConnect", () =>
+        socket.write(Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)),
+      );
       socket.once("close", () => resolve("closed"));
     });
     socket.destroy();

@@ -20,7 +20,8 @@ const frame = (message: Response): Uint8Array => encodeResponse(message);
 const rows = frame({ type: "ROWS", columns: ["a"], rows: [{ types: [1], values: [1n] }], marker: "DONE" } as never);
 const empty = frame({ type: "EMPTY" } as never);
 const leader = (address: string) => frame({ type: "LEADER", id: 1n, address } as never);
-const servers = (addresses: string[]) => frame({ type: "SERVERS", nodes: addresses.map((address, i) => ({ id: BigInt(i + 1), address, role: 0 })) } as never);
+const servers = (addresses: string[]) =>
+  frame({ type: "SERVERS", nodes: addresses.map((address, i) => ({ id: BigInt(i + 1), address, role: 0 })) } as never);
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -66,7 +67,14 @@ function relay(chunks: Uint8Array[], rewriter: AddressRewriter | "none" = REWRIT
 }
 
 describe("ResponseRelay", () => {
-  const frames = [rows, leader("10.0.0.1:9001"), empty, servers(["10.0.0.1:9001", "10.0.0.2:9001", "10.0.0.3:9001"]), rows, leader("10.0.0.9:9001")];
+  const frames = [
+    rows,
+    leader("10.0.0.1:9001"),
+    empty,
+    servers(["10.0.0.1:9001", "10.0.0.2:9001", "10.0.0.3:9001"]),
+    rows,
+    leader("10.0.0.9:9001"),
+  ];
   const stream = concat(frames);
   const expected = concat([
     rows,
@@ -77,7 +85,8 @@ describe("ResponseRelay", () => {
     // No listen address for this node: the frame goes out as it came.
     leader("10.0.0.9:9001"),
   ]);
-  const offsets = frames.reduce<number[]>((list, f, i) => [...list, i === 0 ? 0 : list[i - 1]! + frames[i - 1]!.length], []);
+  const offsets: number[] = [];
+  for (let i = 0, at = 0; i < frames.length; at += frames[i]!.length, i++) offsets.push(at);
 
   test("rewrites LEADER and SERVERS addresses and passes every other byte, however the stream is cut", () => {
     fc.assert(

@@ -8,8 +8,19 @@ import { type TestCell, concat, rowsFrame } from "./build-frames.ts";
 const encoder = new TextEncoder();
 
 const INT64_EDGES = [
-  0n, 1n, -1n, 2n ** 31n, -(2n ** 31n), 2n ** 32n, 2n ** 53n - 1n, -(2n ** 53n - 1n), 2n ** 53n, -(2n ** 53n),
-  2n ** 53n + 1n, 2n ** 63n - 1n, -(2n ** 63n),
+  0n,
+  1n,
+  -1n,
+  2n ** 31n,
+  -(2n ** 31n),
+  2n ** 32n,
+  2n ** 53n - 1n,
+  -(2n ** 53n - 1n),
+  2n ** 53n,
+  -(2n ** 53n),
+  2n ** 53n + 1n,
+  2n ** 63n - 1n,
+  -(2n ** 63n),
 ];
 
 export const int64 = fc.oneof(
@@ -27,8 +38,15 @@ function bitsOf(value: number): bigint {
 export const floatBits = fc.oneof(
   fc.double().map(bitsOf),
   fc.constantFrom(
-    bitsOf(-0), bitsOf(0), bitsOf(Infinity), bitsOf(-Infinity), 0x7ff8000000000000n, 0x7ff0000000000001n,
-    0xfff8000000000000n, 0x7ff4000000000123n, 0x0000000000000001n,
+    bitsOf(-0),
+    bitsOf(0),
+    bitsOf(Infinity),
+    bitsOf(-Infinity),
+    0x7ff8000000000000n,
+    0x7ff0000000000001n,
+    0xfff8000000000000n,
+    0x7ff4000000000123n,
+    0x0000000000000001n,
   ),
   fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
 );
@@ -36,12 +54,14 @@ export const floatBits = fc.oneof(
 const noNul = (s: string) => s.replace(/\0/g, "x");
 
 /** Valid UTF-8 without NUL, with the 7/8/9-byte boundaries of the text padding well covered. */
-export const validText = fc.oneof(
-  fc.string({ maxLength: 40 }).map(noNul),
-  fc.string({ unit: "binary", maxLength: 20 }).map(noNul),
-  fc.constantFrom("", "abcdefg", "abcdefgh", "abcdefghi", "\u{1F600}", "é", "\uFEFFbom", "a\u0080b", "日本語テキスト"),
-  fc.integer({ min: 0, max: 70 }).map((n) => "q".repeat(n)),
-).map((s) => encoder.encode(s));
+export const validText = fc
+  .oneof(
+    fc.string({ maxLength: 40 }).map(noNul),
+    fc.string({ unit: "binary", maxLength: 20 }).map(noNul),
+    fc.constantFrom("", "abcdefg", "abcdefgh", "abcdefghi", "\u{1F600}", "é", "\uFEFFbom", "a\u0080b", "日本語テキスト"),
+    fc.integer({ min: 0, max: 70 }).map((n) => "q".repeat(n)),
+  )
+  .map((s) => encoder.encode(s));
 
 /** Any bytes without NUL: mostly invalid UTF-8 once a high byte appears. */
 export const anyTextBytes = fc.uint8Array({ maxLength: 12 }).map((b) => b.map((x) => (x === 0 ? 0x41 : x)));
@@ -123,22 +143,24 @@ const columnCount = fc.oneof(
 export function resultOf(textBytes: fc.Arbitrary<Uint8Array> = validText): fc.Arbitrary<GeneratedResult> {
   return columnCount.chain((columns) => {
     const maxRows = columns === 0 ? 0 : columns > 64 ? 2 : 12;
-    return fc.record({
-      names: fc.array(fc.string({ maxLength: 8 }).map(noNul), { minLength: columns, maxLength: columns }),
-      rows: fc.array(fc.array(cellOf(textBytes), { minLength: columns, maxLength: columns }), { maxLength: maxRows }),
-      cuts: fc.array(fc.nat(), { maxLength: 4 }),
-    }).map(({ names, rows, cuts }) => {
-      // Split the rows into frames at sorted cut points (frames may be empty).
-      const points = cuts.map((c) => (rows.length === 0 ? 0 : c % (rows.length + 1))).sort((a, b) => a - b);
-      const frameSizes: number[] = [];
-      let last = 0;
-      for (const p of points) {
-        frameSizes.push(p - last);
-        last = p;
-      }
-      frameSizes.push(rows.length - last);
-      return { names, rows, frameSizes };
-    });
+    return fc
+      .record({
+        names: fc.array(fc.string({ maxLength: 8 }).map(noNul), { minLength: columns, maxLength: columns }),
+        rows: fc.array(fc.array(cellOf(textBytes), { minLength: columns, maxLength: columns }), { maxLength: maxRows }),
+        cuts: fc.array(fc.nat(), { maxLength: 4 }),
+      })
+      .map(({ names, rows, cuts }) => {
+        // Split the rows into frames at sorted cut points (frames may be empty).
+        const points = cuts.map((c) => (rows.length === 0 ? 0 : c % (rows.length + 1))).sort((a, b) => a - b);
+        const frameSizes: number[] = [];
+        let last = 0;
+        for (const p of points) {
+          frameSizes.push(p - last);
+          last = p;
+        }
+        frameSizes.push(rows.length - last);
+        return { names, rows, frameSizes };
+      });
   });
 }
 

@@ -42,13 +42,19 @@ describe("WASM and TS engines are identical", () => {
 
   it("on results whose rows repeat a type pattern, whole, chunked and mutated", () => {
     fc.assert(
-      fc.property(patternedResultOf(), intMode, chunking, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 2 }), (result, mode, chunks, edits) => {
-        const input = streamOf(result).slice();
-        expect(drive(input, { engine: "wasm", intMode: mode, chunks })).toEqual(drive(input, { engine: "js", intMode: mode, chunks }));
-        for (const [at, value] of edits) input[at % input.length] = value;
-        const cut = input.subarray(0, input.length - (edits.length > 0 ? edits[0]![0] % 24 : 0));
-        expect(drive(cut, { engine: "wasm", intMode: mode })).toEqual(drive(cut, { engine: "js", intMode: mode }));
-      }),
+      fc.property(
+        patternedResultOf(),
+        intMode,
+        chunking,
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 2 }),
+        (result, mode, chunks, edits) => {
+          const input = streamOf(result).slice();
+          expect(drive(input, { engine: "wasm", intMode: mode, chunks })).toEqual(drive(input, { engine: "js", intMode: mode, chunks }));
+          for (const [at, value] of edits) input[at % input.length] = value;
+          const cut = input.subarray(0, input.length - (edits.length > 0 ? edits[0]![0] % 24 : 0));
+          expect(drive(cut, { engine: "wasm", intMode: mode })).toEqual(drive(cut, { engine: "js", intMode: mode }));
+        },
+      ),
       { numRuns: 400 },
     );
   });
@@ -159,7 +165,7 @@ describe("the engines agree with the message codec frame by frame", () => {
           fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }),
           intMode,
           (result, edits, mode) => {
-              const frame = framesOf(result)[0]!.slice();
+            const frame = framesOf(result)[0]!.slice();
             // The header stays intact: a changed size or type is the frame decoder's business.
             for (const [at, value] of edits) if (frame.length > 8) frame[8 + (at % (frame.length - 8))] = value;
             const codecError = errorOf(() => decodeFrame("response", frame, { intMode: mode }));

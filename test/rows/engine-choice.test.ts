@@ -79,7 +79,9 @@ describe("engine choice and loading", () => {
     const { compile, Module } = WebAssembly;
     // What Chromium does under script-src 'self': both compiles refuse.
     function refused(): never {
-      throw new WebAssembly.CompileError("WebAssembly.compile(): Refused to compile or instantiate WebAssembly module because 'wasm-unsafe-eval' is not an allowed source");
+      throw new WebAssembly.CompileError(
+        "WebAssembly.compile(): Refused to compile or instantiate WebAssembly module because 'wasm-unsafe-eval' is not an allowed source",
+      );
     }
     Object.assign(WebAssembly, { compile: async () => refused(), Module: refused });
     try {
@@ -88,7 +90,10 @@ describe("engine choice and loading", () => {
       expect(new ResultReader().engine).toBe("js");
       expect(new ResultReader().read(frame).batch!.arrays()).toEqual([[5]]);
       // A source given explicitly that cannot be compiled is a typed error.
-      await expect(initRowEngine({ source: Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0) })).rejects.toMatchObject({ name: "WireError", code: "BAD_STATE" });
+      await expect(initRowEngine({ source: Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0) })).rejects.toMatchObject({
+        name: "WireError",
+        code: "BAD_STATE",
+      });
     } finally {
       Object.assign(WebAssembly, { compile, Module });
     }
@@ -100,7 +105,9 @@ describe("engine choice and loading", () => {
   it("refuses a module that is not the row core, both ways in, with the runtime's error as the cause", async () => {
     const { initRowEngine, initRowEngineSync } = await fresh();
     const empty = Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0);
-    expect(() => initRowEngineSync({ source: empty })).toThrow(expect.objectContaining({ code: "BAD_STATE", cause: expect.any(TypeError) }));
+    expect(() => initRowEngineSync({ source: empty })).toThrow(
+      expect.objectContaining({ code: "BAD_STATE", cause: expect.any(TypeError) }),
+    );
     await expect(initRowEngine({ source: empty })).rejects.toMatchObject({ code: "BAD_STATE", cause: expect.any(TypeError) });
   });
 });

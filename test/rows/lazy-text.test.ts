@@ -20,24 +20,29 @@ function strictDecode(bytes: Uint8Array): string | undefined {
   }
 }
 
-const textBytes = fc.oneof(
-  fc.string({ unit: "binary", maxLength: 60 }).map((s) => new TextEncoder().encode(s)),
-  fc.uint8Array({ maxLength: 40 }),
-  fc.constantFrom(
-    Uint8Array.of(0xef, 0xbb, 0xbf, 0x41), // BOM kept as U+FEFF
-    Uint8Array.of(0xc0, 0x80), // overlong NUL
-    Uint8Array.of(0xed, 0xa0, 0x80), // surrogate
-    Uint8Array.of(0xf4, 0x90, 0x80, 0x80), // above U+10FFFF
-    Uint8Array.of(0xe2, 0x82), // truncated
-  ),
-).map((b) => b.map((x) => (x === 0 ? 0x20 : x)));
+const textBytes = fc
+  .oneof(
+    fc.string({ unit: "binary", maxLength: 60 }).map((s) => new TextEncoder().encode(s)),
+    fc.uint8Array({ maxLength: 40 }),
+    fc.constantFrom(
+      Uint8Array.of(0xef, 0xbb, 0xbf, 0x41), // BOM kept as U+FEFF
+      Uint8Array.of(0xc0, 0x80), // overlong NUL
+      Uint8Array.of(0xed, 0xa0, 0x80), // surrogate
+      Uint8Array.of(0xf4, 0x90, 0x80, 0x80), // above U+10FFFF
+      Uint8Array.of(0xe2, 0x82), // truncated
+    ),
+  )
+  .map((b) => b.map((x) => (x === 0 ? 0x20 : x)));
 
 describe("lazy text", () => {
   for (const engine of ["js", "wasm"] as const) {
     it(`${engine}: equals a fatal TextDecoder, or fails with BAD_TEXT where it throws`, () => {
       fc.assert(
         fc.property(fc.array(textBytes, { minLength: 1, maxLength: 5 }), (texts) => {
-          const frame = rowsFrame(["t"], texts.map((utf8) => [{ type: 3, utf8 }]));
+          const frame = rowsFrame(
+            ["t"],
+            texts.map((utf8) => [{ type: 3, utf8 }]),
+          );
           const expected = texts.map(strictDecode);
           const reader = new ResultReader({ engine });
           if (expected.includes(undefined)) {

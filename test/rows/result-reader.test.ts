@@ -55,7 +55,10 @@ for (const engine of ["js", "wasm"] as EngineChoice[]) {
       const rows = [
         [{ type: 1 as const, value: -5n }, text("héllo")],
         [float(-0), { type: 4 as const, bytes: Uint8Array.of(0xde, 0xad) }],
-        [{ type: 5 as const, filler: 123n }, { type: 11 as const, word: 7n }],
+        [
+          { type: 5 as const, filler: 123n },
+          { type: 11 as const, word: 7n },
+        ],
         [{ type: 9 as const, value: 1700000000n }, text("2024-01-02", 10)],
       ];
       const step = new ResultReader({ engine }).read(rowsFrame(names, rows));
@@ -102,7 +105,10 @@ for (const engine of ["js", "wasm"] as EngineChoice[]) {
       expect(first.batch!.arrays()).toEqual([[1, "a"]]);
       const second = reader.read(all.subarray(a.length), a.length);
       expect(second.state).toBe("done");
-      expect(second.batch!.arrays()).toEqual([[2, "b"], [3, "c"]]);
+      expect(second.batch!.arrays()).toEqual([
+        [2, "b"],
+        [3, "c"],
+      ]);
       expect(reader.framesRead).toBe(3);
       expect(reader.rowsRead).toBe(3);
 
@@ -157,10 +163,22 @@ for (const engine of ["js", "wasm"] as EngineChoice[]) {
       }
       // After a PART frame too, and whatever the rows hold.
       const part = rowsFrame(["n"], [[{ type: 1, value: 1n }]], "PART");
-      const rowsThenFailure = concat([frame(0, concat([rowsFrame(["n"], [[{ type: 1, value: 5n }], [text("x")]]).subarray(8, -8), failureFrame(19n, "constraint failed").subarray(8)]))]);
+      const rowsThenFailure = concat([
+        frame(
+          0,
+          concat([
+            rowsFrame(["n"], [[{ type: 1, value: 5n }], [text("x")]]).subarray(8, -8),
+            failureFrame(19n, "constraint failed").subarray(8),
+          ]),
+        ),
+      ]);
       const reader = new ResultReader({ engine });
       reader.read(part);
-      expect(reader.read(rowsThenFailure)).toMatchObject({ state: "failed", consumed: rowsThenFailure.length, error: { sqliteCode: 19, message: "constraint failed" } });
+      expect(reader.read(rowsThenFailure)).toMatchObject({
+        state: "failed",
+        consumed: rowsThenFailure.length,
+        error: { sqliteCode: 19, message: "constraint failed" },
+      });
     });
 
     it("refuses ROWS with a schema above 0, unknown types and other responses in a result", () => {
@@ -219,7 +237,10 @@ for (const engine of ["js", "wasm"] as EngineChoice[]) {
       expectDecodeError(() => new ResultReader({ engine, limits: { maxColumns: 1 } }).read(rowsFrame(["a", "b"], [])), "LIMIT", 8);
       expectDecodeError(() => new ResultReader({ engine, limits: { maxNameBytes: 3 } }).read(rowsFrame(["abcd"], [])), "LIMIT", 16);
       expect(new ResultReader({ engine, limits: { maxNameBytes: 4 } }).read(rowsFrame(["abcd"], [])).batch!.columns).toEqual(["abcd"]);
-      expectDecodeError(() => new ResultReader({ engine, limits: { maxValueBytes: 4 } }).read(rowsFrame(["t"], [[text("abcde")]])), "LIMIT");
+      expectDecodeError(
+        () => new ResultReader({ engine, limits: { maxValueBytes: 4 } }).read(rowsFrame(["t"], [[text("abcde")]])),
+        "LIMIT",
+      );
       expectDecodeError(
         () => new ResultReader({ engine, limits: { maxValueBytes: 4 } }).read(rowsFrame(["b"], [[{ type: 4, bytes: new Uint8Array(5) }]])),
         "LIMIT",

@@ -6,10 +6,13 @@ import { rowsFrame, text } from "./build-frames.ts";
 await initRowEngine();
 
 describe("RowBatch", () => {
-  const frame = rowsFrame(["a", "__proto__", "a"], [
-    [{ type: 1, value: 1n }, text("x"), { type: 5 }],
-    [text("mixed"), { type: 11, word: 0n }, { type: 4, bytes: Uint8Array.of(9) }],
-  ]);
+  const frame = rowsFrame(
+    ["a", "__proto__", "a"],
+    [
+      [{ type: 1, value: 1n }, text("x"), { type: 5 }],
+      [text("mixed"), { type: 11, word: 0n }, { type: 4, bytes: Uint8Array.of(9) }],
+    ],
+  );
 
   for (const engine of ["js", "wasm"] as const) {
     it(`${engine}: objects keep own keys, later duplicates win, __proto__ is a plain property`, () => {

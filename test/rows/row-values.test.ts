@@ -52,7 +52,14 @@ describe("row values", () => {
         }
         expect(typeof wasm).not.toBe("string");
         const shapes = (batches: RowBatch[]) =>
-          comparable(batches.map((b) => ({ arrays: b.arrays(), objects: b.objects(), columns: b.columnValues(), copied: b.arrays({ blobs: "copy" }) })));
+          comparable(
+            batches.map((b) => ({
+              arrays: b.arrays(),
+              objects: b.objects(),
+              columns: b.columnValues(),
+              copied: b.arrays({ blobs: "copy" }),
+            })),
+          );
         expect(shapes(wasm as RowBatch[])).toEqual(shapes(js));
         // The codec decodes each frame alone: its rows, value for value.
         const codecRows: CellValue[][] = [];
@@ -70,7 +77,9 @@ describe("row values", () => {
           expect(comparable(batch.columnValues())).toEqual(comparable(batch.columns.map((_, c) => arrays.map((row) => row[c]))));
           const expected = arrays.map((row) => {
             const object: Record<string, unknown> = {};
-            batch.columns.forEach((name, c) => Object.defineProperty(object, name, { value: row[c], enumerable: true, writable: true, configurable: true }));
+            batch.columns.forEach((name, c) => {
+              Object.defineProperty(object, name, { value: row[c], enumerable: true, writable: true, configurable: true });
+            });
             return object;
           });
           expect(comparable(batch.objects())).toEqual(comparable(expected));
@@ -82,11 +91,24 @@ describe("row values", () => {
 
   for (const engine of ["js", "wasm"] as const) {
     it(`${engine}: blob views outlive the input, the reader and the frame decoder's buffer`, () => {
-      const frame = rowsFrame(["id", "payload"], [
-        [{ type: 1, value: 1n }, { type: 4, bytes: Uint8Array.of(1, 2, 3) }],
-        [{ type: 1, value: 2n }, { type: 4, bytes: new Uint8Array(100).fill(7) }],
-        [{ type: 1, value: 3n }, { type: 4, bytes: new Uint8Array(0) }],
-      ], "PART");
+      const frame = rowsFrame(
+        ["id", "payload"],
+        [
+          [
+            { type: 1, value: 1n },
+            { type: 4, bytes: Uint8Array.of(1, 2, 3) },
+          ],
+          [
+            { type: 1, value: 2n },
+            { type: 4, bytes: new Uint8Array(100).fill(7) },
+          ],
+          [
+            { type: 1, value: 3n },
+            { type: 4, bytes: new Uint8Array(0) },
+          ],
+        ],
+        "PART",
+      );
       const decoder = new FrameDecoder({ side: "response" });
       const reader = new ResultReader({ engine, input: "borrow" });
       decoder.push(frame);
@@ -95,7 +117,17 @@ describe("row values", () => {
       const [arrays, objects, copies] = [step.batch!.arrays(), step.batch!.objects(), step.batch!.arrays({ blobs: "copy" })];
       // The decoder reuses its buffer and the reader goes on: the values must not change.
       decoder.push(frame.map(() => 0xee));
-      reader.read(rowsFrame(["id", "payload"], [[{ type: 1, value: 9n }, { type: 4, bytes: Uint8Array.of(9) }]]));
+      reader.read(
+        rowsFrame(
+          ["id", "payload"],
+          [
+            [
+              { type: 1, value: 9n },
+              { type: 4, bytes: Uint8Array.of(9) },
+            ],
+          ],
+        ),
+      );
       frame.fill(0);
       expect(arrays.map((row) => Array.from(row[1] as Uint8Array))).toEqual([[1, 2, 3], new Array(100).fill(7), []]);
       expect(objects[1]!["payload"]).toEqual(new Uint8Array(100).fill(7));
@@ -107,12 +139,18 @@ describe("row values", () => {
     });
 
     it(`${engine}: objects are plain objects of one shape: keys, spread, JSON, prototype`, () => {
-      const frame = rowsFrame(["k", "v", "constructor", "k"], [
-        [text("a"), { type: 1, value: 1n }, text("c"), text("later")],
-        [text("b"), float(2.5), { type: 5 }, { type: 5 }],
-      ]);
+      const frame = rowsFrame(
+        ["k", "v", "constructor", "k"],
+        [
+          [text("a"), { type: 1, value: 1n }, text("c"), text("later")],
+          [text("b"), float(2.5), { type: 5 }, { type: 5 }],
+        ],
+      );
       const objects = new ResultReader({ engine }).read(frame).batch!.objects();
-      expect(objects.map((o) => Object.keys(o))).toEqual([["k", "v", "constructor"], ["k", "v", "constructor"]]);
+      expect(objects.map((o) => Object.keys(o))).toEqual([
+        ["k", "v", "constructor"],
+        ["k", "v", "constructor"],
+      ]);
       expect(objects[0]).toEqual({ k: "later", v: 1, constructor: "c" });
       expect(Object.getPrototypeOf(objects[1])).toBe(Object.prototype);
       expect({ ...objects[1] }).toEqual({ k: null, v: 2.5, constructor: null });
@@ -136,7 +174,10 @@ describe("row values", () => {
         "日本語テキスト🎉",
         "\u007f\u0001",
       ];
-      const frame = rowsFrame(["t"], texts.map((value) => [text(value)]));
+      const frame = rowsFrame(
+        ["t"],
+        texts.map((value) => [text(value)]),
+      );
       const batch = new ResultReader({ engine }).read(frame).batch!;
       expect(batch.arrays().map((row) => row[0])).toEqual(texts);
       expect(batch.columnValues()[0]).toEqual(texts);

@@ -83,7 +83,10 @@ await check(`${runtime}: a session over TLS with the cluster certificate and key
 });
 
 await check(`${runtime}: a client certificate the node does not know is refused, in TLS terms`, () =>
-  refused(() => connect({ addresses: address, timeoutMs: TIMEOUT_MS, tls: { ...stranger, ca: tls.cert } }), /TLS .*refused this client's certificate/),
+  refused(
+    () => connect({ addresses: address, timeoutMs: TIMEOUT_MS, tls: { ...stranger, ca: tls.cert } }),
+    /TLS .*refused this client's certificate/,
+  ),
 );
 
 await check(`${runtime}: a node certificate from an unknown CA fails the handshake`, () =>
@@ -99,10 +102,16 @@ await check(`${runtime}: a plain connection to the TLS node suggests TLS`, () =>
 
 if (runtime === "deno") {
   await check("deno: insecureSkipVerify is refused before dialling (Deno cannot skip verification per connection)", () =>
-    refused(() => connect({ addresses: address, timeoutMs: TIMEOUT_MS, tls: { ...tls, insecureSkipVerify: true } }), /insecureSkipVerify is not available in Deno/),
+    refused(
+      () => connect({ addresses: address, timeoutMs: TIMEOUT_MS, tls: { ...tls, insecureSkipVerify: true } }),
+      /insecureSkipVerify is not available in Deno/,
+    ),
   );
   await check("deno: a serverName other than the host dialled is refused (Deno verifies the host)", () =>
-    refused(() => connect({ addresses: address, timeoutMs: TIMEOUT_MS, tls: { ...tls, serverName: "dqlite" } }), /takes no other server name/),
+    refused(
+      () => connect({ addresses: address, timeoutMs: TIMEOUT_MS, tls: { ...tls, serverName: "dqlite" } }),
+      /takes no other server name/,
+    ),
   );
   await check("deno: a CA:TRUE node certificate is reported as such (rustls refuses it)", () =>
     refused(
@@ -117,7 +126,11 @@ if (runtime === "deno") {
   );
 } else {
   await check(`${runtime}: insecureSkipVerify accepts an untrusted node certificate`, async () => {
-    const client = await connect({ addresses: address, timeoutMs: TIMEOUT_MS, tls: { ...tls, ca: stranger.cert, insecureSkipVerify: true } });
+    const client = await connect({
+      addresses: address,
+      timeoutMs: TIMEOUT_MS,
+      tls: { ...tls, ca: stranger.cert, insecureSkipVerify: true },
+    });
     await client.close();
   });
   await check(`${runtime}: the certificate's DNS name is verified by default, a wrong serverName fails`, () =>

@@ -119,7 +119,10 @@ describe("the shell, cross-checked with the Go shell", () => {
   });
 
   it("reads statements from stdin one a line, reports failures and goes on (status 1)", async () => {
-    const ours = await ourShell(["-s", node.address, "demo"], ["CREATE TABLE IF NOT EXISTS p (a)", "INSERT INTO p VALUES (5)", "SELEC 1", "", "SELECT a FROM p", ".leader"]);
+    const ours = await ourShell(
+      ["-s", node.address, "demo"],
+      ["CREATE TABLE IF NOT EXISTS p (a)", "INSERT INTO p VALUES (5)", "SELEC 1", "", "SELECT a FROM p", ".leader"],
+    );
     expect(ours.status).toBe(1);
     expect(ours.stdout).toBe(`5\n${node.address}\n`);
     expect(ours.stderr).toMatch(/^Error: .*near "SELEC": syntax error.*\(ServerError SERVER_FAILURE\)\n$/);
@@ -143,16 +146,26 @@ describe("the shell, cross-checked with the Go shell", () => {
     await expect(runShellCommand(["demo", "SELECT 1"], captureIo())).rejects.toThrow(/-s HOST:PORT/);
     await expect(runShellCommand(["-s", node.address, "--format", "xml", "demo"], captureIo())).rejects.toThrow(/--format/);
     await expect(runShellCommand(["-s", node.address, "--timeout", "soon", "demo"], captureIo())).rejects.toThrow(/--timeout/);
-    await expect(runShellCommand(["-s", node.address, "--bogus", "demo"], captureIo())).rejects.toMatchObject({ code: "ERR_PARSE_ARGS_UNKNOWN_OPTION" });
+    await expect(runShellCommand(["-s", node.address, "--bogus", "demo"], captureIo())).rejects.toMatchObject({
+      code: "ERR_PARSE_ARGS_UNKNOWN_OPTION",
+    });
     const down = await ourShell(["-s", "127.0.0.1:1", "--timeout", "2000", "demo", "SELECT 1"]);
     expect(down.status).toBe(1);
     expect(down.stderr).toMatch(/^Error: no leader found .*127\.0\.0\.1:1.*CONNECTION_FAILED/);
   });
 
   it("decides query versus exec by the first keyword", () => {
-    expect(["SELECT 1", " with x as (select 1) select * from x", "(SELECT 1)", "-- c\nSELECT 1", "PRAGMA table_info(t)", "VALUES (1)", "EXPLAIN SELECT 1"].map(isQuery)).toEqual(
-      Array(7).fill(true),
-    );
+    expect(
+      [
+        "SELECT 1",
+        " with x as (select 1) select * from x",
+        "(SELECT 1)",
+        "-- c\nSELECT 1",
+        "PRAGMA table_info(t)",
+        "VALUES (1)",
+        "EXPLAIN SELECT 1",
+      ].map(isQuery),
+    ).toEqual(Array(7).fill(true));
     expect(["INSERT INTO t VALUES (1)", "CREATE TABLE t (a)", "DELETE FROM t", "", "BEGIN"].map(isQuery)).toEqual(Array(5).fill(false));
   });
 
@@ -180,7 +193,9 @@ describe("dqlite-wire cluster", () => {
     const leader = await session.leader();
     const lines = io.stdout().trimEnd().split("\n");
     expect(lines[0]).toMatch(/^ID\s+ADDRESS\s+ROLE\s+LEADER$/);
-    expect(lines.slice(1)).toEqual([expect.stringMatching(new RegExp(`^${leader.id}\\s+${node.address.replace(/\./g, "\\.")}\\s+voter\\s+\\*$`))]);
+    expect(lines.slice(1)).toEqual([
+      expect.stringMatching(new RegExp(`^${leader.id}\\s+${node.address.replace(/\./g, "\\.")}\\s+voter\\s+\\*$`)),
+    ]);
     const json = captureIo();
     expect(await runClusterCommand(["-s", node.address, "--format", "json"], json)).toBe(0);
     expect(JSON.parse(json.stdout())).toEqual({

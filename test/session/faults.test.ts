@@ -153,7 +153,10 @@ describe("faults of a real cluster", () => {
     try {
       await untilStopped(leader.pid);
       const started = Date.now();
-      const error = await db.query("SELECT count(*) FROM f", [], { timeoutMs: 500 }).all().catch((e: unknown) => e);
+      const error = await db
+        .query("SELECT count(*) FROM f", [], { timeoutMs: 500 })
+        .all()
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TimeoutError);
       // By its 500 ms timeout rather than hanging: a bound loose enough for a loaded machine.
       expect(Date.now() - started).toBeLessThan(10_000);

@@ -130,7 +130,11 @@ function decodeReplies(bytes: Uint8Array): RawExchange["replies"] {
   decoder.push(bytes);
   const replies: RawExchange["replies"] = [];
   for (let message = decoder.next(); message !== undefined; message = decoder.next()) {
-    replies.push(message.type === "FAILURE" ? { type: message.type, errorCode: Number(message.errorCode), message: message.message } : { type: message.type, schema: message.schema });
+    replies.push(
+      message.type === "FAILURE"
+        ? { type: message.type, errorCode: Number(message.errorCode), message: message.message }
+        : { type: message.type, schema: message.schema },
+    );
   }
   return replies;
 }
@@ -166,7 +170,9 @@ describe(`dqlite ${NODE_RELEASE} hazards, shown with raw bytes on throwaway node
   it("what the client's probe asks is answered differently by 1.11 and 1.18, and harms neither", async () => {
     const node = await startNode();
     try {
-      const setup = await sendRaw(node.address, [OPEN_DEMO, raw({ type: "EXEC_SQL", db: 0, sql: "CREATE TABLE p (a INTEGER)" })], { replies: 2 });
+      const setup = await sendRaw(node.address, [OPEN_DEMO, raw({ type: "EXEC_SQL", db: 0, sql: "CREATE TABLE p (a INTEGER)" })], {
+        replies: 2,
+      });
       expect(setup.replies.map((reply) => reply.type)).toEqual(["DB", "RESULT"]);
       const probe = await sendRaw(
         node.address,
@@ -191,7 +197,9 @@ describe(`dqlite ${NODE_RELEASE} hazards, shown with raw bytes on throwaway node
       expect(prepared).toEqual({ type: "STMT", schema: CURRENT_NODE ? 1 : 0 });
       expect([finalized?.type, write?.type, again?.type]).toEqual(["EMPTY", "RESULT", "STMT"]);
       // Nothing stays open: another connection writes at once.
-      const other = await sendRaw(node.address, [OPEN_DEMO, raw({ type: "EXEC_SQL", db: 0, sql: "INSERT INTO p VALUES (2)" })], { replies: 2 });
+      const other = await sendRaw(node.address, [OPEN_DEMO, raw({ type: "EXEC_SQL", db: 0, sql: "INSERT INTO p VALUES (2)" })], {
+        replies: 2,
+      });
       expect(other.replies.map((reply) => reply.type)).toEqual(["DB", "RESULT"]);
       expect(node.running).toBe(true);
     } finally {
@@ -203,7 +211,11 @@ describe(`dqlite ${NODE_RELEASE} hazards, shown with raw bytes on throwaway node
     const node = await startNode();
     try {
       const returning = raw({ type: "QUERY_SQL", db: 0, sql: "INSERT INTO r VALUES (1), (2) RETURNING a" });
-      const first = await sendRaw(node.address, [OPEN_DEMO, raw({ type: "EXEC_SQL", db: 0, sql: "CREATE TABLE r (a INTEGER)" }), returning], { replies: 3 });
+      const first = await sendRaw(
+        node.address,
+        [OPEN_DEMO, raw({ type: "EXEC_SQL", db: 0, sql: "CREATE TABLE r (a INTEGER)" }), returning],
+        { replies: 3 },
+      );
       expect(first.replies.map((reply) => reply.type)).toEqual(["DB", "RESULT", "ROWS"]);
       expect(node.running).toBe(true);
       const nextWrite = [OPEN_DEMO, raw({ type: "EXEC_SQL", db: 0, sql: "INSERT INTO r VALUES (3)" })];
@@ -236,7 +248,10 @@ describe(`dqlite ${NODE_RELEASE} hazards, shown with raw bytes on throwaway node
         const held = await holder.exchange([OPEN_DEMO, create, returning], 3);
         expect(held.slice(2)).toEqual([{ type: "FAILURE", errorCode: 1, message: "rows yielded when none expected for EXEC request" }]);
         const locked = await sendRaw(node.address, write, { replies: 2 });
-        expect(locked.replies).toEqual([{ type: "DB", schema: 0 }, { type: "FAILURE", errorCode: 5, message: "database is locked" }]);
+        expect(locked.replies).toEqual([
+          { type: "DB", schema: 0 },
+          { type: "FAILURE", errorCode: 5, message: "database is locked" },
+        ]);
         expect(node.running).toBe(true);
         holder.close();
         await node.exited();
@@ -307,7 +322,10 @@ describe(`dqlite ${NODE_RELEASE} hazards the session cannot guard (they depend o
           const db = await session.open("demo");
           await db.exec(`CREATE TABLE t (c ${declared})`);
           await db.exec("INSERT INTO t VALUES (?)", [value]);
-          const error = await db.query("SELECT c FROM t", [], { timeoutMs: 5000 }).all().catch((e: unknown) => e);
+          const error = await db
+            .query("SELECT c FROM t", [], { timeoutMs: 5000 })
+            .all()
+            .catch((e: unknown) => e);
           expect(error).toBeInstanceOf(ConnectionError);
           await node.exited();
           expect(node.output()).toContain(assertion);
@@ -338,12 +356,16 @@ describe("the session against the same hazards", () => {
   });
 
   it(`finds out once per connection what the node reads (dqlite ${NODE_RELEASE}: ${CURRENT_NODE ? "everything" : "none of it"})`, () => {
-    const expected = CURRENT_NODE ? { wideParams: true, statementTail: true, returning: true } : { wideParams: false, statementTail: false, returning: false };
+    const expected = CURRENT_NODE
+      ? { wideParams: true, statementTail: true, returning: true }
+      : { wideParams: false, statementTail: false, returning: false };
     expect(session.connection!.features).toEqual(expected);
   });
 
   it("RETURNING: never as an exec; as a query where the node reads it (1.18), refused before sending where not (1.11)", async () => {
-    await expect(db.exec("INSERT INTO h VALUES (1) RETURNING a")).rejects.toThrow(/RETURNING run as an exec leaves its write transaction open/);
+    await expect(db.exec("INSERT INTO h VALUES (1) RETURNING a")).rejects.toThrow(
+      /RETURNING run as an exec leaves its write transaction open/,
+    );
     const conn = session.connection!;
     await expect(conn.request({ type: "EXEC_SQL", db: 0, sql: "UPDATE h SET a = 1 RETURNING a" }, "RESULT")).rejects.toThrow(EncodeError);
     // A PREPARE is harmless; what runs the statement is guarded like its SQL.
@@ -354,7 +376,10 @@ describe("the session against the same hazards", () => {
       expect((await statement.query([3]).all()).rows).toEqual([[30]]);
       expect((await db.query("SELECT a FROM h ORDER BY a").all()).rows).toEqual([[1], [2], [3]]);
     } else {
-      const refused = await db.query("insert into h values (1)\n  returning *").all().catch((e: unknown) => e);
+      const refused = await db
+        .query("insert into h values (1)\n  returning *")
+        .all()
+        .catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(EncodeError);
       expect((refused as Error).message).toMatch(/RETURNING leaves this node \(dqlite before 1\.18\.2\) with an open write/);
       await expect(statement.query([3]).all()).rejects.toThrow(EncodeError);
@@ -417,7 +442,10 @@ describe("the session against the same hazards", () => {
       await db.exec("DELETE FROM h");
       return;
     }
-    const refused = await db.query(`SELECT ${sum(256)}`, ones(256)).all().catch((e: unknown) => e);
+    const refused = await db
+      .query(`SELECT ${sum(256)}`, ones(256))
+      .all()
+      .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(EncodeError);
     expect((refused as Error).message).toMatch(/256 parameters need params schema 1/);
     await expect(db.exec(`INSERT INTO h VALUES (${sum(300)})`, ones(300))).rejects.toThrow(EncodeError);
@@ -430,7 +458,9 @@ describe("the session against the same hazards", () => {
       expect(wrong.rowsAffected).toBe(1);
       expect((await db.query("SELECT a FROM h").all()).rows).toEqual([[null]]);
       // Other counts fail to parse instead: FAILURE 1005 (DQLITE_PARSE, "not an error").
-      const error = await wide.request({ type: "EXEC_SQL", db: 0, sql: `INSERT INTO h VALUES (${sum(300)})`, params: ones(300) }, "RESULT").catch((e: unknown) => e);
+      const error = await wide
+        .request({ type: "EXEC_SQL", db: 0, sql: `INSERT INTO h VALUES (${sum(300)})`, params: ones(300) }, "RESULT")
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ServerError);
       expect((error as ServerError).sqliteCode).toBe(1005);
     } finally {
@@ -455,7 +485,10 @@ describe("the session against the same hazards", () => {
     try {
       await untilStopped(node.pid);
       const started = Date.now();
-      const error = await db.query("SELECT 1", [], { timeoutMs: 300 }).all().catch((e: unknown) => e);
+      const error = await db
+        .query("SELECT 1", [], { timeoutMs: 300 })
+        .all()
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({ name: "TimeoutError", code: "TIMEOUT" });
       expect(error).toBeInstanceOf(TimeoutError);
       // By its 300 ms timeout rather than hanging: a bound loose enough for a loaded machine.

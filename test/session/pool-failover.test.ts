@@ -124,7 +124,8 @@ describe(`the pool across leader changes (dqlite ${NODE_RELEASE}, 3 nodes)`, () 
     expect([...counts.values()].every((count) => count === 1)).toBe(true);
     for (const tag of resolved) expect(counts.has(tag), `resolved write ${tag}`).toBe(true);
     for (const tag of unsent) expect(counts.has(tag), `write ${tag} that failed before it was sent`).toBe(false);
-    for (const tag of stored) expect(resolved.includes(tag) || unknown.includes(tag), `stored ${tag} was resolved or of unknown outcome`).toBe(true);
+    for (const tag of stored)
+      expect(resolved.includes(tag) || unknown.includes(tag), `stored ${tag} was resolved or of unknown outcome`).toBe(true);
     expect(resolved.length).toBeGreaterThan(0);
     expect(reads).toBeGreaterThan(readErrors);
   }, 180_000);

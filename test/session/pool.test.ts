@@ -26,7 +26,13 @@ afterAll(async () => {
   await node?.stop();
 });
 
-async function pooled(pool: { max?: number; min?: number; idleTimeoutMs?: number; acquireTimeoutMs?: number; pipeline?: number }): Promise<{ session: Client; db: Database }> {
+async function pooled(pool: {
+  max?: number;
+  min?: number;
+  idleTimeoutMs?: number;
+  acquireTimeoutMs?: number;
+  pipeline?: number;
+}): Promise<{ session: Client; db: Database }> {
   const session = await client(node.address, { pool });
   clients.push(session);
   return { session, db: await session.open("demo") };
@@ -137,11 +143,23 @@ describe(`the connection pool (dqlite ${NODE_RELEASE})`, () => {
     const holder = db.query(LONG_SQL);
     await started(holder);
     const order: string[] = [];
-    const a = db.query("SELECT 'a'").all().then(() => order.push("a"));
+    const a = db
+      .query("SELECT 'a'")
+      .all()
+      .then(() => order.push("a"));
     const controller = new AbortController();
-    const quitter = db.query("SELECT 'quitter'", [], { signal: controller.signal }).all().catch((e: unknown) => e);
-    const b = db.query("SELECT 'b'").all().then(() => order.push("b"));
-    const impatient = db.query("SELECT 'impatient'", [], { timeoutMs: 100 }).all().catch((e: unknown) => e);
+    const quitter = db
+      .query("SELECT 'quitter'", [], { signal: controller.signal })
+      .all()
+      .catch((e: unknown) => e);
+    const b = db
+      .query("SELECT 'b'")
+      .all()
+      .then(() => order.push("b"));
+    const impatient = db
+      .query("SELECT 'impatient'", [], { timeoutMs: 100 })
+      .all()
+      .catch((e: unknown) => e);
     await until(() => session.stats().waiting === 4);
     controller.abort();
     expect(await quitter).toBeInstanceOf(CancelledError);

@@ -6,7 +6,6 @@ import { CallScope } from "../../src/client/call-scope.ts";
 import { RequestQueue } from "../../src/client/request-queue.ts";
 import { CancelledError, TimeoutError } from "../../src/errors.ts";
 
-
 describe("RequestQueue", () => {
   it("grants turns first come, first served, one at a time", async () => {
     const queue = new RequestQueue();

@@ -50,7 +50,10 @@ describe("every request a single node answers", () => {
       lastInsertId: 0n,
       rowsAffected: 0,
     });
-    const insert = await conn.request({ type: "EXEC_SQL", db: 0, sql: "INSERT INTO req (id, v) VALUES (?, ?), (?, ?)", params: [7, "a", 9, "b"] }, "RESULT");
+    const insert = await conn.request(
+      { type: "EXEC_SQL", db: 0, sql: "INSERT INTO req (id, v) VALUES (?, ?), (?, ?)", params: [7, "a", 9, "b"] },
+      "RESULT",
+    );
     expect(insert.lastInsertId).toBe(9n);
     expect(insert.rowsAffected).toBe(2);
   });
@@ -188,7 +191,11 @@ describe("raw requests of multi-frame results", () => {
 
   it("request() of QUERY_SQL reads every continuation frame and returns one ROWS with all rows", async () => {
     const reply = await conn.request(
-      { type: "QUERY_SQL", db: 0, sql: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) SELECT i, 'row ' || i FROM n" },
+      {
+        type: "QUERY_SQL",
+        db: 0,
+        sql: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) SELECT i, 'row ' || i FROM n",
+      },
       "ROWS",
     );
     expect(reply.marker).toBe("DONE");

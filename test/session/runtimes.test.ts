@@ -34,7 +34,10 @@ const BOTH = new RegExp(`tcp: ${SUMMARY}; websocket: ${SUMMARY}`);
 describe("the session under Node (20 here, 22 and 24), Deno and Bun", () => {
   it("Node, over TCP and through the WebSocket relay (the ws package's WebSocket)", async () => {
     expect(await sessionSmoke(node.address)).toMatch(new RegExp(SUMMARY));
-    const connector = webSocketConnector(relay.url, { token: RELAY_FIXTURE_TOKEN, WebSocket: WebSocket as unknown as WebSocketConstructor });
+    const connector = webSocketConnector(relay.url, {
+      token: RELAY_FIXTURE_TOKEN,
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+    });
     expect(await sessionSmoke(node.address, connector)).toMatch(new RegExp(SUMMARY));
   });
 

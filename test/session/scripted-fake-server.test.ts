@@ -72,7 +72,13 @@ describe("scripted fake server: faults between frames", () => {
     ]);
     const conn = await Connection.open(connectTcp, address, { timeoutMs: 5000 });
     try {
-      expect(await conn.request({ type: "LEADER" }, "LEADER")).toEqual({ type: "LEADER", code: 1, schema: 0, id: 1n, address: "127.0.0.1:4242" });
+      expect(await conn.request({ type: "LEADER" }, "LEADER")).toEqual({
+        type: "LEADER",
+        code: 1,
+        schema: 0,
+        id: 1n,
+        address: "127.0.0.1:4242",
+      });
     } finally {
       await conn.close();
     }
@@ -110,8 +116,12 @@ describe("scripted fake server: faults between frames", () => {
   it("a node that names a leader which names another one is not trusted: NO_LEADER after the bounded rounds", async () => {
     // Two fake nodes pointing at each other.
     const first = await scriptedFakeServer(Array.from({ length: 10 }, () => (socket: Socket) => void socket.write(leaderReply(second))));
-    const second: string = await scriptedFakeServer(Array.from({ length: 10 }, () => (socket: Socket) => void socket.write(leaderReply(first))));
-    const error = await connectClient({ addresses: [first], connector: connectTcp, discovery: { rounds: 2, backoffBaseMs: 10 } }).catch((e: unknown) => e);
+    const second: string = await scriptedFakeServer(
+      Array.from({ length: 10 }, () => (socket: Socket) => void socket.write(leaderReply(first))),
+    );
+    const error = await connectClient({ addresses: [first], connector: connectTcp, discovery: { rounds: 2, backoffBaseMs: 10 } }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ConnectionError);
     expect((error as ConnectionError).code).toBe("NO_LEADER");
     expect((error as Error).message).toContain(`names ${second} as leader, which names ${first}`);

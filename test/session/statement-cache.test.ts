@@ -28,7 +28,6 @@ afterAll(async () => {
   await node?.stop();
 });
 
-
 /** A TCP connector that records the type of every request frame written (after the handshake). */
 function recording(): { connector: Connector; sent: string[] } {
   const sent: string[] = [];

@@ -42,8 +42,17 @@ function fnv(hash: number, text: string): number {
 
 describe("streaming a large result", () => {
   it("streams 200,000 rows over thousands of frames with bounded buffering; count and checksums match the server's", async () => {
-    const expected = (await db.query("SELECT count(*), sum(id), sum(length(name)), total(score), sum(length(data)), sum(flag) FROM big").all()).rows[0];
-    expect(expected).toEqual([ROWS, (ROWS * (ROWS + 1)) / 2, expect.any(Number), (ROWS * (ROWS + 1)) / 4, expect.any(Number), expect.any(Number)]);
+    const expected = (
+      await db.query("SELECT count(*), sum(id), sum(length(name)), total(score), sum(length(data)), sum(flag) FROM big").all()
+    ).rows[0];
+    expect(expected).toEqual([
+      ROWS,
+      (ROWS * (ROWS + 1)) / 2,
+      expect.any(Number),
+      (ROWS * (ROWS + 1)) / 4,
+      expect.any(Number),
+      expect.any(Number),
+    ]);
 
     const connection = session.connection!;
     const result = db.query("SELECT id, name, score, data, flag FROM big ORDER BY id", [], { timeoutMs: 30_000 });

@@ -41,7 +41,10 @@ function queryFromPage(url: string, address: string, sql: string): Promise<PageO
     async ({ url, address, sql, token }) => {
       // The package's client entry (dqlite-wire/client), loaded by the page itself (see the page server).
       const lib = (window as unknown as { dqliteWire: unknown }).dqliteWire as {
-        connectClient(options: unknown): Promise<{ open(name: string): Promise<{ query(sql: string): { all(): Promise<{ rows: unknown[][] }> } }>; close(): Promise<void> }>;
+        connectClient(options: unknown): Promise<{
+          open(name: string): Promise<{ query(sql: string): { all(): Promise<{ rows: unknown[][] }> } }>;
+          close(): Promise<void>;
+        }>;
         webSocketConnector(url: string, options: { token: string }): unknown;
       };
       try {
@@ -123,7 +126,11 @@ beforeAll(async () => {
   const startup = new Promise<string>((done) => (started = done));
   const args = ["--target", node.address, "--origin", origin, "--token", TOKEN, "--json", "--quiet"];
   args.push("--target-cert", node.certificate.certFile, "--target-key", node.certificate.keyFile);
-  bridgeExit = runBridgeCommand(args, { out: (line) => started(line), err: (line) => started(`error: ${line}`), signal: stopBridge.signal });
+  bridgeExit = runBridgeCommand(args, {
+    out: (line) => started(line),
+    err: (line) => started(`error: ${line}`),
+    signal: stopBridge.signal,
+  });
   const line = await startup;
   bridgeUrl = (JSON.parse(line) as { url: string }).url;
 
@@ -151,7 +158,13 @@ afterAll(async () => {
 describe("Chromium through the bridge to a TLS node", () => {
   it("runs a query with the package's client in the page; only the bridge holds the certificate", async () => {
     const outcome = await queryFromPage(bridgeUrl, node.address, "SELECT k, v FROM secrets ORDER BY k");
-    expect(outcome).toEqual({ rows: [["a", 1], ["b", 2], ["c", 3]] });
+    expect(outcome).toEqual({
+      rows: [
+        ["a", 1],
+        ["b", 2],
+        ["c", 3],
+      ],
+    });
   });
 
   it("keeps the bridge's guards: an admin request (DUMP) is refused without --allow-admin", async () => {
@@ -185,7 +198,8 @@ describe("dqlite-wire bridge's TLS options", () => {
     const garbage = join(dirname(stranger.certFile), "garbage.pem");
     writeFileSync(garbage, "no PEM here\n");
     const errors: string[] = [];
-    const run = (extra: string[]) => runBridgeCommand(["--target", node.address, ...extra], { out: () => {}, err: (line) => errors.push(line) });
+    const run = (extra: string[]) =>
+      runBridgeCommand(["--target", node.address, ...extra], { out: () => {}, err: (line) => errors.push(line) });
     expect(await run(["--target-cert", "/nonexistent/cert.pem", "--target-key", node.certificate.keyFile])).toBe(1);
     expect(errors.pop()).toMatch(/^dqlite-wire bridge: --target-cert \/nonexistent\/cert\.pem: ENOENT/);
     expect(await run(["--target-cert", garbage, "--target-key", node.certificate.keyFile])).toBe(1);

@@ -50,7 +50,11 @@ async function failure(promise: Promise<Client>): Promise<{ error: ConnectionErr
 
 describe("a TLS node", () => {
   it("with the cluster certificate and key only (PEM text), as go-dqlite's SimpleTLSConfig: the certificate is the CA, its DNS name the server name", async () => {
-    const client = await connect({ addresses: node.address, timeoutMs: TIMEOUT_MS, tls: { cert: node.certificate.cert, key: node.certificate.key } });
+    const client = await connect({
+      addresses: node.address,
+      timeoutMs: TIMEOUT_MS,
+      tls: { cert: node.certificate.cert, key: node.certificate.key },
+    });
     try {
       const table = uniqueTable("tls");
       const db = await client.open("demo");
@@ -66,7 +70,11 @@ describe("a TLS node", () => {
   it("takes the certificate and key as bytes read from files, and an explicit ca and serverName", async () => {
     const cert = readFileSync(node.certificate.certFile);
     const key = readFileSync(node.certificate.keyFile);
-    const client = await connect({ addresses: [node.address], timeoutMs: TIMEOUT_MS, tls: { cert, key, ca: [cert], serverName: "dqlite" } });
+    const client = await connect({
+      addresses: [node.address],
+      timeoutMs: TIMEOUT_MS,
+      tls: { cert, key, ca: [cert], serverName: "dqlite" },
+    });
     try {
       expect((await client.leader()).address).toBe(node.address);
     } finally {
@@ -77,7 +85,11 @@ describe("a TLS node", () => {
   it("a client certificate the node does not trust: refused by the node, a ConnectionError saying TLS refused the certificate", async () => {
     // The client trusts the node (ca), but the node does not know the client's certificate.
     const { error, elapsedMs } = await failure(
-      connect({ addresses: node.address, timeoutMs: TIMEOUT_MS, tls: { cert: stranger.cert, key: stranger.key, ca: node.certificate.cert } }),
+      connect({
+        addresses: node.address,
+        timeoutMs: TIMEOUT_MS,
+        tls: { cert: stranger.cert, key: stranger.key, ca: node.certificate.cert },
+      }),
     );
     expect(error.message).toMatch(/TLS/);
     expect(error.message).toMatch(/refused this client's certificate/);
@@ -86,16 +98,26 @@ describe("a TLS node", () => {
 
   it("a node certificate from an unknown CA: the handshake fails, a ConnectionError saying the certificate is not trusted", async () => {
     const { error, elapsedMs } = await failure(
-      connect({ addresses: node.address, timeoutMs: TIMEOUT_MS, tls: { cert: node.certificate.cert, key: node.certificate.key, ca: stranger.cert } }),
+      connect({
+        addresses: node.address,
+        timeoutMs: TIMEOUT_MS,
+        tls: { cert: node.certificate.cert, key: node.certificate.key, ca: stranger.cert },
+      }),
     );
     expect(error.code).toBe("CONNECTION_FAILED");
-    expect(error.message).toMatch(/TLS handshake with tls:\/\/127\.0\.0\.1:\d+ failed: the node's certificate is not signed by a trusted CA/);
+    expect(error.message).toMatch(
+      /TLS handshake with tls:\/\/127\.0\.0\.1:\d+ failed: the node's certificate is not signed by a trusted CA/,
+    );
     expect(elapsedMs).toBeLessThan(FAILS_WITHIN_MS);
   });
 
   it("a server name the node's certificate does not carry: the handshake fails and says so", async () => {
     const { error } = await failure(
-      connect({ addresses: node.address, timeoutMs: TIMEOUT_MS, tls: { cert: node.certificate.cert, key: node.certificate.key, serverName: "elsewhere" } }),
+      connect({
+        addresses: node.address,
+        timeoutMs: TIMEOUT_MS,
+        tls: { cert: node.certificate.cert, key: node.certificate.key, serverName: "elsewhere" },
+      }),
     );
     expect(error.message).toMatch(/TLS handshake .* failed: the node's certificate does not carry the expected server name/);
   });
@@ -125,7 +147,9 @@ describe("a TLS node", () => {
     const listener = await startCountingListener();
     try {
       const addresses = listener.address;
-      await expect(connect({ addresses, tls: { cert: "hello", key: node.certificate.key } })).rejects.toThrow(/^TLS: tls\.cert holds no PEM block/);
+      await expect(connect({ addresses, tls: { cert: "hello", key: node.certificate.key } })).rejects.toThrow(
+        /^TLS: tls\.cert holds no PEM block/,
+      );
       await expect(connect({ addresses, tls: { cert: node.certificate.cert, key: node.certificate.cert } })).rejects.toThrow(
         /^TLS: tls\.key holds other PEM blocks; expected a PEM private key/,
       );
@@ -140,7 +164,11 @@ describe("a TLS node", () => {
 
   it("tls together with a custom connector is refused (that connector does its own TLS)", async () => {
     await expect(
-      connect({ addresses: node.address, connector: async () => Promise.reject(new Error("unused")), tls: { cert: node.certificate.cert, key: node.certificate.key } }),
+      connect({
+        addresses: node.address,
+        connector: async () => Promise.reject(new Error("unused")),
+        tls: { cert: node.certificate.cert, key: node.certificate.key },
+      }),
     ).rejects.toThrow(/custom connector does its own TLS/);
   });
 });
@@ -158,7 +186,9 @@ describe("a TLS client to a plain node", () => {
     const { error, elapsedMs } = await failure(
       connect({ addresses: plain.address, timeoutMs: TIMEOUT_MS, tls: { cert: node.certificate.cert, key: node.certificate.key } }),
     );
-    expect(error.message).toMatch(/TLS handshake with tls:\/\/127\.0\.0\.1:\d+ failed: the node (closed the connection during the handshake|does not speak TLS)/);
+    expect(error.message).toMatch(
+      /TLS handshake with tls:\/\/127\.0\.0\.1:\d+ failed: the node (closed the connection during the handshake|does not speak TLS)/,
+    );
     expect(elapsedMs).toBeLessThan(FAILS_WITHIN_MS);
     expect(plain.running).toBe(true);
   });

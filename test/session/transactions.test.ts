@@ -59,7 +59,9 @@ describe("why other calls wait for a transaction", () => {
       for (const c of [a, b]) await c.request({ type: "OPEN", name: "demo", flags: 0, vfs: "" }, "DB");
       await a.request({ type: "EXEC_SQL", db: 0, sql: "BEGIN", params: [] }, "RESULT");
       await a.request({ type: "EXEC_SQL", db: 0, sql: `INSERT INTO ${name} VALUES ('a')`, params: [] }, "RESULT");
-      const busy = await b.request({ type: "EXEC_SQL", db: 0, sql: `INSERT INTO ${name} VALUES ('b')`, params: [] }, "RESULT").catch((e: unknown) => e);
+      const busy = await b
+        .request({ type: "EXEC_SQL", db: 0, sql: `INSERT INTO ${name} VALUES ('b')`, params: [] }, "RESULT")
+        .catch((e: unknown) => e);
       expect(busy).toBeInstanceOf(ServerError);
       expect((busy as ServerError).sqliteCode).toBe(5);
       expect((busy as ServerError).message).toContain("database is locked");
@@ -245,7 +247,9 @@ describe("db.transaction", () => {
       () => kept.transaction(async () => 1),
     ];
     for (const call of calls) {
-      const error = await Promise.resolve().then(call).catch((e: unknown) => e);
+      const error = await Promise.resolve()
+        .then(call)
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(WireError);
       expect((error as WireError).code).toBe("BAD_STATE");
     }

@@ -52,7 +52,10 @@ describe("values through a real table", () => {
     expect(big.rows).toEqual(values.map((value) => [value, "integer"]));
     const strings = await db.query(`SELECT n FROM ${table} ORDER BY rowid`, [], { intMode: "string" }).all();
     expect(strings.rows).toEqual(values.map((value) => [value.toString()]));
-    const error = await db.query(`SELECT n FROM ${table} ORDER BY rowid`).all().catch((e: unknown) => e);
+    const error = await db
+      .query(`SELECT n FROM ${table} ORDER BY rowid`)
+      .all()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DecodeError);
     expect((error as DecodeError).code).toBe("UNSAFE_INTEGER");
     // The connection closed with the failed result; the client reconnects by itself.
@@ -71,7 +74,16 @@ describe("values through a real table", () => {
   it("floats: -0.0, ±Infinity, the smallest subnormal and 1.0 as FLOAT keep their bits; NaN is stored as NULL by SQLite", async () => {
     const table = uniqueTable("floats");
     await db.exec(`CREATE TABLE ${table} (v)`);
-    const inputs = [-0, Infinity, -Infinity, 5e-324, { type: "FLOAT" as const, value: Number.MAX_VALUE }, { type: "FLOAT" as const, value: 1 }, 0.1, NaN];
+    const inputs = [
+      -0,
+      Infinity,
+      -Infinity,
+      5e-324,
+      { type: "FLOAT" as const, value: Number.MAX_VALUE },
+      { type: "FLOAT" as const, value: 1 },
+      0.1,
+      NaN,
+    ];
     for (const value of inputs) await db.exec(`INSERT INTO ${table} VALUES (?)`, [value]);
     const result = await db.query(`SELECT v, typeof(v) FROM ${table} ORDER BY rowid`).all();
     const rows = result.rows as [unknown, string][];
@@ -111,11 +123,28 @@ describe("values through a real table", () => {
     expect(result.rows.slice(0, blobs.length).map((row) => (row as unknown[])[3])).toEqual(Array(blobs.length).fill("blob"));
   });
 
-  it("NULL in every declared column type: NULL, except DATETIME/DATE/TIMESTAMP (ISO8601 \"\") and BOOLEAN (false)", async () => {
+  it('NULL in every declared column type: NULL, except DATETIME/DATE/TIMESTAMP (ISO8601 "") and BOOLEAN (false)', async () => {
     const table = uniqueTable("nulls");
-    const declared = ["INTEGER", "REAL", "FLOAT", "TEXT", "BLOB", "NUMERIC", "", "DATETIME", "DATE", "TIMESTAMP", "BOOLEAN", "UNIXTIME", "VARCHAR(10)"];
+    const declared = [
+      "INTEGER",
+      "REAL",
+      "FLOAT",
+      "TEXT",
+      "BLOB",
+      "NUMERIC",
+      "",
+      "DATETIME",
+      "DATE",
+      "TIMESTAMP",
+      "BOOLEAN",
+      "UNIXTIME",
+      "VARCHAR(10)",
+    ];
     await db.exec(`CREATE TABLE ${table} (${declared.map((type, i) => `c${i} ${type}`).join(", ")})`);
-    await db.exec(`INSERT INTO ${table} VALUES (${declared.map(() => "?").join(", ")})`, declared.map(() => null));
+    await db.exec(
+      `INSERT INTO ${table} VALUES (${declared.map(() => "?").join(", ")})`,
+      declared.map(() => null),
+    );
     const result = await db.query(`SELECT * FROM ${table}`, [], { rowMode: "batch" });
     const batches = [];
     for await (const batch of result) batches.push(batch);

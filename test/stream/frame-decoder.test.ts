@@ -32,14 +32,14 @@ function decodeChunks(side: "request" | "response", chunks: Uint8Array[]): Messa
   return out;
 }
 
-const requestStream = concat([
-  HANDSHAKE_V1,
-  ...goldenVectors.filter((v) => v.side === "request").map((v) => hexToBytes(v.hex)),
-]);
+const requestStream = concat([HANDSHAKE_V1, ...goldenVectors.filter((v) => v.side === "request").map((v) => hexToBytes(v.hex))]);
 const responseStream = concat(goldenVectors.filter((v) => v.side === "response" && !v.legacy).map((v) => hexToBytes(v.hex)));
 
 describe("incremental frame decoder", () => {
-  for (const [side, stream] of [["request", requestStream], ["response", responseStream]] as const) {
+  for (const [side, stream] of [
+    ["request", requestStream],
+    ["response", responseStream],
+  ] as const) {
     const whole = decodeChunks(side, [stream]);
 
     test(`${side} stream: whole-buffer decode yields every frame`, () => {
@@ -61,7 +61,10 @@ describe("incremental frame decoder", () => {
   test("a long generated stream split at random points gives the same messages", () => {
     fc.assert(
       fc.property(
-        fc.array(messageArb("response").filter((g) => !g.legacy), { minLength: 1, maxLength: 30 }),
+        fc.array(
+          messageArb("response").filter((g) => !g.legacy),
+          { minLength: 1, maxLength: 30 },
+        ),
         fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 50 }),
         (generated, cuts) => {
           const stream = concat(generated.map((g) => encodeMessage("response", g.message as never)));
@@ -181,7 +184,9 @@ describe("incremental frame decoder", () => {
       },
     });
     const messages: Message[] = [];
-    for await (const message of source.pipeThrough(new FrameDecoderStream({ side: "response", intMode: "bigint" })) as unknown as AsyncIterable<Message>) {
+    for await (const message of source.pipeThrough(
+      new FrameDecoderStream({ side: "response", intMode: "bigint" }),
+    ) as unknown as AsyncIterable<Message>) {
       messages.push(message);
     }
     expect(messages).toEqual(decodeChunks("response", [responseStream]));
@@ -193,8 +198,10 @@ describe("incremental frame decoder", () => {
       },
     });
     const reader = cut.pipeThrough(new FrameDecoderStream({ side: "response" })).getReader();
-    await expect((async () => {
-      for (;;) if ((await reader.read()).done) return;
-    })()).rejects.toMatchObject({ code: "TRUNCATED" });
+    await expect(
+      (async () => {
+        for (;;) if ((await reader.read()).done) return;
+      })(),
+    ).rejects.toMatchObject({ code: "TRUNCATED" });
   });
 });

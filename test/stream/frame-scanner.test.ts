@@ -163,37 +163,43 @@ describe("FrameScanner: chunks cut anywhere", () => {
 describe("FrameScanner: skipFrame", () => {
   test("a frame skipped on its header alone: the rest of it is dropped as it arrives, the frames after it come whole", () => {
     fc.assert(
-      fc.property(framesArb.filter((f) => f.length > 0), fc.nat(), cutsArb, fc.constantFrom<"copy" | "borrow">("copy", "borrow"), (frames, pick, cuts, input) => {
-        const skipped = pick % frames.length;
-        const stream = buildStream(frames);
-        const expected = walkWhole(stream);
-        const skippedAt = expected[skipped]!.streamOffset;
-        const scanner = new FrameScanner({ input });
-        const taken: WalkedFrame[] = [];
-        let skippedDone = false;
-        for (const chunk of cut(stream, cuts)) {
-          scanner.push(chunk);
-          for (;;) {
-            if (!skippedDone && scanner.offset === skippedAt) {
-              if (scanner.header() === undefined) break;
-              scanner.skipFrame();
-              skippedDone = true;
-              continue;
+      fc.property(
+        framesArb.filter((f) => f.length > 0),
+        fc.nat(),
+        cutsArb,
+        fc.constantFrom<"copy" | "borrow">("copy", "borrow"),
+        (frames, pick, cuts, input) => {
+          const skipped = pick % frames.length;
+          const stream = buildStream(frames);
+          const expected = walkWhole(stream);
+          const skippedAt = expected[skipped]!.streamOffset;
+          const scanner = new FrameScanner({ input });
+          const taken: WalkedFrame[] = [];
+          let skippedDone = false;
+          for (const chunk of cut(stream, cuts)) {
+            scanner.push(chunk);
+            for (;;) {
+              if (!skippedDone && scanner.offset === skippedAt) {
+                if (scanner.header() === undefined) break;
+                scanner.skipFrame();
+                skippedDone = true;
+                continue;
+              }
+              const frame = scanner.next();
+              if (frame === undefined) break;
+              taken.push({ ...frame, bytes: frame.bytes.slice() });
             }
-            const frame = scanner.next();
-            if (frame === undefined) break;
-            taken.push({ ...frame, bytes: frame.bytes.slice() });
+            // While the skipped frame's bytes are still arriving, none of them is held.
+            if (skippedDone && scanner.offset < skippedAt + expected[skipped]!.header.frameBytes) {
+              expect(scanner.buffered).toBe(0);
+            }
           }
-          // While the skipped frame's bytes are still arriving, none of them is held.
-          if (skippedDone && scanner.offset < skippedAt + expected[skipped]!.header.frameBytes) {
-            expect(scanner.buffered).toBe(0);
-          }
-        }
-        expect(skippedDone).toBe(true);
-        expect(taken).toEqual(expected.filter((_, i) => i !== skipped));
-        expect(scanner.offset).toBe(stream.length);
-        expect(scanner.buffered).toBe(0);
-      }),
+          expect(skippedDone).toBe(true);
+          expect(taken).toEqual(expected.filter((_, i) => i !== skipped));
+          expect(scanner.offset).toBe(stream.length);
+          expect(scanner.buffered).toBe(0);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -271,30 +277,34 @@ describe("FrameScanner: the size cap", () => {
 describe("scanRun and frameEnd", () => {
   test("scanRun takes the longest run of the first frame's type and schema, stopping at another kind or a partial frame", () => {
     fc.assert(
-      fc.property(framesArb.filter((f) => f.length > 0), fc.nat(), (frames, cutAt) => {
-        const stream = buildStream(frames);
-        const end = cutAt % (stream.length + 1);
-        const walked = walkWhole(stream);
-        const { type, schema } = frames[0]!;
-        let expectedEnd = 0;
-        let expectedFrames = 0;
-        let expectedOther: WalkedFrame["header"] | undefined;
-        for (const frame of walked) {
-          if (end - frame.streamOffset < 8) break;
-          if (frame.header.type !== type || frame.header.schema !== schema) {
-            expectedOther = frame.header;
-            break;
+      fc.property(
+        framesArb.filter((f) => f.length > 0),
+        fc.nat(),
+        (frames, cutAt) => {
+          const stream = buildStream(frames);
+          const end = cutAt % (stream.length + 1);
+          const walked = walkWhole(stream);
+          const { type, schema } = frames[0]!;
+          let expectedEnd = 0;
+          let expectedFrames = 0;
+          let expectedOther: WalkedFrame["header"] | undefined;
+          for (const frame of walked) {
+            if (end - frame.streamOffset < 8) break;
+            if (frame.header.type !== type || frame.header.schema !== schema) {
+              expectedOther = frame.header;
+              break;
+            }
+            if (frame.streamOffset + frame.header.frameBytes > end) break;
+            expectedEnd = frame.streamOffset + frame.header.frameBytes;
+            expectedFrames++;
           }
-          if (frame.streamOffset + frame.header.frameBytes > end) break;
-          expectedEnd = frame.streamOffset + frame.header.frameBytes;
-          expectedFrames++;
-        }
-        const run = scanRun(stream, 0, end, type, schema, Number.POSITIVE_INFINITY);
-        expect(run.end).toBe(expectedEnd);
-        expect(run.frames).toBe(expectedFrames);
-        expect(run.other).toEqual(expectedOther);
-        expect(run.first).toEqual(expectedFrames > 0 ? walked[0]!.header : undefined);
-      }),
+          const run = scanRun(stream, 0, end, type, schema, Number.POSITIVE_INFINITY);
+          expect(run.end).toBe(expectedEnd);
+          expect(run.frames).toBe(expectedFrames);
+          expect(run.other).toEqual(expectedOther);
+          expect(run.first).toEqual(expectedFrames > 0 ? walked[0]!.header : undefined);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -339,34 +349,39 @@ describe("scanRun and frameEnd", () => {
 describe("FrameScanner: run, prefix and pending", () => {
   test("run() takes the frames of one kind at the front as one view, in both modes", () => {
     fc.assert(
-      fc.property(framesArb.filter((f) => f.length > 0), cutsArb, fc.constantFrom<"copy" | "borrow">("copy", "borrow"), (frames, cuts, input) => {
-        const stream = buildStream(frames);
-        const walked = walkWhole(stream);
-        const scanner = new FrameScanner({ input });
-        const seen: number[] = [];
-        for (const chunk of cut(stream, cuts)) {
-          scanner.push(chunk);
-          for (;;) {
-            const header = scanner.header();
-            if (header === undefined) break;
-            const taken = scanner.run(header.type, header.schema);
-            if (taken === undefined) break;
-            // Every frame of the run is one of the walk's, in order, all of the same kind.
-            let at = 0;
-            for (let i = 0; i < taken.frames; i++) {
-              const frame = walked[seen.length]!;
-              expect(frame.streamOffset).toBe(taken.streamOffset + at);
-              expect(frame.header.type).toBe(header.type);
-              expect(frame.header.schema).toBe(header.schema);
-              expect(Array.from(taken.bytes.subarray(at, at + frame.header.frameBytes))).toEqual(Array.from(frame.bytes));
-              seen.push(frame.streamOffset);
-              at += frame.header.frameBytes;
+      fc.property(
+        framesArb.filter((f) => f.length > 0),
+        cutsArb,
+        fc.constantFrom<"copy" | "borrow">("copy", "borrow"),
+        (frames, cuts, input) => {
+          const stream = buildStream(frames);
+          const walked = walkWhole(stream);
+          const scanner = new FrameScanner({ input });
+          const seen: number[] = [];
+          for (const chunk of cut(stream, cuts)) {
+            scanner.push(chunk);
+            for (;;) {
+              const header = scanner.header();
+              if (header === undefined) break;
+              const taken = scanner.run(header.type, header.schema);
+              if (taken === undefined) break;
+              // Every frame of the run is one of the walk's, in order, all of the same kind.
+              let at = 0;
+              for (let i = 0; i < taken.frames; i++) {
+                const frame = walked[seen.length]!;
+                expect(frame.streamOffset).toBe(taken.streamOffset + at);
+                expect(frame.header.type).toBe(header.type);
+                expect(frame.header.schema).toBe(header.schema);
+                expect(Array.from(taken.bytes.subarray(at, at + frame.header.frameBytes))).toEqual(Array.from(frame.bytes));
+                seen.push(frame.streamOffset);
+                at += frame.header.frameBytes;
+              }
+              expect(at).toBe(taken.bytes.length);
             }
-            expect(at).toBe(taken.bytes.length);
           }
-        }
-        expect(seen).toEqual(walked.map((f) => f.streamOffset));
-      }),
+          expect(seen).toEqual(walked.map((f) => f.streamOffset));
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -10,11 +10,13 @@ import type { CellValue, Tuple } from "../../src/values/cell.ts";
 import { ValueType } from "../../src/values/value-type.ts";
 
 /** Texts with the lengths that matter for padding (7, 8, 9 bytes), Unicode, and empty. */
-export const textArb = fc.oneof(
-  fc.constantFrom("", "abcdefg", "abcdefgh", "abcdefghi", "é", "日本語テキスト", "🎉x"),
-  fc.string({ unit: "grapheme", maxLength: 40 }),
-  fc.string({ unit: "binary", maxLength: 20 }),
-).map((text) => text.replaceAll("\0", ""));
+export const textArb = fc
+  .oneof(
+    fc.constantFrom("", "abcdefg", "abcdefgh", "abcdefghi", "é", "日本語テキスト", "🎉x"),
+    fc.string({ unit: "grapheme", maxLength: 40 }),
+    fc.string({ unit: "binary", maxLength: 20 }),
+  )
+  .map((text) => text.replaceAll("\0", ""));
 
 const int64Arb = fc.oneof(
   fc.constantFrom(0n, 1n, -1n, 2n ** 53n, 2n ** 53n + 1n, -(2n ** 53n) - 1n, 2n ** 63n - 1n, -(2n ** 63n)),
@@ -70,18 +72,26 @@ function toTuple(cells: CellArb[]): Tuple {
 const PARAM_TYPES = [1, 2, 3, 4, 5, 10, 11] as ValueType[];
 const ROW_TYPES = [1, 2, 3, 4, 5, 9, 10, 11] as ValueType[];
 
-export const paramsArb = fc.oneof(
-  { weight: 6, arbitrary: fc.array(cellArb(PARAM_TYPES), { maxLength: 12 }) },
-  { weight: 1, arbitrary: fc.constantFrom(0, 255, 256, 300).chain((n) => fc.array(cellArb(PARAM_TYPES), { minLength: n, maxLength: n })) },
-).map(toTuple);
+export const paramsArb = fc
+  .oneof(
+    { weight: 6, arbitrary: fc.array(cellArb(PARAM_TYPES), { maxLength: 12 }) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(0, 255, 256, 300).chain((n) => fc.array(cellArb(PARAM_TYPES), { minLength: n, maxLength: n })),
+    },
+  )
+  .map(toTuple);
 
 /** A ROWS body: columns, rows whose types vary row to row, and a marker. */
 export const rowsArb = fc.integer({ min: 0, max: 20 }).chain((columns) =>
   fc.record({
-    columns: fc.uniqueArray(textArb, { minLength: columns, maxLength: columns }).map((names) =>
-      names.length === columns ? names : Array.from({ length: columns }, (_, i) => `c${i}`),
-    ),
-    rows: columns === 0 ? fc.constant([]) : fc.array(fc.array(cellArb(ROW_TYPES), { minLength: columns, maxLength: columns }).map(toTuple), { maxLength: 6 }),
+    columns: fc
+      .uniqueArray(textArb, { minLength: columns, maxLength: columns })
+      .map((names) => (names.length === columns ? names : Array.from({ length: columns }, (_, i) => `c${i}`))),
+    rows:
+      columns === 0
+        ? fc.constant([])
+        : fc.array(fc.array(cellArb(ROW_TYPES), { minLength: columns, maxLength: columns }).map(toTuple), { maxLength: 6 }),
     marker: fc.constantFrom("DONE", "PART"),
   }),
 );
@@ -106,14 +116,23 @@ function fieldArb(spec: FieldSpec): fc.Arbitrary<unknown> {
       return fc
         .uniqueArray(fc.bigInt({ min: 1n, max: 2n ** 64n - 1n }), { maxLength: 5 })
         .chain((ids) =>
-          fc.tuple(...ids.map((id) => fc.record({ id: fc.constant(id), address: textArb.filter((t) => t !== ""), role: fc.constantFrom(0, 1, 2) }))),
+          fc.tuple(
+            ...ids.map((id) =>
+              fc.record({ id: fc.constant(id), address: textArb.filter((t) => t !== ""), role: fc.constantFrom(0, 1, 2) }),
+            ),
+          ),
         );
     case "files":
-      return fc
-        .uniqueArray(textArb, { maxLength: 4 })
-        .chain((names) =>
-          fc.tuple(...names.map((name) => fc.record({ name: fc.constant(name), content: fc.integer({ min: 0, max: 6 }).chain((w) => fc.uint8Array({ minLength: w * 8, maxLength: w * 8 })) }))),
-        );
+      return fc.uniqueArray(textArb, { maxLength: 4 }).chain((names) =>
+        fc.tuple(
+          ...names.map((name) =>
+            fc.record({
+              name: fc.constant(name),
+              content: fc.integer({ min: 0, max: 6 }).chain((w) => fc.uint8Array({ minLength: w * 8, maxLength: w * 8 })),
+            }),
+          ),
+        ),
+      );
     default:
       throw new Error(`no arbitrary for kind ${spec.kind}`);
   }

@@ -38,7 +38,9 @@ describe("a single TLS node", () => {
     const outcome = await new Promise<{ bytes: number; closedMs: number }>((resolve, reject) => {
       const started = Date.now();
       let bytes = 0;
-      const socket = connectPlain({ host, port }, () => socket.write(Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)));
+      const socket = connectPlain({ host, port }, () =>
+        socket.write(Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)),
+      );
       socket.on("data", (chunk) => (bytes += chunk.length));
       socket.on("close", () => resolve({ bytes, closedMs: Date.now() - started }));
       socket.on("error", reject);
@@ -100,7 +102,9 @@ describe("the rig's errors", () => {
   it("a raw request to a TLS node without TLS fails, it does not hang", async () => {
     const node = await startTlsNode();
     try {
-      await expect(rawRequest(node.address, Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), 3_000)).rejects.toThrow(/closed the connection/);
+      await expect(rawRequest(node.address, Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), 3_000)).rejects.toThrow(
+        /closed the connection/,
+      );
     } finally {
       await node.stop();
     }

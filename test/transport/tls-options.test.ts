@@ -46,7 +46,12 @@ describe("resolveTls", () => {
     rmSync(dir, { recursive: true, force: true });
     const other = certificateWith("DNS:ca.example");
     const encoder = new TextEncoder();
-    const tls = resolveTls({ cert: encoder.encode(made.cert), key: encoder.encode(made.key), ca: [other.cert, made.cert], serverName: "node1" });
+    const tls = resolveTls({
+      cert: encoder.encode(made.cert),
+      key: encoder.encode(made.key),
+      ca: [other.cert, made.cert],
+      serverName: "node1",
+    });
     expect(tls.serverName).toBe("node1");
     expect(tls.serverNameGiven).toBe(true);
     expect(tls.ca).toHaveLength(2);
@@ -70,7 +75,10 @@ describe("resolveTls", () => {
       [{ cert, key, insecureSkipVerify: "yes" }, /^TLS: tls\.insecureSkipVerify must be true or false/],
       [{ key }, /^TLS: tls\.cert is required/],
       [{ cert: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", key }, /^TLS: the certificate is not valid DER/],
-      [{ cert: "-----BEGIN CERTIFICATE-----\n%%%%\n-----END CERTIFICATE-----\n", key }, /^TLS: the certificate is not valid PEM \(bad base64\)/],
+      [
+        { cert: "-----BEGIN CERTIFICATE-----\n%%%%\n-----END CERTIFICATE-----\n", key },
+        /^TLS: the certificate is not valid PEM \(bad base64\)/,
+      ],
     ];
     for (const [options, message] of cases) {
       let thrown: unknown;

@@ -5,12 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { ConnectionError } from "../../src/errors.ts";
 import { startNode, type DqliteNode } from "../support/nodes.ts";
-import {
-  connectWebSocket,
-  webSocketConnector,
-  type WebSocketCloseInfo,
-  type WebSocketConstructor,
-} from "../../src/transport/websocket.ts";
+import { connectWebSocket, webSocketConnector, type WebSocketCloseInfo, type WebSocketConstructor } from "../../src/transport/websocket.ts";
 import { FrameReader, HANDSHAKE_V1, LEADER_REQUEST, concat, decodeLeader } from "./raw-frames.ts";
 import { RELAY_FIXTURE_TOKEN as TOKEN, startRelayFixture, type RelayFixture } from "./relay-fixture.ts";
 
@@ -77,9 +72,7 @@ describe("WebSocket transport through a relay fixture", () => {
   });
 
   it("refuses a server that does not answer the dqlite-wire subprotocol (wrong token)", async () => {
-    const error = await connectWebSocket(`${relay.url}?target=${node.address}`, { token: "wrong", WebSocket: WS }).catch(
-      (e: unknown) => e,
-    );
+    const error = await connectWebSocket(`${relay.url}?target=${node.address}`, { token: "wrong", WebSocket: WS }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectionError);
     expect((error as ConnectionError).code).toBe("CONNECTION_FAILED");
     // The ws client itself refuses a handshake without the offered subprotocol; a browser

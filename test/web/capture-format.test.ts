@@ -16,7 +16,9 @@ const bytesOf = (text: string) => new TextEncoder().encode(text);
 describe("capture format", () => {
   test("markers set the direction for the following lines; comments and separators are ignored", () => {
     const segments = parseTextCapture(
-      ["# a comment", "> 01000000 00000000  # handshake", "  0100000000000000", "< 01:00|00,00 0200 0000", "98 3a 00 00 00 00 00 00"].join("\n"),
+      ["# a comment", "> 01000000 00000000  # handshake", "  0100000000000000", "< 01:00|00,00 0200 0000", "98 3a 00 00 00 00 00 00"].join(
+        "\n",
+      ),
     );
     expect(segments.map((s) => [s.direction, hex(s.bytes)])).toEqual([
       ["sent", "01000000000000000100000000000000"],

@@ -13,7 +13,11 @@ export function arrowOfStore(store: RowStore): Uint8Array {
   const chunks = store.batches.map((batch) => writer.write(batch));
   chunks.push(writer.end(store.columns));
   const out = new Uint8Array(chunks.reduce((n, chunk) => n + chunk.length, 0));
-  chunks.reduce((at, chunk) => (out.set(chunk, at), at + chunk.length), 0);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
   return out;
 }
 

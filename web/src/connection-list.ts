@@ -8,10 +8,20 @@ import type { ConnectionView, FromWorker } from "./worker-protocol.ts";
 export class ConnectionList {
   readonly element: HTMLElement;
   readonly #list = h("ol", { class: "connections", "data-testid": "connections" });
-  readonly #note = h("p", { class: "muted", "data-testid": "connections-note" }, "Drop a tcpdump capture (.pcap, .pcapng) on the offline card: its connections show here.");
+  readonly #note = h(
+    "p",
+    { class: "muted", "data-testid": "connections-note" },
+    "Drop a tcpdump capture (.pcap, .pcapng) on the offline card: its connections show here.",
+  );
 
   constructor(private readonly open: (conn: string, request: number | undefined) => void) {
-    this.element = h("section", { class: "card capture" }, h("div", { class: "panel-head" }, h("h2", {}, "Capture connections")), this.#note, this.#list);
+    this.element = h(
+      "section",
+      { class: "card capture" },
+      h("div", { class: "panel-head" }, h("h2", {}, "Capture connections")),
+      this.#note,
+      this.#list,
+    );
   }
 
   show(answer: Extract<FromWorker, { kind: "connections" }>): void {
@@ -23,7 +33,12 @@ export class ConnectionList {
   #item(c: ConnectionView): HTMLElement {
     const title = `${c.id} ${c.client} → ${c.server}`;
     if (c.kind !== "dqlite") {
-      return h("li", { class: "skipped", "data-conn": c.id }, h("span", {}, title), h("span", { class: "muted" }, ` ${c.kind}${c.detail ? ` (${c.detail})` : ""}`));
+      return h(
+        "li",
+        { class: "skipped", "data-conn": c.id },
+        h("span", {}, title),
+        h("span", { class: "muted" }, ` ${c.kind}${c.detail ? ` (${c.detail})` : ""}`),
+      );
     }
     const counts = `${c.requests} requests, ${c.responses} responses${c.problems > 0 ? `, ${c.problems} problems` : ""}`;
     return h(
@@ -40,7 +55,11 @@ export class ConnectionList {
               h(
                 "li",
                 {},
-                h("button", { type: "button", class: "link", "data-testid": "capture-result", onclick: () => this.open(c.id, r.request) }, `#${r.request} ${r.sql}`),
+                h(
+                  "button",
+                  { type: "button", class: "link", "data-testid": "capture-result", onclick: () => this.open(c.id, r.request) },
+                  `#${r.request} ${r.sql}`,
+                ),
                 h("span", { class: "muted" }, r.failed ? " failed" : ` ${r.rows} rows`),
               ),
             ),

@@ -59,7 +59,8 @@ function sessionClient(): Client {
     onReceived: (bytes) => {
       receivedBytes += bytes;
     },
-    onOpen: () => post({ kind: "connection", state: "connected", detail: `node ${config!.target} through the bridge at ${config!.bridgeUrl}` }),
+    onOpen: () =>
+      post({ kind: "connection", state: "connected", detail: `node ${config!.target} through the bridge at ${config!.bridgeUrl}` }),
     onClose: (_peer, reason) => {
       post({ kind: "connection", state: "closed", detail: reason });
       flushFrames();
@@ -94,7 +95,19 @@ async function runQuery(resultId: number, sql: string, engine: EngineName): Prom
     flushFrames();
     post({
       kind: "progress",
-      progress: { resultId, columns: [...rows.columns], rows: rows.rowCount, frames, bytes: receivedBytes, elapsedMs: performance.now() - started, engine: engineKind, done, failed, stopped, ...(exec === undefined ? {} : { exec }) },
+      progress: {
+        resultId,
+        columns: [...rows.columns],
+        rows: rows.rowCount,
+        frames,
+        bytes: receivedBytes,
+        elapsedMs: performance.now() - started,
+        engine: engineKind,
+        done,
+        failed,
+        stopped,
+        ...(exec === undefined ? {} : { exec }),
+      },
     });
   };
   const tick = () => {
@@ -201,7 +214,21 @@ function loadCapture(resultId: number, segments: CaptureSegment[], engine: Engin
   }
   const frames = rowsFrames?.frames ?? 0;
   const bytes = rowsFrames?.bytes.length ?? 0;
-  post({ kind: "progress", progress: { resultId, columns: [...rows.columns], rows: rows.rowCount, frames, bytes, elapsedMs: ms, engine: engineKind, done: true, failed: false, stopped: false } });
+  post({
+    kind: "progress",
+    progress: {
+      resultId,
+      columns: [...rows.columns],
+      rows: rows.rowCount,
+      frames,
+      bytes,
+      elapsedMs: ms,
+      engine: engineKind,
+      done: true,
+      failed: false,
+      stopped: false,
+    },
+  });
   post({ kind: "offline", resultId, frames: logged.length, rowsFrames: frames, note });
 }
 
@@ -279,8 +306,7 @@ async function handle(message: ToWorker): Promise<void> {
     case "offline": {
       try {
         if (message.bytes !== undefined && isPcapCapture(message.bytes)) return pcap.load(message.resultId, message.bytes, message.engine);
-        const segments =
-          message.text !== undefined ? parseTextCapture(message.text) : parseCapture(message.bytes ?? new Uint8Array(0));
+        const segments = message.text !== undefined ? parseTextCapture(message.text) : parseCapture(message.bytes ?? new Uint8Array(0));
         loadCapture(message.resultId, segments, message.engine);
       } catch (error) {
         const view = error instanceof CaptureFormatError ? { name: error.name, message: error.message } : errorView(error);

@@ -15,10 +15,12 @@ const ABNORMAL_CLOSURE = 1006;
 /** What a person can do about the bridge's refusals (close codes of the bridge). */
 const BRIDGE_HINTS: Record<number, string> = {
   [BridgeCloseCode.Unauthorized]: "The page's token is not this bridge's: open the URL that `npm run demo` printed this time.",
-  [BridgeCloseCode.ForbiddenOrigin]: "The bridge admits only the page origin it was started for: open the printed 127.0.0.1 URL (not localhost).",
+  [BridgeCloseCode.ForbiddenOrigin]:
+    "The bridge admits only the page origin it was started for: open the printed 127.0.0.1 URL (not localhost).",
   [BridgeCloseCode.ForbiddenTarget]: "The node is not on the bridge's allow-list: open the printed URL unchanged.",
   [BridgeCloseCode.TooManyConnections]: "The bridge has as many connections as it allows; close other tabs of this page.",
-  [BridgeCloseCode.TooManyConnectionsFromClient]: "The bridge has as many connections from this machine as it allows; close other tabs of this page.",
+  [BridgeCloseCode.TooManyConnectionsFromClient]:
+    "The bridge has as many connections from this machine as it allows; close other tabs of this page.",
   [BridgeCloseCode.TargetUnreachable]: "The bridge cannot reach the node: is the demo still running?",
   [ABNORMAL_CLOSURE]: "No bridge answered: is the demo still running?",
 };

@@ -38,7 +38,6 @@ export class FrameInspector {
   #selected = -1;
   #fields: FieldSpan[] = [];
   #fieldElements: HTMLElement[] = [];
-  #dropped = 0;
 
   constructor(
     private readonly requestFrame: (seq: number) => void,
@@ -62,9 +61,20 @@ export class FrameInspector {
         { class: "panel-head" },
         h("h2", {}, "Frames"),
         this.#count,
-        h("button", { type: "button", class: "small", onclick: () => this.requestExport(), title: "Download every kept frame as a text capture" }, "Save capture"),
+        h(
+          "button",
+          { type: "button", class: "small", onclick: () => this.requestExport(), title: "Download every kept frame as a text capture" },
+          "Save capture",
+        ),
       ),
-      h("div", { class: "frame-list-head grid-row" }, h("div", { class: "cell" }, "#"), h("div", { class: "cell" }, "dir"), h("div", { class: "cell" }, "type"), h("div", { class: "cell num" }, "size")),
+      h(
+        "div",
+        { class: "frame-list-head grid-row" },
+        h("div", { class: "cell" }, "#"),
+        h("div", { class: "cell" }, "dir"),
+        h("div", { class: "cell" }, "type"),
+        h("div", { class: "cell num" }, "size"),
+      ),
       this.#list.viewport,
       h(
         "div",
@@ -75,7 +85,12 @@ export class FrameInspector {
         h(
           "div",
           { class: "field-pane" },
-          h("table", { class: "fields" }, h("thead", {}, h("tr", {}, h("th", {}, "field"), h("th", {}, "bytes"), h("th", {}, "value"))), this.#fieldRows),
+          h(
+            "table",
+            { class: "fields" },
+            h("thead", {}, h("tr", {}, h("th", {}, "field"), h("th", {}, "bytes"), h("th", {}, "value"))),
+            this.#fieldRows,
+          ),
           this.#jsonDetails,
         ),
       ),
@@ -84,7 +99,6 @@ export class FrameInspector {
 
   add(frames: FrameSummary[], dropped: number): void {
     this.#frames.push(...frames);
-    this.#dropped = dropped;
     this.#count.textContent = `${this.#frames.length.toLocaleString("en-US")} frames${dropped > 0 ? ` (${dropped.toLocaleString("en-US")} oldest without bytes)` : ""}`;
     this.#list.setCount(this.#frames.length);
   }
@@ -138,7 +152,11 @@ export class FrameInspector {
       const value = json === undefined ? undefined : valueAt(json, span.path);
       values[span.path] = value === undefined ? "" : preview(value);
     }
-    this.#render(bytes, values, inspection.error === undefined ? undefined : `${inspection.error.name} ${inspection.error.code}: ${inspection.error.message}`);
+    this.#render(
+      bytes,
+      values,
+      inspection.error === undefined ? undefined : `${inspection.error.name} ${inspection.error.code}: ${inspection.error.message}`,
+    );
     this.#setMessage(json);
   }
 
@@ -160,10 +178,18 @@ export class FrameInspector {
       return row;
     });
     // Listed in byte order, outer spans before the inner ones they contain.
-    const order = this.#fields.map((_, i) => i).sort((a, b) => this.#fields[a]!.start - this.#fields[b]!.start || this.#fields[b]!.end - this.#fields[a]!.end);
+    const order = this.#fields
+      .map((_, i) => i)
+      .sort((a, b) => this.#fields[a]!.start - this.#fields[b]!.start || this.#fields[b]!.end - this.#fields[a]!.end);
     const listed = order.slice(0, MAX_LISTED_FIELDS).map((i) => this.#fieldElements[i]!);
     if (order.length > MAX_LISTED_FIELDS) {
-      listed.push(h("tr", {}, h("td", { colspan: 3, class: "muted" }, `… ${order.length - MAX_LISTED_FIELDS} more fields (the JSON below has them all)`)));
+      listed.push(
+        h(
+          "tr",
+          {},
+          h("td", { colspan: 3, class: "muted" }, `… ${order.length - MAX_LISTED_FIELDS} more fields (the JSON below has them all)`),
+        ),
+      );
     }
     this.#fieldRows.replaceChildren(...listed);
   }
@@ -179,7 +205,8 @@ export class FrameInspector {
       return;
     }
     const text = JSON.stringify(this.#message, null, 2);
-    this.#json.textContent = text.length > MAX_JSON_CHARS ? `${text.slice(0, MAX_JSON_CHARS)}\n… (${text.length - MAX_JSON_CHARS} more characters)` : text;
+    this.#json.textContent =
+      text.length > MAX_JSON_CHARS ? `${text.slice(0, MAX_JSON_CHARS)}\n… (${text.length - MAX_JSON_CHARS} more characters)` : text;
   }
 
   #hover(field: number | undefined, fromList: boolean): void {
@@ -233,7 +260,10 @@ function headerValues(header: InspectedHeader | undefined, name: string): Record
 
 /** The value at an inspection path ("ROWS.rows[3]", "SERVERS.nodes[0].address") in the message's JSON. */
 export function valueAt(json: unknown, path: string): unknown {
-  const steps = path.split(".").slice(1).flatMap((part) => part.split(/\[|\]/).filter((s) => s !== ""));
+  const steps = path
+    .split(".")
+    .slice(1)
+    .flatMap((part) => part.split(/\[|\]/).filter((s) => s !== ""));
   let value: unknown = json;
   for (const step of steps) {
     if (value === null || typeof value !== "object") return undefined;

@@ -43,7 +43,15 @@ class DirectionSplitter {
       this.#broken = true;
       this.#logHandshake();
       const message = isWireError(error) || error instanceof Error ? error.message : String(error);
-      this.log.add({ direction: this.direction, name: "UNREADABLE", size: 0, source: "live", bytes: null, resultId: this.events.currentResult(), error: message });
+      this.log.add({
+        direction: this.direction,
+        name: "UNREADABLE",
+        size: 0,
+        source: "live",
+        bytes: null,
+        resultId: this.events.currentResult(),
+        error: message,
+      });
     }
   }
 

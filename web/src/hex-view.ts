@@ -46,7 +46,9 @@ export class HexView {
         hex += `<span class="b${colour}${gap}" data-i="${i}">${byte.toString(16).padStart(2, "0")}</span>`;
         text += byte >= 0x20 && byte < 0x7f ? escapeHtml(String.fromCharCode(byte)) : ".";
       }
-      lines.push(`<div class="hex-line"><span class="off">${line.toString(16).padStart(6, "0")}</span><span class="bytes">${hex}</span><span class="ascii">${text}</span></div>`);
+      lines.push(
+        `<div class="hex-line"><span class="off">${line.toString(16).padStart(6, "0")}</span><span class="bytes">${hex}</span><span class="ascii">${text}</span></div>`,
+      );
     }
     if (shown < bytes.length) lines.push(`<div class="hex-more">… ${bytes.length - shown} more bytes not shown</div>`);
     this.element.innerHTML = lines.join("");

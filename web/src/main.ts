@@ -30,7 +30,11 @@ let engine: EngineName = "wasm";
 let resultFirstFrame = 0;
 
 // ---- header: connection state and engine switch
-const connectionState = h("span", { class: "pill", "data-testid": "connection" }, config === undefined ? "no bridge: offline mode only" : "not connected yet");
+const connectionState = h(
+  "span",
+  { class: "pill", "data-testid": "connection" },
+  config === undefined ? "no bridge: offline mode only" : "not connected yet",
+);
 const engineChoices = (["wasm", "js"] as const).map((name) =>
   h(
     "label",
@@ -50,7 +54,18 @@ sqlInput.addEventListener("keydown", (event) => {
 const runButton = h("button", { type: "button", class: "primary", id: "run", onclick: () => runQuery() }, "Run");
 const stopButton = h("button", { type: "button", id: "stop", disabled: true, onclick: () => send({ kind: "cancel" }) }, "Stop");
 const examples = EXAMPLE_QUERIES.map((example) =>
-  h("button", { type: "button", class: "chip", onclick: () => ((sqlInput.value = example.sql), runQuery()) }, example.label),
+  h(
+    "button",
+    {
+      type: "button",
+      class: "chip",
+      onclick: () => {
+        sqlInput.value = example.sql;
+        runQuery();
+      },
+    },
+    example.label,
+  ),
 );
 
 // ---- the parts of the page
@@ -81,7 +96,12 @@ document.body.replaceChildren(
     h(
       "div",
       { class: "left" },
-      h("section", { class: "query card" }, sqlInput, h("div", { class: "row" }, runButton, stopButton, h("span", { class: "muted" }, "examples:"), ...examples)),
+      h(
+        "section",
+        { class: "query card" },
+        sqlInput,
+        h("div", { class: "row" }, runButton, stopButton, h("span", { class: "muted" }, "examples:"), ...examples),
+      ),
       stats.element,
       errors.element,
       table.element,
@@ -96,7 +116,12 @@ if (config !== undefined) {
   // Connect at once: the cluster view fills in, and a refused token or origin shows up now
   // rather than at the first query.
   send({ kind: "cluster" });
-} else errors.show("setup", { name: "Setup", message: "This page was opened without a bridge address. Start it with `npm run demo` and open the URL it prints; offline decoding works without it." });
+} else
+  errors.show("setup", {
+    name: "Setup",
+    message:
+      "This page was opened without a bridge address. Start it with `npm run demo` and open the URL it prints; offline decoding works without it.",
+  });
 
 /** Starts showing a new result (a query or a capture); returns its id. */
 function newResult(): number {

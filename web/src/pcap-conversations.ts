@@ -3,7 +3,14 @@
 // its frames in capture order (for the frame list and the inspector) and its query results (for
 // the table). Frame bytes are kept up to a budget; past it, later frames keep their summary only.
 
-import { CONNECTION_KIND_TEXT, CaptureDecoder, type CaptureRecord, type CaptureSummary, type ConnectionKind, captureFormatOf } from "./library.ts";
+import {
+  CONNECTION_KIND_TEXT,
+  CaptureDecoder,
+  type CaptureRecord,
+  type CaptureSummary,
+  type ConnectionKind,
+  captureFormatOf,
+} from "./library.ts";
 import type { ConnectionView, FrameDirection } from "./worker-protocol.ts";
 
 /** Frame bytes a loaded capture keeps for the inspector and the tables. */
@@ -39,7 +46,8 @@ export class PcapConversations {
   static read(bytes: Uint8Array): PcapConversations {
     const out = new PcapConversations();
     const decoder = new CaptureDecoder({ intMode: "string", keepFrameBytes: true });
-    for (let at = 0; at < bytes.length; at += CHUNK_BYTES) for (const record of decoder.push(bytes.subarray(at, at + CHUNK_BYTES))) out.#add(record);
+    for (let at = 0; at < bytes.length; at += CHUNK_BYTES)
+      for (const record of decoder.push(bytes.subarray(at, at + CHUNK_BYTES))) out.#add(record);
     for (const record of decoder.end()) out.#add(record);
     out.summary = decoder.summary();
     for (const skipped of out.summary.skippedConnections) {
@@ -69,16 +77,31 @@ export class PcapConversations {
     const s = this.summary!;
     const skipped = s.skippedConnections.length;
     const problems = Object.values(s.problems).reduce((n: number, c) => n + (c ?? 0), 0);
-    return `${s.format}: ${s.packets} packets, ${s.connections.dqlite ?? 0} dqlite conversations (${s.requests} requests, ${s.responses} responses)` +
+    return (
+      `${s.format}: ${s.packets} packets, ${s.connections.dqlite ?? 0} dqlite conversations (${s.requests} requests, ${s.responses} responses)` +
       (skipped > 0 ? `, ${skipped} other connections` : "") +
       (problems > 0 ? `, ${problems} problems` : "") +
-      (s.fileError !== undefined ? `; the file ends early: ${s.fileError.message}` : "");
+      (s.fileError !== undefined ? `; the file ends early: ${s.fileError.message}` : "")
+    );
   }
 
   #conversation(info: { id: string; client: string; server: string }): Conversation {
     let found = this.#conversations.get(info.id);
     if (found === undefined) {
-      found = { view: { id: info.id, client: info.client, server: info.server, kind: "dqlite", requests: 0, responses: 0, problems: 0, results: [] }, entries: [], rows: new Map() };
+      found = {
+        view: {
+          id: info.id,
+          client: info.client,
+          server: info.server,
+          kind: "dqlite",
+          requests: 0,
+          responses: 0,
+          problems: 0,
+          results: [],
+        },
+        entries: [],
+        rows: new Map(),
+      };
       this.#conversations.set(info.id, found);
     }
     return found;
@@ -108,11 +131,13 @@ export class PcapConversations {
     if (record.direction === "request") {
       view.requests++;
       const message = record.message as { type: string; sql?: string };
-      if (message.type === "QUERY_SQL" || message.type === "QUERY") view.results.push({ request: record.request!, sql: message.sql ?? `statement (${message.type})`, rows: 0, failed: false });
+      if (message.type === "QUERY_SQL" || message.type === "QUERY")
+        view.results.push({ request: record.request!, sql: message.sql ?? `statement (${message.type})`, rows: 0, failed: false });
       return;
     }
     view.responses++;
-    const result = record.answers === null || record.answers === undefined ? undefined : view.results.find((r) => r.request === record.answers!.request);
+    const result =
+      record.answers === null || record.answers === undefined ? undefined : view.results.find((r) => r.request === record.answers!.request);
     if (result === undefined) return;
     if (record.message.type === "FAILURE") result.failed = true;
     if (record.message.type !== "ROWS") return;

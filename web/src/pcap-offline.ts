@@ -33,7 +33,13 @@ export class PcapOffline {
     this.context.post({ kind: "connections", connections, summary: capture.describe() });
     const first = connections.find((c) => c.kind === "dqlite" && c.results.length > 0) ?? connections.find((c) => c.kind === "dqlite");
     if (first === undefined) {
-      this.context.post({ kind: "offline", resultId, frames: 0, rowsFrames: 0, note: `${capture.describe()}; no dqlite conversation in it` });
+      this.context.post({
+        kind: "offline",
+        resultId,
+        frames: 0,
+        rowsFrames: 0,
+        note: `${capture.describe()}; no dqlite conversation in it`,
+      });
       return;
     }
     this.open(resultId, first.id, first.results[0]?.request, engine);
@@ -46,7 +52,15 @@ export class PcapOffline {
     if (capture === undefined || view === undefined) throw new Error(`no connection ${id} in the loaded capture`);
     const entries = capture.entries(id);
     for (const entry of entries) {
-      this.context.log.add({ direction: entry.direction, name: entry.name, size: entry.bytes?.length ?? 0, source: "offline", bytes: entry.bytes, resultId, ...(entry.error === undefined ? {} : { error: entry.error }) });
+      this.context.log.add({
+        direction: entry.direction,
+        name: entry.name,
+        size: entry.bytes?.length ?? 0,
+        source: "offline",
+        bytes: entry.bytes,
+        resultId,
+        ...(entry.error === undefined ? {} : { error: entry.error }),
+      });
     }
     this.context.flushFrames();
     const result = view.results.find((r) => r.request === (request ?? view.results[0]?.request));
@@ -69,7 +83,21 @@ export class PcapOffline {
     // The engine comparison decodes the conversation's ROWS frames again: only when they are one result.
     this.context.showing(store, frames !== undefined && view.results.filter((r) => r.rows > 0).length === 1);
     const bytes = frames?.reduce((n, f) => n + f.length, 0) ?? 0;
-    this.context.post({ kind: "progress", progress: { resultId, columns: [...store.columns], rows: store.rowCount, frames: frames?.length ?? 0, bytes, elapsedMs: ms, engine: engineKind, done: true, failed: result?.failed ?? false, stopped: false } });
+    this.context.post({
+      kind: "progress",
+      progress: {
+        resultId,
+        columns: [...store.columns],
+        rows: store.rowCount,
+        frames: frames?.length ?? 0,
+        bytes,
+        elapsedMs: ms,
+        engine: engineKind,
+        done: true,
+        failed: result?.failed ?? false,
+        stopped: false,
+      },
+    });
     this.context.post({ kind: "offline", resultId, frames: entries.length, rowsFrames: frames?.length ?? 0, note });
   }
 }

@@ -62,7 +62,10 @@ export class ResultsTable {
       const template = `72px repeat(${columns.length}, minmax(120px, 1fr))`;
       this.element.style.setProperty("--grid-columns", template);
       this.element.style.setProperty("--grid-min-width", `${72 + columns.length * 120}px`);
-      this.#header.replaceChildren(h("div", { class: "cell rownum" }, "#"), ...columns.map((name) => h("div", { class: "cell", role: "columnheader", title: name }, name)));
+      this.#header.replaceChildren(
+        h("div", { class: "cell rownum" }, "#"),
+        ...columns.map((name) => h("div", { class: "cell", role: "columnheader", title: name }, name)),
+      );
       this.#list.refresh();
     }
     // A block fetched while the result was still arriving may be short: fetch it again.

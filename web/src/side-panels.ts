@@ -16,7 +16,11 @@ const table = (className: string, headers: string[], body: HTMLElement) =>
 export class EnginePanel {
   readonly element: HTMLElement;
   readonly #body = h("tbody");
-  readonly #note = h("p", { class: "muted", "data-testid": "compare-note" }, "Decodes the last result's ROWS frames again with each engine (mean of several runs).");
+  readonly #note = h(
+    "p",
+    { class: "muted", "data-testid": "compare-note" },
+    "Decodes the last result's ROWS frames again with each engine (mean of several runs).",
+  );
 
   constructor(compare: () => void) {
     const button = h("button", { type: "button", onclick: compare }, "Time both");
@@ -125,7 +129,18 @@ export class OfflinePanel {
         "div",
         { class: "row" },
         h("button", { type: "button", onclick: () => decode({ text: text.value }) }, "Decode"),
-        h("button", { type: "button", class: "small", onclick: () => ((text.value = EXAMPLE_CAPTURE), decode({ text: EXAMPLE_CAPTURE })) }, "Example"),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "small",
+            onclick: () => {
+              text.value = EXAMPLE_CAPTURE;
+              decode({ text: EXAMPLE_CAPTURE });
+            },
+          },
+          "Example",
+        ),
         h("label", { class: "file" }, "or drop / choose a file ", file),
         this.#note,
       ),

@@ -133,7 +133,14 @@ export class DirectionDecoder {
     const partial = this.state.mode === "frames" ? this.state.decoder.bufferedBytes : 0;
     const cause = GAP_CAUSE_TEXT[why];
     const lostFrame = partial > 0 ? `; the partial frame of ${partial} bytes before it is dropped` : "";
-    this.problem("gap", "TRUNCATED", `${this.side} stream: ${length} bytes at offset ${offset} are ${cause}${lostFrame}; looking for the next frame boundary`, offset, "resyncing", carrier);
+    this.problem(
+      "gap",
+      "TRUNCATED",
+      `${this.side} stream: ${length} bytes at offset ${offset} are ${cause}${lostFrame}; looking for the next frame boundary`,
+      offset,
+      "resyncing",
+      carrier,
+    );
     this.carriers.clear();
     this.startResync(offset + length, "gap");
   }
@@ -144,11 +151,19 @@ export class DirectionDecoder {
       const left = this.state.decoder.bufferedBytes;
       if (left > 0) {
         const offset = this.state.base + this.state.decoder.pendingOffset;
-        this.problem("incomplete", "TRUNCATED", `${this.side} stream: ended inside a frame, ${left} bytes at offset ${offset} are not a whole frame`, offset, "stopped", at);
+        this.problem(
+          "incomplete",
+          "TRUNCATED",
+          `${this.side} stream: ended inside a frame, ${left} bytes at offset ${offset} are not a whole frame`,
+          offset,
+          "stopped",
+          at,
+        );
       }
     } else if (this.state.mode === "resync") {
       this.feedResync(new Uint8Array(0), true);
-      if (this.state.mode === "resync" && this.state.resync.heldBytes > 0) this.giveUp(`hold no provable frame boundary before the stream ended`, "BAD_SEQUENCE");
+      if (this.state.mode === "resync" && this.state.resync.heldBytes > 0)
+        this.giveUp(`hold no provable frame boundary before the stream ended`, "BAD_SEQUENCE");
     }
     this.stop();
   }
@@ -167,7 +182,14 @@ export class DirectionDecoder {
       this.sink.raft(this.side);
       return;
     }
-    this.problem("undecodable", code, `${this.side} stream: the ${resync.heldBytes} bytes from offset ${base} ${why}; not decoded further`, base, "stopped", this.lastCarrier);
+    this.problem(
+      "undecodable",
+      code,
+      `${this.side} stream: the ${resync.heldBytes} bytes from offset ${base} ${why}; not decoded further`,
+      base,
+      "stopped",
+      this.lastCarrier,
+    );
     this.stop();
   }
 
@@ -191,11 +213,18 @@ export class DirectionDecoder {
         this.lostFraming(offset, pending, error as WireError);
         return;
       }
-      const decoded = this.sink.frame(this.side, { header: frame.header, bytes: frame.bytes, offset, carrier: this.carriers.at(offset) ?? this.lastCarrier! });
+      const decoded = this.sink.frame(this.side, {
+        header: frame.header,
+        bytes: frame.bytes,
+        offset,
+        carrier: this.carriers.at(offset) ?? this.lastCarrier!,
+      });
       this.badFramesInARow = decoded ? 0 : this.badFramesInARow + 1;
       if (this.badFramesInARow >= MAX_BAD_FRAMES_IN_A_ROW) {
         this.badFramesInARow = 0;
-        const error = new DecodeError("BAD_SEQUENCE", `${MAX_BAD_FRAMES_IN_A_ROW} frames in a row do not decode at offset ${offset}`, { offset });
+        const error = new DecodeError("BAD_SEQUENCE", `${MAX_BAD_FRAMES_IN_A_ROW} frames in a row do not decode at offset ${offset}`, {
+          offset,
+        });
         this.lostFraming(offset, pending, error);
         return;
       }
@@ -209,7 +238,14 @@ export class DirectionDecoder {
 
   /** The header at `offset` is invalid: resync from the byte after it, over the bytes held. */
   private lostFraming(offset: number, held: Uint8Array, error: WireError): void {
-    this.problem("bad-header", error.code, `${this.side} stream: ${error.message}; the framing is lost, looking for the next frame boundary`, offset, "resyncing", this.carriers.at(offset));
+    this.problem(
+      "bad-header",
+      error.code,
+      `${this.side} stream: ${error.message}; the framing is lost, looking for the next frame boundary`,
+      offset,
+      "resyncing",
+      this.carriers.at(offset),
+    );
     const rest = held.slice(1);
     this.startResync(offset + 1, "bad-header");
     this.feedResync(rest, false);
@@ -219,7 +255,7 @@ export class DirectionDecoder {
     if (this.state.mode !== "resync") return;
     const { resync, base } = this.state;
     if (!resync.push(bytes)) return this.giveUp(`hold no provable frame boundary (the resync window is ${resync.maxBytes} bytes)`, "LIMIT");
-    if (this.raftWatch !== undefined && this.raftWatch.push(bytes) && this.raftWatch.prove(ended) !== undefined) {
+    if (this.raftWatch?.push(bytes) && this.raftWatch.prove(ended) !== undefined) {
       // Raft's messages chain where dqlite frames were looked for: node-to-node traffic.
       this.stop();
       this.sink.raft(this.side);
@@ -232,7 +268,14 @@ export class DirectionDecoder {
     const held = resync.bytesFrom(found).slice();
     const { reason } = this.state;
     const what = reason === "mid-stream" ? "the connection began before the capture; decoding starts" : "decoding resumes";
-    this.problem(reason === "mid-stream" ? "mid-stream" : "resynced", "TRUNCATED", `${this.side} stream: ${what} at offset ${base + found}, the ${found} bytes before it are skipped`, base + found, "continues", this.carriers.at(base + found));
+    this.problem(
+      reason === "mid-stream" ? "mid-stream" : "resynced",
+      "TRUNCATED",
+      `${this.side} stream: ${what} at offset ${base + found}, the ${found} bytes before it are skipped`,
+      base + found,
+      "continues",
+      this.carriers.at(base + found),
+    );
     this.raftWatch = undefined;
     const decoder = this.startFrames(base + found, false);
     if (held.length > 0) {
@@ -244,7 +287,14 @@ export class DirectionDecoder {
   private setHeld(bytes: number): void {
     if (bytes > this.reserved) {
       if (!this.budget.tryReserve(bytes - this.reserved)) {
-        this.problem("dropped", "LIMIT", `${this.side} stream: the capture decoder's buffer cap of ${this.budget.maxBytes} bytes is reached; this direction is not decoded further`, -1, "stopped", this.lastCarrier);
+        this.problem(
+          "dropped",
+          "LIMIT",
+          `${this.side} stream: the capture decoder's buffer cap of ${this.budget.maxBytes} bytes is reached; this direction is not decoded further`,
+          -1,
+          "stopped",
+          this.lastCarrier,
+        );
         this.budget.release(this.reserved);
         this.reserved = 0;
         this.carriers.clear();
@@ -257,7 +307,14 @@ export class DirectionDecoder {
     this.reserved = bytes;
   }
 
-  private problem(kind: ProblemKind, code: WireError["code"], message: string, offset: number, then: ProblemRecord["then"], carrier: Carrier | undefined): void {
+  private problem(
+    kind: ProblemKind,
+    code: WireError["code"],
+    message: string,
+    offset: number,
+    then: ProblemRecord["then"],
+    carrier: Carrier | undefined,
+  ): void {
     this.sink.problem(this.side, kind, new DecodeError(code, message, { offset, field: `${this.side} stream` }), then, carrier);
   }
 }

@@ -225,7 +225,12 @@ export class DqliteConversation {
     this.problem(side, "bad-frame", error, "continues", frame.carrier);
   }
 
-  private emitMessage(direction: Side, frame: StreamFrame, message: Message, extra: { request?: number; answers?: ReturnType<RequestPairing["response"]> }): void {
+  private emitMessage(
+    direction: Side,
+    frame: StreamFrame,
+    message: Message,
+    extra: { request?: number; answers?: ReturnType<RequestPairing["response"]> },
+  ): void {
     this.host.emit({
       kind: "message",
       connection: this.info,

@@ -48,7 +48,13 @@ export interface Incomplete {
 export type UnitCheck = (bytes: Uint8Array, at: number, end: number) => number | Incomplete | "invalid";
 
 /** The size of the valid whole frame at `at`, "incomplete" when it runs past `end`, or "invalid". */
-export function checkFrameAt(bytes: Uint8Array, at: number, end: number, side: Side, options: ResolvedDecodeOptions): number | Incomplete | "invalid" {
+export function checkFrameAt(
+  bytes: Uint8Array,
+  at: number,
+  end: number,
+  side: Side,
+  options: ResolvedDecodeOptions,
+): number | Incomplete | "invalid" {
   if (end - at < HEADER_BYTES) return { needs: HEADER_BYTES };
   // Most positions fail here; no exception is built for them (that would cost more than the check).
   const header = readHeader(bytes, at, Number.POSITIVE_INFINITY);
@@ -65,7 +71,9 @@ export function checkFrameAt(bytes: Uint8Array, at: number, end: number, side: S
 /** The header's type and schema exist for the direction, its body is not empty, its size within the cap. */
 function plausibleHeader(side: Side, header: FrameHeader, maxMessageBytes: number): boolean {
   const declaration = (side === "request" ? REQUESTS_BY_CODE : RESPONSES_BY_CODE)[header.type];
-  return declaration !== undefined && header.schema <= declaration.maxSchema && header.sizeWords > 0 && header.frameBytes <= maxMessageBytes;
+  return (
+    declaration !== undefined && header.schema <= declaration.maxSchema && header.sizeWords > 0 && header.frameBytes <= maxMessageBytes
+  );
 }
 
 /**
@@ -76,7 +84,10 @@ function plausibleHeader(side: Side, header: FrameHeader, maxMessageBytes: numbe
 export function checkHeader(side: Side, header: FrameHeader, at: number, options: ResolvedDecodeOptions): void {
   declarationFor(side, header, at, { ...options, allowInternal: true });
   if (header.sizeWords === 0) {
-    throw new DecodeError("BAD_LENGTH", `header.size: a frame with an empty body at offset ${at}; every message has a body`, { offset: at, field: "header.size" });
+    throw new DecodeError("BAD_LENGTH", `header.size: a frame with an empty body at offset ${at}; every message has a body`, {
+      offset: at,
+      field: "header.size",
+    });
   }
 }
 

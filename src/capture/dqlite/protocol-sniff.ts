@@ -17,7 +17,8 @@ export type Sniffed = { kind: "dqlite"; version: bigint; legacy: boolean } | { k
 
 /** Classifies a client stream from its first SNIFF_BYTES bytes (fewer only when the stream ended). */
 export function sniffClientStream(first: Uint8Array): Sniffed {
-  if (first.length >= 3 && first[0] === TLS_HANDSHAKE_RECORD && first[1] === TLS_MAJOR_VERSION && first[2]! <= TLS_MAX_MINOR_VERSION) return { kind: "tls" };
+  if (first.length >= 3 && first[0] === TLS_HANDSHAKE_RECORD && first[1] === TLS_MAJOR_VERSION && first[2]! <= TLS_MAX_MINOR_VERSION)
+    return { kind: "tls" };
   try {
     const version = readHandshake(first);
     if (version !== undefined) return { kind: "dqlite", version, legacy: isLegacyVersion(version) };

@@ -9,7 +9,14 @@ import { WORD_BYTES } from "../../wire/constants.ts";
 import type { Incomplete } from "./frame-resync.ts";
 
 const PREAMBLE_BYTES = 16;
-const RaftMessage = { appendEntries: 1, appendEntriesResult: 2, requestVote: 3, requestVoteResult: 4, installSnapshot: 5, timeoutNow: 6 } as const;
+const RaftMessage = {
+  appendEntries: 1,
+  appendEntriesResult: 2,
+  requestVote: 3,
+  requestVoteResult: 4,
+  installSnapshot: 5,
+  timeoutNow: 6,
+} as const;
 /**
  * AppendEntries header: six words, then one 16-byte header per entry. libraft 0.11 (Debian's
  * dqlite 1.11) writes term, previous index, previous term, commit index, one more word and the

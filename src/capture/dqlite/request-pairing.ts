@@ -54,7 +54,8 @@ export class RequestPairing {
     // A result in progress goes on (also across a gap in the response stream) unless the node
     // had read a newer request when it sent this frame.
     if (open !== undefined && !this.newerRequestRead(acked)) {
-      const continues = message.type === "ROWS" || message.type === "FAILURE" || (message.type === "EMPTY" && this.pendingInterrupt(acked) === undefined);
+      const continues =
+        message.type === "ROWS" || message.type === "FAILURE" || (message.type === "EMPTY" && this.pendingInterrupt(acked) === undefined);
       if (continues) {
         if (message.type !== "ROWS" || message.marker === "DONE") this.openResult = undefined;
         return open.answers;

@@ -9,7 +9,7 @@
 import { DecodeError, type WireError } from "../../errors.ts";
 import { ByteQueue } from "./byte-queue.ts";
 import { type CaptureLimits, resolveCaptureLimits } from "../capture-limits.ts";
-import { type CapturedPacket, type RecordReader, type SkipCounts } from "./captured-packet.ts";
+import type { CapturedPacket, RecordReader, SkipCounts } from "./captured-packet.ts";
 import { PcapReader, pcapMagic } from "./pcap-reader.ts";
 import { PCAPNG_SHB_TYPE, PcapngReader } from "./pcapng-reader.ts";
 
@@ -74,7 +74,10 @@ export class CaptureFileReader {
     this.throwIfStopped();
     const left = this.queue.available;
     if (left > 0 || this.reader === undefined) {
-      const what = this.reader === undefined ? `the file holds ${left} bytes, too few for a capture file header` : `the file ends inside a record: ${left} bytes left over`;
+      const what =
+        this.reader === undefined
+          ? `the file holds ${left} bytes, too few for a capture file header`
+          : `the file ends inside a record: ${left} bytes left over`;
       this.failure = new DecodeError("TRUNCATED", `${this.reader?.format ?? "capture"}: ${what} at file offset ${this.queue.position}`, {
         offset: this.queue.position,
         field: "capture.file",
@@ -96,10 +99,14 @@ export class CaptureFileReader {
       return true;
     }
     const hex = [...first].map((b) => b.toString(16).padStart(2, "0")).join("");
-    throw new DecodeError("BAD_HEADER", `capture: the file starts with ${hex}, which is neither pcap nor pcapng (a text or hex capture is read by \`decode --stream\`)`, {
-      offset: 0,
-      field: "capture.magic",
-    });
+    throw new DecodeError(
+      "BAD_HEADER",
+      `capture: the file starts with ${hex}, which is neither pcap nor pcapng (a text or hex capture is read by \`decode --stream\`)`,
+      {
+        offset: 0,
+        field: "capture.magic",
+      },
+    );
   }
 
   private throwIfStopped(): void {

@@ -72,27 +72,46 @@ export class PcapngReader implements RecordReader {
     if (prefixView.getUint32(0, true) === PCAPNG_SHB_TYPE) {
       if (prefixView.getUint32(8, true) === BYTE_ORDER_MAGIC) this.littleEndian = true;
       else if (prefixView.getUint32(8, false) === BYTE_ORDER_MAGIC) this.littleEndian = false;
-      else throw new DecodeError("BAD_HEADER", `pcapng: section header at file offset ${at} has no byte-order magic`, { offset: at + 8, field: "pcapng.shb.byte_order_magic" });
+      else
+        throw new DecodeError("BAD_HEADER", `pcapng: section header at file offset ${at} has no byte-order magic`, {
+          offset: at + 8,
+          field: "pcapng.shb.byte_order_magic",
+        });
     } else if (!this.inSection) {
-      throw new DecodeError("BAD_HEADER", `pcapng: a block of type 0x${prefixView.getUint32(0, this.littleEndian).toString(16)} comes before any section header at file offset ${at}`, { offset: at, field: "pcapng.block.type" });
+      throw new DecodeError(
+        "BAD_HEADER",
+        `pcapng: a block of type 0x${prefixView.getUint32(0, this.littleEndian).toString(16)} comes before any section header at file offset ${at}`,
+        { offset: at, field: "pcapng.block.type" },
+      );
     }
     const type = prefixView.getUint32(0, this.littleEndian);
     const length = prefixView.getUint32(4, this.littleEndian);
     if (length < MIN_BLOCK_BYTES || length % 4 !== 0 || length > this.limits.maxRecordBytes) {
-      const why = length > this.limits.maxRecordBytes ? `exceeds the record cap of ${this.limits.maxRecordBytes} bytes` : "is not a multiple of 4 of at least 12";
-      throw new DecodeError(length > this.limits.maxRecordBytes ? "LIMIT" : "BAD_LENGTH", `pcapng: block length ${length} ${why} at file offset ${at + 4} (the file is damaged)`, {
-        offset: at + 4,
-        field: "pcapng.block.total_length",
-      });
+      const why =
+        length > this.limits.maxRecordBytes
+          ? `exceeds the record cap of ${this.limits.maxRecordBytes} bytes`
+          : "is not a multiple of 4 of at least 12";
+      throw new DecodeError(
+        length > this.limits.maxRecordBytes ? "LIMIT" : "BAD_LENGTH",
+        `pcapng: block length ${length} ${why} at file offset ${at + 4} (the file is damaged)`,
+        {
+          offset: at + 4,
+          field: "pcapng.block.total_length",
+        },
+      );
     }
     const bytes = this.queue.peek(length);
     if (bytes === undefined) return undefined;
     const view = new DataView(bytes.buffer, bytes.byteOffset, length);
     if (view.getUint32(length - 4, this.littleEndian) !== length) {
-      throw new DecodeError("BAD_LENGTH", `pcapng: block at file offset ${at} ends with length ${view.getUint32(length - 4, this.littleEndian)}, not ${length}`, {
-        offset: at + length - 4,
-        field: "pcapng.block.total_length",
-      });
+      throw new DecodeError(
+        "BAD_LENGTH",
+        `pcapng: block at file offset ${at} ends with length ${view.getUint32(length - 4, this.littleEndian)}, not ${length}`,
+        {
+          offset: at + length - 4,
+          field: "pcapng.block.total_length",
+        },
+      );
     }
     return { bytes, view, type };
   }
@@ -144,7 +163,9 @@ export class PcapngReader implements RecordReader {
     if (info === undefined) return this.skip("pcapng packets naming an undescribed interface");
     const captured = view.getUint32(layout.capturedLength, this.littleEndian);
     if (layout.data + captured > bytes.length - 4) return this.skip("pcapng packet blocks whose data overruns the block");
-    const units = (BigInt(view.getUint32(layout.timestampHigh, this.littleEndian)) << 32n) | BigInt(view.getUint32(layout.timestampLow, this.littleEndian));
+    const units =
+      (BigInt(view.getUint32(layout.timestampHigh, this.littleEndian)) << 32n) |
+      BigInt(view.getUint32(layout.timestampLow, this.littleEndian));
     this.count++;
     return {
       number: this.count,

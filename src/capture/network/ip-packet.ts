@@ -38,7 +38,13 @@ const IPV6_NO_NEXT = 59;
 const CUT = "cut by the snap length inside the IP header";
 
 /** Reads the IP header at `at`; `wireLength` is the packet's length on the wire from `at`. */
-export function readIp(data: Uint8Array, at: number, expected: 4 | 6 | "either", wireLength: number, limits: Readonly<CaptureLimits>): IpResult {
+export function readIp(
+  data: Uint8Array,
+  at: number,
+  expected: 4 | 6 | "either",
+  wireLength: number,
+  limits: Readonly<CaptureLimits>,
+): IpResult {
   if (data.length <= at) return { skip: CUT };
   const version = data[at]! >> 4;
   if (version === 4 && expected !== 6) return readIpv4(data, at, wireLength);

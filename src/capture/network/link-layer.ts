@@ -66,9 +66,13 @@ export function networkLayer(linkType: number, data: Uint8Array, limits: Readonl
     case LinkType.Ethernet:
       return ethernet(data, view, limits);
     case LinkType.LinuxSll:
-      return data.length < SLL.header ? { skip: "cut by the snap length before the IP header" } : ipFromEthertype(view.getUint16(SLL.protocol, false), SLL.header);
+      return data.length < SLL.header
+        ? { skip: "cut by the snap length before the IP header" }
+        : ipFromEthertype(view.getUint16(SLL.protocol, false), SLL.header);
     case LinkType.LinuxSll2:
-      return data.length < SLL2.header ? { skip: "cut by the snap length before the IP header" } : ipFromEthertype(view.getUint16(SLL2.protocol, false), SLL2.header);
+      return data.length < SLL2.header
+        ? { skip: "cut by the snap length before the IP header" }
+        : ipFromEthertype(view.getUint16(SLL2.protocol, false), SLL2.header);
     case LinkType.Null: {
       if (data.length < NULL_HEADER_BYTES) return { skip: "cut by the snap length before the IP header" };
       // Host byte order of the machine that captured: a family number fits in the low 16 bits.
@@ -76,7 +80,9 @@ export function networkLayer(linkType: number, data: Uint8Array, limits: Readonl
       return ipFromFamily(little > 0xffff ? view.getUint32(0, false) : little);
     }
     case LinkType.Loop:
-      return data.length < NULL_HEADER_BYTES ? { skip: "cut by the snap length before the IP header" } : ipFromFamily(view.getUint32(0, false));
+      return data.length < NULL_HEADER_BYTES
+        ? { skip: "cut by the snap length before the IP header" }
+        : ipFromFamily(view.getUint32(0, false));
     case LinkType.Raw:
     case LinkType.RawLegacy12:
     case LinkType.RawLegacy14:

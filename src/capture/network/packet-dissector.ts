@@ -19,7 +19,11 @@ export function dissect(packet: CapturedPacket, limits: Readonly<CaptureLimits>)
   if ("skip" in ip) return ip;
   const { packet: header } = ip;
   if (header.protocol !== IP_PROTOCOL_TCP) return { skip: "not TCP (UDP, ICMP, …)" };
-  return readTcp(packet.data, header.payloadStart, header.payloadEnd, header.payloadLength, { source: header.source, destination: header.destination, ipVersion: header.version });
+  return readTcp(packet.data, header.payloadStart, header.payloadEnd, header.payloadLength, {
+    source: header.source,
+    destination: header.destination,
+    ipVersion: header.version,
+  });
 }
 
 /** "1.2.3.4:5" or "[::1]:5". */

@@ -165,7 +165,10 @@ export class TcpFlow {
     while (at > 0 && this.held[at - 1]!.offset > segment.offset) at--;
     this.held.splice(at, 0, { ...segment, bytes: copy });
     this.heldBytes += copy.length;
-    while (this.held.length > 0 && (this.heldBytes > this.limits.maxOutOfOrderBytes || this.held.length > this.limits.maxOutOfOrderSegments)) {
+    while (
+      this.held.length > 0 &&
+      (this.heldBytes > this.limits.maxOutOfOrderBytes || this.held.length > this.limits.maxOutOfOrderSegments)
+    ) {
       this.skipHole(this.held[0]!.offset, segment.carrier);
     }
   }

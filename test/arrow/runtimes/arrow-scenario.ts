@@ -35,7 +35,11 @@ export async function arrowScenario(client: Client): Promise<string> {
   const chunks: Uint8Array[] = [];
   for await (const chunk of arrowStream(db.query(series, [], { rowMode: "batch" }))) chunks.push(chunk);
   const stream = new Uint8Array(chunks.reduce((n, chunk) => n + chunk.length, 0));
-  chunks.reduce((at, chunk) => (stream.set(chunk, at), at + chunk.length), 0);
+  let at = 0;
+  for (const chunk of chunks) {
+    stream.set(chunk, at);
+    at += chunk.length;
+  }
   const rows = readWithFlechette(stream, "number").rows;
   const sum = rows.reduce((total, row) => total + (row[0] as number), 0);
   same([rows.length, sum, rows[29999]], [30000, 450015000, [30000, "row 30000"]], "streamed series");

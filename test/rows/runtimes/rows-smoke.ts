@@ -18,11 +18,19 @@ check(kind === "wasm" || kind === "wasm-simd", `initRowEngine gave ${kind}`);
 check(initRowEngineSync() === kind, "initRowEngineSync after init");
 
 const input = concat([
-  rowsFrame(["id", "name", "score", "data"], [
-    [{ type: 1, value: 1n }, text("alice"), float(1.5), { type: 4, bytes: Uint8Array.of(1, 2) }],
-    [{ type: 1, value: 2n }, text("bob — ünïcode"), float(-0), { type: 5 }],
-  ], "PART"),
-  rowsFrame(["id", "name", "score", "data"], [[{ type: 9, value: 1700000000n }, text("2024-01-01", 10), { type: 11, word: 1n }, { type: 5 }]], "DONE"),
+  rowsFrame(
+    ["id", "name", "score", "data"],
+    [
+      [{ type: 1, value: 1n }, text("alice"), float(1.5), { type: 4, bytes: Uint8Array.of(1, 2) }],
+      [{ type: 1, value: 2n }, text("bob — ünïcode"), float(-0), { type: 5 }],
+    ],
+    "PART",
+  ),
+  rowsFrame(
+    ["id", "name", "score", "data"],
+    [[{ type: 9, value: 1700000000n }, text("2024-01-01", 10), { type: 11, word: 1n }, { type: 5 }]],
+    "DONE",
+  ),
 ]);
 
 const bytes = Uint8Array.from(atob(wasmBase64), (c) => c.charCodeAt(0));
@@ -32,11 +40,14 @@ const fromModule = loadedWasmEngine()!;
 check((await initRowEngine({ source: bytes })) === "wasm", "initRowEngine from bytes");
 const fromBytes = loadedWasmEngine()!;
 const engines = { js: "js" as const, wasm: "wasm" as const, fromBytes, fromModule };
-const expected = JSON.stringify([
-  [1, "alice", 1.5, [1, 2]],
-  [2, "bob — ünïcode", -0, null],
-  [1700000000, "2024-01-01", true, null],
-], (_k, v) => (v instanceof Uint8Array ? Array.from(v) : v));
+const expected = JSON.stringify(
+  [
+    [1, "alice", 1.5, [1, 2]],
+    [2, "bob — ünïcode", -0, null],
+    [1700000000, "2024-01-01", true, null],
+  ],
+  (_k, v) => (v instanceof Uint8Array ? Array.from(v) : v),
+);
 
 for (const [name, engine] of Object.entries(engines)) {
   const reader = new ResultReader({ engine });
@@ -46,7 +57,10 @@ for (const [name, engine] of Object.entries(engines)) {
   check(Object.is(rows[1]![2], -0), `${name}: -0 kept`);
   const got = JSON.stringify(rows, (_k, v) => (v instanceof Uint8Array ? Array.from(v) : v));
   check(got === expected, `${name}: ${got}`);
-  check(reader.engine === (name === "js" ? "js" : kind === "wasm-simd" && name === "wasm" ? "wasm-simd" : "wasm"), `${name}: engine ${reader.engine}`);
+  check(
+    reader.engine === (name === "js" ? "js" : kind === "wasm-simd" && name === "wasm" ? "wasm-simd" : "wasm"),
+    `${name}: engine ${reader.engine}`,
+  );
   let failed = false;
   try {
     new ResultReader({ engine }).read(input.subarray(0, input.length - 8).map((b, i) => (i === 24 ? 0xff : b)));

@@ -75,7 +75,11 @@ export async function sessionSmoke(address: string, connector: Connector = conne
     check(during.open >= 2 && during.inUse >= 1, `a second connection served the read (stats ${JSON.stringify(during)})`);
     await held.return?.();
     const parallel = await Promise.all(Array.from({ length: 12 }, (_, i) => db.query("SELECT ?", [i]).all()));
-    same(parallel.map((result) => result.rows[0]), Array.from({ length: 12 }, (_, i) => [i]), "12 parallel reads, each its own answer");
+    same(
+      parallel.map((result) => result.rows[0]),
+      Array.from({ length: 12 }, (_, i) => [i]),
+      "12 parallel reads, each its own answer",
+    );
     const pooled = client.stats();
     check(pooled.open <= pooled.max && pooled.waiting === 0, `the pool stays within max (stats ${JSON.stringify(pooled)})`);
 
@@ -86,7 +90,11 @@ export async function sessionSmoke(address: string, connector: Connector = conne
 
     // Cluster calls.
     const members = await client.cluster();
-    same(members.map((m) => [m.address, m.role]), [[address, "voter"]], "CLUSTER");
+    same(
+      members.map((m) => [m.address, m.role]),
+      [[address, "voter"]],
+      "CLUSTER",
+    );
     const metadata = await client.describe();
     check(typeof metadata.weight === "bigint", "DESCRIBE weight is a bigint");
     await db.exec(`DROP TABLE ${table}`);

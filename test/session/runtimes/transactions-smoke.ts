@@ -31,9 +31,14 @@ export async function transactionsSmoke(address: string): Promise<string> {
     const db = await client.open("demo");
     const table = `tx_smoke_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
     await db.exec(`CREATE TABLE ${table} (tag TEXT)`);
-    const tags = async (): Promise<unknown[]> => (await db.query(`SELECT tag FROM ${table} ORDER BY rowid`).all()).rows.map((row) => (row as unknown[])[0]);
+    const tags = async (): Promise<unknown[]> =>
+      (await db.query(`SELECT tag FROM ${table} ORDER BY rowid`).all()).rows.map((row) => (row as unknown[])[0]);
 
-    same(await db.transaction(async (tx) => (await tx.exec(`INSERT INTO ${table} VALUES ('committed')`)).rowsAffected), 1, "commit returns fn's value");
+    same(
+      await db.transaction(async (tx) => (await tx.exec(`INSERT INTO ${table} VALUES ('committed')`)).rowsAffected),
+      1,
+      "commit returns fn's value",
+    );
 
     // A read while a transaction is open answers before its COMMIT (another connection of the
     // pool) and sees only committed rows; were it queued behind the COMMIT, this would time out.
