@@ -129,7 +129,7 @@ async function tarballChecks({ packed, installed }) {
     assertEqual(JSON.parse(readFileSync(join(installed, "package.json"), "utf8")).license, "Apache-2.0", "package.json license");
   });
 
-  await test("the tarball holds only what users need (dist/src, dist/wasm, bin, docs/*.md, README, CHANGELOG, LICENSE)", () => {
+  await test("the tarball holds only what users need (dist/src, dist/bundle, dist/wasm, bin, docs/*.md, README, CHANGELOG, LICENSE)", () => {
     const allowed = [
       /^package\.json$/,
       /^README\.md$/,
@@ -137,6 +137,7 @@ async function tarballChecks({ packed, installed }) {
       /^LICENSE$/,
       /^bin\/[\w-]+\.mjs$/,
       /^dist\/src\/.+\.(js|d\.ts)$/,
+      /^dist\/bundle\/(chunks\/)?[\w-]+\.js$/,
       /^dist\/wasm\/[\w-]+\.wasm$/,
       /^docs\/[\w-]+\.md$/,
     ];
