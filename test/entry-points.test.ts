@@ -12,15 +12,20 @@ import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const root = resolve(".");
-const manifest = JSON.parse(readFileSync("package.json", "utf8")) as { exports: Record<string, string | { default: string }> };
+const manifest = JSON.parse(readFileSync("package.json", "utf8")) as {
+  exports: Record<string, string | { types: string; default: string }>;
+};
 
-/** The module entry points of the exports map, each with its source file. */
+/**
+ * The module entry points of the exports map, each with its source file: the one its declarations
+ * were written from (the code itself ships bundled, in dist/bundle/).
+ */
 const ENTRIES: Record<string, string> = Object.fromEntries(
   Object.entries(manifest.exports)
-    .filter((entry): entry is [string, { default: string }] => typeof entry[1] === "object")
+    .filter((entry): entry is [string, { types: string; default: string }] => typeof entry[1] === "object")
     .map(([key, target]) => [
       key === "." ? "dqlite-wire" : `dqlite-wire/${key.slice(2)}`,
-      target.default.replace(/^\.\/dist\//, "").replace(/\.js$/, ".ts"),
+      target.types.replace(/^\.\/dist\//, "").replace(/\.d\.ts$/, ".ts"),
     ]),
 );
 

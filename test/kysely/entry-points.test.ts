@@ -24,8 +24,17 @@ test("no module outside src/kysely imports kysely", () => {
 
 test("package.json: ./kysely is exported and kysely is an optional peer dependency", () => {
   const pkg = JSON.parse(readFileSync("package.json", "utf8"));
-  expect(pkg.exports["./kysely"]).toEqual({ types: "./dist/src/kysely/index.d.ts", default: "./dist/src/kysely/index.js" });
+  expect(pkg.exports["./kysely"]).toEqual({ types: "./dist/src/kysely/index.d.ts", default: "./dist/bundle/kysely.js" });
   expect(pkg.peerDependencies.kysely).toBe("^0.28.0");
   expect(pkg.peerDependenciesMeta.kysely).toEqual({ optional: true });
   expect(pkg.dependencies?.kysely).toBeUndefined();
+});
+
+test("in the built bundles (npm run build), only the kysely entry imports kysely: no shared chunk carries it", () => {
+  const bundles = [
+    ...readdirSync("dist/bundle").filter((name) => name.endsWith(".js")),
+    ...readdirSync("dist/bundle/chunks").map((name) => `chunks/${name}`),
+  ];
+  expect(bundles).toContain("kysely.js");
+  expect(bundles.filter((name) => IMPORTS_KYSELY.test(readFileSync(join("dist/bundle", name), "utf8")))).toEqual(["kysely.js"]);
 });
