@@ -1,7 +1,7 @@
 // The real dqlite node a live benchmark runs against (`--node 1.11|1.18`): Debian's dqlite-demo
 // (dqlite 1.11) by default, or the rig's bare node of dqlite 1.18 built from source.
 
-import { BARE_NODE_DQLITE_VERSION, type NodeHandle, startBareNode, startNode } from "../src/testing/dqlite-node.ts";
+import { BARE_NODE_DQLITE_VERSION, type NodeHandle, startBareNode, startNode } from "../src/testing/index.ts";
 
 export type BenchNodeVersion = "1.11" | "1.18";
 

@@ -17,7 +17,7 @@ import { connect } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FrameDecoder, PROTOCOL_VERSION_LEGACY, decodeFrame, encodeHandshake, encodeRequest } from "../dist/src/index.js";
-import { BARE_NODE_DQLITE_VERSION, startBareNode, startNode } from "../dist/src/testing/dqlite-node.js";
+import { BARE_NODE_DQLITE_VERSION, startBareNode, startNode } from "../dist/src/testing/index.js";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const argument = (name) => {

@@ -14,10 +14,9 @@
 // - A bind failure exits at once, "failed to set bind address …": then new ports are tried.
 // - SIGTERM stops the node at once (no handover): the others elect a leader as after a crash.
 
-import { accessSync, constants as fsConstants, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   type ClusterProbe,
   type NodeHandle,
@@ -30,6 +29,7 @@ import {
   PROBE_TIMEOUT_MS,
   type ProcessOptions,
   PortTakenError,
+  findBuiltBinary,
   findLeader,
   formCluster,
   freePorts,
@@ -79,25 +79,12 @@ export interface BareCluster {
 
 /** Where dqlite-bare-node is, or an Error that says how to build it. */
 export function findBareNodeBinary(): string {
-  const candidates: string[] = [];
-  const fromEnv = process.env["DQLITE_BARE_NODE"];
-  if (fromEnv !== undefined && fromEnv !== "") candidates.push(fromEnv);
-  // This module runs from src/testing/ (tests), dist/src/testing/ (the package build) or a
-  // deeper build folder (the benchmark's): the checkout's build/ is a few folders up.
-  for (let up = "../../"; up.length <= "../".repeat(5).length; up += "../") {
-    candidates.push(fileURLToPath(new URL(`${up}build/dqlite-${BARE_NODE_DQLITE_VERSION}/bin/${BINARY_NAME}`, import.meta.url)));
-  }
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, fsConstants.X_OK);
-      return candidate;
-    } catch {
-      // Try the next one.
-    }
-  }
-  throw new Error(
-    `${BINARY_NAME} not found (looked in $DQLITE_BARE_NODE and build/ of the checkout, ${candidates.slice(-4).join(", ")}); ${BUILD_HINT}`,
-  );
+  return findBuiltBinary({
+    name: BINARY_NAME,
+    envVar: "DQLITE_BARE_NODE",
+    buildPath: `dqlite-${BARE_NODE_DQLITE_VERSION}/bin/${BINARY_NAME}`,
+    buildHint: BUILD_HINT,
+  });
 }
 
 /**

@@ -33,30 +33,6 @@ import {
 import { probeCluster, probeLeader, splitAddress } from "./raw-probe.ts";
 import { trackDir, untrackDir } from "./process-reaper.ts";
 
-export { probeAdd, probeAssign, probeCluster, probeLeader, rawRequest, type ProbeTls, type RawFrame, type RawServer } from "./raw-probe.ts";
-export type { NodeHandle } from "./node-process.ts";
-export {
-  BARE_NODE_DQLITE_VERSION,
-  type BareCluster,
-  type BareNode,
-  type StartBareClusterOptions,
-  type StartBareNodeOptions,
-  findBareNodeBinary,
-  startBareCluster,
-  startBareNode,
-} from "./bare-node.ts";
-export {
-  type CertificateFiles,
-  type CertificateOptions,
-  type StartTlsClusterOptions,
-  type StartTlsNodeOptions,
-  type TlsCluster,
-  type TlsNode,
-  findTlsNodeBinary,
-  generateClusterCertificate,
-  startTlsCluster,
-  startTlsNode,
-} from "./tls-node.ts";
 
 const INSTALL_HINT = "install with: apt-get install -y go-dqlite";
 /** Plain LEADER and CLUSTER probes (dqlite-demo listens without TLS). */

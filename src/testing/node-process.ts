@@ -5,12 +5,50 @@
 // the waits of a cluster (every member listed, the voters promoted, a leader named).
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, readdirSync, rmSync } from "node:fs";
+import { accessSync, constants as fsConstants, readFileSync, readdirSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
+import { fileURLToPath } from "node:url";
 import type { RawServer } from "./raw-probe.ts";
 import { trackPid, untrackDir, untrackPid } from "./process-reaper.ts";
 
 export const LOOPBACK = "127.0.0.1";
+
+/** A program the setup script builds into the checkout's build/ folder. */
+export interface BuiltBinary {
+  /** Its file name, for messages. */
+  name: string;
+  /** An environment variable that may give its path first. */
+  envVar: string;
+  /** Its path under the checkout's build/ folder. */
+  buildPath: string;
+  /** How to build it, for the error when it is nowhere. */
+  buildHint: string;
+}
+
+/**
+ * Where a built program is: `$envVar`, else the checkout's build/ folder, a few folders above
+ * this module (it runs from src/testing/ in tests, dist/src/testing/ or dist/bundle/chunks/ in the
+ * package build, deeper in the benchmark's build). An Error that says how to build it otherwise.
+ */
+export function findBuiltBinary(binary: BuiltBinary): string {
+  const candidates: string[] = [];
+  const fromEnv = process.env[binary.envVar];
+  if (fromEnv !== undefined && fromEnv !== "") candidates.push(fromEnv);
+  for (let up = "../../"; up.length <= "../".repeat(5).length; up += "../") {
+    candidates.push(fileURLToPath(new URL(`${up}build/${binary.buildPath}`, import.meta.url)));
+  }
+  for (const candidate of candidates) {
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch {
+      // Try the next one.
+    }
+  }
+  throw new Error(
+    `${binary.name} not found (looked in $${binary.envVar} and build/ of the checkout, ${candidates.slice(-4).join(", ")}); ${binary.buildHint}`,
+  );
+}
 export const DEFAULT_STARTUP_TIMEOUT_MS = 15_000;
 export const DEFAULT_STOP_GRACE_MS = 5_000;
 export const DEFAULT_FORM_TIMEOUT_MS = 30_000;

@@ -12,10 +12,9 @@
 // - A plain client gets its connection closed at once, without a byte.
 
 import { execFileSync } from "node:child_process";
-import { accessSync, constants as fsConstants, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   type ClusterProbe,
   type NodeHandle,
@@ -27,6 +26,7 @@ import {
   PROBE_TIMEOUT_MS,
   type ProcessOptions,
   PortTakenError,
+  findBuiltBinary,
   findLeader,
   formCluster,
   freePorts,
@@ -99,22 +99,7 @@ export interface TlsCluster {
 
 /** Where dqlite-tls-node is, or an Error that says how to build it. */
 export function findTlsNodeBinary(): string {
-  const candidates: string[] = [];
-  const fromEnv = process.env["DQLITE_TLS_NODE"];
-  if (fromEnv !== undefined && fromEnv !== "") candidates.push(fromEnv);
-  // This module runs from src/testing/ (tests) or dist/src/testing/ (the package build).
-  for (const up of ["../../", "../../../"]) {
-    candidates.push(fileURLToPath(new URL(`${up}build/tls-node/${BINARY_NAME}`, import.meta.url)));
-  }
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, fsConstants.X_OK);
-      return candidate;
-    } catch {
-      // Try the next one.
-    }
-  }
-  throw new Error(`${BINARY_NAME} not found (looked in $DQLITE_TLS_NODE and ${candidates.slice(-2).join(", ")}); ${BUILD_HINT}`);
+  return findBuiltBinary({ name: BINARY_NAME, envVar: "DQLITE_TLS_NODE", buildPath: `tls-node/${BINARY_NAME}`, buildHint: BUILD_HINT });
 }
 
 /**

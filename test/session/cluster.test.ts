@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "../../src/client/client.ts";
 import { isNotLeader } from "../../src/client/server-errors.ts";
 import { ConnectionError, ServerError } from "../../src/errors.ts";
-import { probeLeader } from "../../src/testing/dqlite-node.ts";
+import { probeLeader } from "../../src/testing/index.ts";
 import { CURRENT_NODE, NODE_RELEASE } from "../support/nodes.ts";
 import { client, rawConnection, startCluster, type DqliteCluster } from "./helpers.ts";
 

@@ -10,7 +10,7 @@ import {
   startBareNode,
   startCluster as startDemoCluster,
   startNode as startDemoNode,
-} from "../../src/testing/dqlite-node.ts";
+} from "../../src/testing/index.ts";
 
 export type DqliteVersion = "1.11" | "1.18";
 

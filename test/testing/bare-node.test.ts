@@ -14,7 +14,7 @@ import {
   probeLeader,
   startBareCluster,
   startBareNode,
-} from "../../src/testing/dqlite-node.ts";
+} from "../../src/testing/index.ts";
 
 function isAlive(pid: number): boolean {
   try {

@@ -11,7 +11,7 @@ import {
   startNode,
   type DqliteCluster,
   type DqliteNode,
-} from "../../src/testing/dqlite-node.ts";
+} from "../../src/testing/index.ts";
 
 function isAlive(pid: number): boolean {
   try {
