@@ -91,6 +91,8 @@ function packAndInstall(work) {
     "--loglevel=error",
     tarball,
     `@types/node@${versionOf("@types/node")}`,
+    // README's Arrow example reads the stream back with apache-arrow.
+    `apache-arrow@${versionOf("apache-arrow")}`,
     ...peers,
   ];
   mustRun("npm", install, { cwd: project, timeout: 120_000 });
@@ -359,6 +361,31 @@ async function runtimeChecks({ project }) {
   }
 }
 
+/**
+ * README's sections whose TypeScript examples are whole programs (the browser page's snippets
+ * leave the bridge's URL and the bytes to the reader): each compiles against the installed package.
+ */
+const README_EXAMPLES = [
+  "### A service on Bun, Deno or Node",
+  "### A bulk job",
+  "## Many callers: the pool",
+  "## Transactions",
+  "## Query builders",
+  "## Arrow",
+];
+
+/** The ```ts blocks of README's section headed `heading` (up to the next heading of its level or above). */
+function readmeBlocks(heading) {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const start = readme.indexOf(`\n${heading}\n`);
+  assert(start >= 0, `README has no section "${heading}"`);
+  const level = heading.indexOf(" ");
+  const next = new RegExp(`\\n#{2,${level}} `, "g");
+  next.lastIndex = start + 1;
+  const end = next.exec(readme)?.index ?? readme.length;
+  return [...readme.slice(start, end).matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]);
+}
+
 async function typeScriptChecks({ project }) {
   const configs = [
     { name: "nodenext, no DOM", module: "nodenext", moduleResolution: "nodenext", lib: ["es2022"], types: ["node"], file: "consumer.mts" },
@@ -388,6 +415,31 @@ async function typeScriptChecks({ project }) {
       file: "portable.mts",
     },
   ];
+  await test("tsc strict, no skipLibCheck (nodenext) compiles README's TypeScript examples as a user writes them", () => {
+    const files = README_EXAMPLES.flatMap((title) =>
+      readmeBlocks(title).map((code, i) => {
+        const file = `readme-${title.replace(/\W+/g, "-").toLowerCase()}-${i}.mts`;
+        writeFileSync(join(project, file), `${code}\nexport {};\n`);
+        return file;
+      }),
+    );
+    assert(files.length >= README_EXAMPLES.length, `README has ${files.length} TypeScript examples in ${README_EXAMPLES.join(", ")}`);
+    const config = join(project, "tsconfig.readme.json");
+    const compilerOptions = {
+      strict: true,
+      skipLibCheck: false,
+      noEmit: true,
+      target: "es2022",
+      module: "nodenext",
+      moduleResolution: "nodenext",
+      lib: ["es2022"],
+      types: ["node"],
+    };
+    writeFileSync(config, JSON.stringify({ compilerOptions, files }, null, 2));
+    const r = run(BIN("tsc"), ["-p", config], { cwd: project });
+    assert(r.status === 0, `tsc exited ${r.status}:\n${(r.stdout + r.stderr).trim().split("\n").slice(0, 10).join("\n")}`);
+  });
+
   for (const { name, file, ...options } of configs) {
     await test(`tsc strict, no skipLibCheck (${name}) compiles ${file === "consumer.mts" ? "every entry point and typed object rows" : "the portable entry points"}`, () => {
       const config = join(project, `tsconfig.${file}.${configs.findIndex((c) => c.name === name)}.json`);
