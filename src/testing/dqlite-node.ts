@@ -33,7 +33,6 @@ import {
 import { probeCluster, probeLeader, splitAddress } from "./raw-probe.ts";
 import { trackDir, untrackDir } from "./process-reaper.ts";
 
-
 const INSTALL_HINT = "install with: apt-get install -y go-dqlite";
 /** Plain LEADER and CLUSTER probes (dqlite-demo listens without TLS). */
 const PLAIN_PROBE: ClusterProbe = { leader: probeLeader, cluster: probeCluster };

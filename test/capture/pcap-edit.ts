@@ -238,6 +238,10 @@ export function secondHalfCopy(record: PcapRecord): PcapRecord {
 /** A copy of a data segment carrying only its first `keep` payload bytes (as if the rest were never sent). */
 export function firstPartCopy(record: PcapRecord, keep: number): PcapRecord {
   const segment = segmentOf(record)!;
+  // Keeping as many bytes as the segment holds (or more) would make the IP header claim bytes the
+  // record does not have: a different capture from the one the caller asked for.
+  if (keep <= 0 || keep >= segment.payloadLength)
+    throw new RangeError(`firstPartCopy: keep ${keep} of a ${segment.payloadLength}-byte segment`);
   const cut = segment.payloadLength - keep;
   const data = record.data.slice(0, record.data.length - cut);
   const view = new DataView(data.buffer);
