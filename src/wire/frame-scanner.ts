@@ -1,6 +1,7 @@
 // The one walk over frames. Every reader of a frame stream (the frame decoder, the result reader,
-// the bridge's gate and statement watcher, the capture decoder, the test rig's probes, the bench)
-// finds its frames here: header after header, each size word read once, by readHeader.
+// the bridge's gate and statement watcher, the proxy's response relay, the capture decoder, the
+// test rig's probes, the bench) finds its frames here: header after header, each size word read
+// once, by readHeader.
 //
 // Three levels, from bytes already in hand to bytes arriving in chunks:
 //
