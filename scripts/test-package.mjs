@@ -34,7 +34,7 @@ const ENTRY_EXPORTS = JSON.parse(readFileSync(join(root, "test/package/entry-exp
 const BIN = (name) => join(root, "node_modules/.bin", name);
 /**
  * gzip bytes a page may load up front. The codec page carries the codec and the frame scanner
- * (~12.7 KiB: the one scanner every frame reader shares, its borrow mode and skipping included).
+ * (~12.8 KiB: the one scanner every frame reader shares, its borrow mode, skipping and passing included).
  * The rows page carries the codec and the row engine's JavaScript: the TS core (~3 KiB, the
  * fallback where WebAssembly cannot compile), the WebAssembly engine's loader and call records,
  * the reader, batches and value paths; the WebAssembly bytes themselves (2.8 KiB) and the SIMD

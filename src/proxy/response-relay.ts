@@ -1,16 +1,19 @@
 // The node-to-client direction of a proxied connection, passed on as it arrives. The relay
-// follows the frame boundaries (reading each 8-byte header through src/wire/header.ts) so that
-// LEADER and SERVERS frames can be held whole and given back with the proxy's addresses; every
-// other byte goes out in the chunk it came in. What it holds: at most one header (8 bytes) and
-// one LEADER/SERVERS frame (up to `maxHeldFrameBytes`).
+// follows the frame boundaries with the frame scanner (src/wire/frame-scanner.ts) in borrow mode,
+// so that LEADER and SERVERS frames can be held whole and given back with the proxy's addresses;
+// every other frame is passed as soon as its header is in, its bytes going out in the chunks
+// they came in (views, not copies). What it holds (and copies) across chunks: at most one header
+// (8 bytes) or one LEADER/SERVERS frame (up to `maxHeldFrameBytes`); a passed frame's body is
+// never held.
 //
-// If the stream stops looking like dqlite responses (an unknown type, an empty body, a size
-// past the cap), the relay says so once and passes every later byte through untouched: it never
-// breaks the connection and never drops a byte.
+// If the stream stops looking like dqlite responses (an unknown type, an empty body), the relay
+// says so once and passes every later byte through untouched: it never breaks the connection and
+// never drops a byte. No frame size is refused (the scanner has no cap here): a frame too large to
+// hold passes through like any other.
 
 import { RESPONSES_BY_CODE } from "../messages/schemas.ts";
-import { HEADER_BYTES } from "../wire/constants.ts";
-import { type FrameHeader, readHeader } from "../wire/header.ts";
+import { FrameScanner, type ScannedFrame } from "../wire/frame-scanner.ts";
+import type { FrameHeader } from "../wire/header.ts";
 import { ADDRESS_RESPONSES, type AddressRewriter, type Rewritten } from "./address-rewrite.ts";
 
 export interface RelayEvents {
@@ -21,14 +24,13 @@ export interface RelayEvents {
 }
 
 export class ResponseRelay {
-  private header = new Uint8Array(HEADER_BYTES);
-  private headerLength = 0;
-  /** Body bytes of the current frame still to pass through. */
-  private remaining = 0;
-  private held: { bytes: Uint8Array; length: number; offset: number } | undefined;
+  /**
+   * Borrow mode: the chunks are the socket's, never modified after they are pushed, and the
+   * frames passed go out as views of them. Holds only what `push` leaves pending: a header, or a
+   * LEADER/SERVERS frame being held.
+   */
+  private readonly scanner = new FrameScanner({ input: "borrow" });
   private through = false;
-  /** Node stream offset of the next byte read. */
-  private offset = 0;
 
   constructor(
     private readonly rewriter: AddressRewriter | undefined,
@@ -50,83 +52,55 @@ export class ResponseRelay {
   /** The node's stream as it arrived: returns what to send to the client, in order. */
   push(chunk: Uint8Array): Uint8Array[] {
     const out: Uint8Array[] = [];
-    let at = 0;
-    while (at < chunk.length) {
-      if (this.through) {
+    if (this.through) {
+      this.releaseHeld(out);
+      if (chunk.length > 0) out.push(chunk);
+      return out;
+    }
+    // The rest of a frame passed in an earlier chunk comes first.
+    const passed = this.scanner.push(chunk);
+    if (passed.length > 0) out.push(passed);
+    for (let header = this.scanner.header(); header !== undefined; header = this.scanner.header()) {
+      const problem = headerProblem(header);
+      if (problem !== undefined) {
+        this.through = true;
+        this.events.passthrough(this.scanner.offset, problem);
         this.releaseHeld(out);
-        out.push(chunk.subarray(at));
         break;
       }
-      if (this.remaining > 0) {
-        const take = Math.min(this.remaining, chunk.length - at);
-        out.push(chunk.subarray(at, at + take));
-        this.remaining -= take;
-        at += take;
-      } else if (this.held !== undefined) {
-        at = this.fillHeld(chunk, at, out);
+      if (this.holds(header)) {
+        const frame = this.scanner.next();
+        if (frame === undefined) break;
+        out.push(this.rewrite(frame));
       } else {
-        at = this.readHeader(chunk, at, out);
+        out.push(...this.scanner.passFrame());
       }
     }
-    this.offset += chunk.length;
     return out;
   }
 
   /** Bytes held when the relay stopped following frames go out first, as they came. */
   private releaseHeld(out: Uint8Array[]): void {
-    if (this.headerLength > 0) out.push(this.header.slice(0, this.headerLength));
-    if (this.held !== undefined) out.push(this.held.bytes.subarray(0, this.held.length));
-    this.headerLength = 0;
-    this.held = undefined;
+    if (this.scanner.buffered === 0) return;
+    out.push(this.scanner.pending());
+    this.scanner.clear();
   }
 
-  private readHeader(chunk: Uint8Array, at: number, out: Uint8Array[]): number {
-    const take = Math.min(HEADER_BYTES - this.headerLength, chunk.length - at);
-    this.header.set(chunk.subarray(at, at + take), this.headerLength);
-    this.headerLength += take;
-    at += take;
-    if (this.headerLength < HEADER_BYTES) return at;
-    this.headerLength = 0;
-    const frameStart = this.offset + at - HEADER_BYTES;
-    const header = readHeader(this.header, 0, Number.POSITIVE_INFINITY);
-    const problem = this.headerProblem(header);
-    if (problem !== undefined) {
-      this.through = true;
-      this.events.passthrough(frameStart, problem);
-      out.push(this.header.slice());
-      return at;
-    }
-    if (this.rewriter !== undefined && ADDRESS_RESPONSES.has(header.type) && header.frameBytes <= this.maxHeldFrameBytes) {
-      const bytes = new Uint8Array(header.frameBytes);
-      bytes.set(this.header);
-      this.held = { bytes, length: HEADER_BYTES, offset: frameStart };
-    } else {
-      out.push(this.header.slice());
-      this.remaining = header.frameBytes - HEADER_BYTES;
-    }
-    return at;
+  /** Whether the frame is held whole, to be rewritten: a LEADER or SERVERS frame small enough. */
+  private holds(header: FrameHeader): boolean {
+    return this.rewriter !== undefined && ADDRESS_RESPONSES.has(header.type) && header.frameBytes <= this.maxHeldFrameBytes;
   }
 
-  private fillHeld(chunk: Uint8Array, at: number, out: Uint8Array[]): number {
-    const held = this.held!;
-    const take = Math.min(held.bytes.length - held.length, chunk.length - at);
-    held.bytes.set(chunk.subarray(at, at + take), held.length);
-    held.length += take;
-    if (held.length === held.bytes.length) {
-      this.held = undefined;
-      const rewritten = this.rewriter!.rewrite(held.bytes, this.legacy());
-      if (rewritten === undefined) out.push(held.bytes);
-      else {
-        out.push(rewritten.frame);
-        this.events.rewritten(held.offset, rewritten);
-      }
-    }
-    return at + take;
+  private rewrite(frame: ScannedFrame): Uint8Array {
+    const rewritten = this.rewriter!.rewrite(frame.bytes, this.legacy());
+    if (rewritten === undefined) return frame.bytes;
+    this.events.rewritten(frame.streamOffset, rewritten);
+    return rewritten.frame;
   }
+}
 
-  private headerProblem(header: FrameHeader): string | undefined {
-    if (RESPONSES_BY_CODE[header.type] === undefined) return `unknown response type ${header.type}`;
-    if (header.sizeWords === 0) return "a frame with an empty body";
-    return undefined;
-  }
+function headerProblem(header: FrameHeader): string | undefined {
+  if (RESPONSES_BY_CODE[header.type] === undefined) return `unknown response type ${header.type}`;
+  if (header.sizeWords === 0) return "a frame with an empty body";
+  return undefined;
 }

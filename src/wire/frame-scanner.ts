@@ -1,6 +1,7 @@
 // The one walk over frames. Every reader of a frame stream (the frame decoder, the result reader,
-// the bridge's gate and statement watcher, the capture decoder, the test rig's probes, the bench)
-// finds its frames here: header after header, each size word read once, by readHeader.
+// the bridge's gate and statement watcher, the proxy's response relay, the capture decoder, the
+// test rig's probes, the bench) finds its frames here: header after header, each size word read
+// once, by readHeader.
 //
 // Three levels, from bytes already in hand to bytes arriving in chunks:
 //
@@ -13,7 +14,9 @@
 //   concatenated per chunk) and frames are views of it. In "borrow" mode a frame that lies within
 //   one chunk is a view of that chunk, and only a frame that spans chunks is copied, into an array
 //   of its own. A frame can also be skipped whole before its body has arrived: its bytes are
-//   dropped as they come, never held.
+//   dropped as they come, never held. Or passed whole, for a reader that forwards the stream:
+//   the bytes of it in hand are handed back at once and the rest as `push` brings them, never
+//   held either, so a passed frame of any size costs no memory beyond its header.
 
 import { type FrameHeader, readHeader } from "./header.ts";
 import { FrameLayout } from "./layout.ts";
@@ -124,8 +127,10 @@ export class FrameScanner {
    */
   #spill: Uint8Array = EMPTY;
   #spillLength = 0;
-  /** Bytes of a skipped frame that have not arrived yet; dropped as they come. */
-  #skipLeft = 0;
+  /** Bytes of a skipped or passed frame that have not arrived yet; never held (see push). */
+  #restLeft = 0;
+  /** Whether push hands out those bytes (a passed frame) or drops them (a skipped one). */
+  #restPassed = false;
   /** Stream position of the first pending byte. */
   #offset = 0;
   readonly #place: Place = { bytes: EMPTY, at: 0 };
@@ -136,7 +141,7 @@ export class FrameScanner {
     this.#bytes = this.#borrow ? EMPTY : new Uint8Array(options.initialBytes ?? 64 * 1024);
   }
 
-  /** Bytes pushed and not yet taken or skipped. */
+  /** Bytes pushed and not yet taken, skipped or passed. */
   get buffered(): number {
     return this.#spillLength + this.#tail - this.#head;
   }
@@ -149,23 +154,30 @@ export class FrameScanner {
     return (this.#borrow ? 0 : this.#bytes.length) + this.#spill.length;
   }
 
-  /** Stream position of the first pending byte (bytes pushed before it were taken or skipped). */
+  /** Stream position of the first pending byte (bytes pushed before it were taken, skipped or passed). */
   get offset(): number {
     return this.#offset;
   }
 
-  /** Appends the next bytes of the stream. */
-  push(chunk: Uint8Array): void {
+  /**
+   * Appends the next bytes of the stream. Returns those of them that belong to a frame given to
+   * `passFrame` (a view of `chunk`, in either mode, so hand them on before reusing the chunk);
+   * they are not appended. Empty otherwise.
+   */
+  push(chunk: Uint8Array): Uint8Array {
     let from = 0;
-    if (this.#skipLeft > 0) {
-      from = Math.min(this.#skipLeft, chunk.length);
-      this.#skipLeft -= from;
+    let passed: Uint8Array = EMPTY;
+    // The one check the rest of a skipped or passed frame costs every push.
+    if (this.#restLeft > 0) {
+      from = Math.min(this.#restLeft, chunk.length);
+      this.#restLeft -= from;
       this.#offset += from;
+      if (this.#restPassed) passed = chunk.subarray(0, from);
     }
-    if (from === chunk.length) return;
+    if (from === chunk.length) return passed;
     if (!this.#borrow) {
       this.#append(chunk, from);
-      return;
+      return passed;
     }
     // The rest of the last chunk is the start of a frame: it moves to the spill, the new chunk
     // is walked in place.
@@ -173,6 +185,7 @@ export class FrameScanner {
     this.#bytes = chunk;
     this.#head = from;
     this.#tail = chunk.length;
+    return passed;
   }
 
   /**
@@ -237,7 +250,35 @@ export class FrameScanner {
     const present = Math.min(header.frameBytes, this.buffered);
     this.#take(present);
     // Counted into the stream position as they arrive (see push).
-    this.#skipLeft = header.frameBytes - present;
+    this.#restLeft = header.frameBytes - present;
+    this.#restPassed = false;
+  }
+
+  /**
+   * Takes the next frame whole, including the part of it that has not arrived yet, and returns
+   * its bytes pending now, in order: views, of the spill and the chunk in borrow mode (they stay
+   * valid), of the buffer in copy mode (valid until the next `push`). The pushes after it return
+   * the rest of the frame as it arrives. The counterpart of `skipFrame` for a reader that forwards
+   * every byte: the frame's body is never gathered, whatever its size.
+   */
+  passFrame(): Uint8Array[] {
+    const header = this.header();
+    if (header === undefined) throw new RangeError("passFrame: no frame header is pending");
+    const present = Math.min(header.frameBytes, this.buffered);
+    const pieces: Uint8Array[] = [];
+    let fromBytes = present;
+    if (this.#spillLength > 0) {
+      const fromSpill = Math.min(present, this.#spillLength);
+      // #take lets a spill taken whole keep its array; one taken in part is moved up in place,
+      // under the view, so that part is copied.
+      pieces.push(fromSpill === this.#spillLength ? this.#spill.subarray(0, fromSpill) : this.#spill.slice(0, fromSpill));
+      fromBytes -= fromSpill;
+    }
+    if (fromBytes > 0) pieces.push(this.#bytes.subarray(this.#head, this.#head + fromBytes));
+    this.#take(present);
+    this.#restLeft = header.frameBytes - present;
+    this.#restPassed = true;
+    return pieces;
   }
 
   /** Drops `count` pending bytes, decoded elsewhere (whole frames or the handshake). */
@@ -246,11 +287,11 @@ export class FrameScanner {
     this.#take(count);
   }
 
-  /** Drops every pending byte (and what is left of a skipped frame); the stream position stays. */
+  /** Drops every pending byte (and what is left of a skipped or passed frame); the stream position stays. */
   clear(): void {
     this.#spill = EMPTY;
     this.#spillLength = 0;
-    this.#skipLeft = 0;
+    this.#restLeft = 0;
     this.#head = 0;
     this.#tail = 0;
     if (this.#borrow) this.#bytes = EMPTY;

@@ -126,6 +126,60 @@ describe("ResponseRelay", () => {
     );
   });
 
+  test("a frame with an empty body: every byte from there on passes unchanged, reported once", () => {
+    const bad = new Uint8Array(8);
+    writeHeader(bad, 0, 0, 1, 0);
+    const broken = concat([rows, leader("10.0.0.1:9001"), bad, leader("10.0.0.1:9001"), rows]);
+    fc.assert(
+      fc.property(fc.array(fc.nat(), { maxLength: 10 }), (cuts) => {
+        const out = relay(cut(broken, cuts));
+        expect(Array.from(out.bytes)).toEqual(Array.from(concat([rows, leader("127.0.0.1:7001"), bad, leader("10.0.0.1:9001"), rows])));
+        expect(out.rewrittenAt).toEqual([rows.length]);
+        expect(out.passthrough).toEqual([{ offset: rows.length + leader("10.0.0.1:9001").length, why: "a frame with an empty body" }]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test("frames passed through go out as views of the node's chunks: only a header across chunks is copied", () => {
+    const big = frame({
+      type: "ROWS",
+      columns: ["a"],
+      rows: Array.from({ length: 200 }, (_, i) => ({ types: [1], values: [BigInt(i)] })),
+      marker: "DONE",
+    } as never);
+    const bigStream = concat([big, rows, big, empty]);
+    fc.assert(
+      fc.property(fc.array(fc.nat(), { maxLength: 12 }), (cuts) => {
+        const chunks = cut(bigStream, cuts);
+        const relayer = new ResponseRelay(REWRITER, () => false, MAX_HELD, { rewritten: () => {}, passthrough: () => {} });
+        const out = chunks.flatMap((chunk) => relayer.push(chunk));
+        expect(Array.from(concat(out))).toEqual(Array.from(bigStream));
+        const buffers = new Set(chunks.map((chunk) => chunk.buffer));
+        const copied = out.filter((piece) => !buffers.has(piece.buffer));
+        // The headers that a chunk boundary cuts: each is copied together, nothing else is.
+        const boundaries: number[] = [];
+        for (let i = 0, at = 0; i < chunks.length - 1; i++) boundaries.push((at += chunks[i]!.length));
+        const starts = [0, big.length, big.length + rows.length, 2 * big.length + rows.length];
+        const cutHeaders = starts.filter((start) => boundaries.some((b) => b > start && b < start + 8));
+        expect(copied.map((piece) => piece.length)).toEqual(cutHeaders.map(() => 8));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test("stopFollowing in the middle of a frame passed through: the rest of it and every later byte pass", () => {
+    const tail = concat([leader("10.0.0.1:9001"), rows]);
+    for (let split = 1; split < rows.length; split++) {
+      const relayer = new ResponseRelay(REWRITER, () => false, MAX_HELD, { rewritten: () => {}, passthrough: () => {} });
+      const out: Uint8Array[] = [];
+      for (const piece of relayer.push(rows.subarray(0, split))) out.push(piece.slice());
+      relayer.stopFollowing();
+      for (const piece of relayer.push(concat([rows.subarray(split), tail]))) out.push(piece.slice());
+      expect(Array.from(concat(out))).toEqual(Array.from(concat([rows, tail])));
+    }
+  });
+
   test("stopFollowing mid-header or mid-frame releases what is held, in order, and passes the rest", () => {
     const held = leader("10.0.0.1:9001");
     for (let split = 1; split < held.length; split++) {

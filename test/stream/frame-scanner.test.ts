@@ -1,7 +1,7 @@
 // The frame scanner against an independent walk: frames of random types, schemas and sizes are
 // laid end to end, cut into chunks anywhere and fed in copy and in borrow mode; every way of
 // feeding them must yield the frames a plain whole-buffer walk finds (header, bytes, stream
-// offset). Skipping, the size cap and the run scan are held to the same walk.
+// offset). Skipping, passing through, the size cap and the run scan are held to the same walk.
 
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
@@ -231,6 +231,203 @@ describe("FrameScanner: skipFrame", () => {
     const scanner = new FrameScanner();
     scanner.push(new Uint8Array(7));
     expect(() => scanner.skipFrame()).toThrow(RangeError);
+    expect(scanner.buffered).toBe(7);
+  });
+});
+
+type Way = "take" | "skip" | "pass";
+
+/**
+ * Feeds the chunks and handles each frame as soon as its header is in, the way `ways` says (by
+ * the frame's index, "take" past its end): taken whole by next(), skipped, or passed. Returns the
+ * stream's bytes as they came out (taken frames and passed bytes, in order) and the frames taken.
+ * In borrow mode the views themselves are kept, to be compared only after every later push; in
+ * copy mode a view of the scanner's buffer is copied at once. `check` runs after each chunk
+ * walked; `walkAfter[i]` false leaves chunk i's frames pending until a later chunk (the last
+ * chunk is always walked).
+ */
+function passChunks(
+  stream: Uint8Array,
+  chunks: Uint8Array[],
+  ways: Way[],
+  options: FrameScannerOptions,
+  check: (scanner: FrameScanner) => void = () => {},
+  walkAfter: boolean[] = [],
+): { out: Uint8Array[]; taken: WalkedFrame[]; scanner: FrameScanner } {
+  const walked = walkWhole(stream);
+  const indexAt = new Map(walked.map((frame, i) => [frame.streamOffset, i]));
+  const keep = (bytes: Uint8Array) => (options.input === "borrow" ? bytes : bytes.slice());
+  const scanner = new FrameScanner(options);
+  const out: Uint8Array[] = [];
+  const taken: WalkedFrame[] = [];
+  for (const [i, chunk] of chunks.entries()) {
+    // A view of the chunk in both modes: the test never reuses a chunk.
+    out.push(scanner.push(chunk));
+    if (walkAfter[i] === false && i < chunks.length - 1) continue;
+    for (let header = scanner.header(); header !== undefined; header = scanner.header()) {
+      const way = ways[indexAt.get(scanner.offset)!] ?? "take";
+      if (way === "skip") scanner.skipFrame();
+      else if (way === "pass") for (const piece of scanner.passFrame()) out.push(keep(piece));
+      else {
+        const frame = scanner.next();
+        if (frame === undefined) break;
+        out.push(keep(frame.bytes));
+        taken.push({ ...frame, bytes: keep(frame.bytes) });
+      }
+    }
+    check(scanner);
+  }
+  return { out, taken, scanner };
+}
+
+function joined(parts: Uint8Array[]): number[] {
+  return parts.flatMap((part) => Array.from(part));
+}
+
+const waysArb = fc.array(fc.constantFrom<Way>("take", "skip", "pass"), { maxLength: 12 });
+
+describe("FrameScanner: passFrame", () => {
+  for (const mode of MODES) {
+    test(`${mode.input} mode (initial ${mode.initialBytes ?? "default"} bytes): taking, skipping and passing frames gives back the stream's bytes in order, less the skipped frames`, () => {
+      fc.assert(
+        fc.property(framesArb, waysArb, cutsArb, (frames, ways, cuts) => {
+          const stream = buildStream(frames);
+          const walked = walkWhole(stream);
+          const wayOf = (i: number): Way => ways[i] ?? "take";
+          const inPassed = (offset: number) =>
+            walked.some((f, i) => wayOf(i) !== "take" && offset > f.streamOffset && offset < f.streamOffset + f.header.frameBytes);
+          // Borrow mode allocates only for frames taken across chunks (the spill doubles), and
+          // for a header across chunks: never for the body of a frame skipped or passed.
+          const largestTaken = Math.max(
+            FrameLayout.HeaderBytes,
+            ...walked.filter((_, i) => wayOf(i) === "take").map((f) => f.header.frameBytes),
+          );
+          const { out, taken, scanner } = passChunks(stream, cut(stream, cuts), ways, mode, (scanner) => {
+            // While a skipped or passed frame is still arriving, none of it is held.
+            if (inPassed(scanner.offset)) expect(scanner.buffered).toBe(0);
+            if (mode.input === "borrow") expect(scanner.capacity).toBeLessThanOrEqual(2 * largestTaken);
+          });
+          const expected = walked.filter((_, i) => wayOf(i) !== "skip").flatMap((f) => Array.from(f.bytes));
+          expect(joined(out)).toEqual(expected);
+          expect(taken).toEqual(walked.filter((_, i) => wayOf(i) === "take"));
+          expect(scanner.offset).toBe(stream.length);
+          expect(scanner.buffered).toBe(0);
+        }),
+        { numRuns: 300 },
+      );
+    });
+  }
+
+  // Several frames pending at once: in borrow mode the spill then holds more than the frame
+  // passed, and is moved up in place under it, so that part of it is handed out as a copy. Only
+  // skipping and passing here: next() hands out a view of such a spill, which its own take moves
+  // up (the scanner's callers in borrow mode walk after every push and never meet that case).
+  test("frames left pending across pushes are passed intact", () => {
+    const skipOrPass = fc.array(fc.constantFrom<Way>("skip", "pass"), { minLength: 12, maxLength: 12 });
+    fc.assert(
+      fc.property(
+        framesArb,
+        skipOrPass,
+        cutsArb,
+        fc.array(fc.boolean()),
+        fc.constantFrom(...MODES),
+        (frames, ways, cuts, walkAfter, mode) => {
+          const stream = buildStream(frames);
+          const walked = walkWhole(stream);
+          const { out, taken, scanner } = passChunks(stream, cut(stream, cuts), ways, mode, undefined, walkAfter);
+          expect(joined(out)).toEqual(walked.filter((_, i) => ways[i] === "pass").flatMap((f) => Array.from(f.bytes)));
+          expect(taken).toEqual([]);
+          expect(scanner.offset).toBe(stream.length);
+          expect(scanner.buffered).toBe(0);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test("passing every frame, one byte at a time, gives back every byte and holds at most a header", () => {
+    const stream = buildStream([
+      { type: 7, schema: 0, body: new Uint8Array(24).fill(1) },
+      { type: 0, schema: 1, body: new Uint8Array(0) },
+      { type: 255, schema: 0, body: new Uint8Array(8).fill(2) },
+    ]);
+    for (const mode of MODES) {
+      const { out, scanner } = passChunks(
+        stream,
+        Array.from(stream, (b) => Uint8Array.of(b)),
+        ["pass", "pass", "pass"],
+        mode,
+        (scanner) => {
+          expect(scanner.buffered).toBeLessThan(FrameLayout.HeaderBytes);
+          if (mode.input === "borrow") expect(scanner.capacity).toBeLessThanOrEqual(2 * FrameLayout.HeaderBytes);
+        },
+      );
+      expect(joined(out)).toEqual(Array.from(stream));
+      expect(scanner.offset).toBe(stream.length);
+    }
+  });
+
+  test("a large frame passed on its header alone holds none of it: the rest comes back from push, a view of each chunk", () => {
+    const big = buildStream([{ type: 6, schema: 0, body: Uint8Array.from({ length: 8 * 1000 }, (_, i) => i) }]);
+    const after = buildStream([{ type: 8, schema: 0, body: new Uint8Array(8).fill(9) }]);
+    for (const mode of [{ input: "copy", initialBytes: 16 }, { input: "borrow" }] as const) {
+      const scanner = new FrameScanner(mode);
+      expect(scanner.push(big.subarray(0, 8)).length).toBe(0);
+      expect(scanner.header()?.frameBytes).toBe(8 + 8000);
+      const head = scanner.passFrame();
+      expect(joined(head)).toEqual(Array.from(big.subarray(0, 8)));
+      expect(scanner.buffered).toBe(0);
+      const middle = big.subarray(8, 4008);
+      const passed = scanner.push(middle);
+      expect(passed.buffer).toBe(middle.buffer);
+      expect(passed.byteOffset).toBe(middle.byteOffset);
+      expect(passed.length).toBe(4000);
+      expect(scanner.buffered).toBe(0);
+      expect(scanner.offset).toBe(4008);
+      const tail = new Uint8Array(big.length - 4008 + after.length);
+      tail.set(big.subarray(4008));
+      tail.set(after, big.length - 4008);
+      expect(Array.from(scanner.push(tail))).toEqual(Array.from(big.subarray(4008)));
+      const next = scanner.next()!;
+      expect(next.streamOffset).toBe(big.length);
+      expect(Array.from(next.bytes)).toEqual(Array.from(after));
+      expect(scanner.buffered).toBe(0);
+      expect(scanner.capacity).toBeLessThanOrEqual(16);
+      // The frame passed, later pushes hand nothing out.
+      expect(scanner.push(after).length).toBe(0);
+    }
+  });
+
+  test("borrow mode: the bytes of a passed frame in one chunk are a view of it; a header across chunks comes from the spill", () => {
+    const stream = buildStream([
+      { type: 1, schema: 0, body: new Uint8Array(8).fill(3) },
+      { type: 2, schema: 0, body: new Uint8Array(16).fill(4) },
+    ]);
+    const first = stream.slice(0, 20);
+    const second = stream.slice(20);
+    const scanner = new FrameScanner({ input: "borrow" });
+    scanner.push(first);
+    const inOne = scanner.passFrame();
+    expect(inOne.length).toBe(1);
+    expect(inOne[0]!.buffer).toBe(first.buffer);
+    expect(scanner.header()).toBeUndefined();
+    scanner.push(second);
+    const across = scanner.passFrame();
+    expect(across.map((piece) => piece.length)).toEqual([8, 16]);
+    expect(across[0]!.buffer).not.toBe(first.buffer);
+    expect(across[1]!.buffer).toBe(second.buffer);
+    // A later push must not reuse the array the header was assembled in.
+    scanner.push(stream.slice(0, 4));
+    scanner.push(stream.slice(4, 16));
+    expect(joined([...inOne, ...across])).toEqual(Array.from(stream));
+    expect(scanner.offset).toBe(stream.length);
+    expect(scanner.buffered).toBe(16);
+  });
+
+  test("passFrame with no header pending is refused", () => {
+    const scanner = new FrameScanner({ input: "borrow" });
+    scanner.push(new Uint8Array(7));
+    expect(() => scanner.passFrame()).toThrow(RangeError);
     expect(scanner.buffered).toBe(7);
   });
 });
