@@ -269,9 +269,7 @@ export class FrameScanner {
     let fromBytes = present;
     if (this.#spillLength > 0) {
       const fromSpill = Math.min(present, this.#spillLength);
-      // #take lets a spill taken whole keep its array; one taken in part is moved up in place,
-      // under the view, so that part is copied.
-      pieces.push(fromSpill === this.#spillLength ? this.#spill.subarray(0, fromSpill) : this.#spill.slice(0, fromSpill));
+      pieces.push(this.#spill.subarray(0, fromSpill));
       fromBytes -= fromSpill;
     }
     if (fromBytes > 0) pieces.push(this.#bytes.subarray(this.#head, this.#head + fromBytes));
@@ -331,14 +329,15 @@ export class FrameScanner {
   #take(count: number): void {
     this.#offset += count;
     if (this.#spillLength > 0) {
-      // A spilled frame handed out keeps its array: the next one spills into a new one.
+      // What was handed out of the spill keeps its array: the bytes after it (several frames
+      // pushed before the reader took any) move to a new one rather than over it.
       const fromSpill = Math.min(count, this.#spillLength);
       if (fromSpill === this.#spillLength) {
         this.#spill = EMPTY;
         this.#spillLength = 0;
       } else {
-        this.#spill.copyWithin(0, fromSpill, this.#spillLength);
-        this.#spillLength -= fromSpill;
+        this.#spill = this.#spill.slice(fromSpill, this.#spillLength);
+        this.#spillLength = this.#spill.length;
       }
       count -= fromSpill;
     }
