@@ -334,6 +334,8 @@ async function runtimeChecks({ project }) {
     const failing = Object.entries(report.entries).filter(([, status]) => status !== "ok");
     assertEqual(failing, [], `${what}: entry points that fail`);
     assertEqual(report.exports, ENTRY_EXPORTS, `${what}: the names each entry point exports (test/package/entry-exports.json)`);
+    const unbundled = Object.entries(report.resolved ?? {}).filter(([, file]) => !file.startsWith("dist/bundle/"));
+    assertEqual(unbundled, [], `${what}: entry points not resolved to their bundle (the exports map's "node" condition)`);
   };
   const importAll = (command, args, what) => {
     const r = run(command, args, { cwd: project, env: { DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1" } });
