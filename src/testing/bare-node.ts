@@ -18,9 +18,10 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  type ClusterFormOptions,
   type ClusterProbe,
+  type NodeCluster,
   type NodeHandle,
-  DEFAULT_FORM_TIMEOUT_MS,
   DEFAULT_STARTUP_TIMEOUT_MS,
   LOOPBACK,
   MAX_PORT_ATTEMPTS,
@@ -30,7 +31,6 @@ import {
   type ProcessOptions,
   PortTakenError,
   findBuiltBinary,
-  findLeader,
   formCluster,
   freePorts,
   sleep,
@@ -62,20 +62,9 @@ export interface BareNode extends NodeHandle {
   readonly id: bigint;
 }
 
-export interface StartBareClusterOptions extends Omit<StartBareNodeOptions, "join"> {
-  /** Bound on the wait until every node is a member. Default 30 000 ms. */
-  formTimeoutMs?: number;
-}
+export interface StartBareClusterOptions extends Omit<StartBareNodeOptions, "join">, ClusterFormOptions {}
 
-export interface BareCluster {
-  readonly nodes: readonly BareNode[];
-  /** The nodes' dqlite addresses, in start order. */
-  readonly addresses: readonly string[];
-  /** The node that the running members name as leader (polls until one does). */
-  leader(timeoutMs?: number): Promise<BareNode>;
-  /** Stops every node in parallel and removes their directories. */
-  stop(): Promise<void>;
-}
+export type BareCluster = NodeCluster<BareNode>;
 
 /** Where dqlite-bare-node is, or an Error that says how to build it. */
 export function findBareNodeBinary(): string {
@@ -126,13 +115,7 @@ export async function startBareNode(options: StartBareNodeOptions = {}): Promise
  */
 export async function startBareCluster(size = 3, options: StartBareClusterOptions = {}): Promise<BareCluster> {
   const start = (join: readonly string[] | undefined) => startBareNode(join === undefined ? options : { ...options, join });
-  const { nodes, stop } = await formCluster(size, start, PLAIN_PROBE, options.formTimeoutMs ?? DEFAULT_FORM_TIMEOUT_MS);
-  return {
-    nodes,
-    addresses: nodes.map((node) => node.address),
-    leader: (timeoutMs = DEFAULT_FORM_TIMEOUT_MS) => findLeader(nodes, PLAIN_PROBE, timeoutMs),
-    stop,
-  };
+  return formCluster(size, start, PLAIN_PROBE, options.formTimeoutMs);
 }
 
 /**

@@ -17,16 +17,16 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import {
+  type ClusterFormOptions,
   type ClusterProbe,
+  type NodeCluster,
   type NodeHandle,
-  DEFAULT_FORM_TIMEOUT_MS,
   DEFAULT_STARTUP_TIMEOUT_MS,
   LOOPBACK,
   MAX_PORT_ATTEMPTS,
   NodeProcess,
   PROBE_TIMEOUT_MS,
   PortTakenError,
-  findLeader,
   formCluster,
   freePorts,
 } from "./node-process.ts";
@@ -57,20 +57,9 @@ export interface DqliteNode extends NodeHandle {
   readonly dir: string;
 }
 
-export interface StartClusterOptions extends Omit<StartNodeOptions, "join"> {
-  /** Bound on the wait until every node is a member. Default 30 000 ms. */
-  formTimeoutMs?: number;
-}
+export interface StartClusterOptions extends Omit<StartNodeOptions, "join">, ClusterFormOptions {}
 
-export interface DqliteCluster {
-  readonly nodes: readonly DqliteNode[];
-  /** The nodes' dqlite addresses, in start order. */
-  readonly addresses: readonly string[];
-  /** The node that the running members name as leader (polls until one does). */
-  leader(timeoutMs?: number): Promise<DqliteNode>;
-  /** Stops every node in parallel and removes their directories. */
-  stop(): Promise<void>;
-}
+export type DqliteCluster = NodeCluster<DqliteNode>;
 
 /** Where dqlite-demo is, or an Error that says how to install it. */
 export function findDqliteDemo(): string {
@@ -124,13 +113,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<DqliteN
  */
 export async function startCluster(size = 3, options: StartClusterOptions = {}): Promise<DqliteCluster> {
   const start = (join: readonly string[] | undefined) => startNode(join === undefined ? options : { ...options, join });
-  const { nodes, stop } = await formCluster(size, start, PLAIN_PROBE, options.formTimeoutMs ?? DEFAULT_FORM_TIMEOUT_MS);
-  return {
-    nodes,
-    addresses: nodes.map((node) => node.address),
-    leader: (timeoutMs = DEFAULT_FORM_TIMEOUT_MS) => findLeader(nodes, PLAIN_PROBE, timeoutMs),
-    stop,
-  };
+  return formCluster(size, start, PLAIN_PROBE, options.formTimeoutMs);
 }
 
 class DemoProcess extends NodeProcess implements DqliteNode {

@@ -13,7 +13,7 @@ export {
   startCluster,
   startNode,
 } from "./dqlite-node.ts";
-export type { NodeHandle } from "./node-process.ts";
+export type { ClusterFormOptions, NodeCluster, NodeHandle } from "./node-process.ts";
 export {
   type CertificateFiles,
   type CertificateOptions,

@@ -305,29 +305,36 @@ export abstract class NodeProcess {
   }
 }
 
-/**
- * Waits until the leader lists every node of `addresses` and the cluster has its voters (go-dqlite
- * promotes up to three).
- */
-/** What formCluster makes: the nodes, in start order, once the cluster has formed. */
-export interface FormedCluster<N> {
-  nodes: N[];
-  /** Stops every node (and runs `cleanup`, when given). */
+/** A running cluster of one kind of node: what `startCluster` and its siblings give. */
+export interface NodeCluster<N> {
+  readonly nodes: readonly N[];
+  /** The nodes' dqlite addresses, in start order. */
+  readonly addresses: readonly string[];
+  /** The node that the running members name as leader (polls until one does). */
+  leader(timeoutMs?: number): Promise<N>;
+  /** Stops every node in parallel and removes their directories. */
   stop(): Promise<void>;
+}
+
+/** What every way of starting a cluster takes beside its nodes' options. */
+export interface ClusterFormOptions {
+  /** Bound on the wait until every node is a member. Default 30 000 ms. */
+  formTimeoutMs?: number;
 }
 
 /**
  * Starts `size` nodes with `start`: the first bootstraps a cluster, the others join it (all at
  * once). Resolves once every node is listed by the cluster and the cluster has its voters; on
- * any failure, stops what it started (and runs `cleanup`) before rejecting.
+ * any failure, stops what it started (and runs `cleanup`) before rejecting. `stop()` runs
+ * `cleanup` too.
  */
-export async function formCluster<N extends { readonly address: string; stop(): Promise<void> }>(
+export async function formCluster<N extends { readonly address: string; readonly running: boolean; stop(): Promise<void> }>(
   size: number,
   start: (join: readonly string[] | undefined) => Promise<N>,
   probe: ClusterProbe,
-  formTimeoutMs: number,
+  formTimeoutMs = DEFAULT_FORM_TIMEOUT_MS,
   cleanup?: () => void,
-): Promise<FormedCluster<N>> {
+): Promise<NodeCluster<N>> {
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`cluster size must be a positive integer, got ${size}`);
   const nodes: N[] = [];
   const stop = async (): Promise<void> => {
@@ -350,9 +357,18 @@ export async function formCluster<N extends { readonly address: string; stop(): 
     await stop();
     throw error;
   }
-  return { nodes, stop };
+  return {
+    nodes,
+    addresses: nodes.map((node) => node.address),
+    leader: (timeoutMs = DEFAULT_FORM_TIMEOUT_MS) => findLeader(nodes, probe, timeoutMs),
+    stop,
+  };
 }
 
+/**
+ * Waits until the leader lists every node of `addresses` and the cluster has its voters (go-dqlite
+ * promotes up to three).
+ */
 export async function waitForMembers(addresses: readonly string[], probe: ClusterProbe, timeoutMs: number): Promise<void> {
   const want = new Set(addresses);
   const wantVoters = Math.min(addresses.length, APP_VOTERS);

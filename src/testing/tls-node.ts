@@ -16,9 +16,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  type ClusterFormOptions,
   type ClusterProbe,
+  type NodeCluster,
   type NodeHandle,
-  DEFAULT_FORM_TIMEOUT_MS,
   DEFAULT_STARTUP_TIMEOUT_MS,
   LOOPBACK,
   MAX_PORT_ATTEMPTS,
@@ -27,7 +28,6 @@ import {
   type ProcessOptions,
   PortTakenError,
   findBuiltBinary,
-  findLeader,
   formCluster,
   freePorts,
 } from "./node-process.ts";
@@ -83,18 +83,11 @@ export interface TlsNode extends NodeHandle {
   readonly certificate: CertificateFiles;
 }
 
-export interface StartTlsClusterOptions extends Omit<StartTlsNodeOptions, "join"> {
-  /** Bound on the wait until every node is a member. Default 30 000 ms. */
-  formTimeoutMs?: number;
-}
+export interface StartTlsClusterOptions extends Omit<StartTlsNodeOptions, "join">, ClusterFormOptions {}
 
-export interface TlsCluster {
-  readonly nodes: readonly TlsNode[];
-  readonly addresses: readonly string[];
+/** `stop()` also removes the certificate's directory, when the cluster generated it. */
+export interface TlsCluster extends NodeCluster<TlsNode> {
   readonly certificate: CertificateFiles;
-  leader(timeoutMs?: number): Promise<TlsNode>;
-  /** Stops every node in parallel and removes their directories (the certificate's too, if generated). */
-  stop(): Promise<void>;
 }
 
 /** Where dqlite-tls-node is, or an Error that says how to build it. */
@@ -194,14 +187,7 @@ export async function startTlsCluster(size = 3, options: StartTlsClusterOptions 
   };
   const start = (join: readonly string[] | undefined) =>
     startTlsNode(join === undefined ? { ...options, certificate } : { ...options, certificate, join });
-  const { nodes, stop } = await formCluster(size, start, probe, options.formTimeoutMs ?? DEFAULT_FORM_TIMEOUT_MS, removeCertificate);
-  return {
-    nodes,
-    addresses: nodes.map((node) => node.address),
-    certificate,
-    leader: (timeoutMs = DEFAULT_FORM_TIMEOUT_MS) => findLeader(nodes, probe, timeoutMs),
-    stop,
-  };
+  return { ...(await formCluster(size, start, probe, options.formTimeoutMs, removeCertificate)), certificate };
 }
 
 function tlsProbe(tls: ProbeTls): ClusterProbe {
