@@ -17,6 +17,10 @@
 //
 // The same proof, with raft's message layout in place of dqlite's frames (raft-message.ts),
 // recognises raft traffic on connections that began before the capture.
+//
+// This is a search over candidate positions, not a walk of a stream: each candidate's header is
+// read by readHeader like every other, and once a boundary is proven the direction decoder reads
+// on from it with the library's FrameDecoder (the frame scanner).
 
 import { DecodeError } from "../../errors.ts";
 import { type ResolvedDecodeOptions, declarationFor, decodeBody } from "../../messages/codec.ts";
