@@ -22,6 +22,9 @@
 //   --import-cost only the cold import of each entry point and the command line, beside `node -e ''`
 //                 (bench/import-cost.ts; --runs N processes per case, 5 by default; --json; --root DIR
 //                 measures another checkout's dist/ as it is, beside this one's, in the same rounds)
+//   --ab DIR      this checkout's row decoding against another checkout's (DIR), each case's
+//                 repetitions alternating between the two (bench/ab.ts; --repeats N pairs, 15 by
+//                 default; --rows N; --json)
 
 import { mkdirSync } from "node:fs";
 import { arch, cpus, totalmem } from "node:os";
@@ -41,6 +44,7 @@ import { type CaseSpec, arrowBufferBytes, caseFunction, keptHeap, offlineShape }
 import { SERVE_FLAG } from "./paired.ts";
 import { collect, memcpySeconds, timeOnce } from "./measure.ts";
 import { createInterface } from "node:readline";
+import { abBench, buildOtherBench } from "./ab.ts";
 import { importCost, importCostTable } from "./import-cost.ts";
 import { type BenchResult, liveTable, offlineTable } from "./report.ts";
 import { streamPeakRss } from "./rss.ts";
@@ -249,4 +253,13 @@ else if (args.includes("--import-cost")) {
     console.log(
       JSON.stringify({ importCost: cases, ...(compared === undefined ? {} : { compared: { root: other, importCost: compared } }) }),
     );
+} else if (args.includes("--ab")) {
+  const other = args[args.indexOf("--ab") + 1]!;
+  const here = fileURLToPath(new URL("../../../", import.meta.url));
+  const rows = args.includes("--rows") ? Number(args[args.indexOf("--rows") + 1]) : 1_000_000;
+  const repeats = args.includes("--repeats") ? Number(args[args.indexOf("--repeats") + 1]) : 15;
+  await buildOtherBench(other);
+  console.log(`${here} vs ${other}: ${rows.toLocaleString("en-US")} rows, ${repeats} pairs per case, median of other ÷ this time:`);
+  const results = await abBench(here, other, { rows, repeats, log: (line) => console.log(line) });
+  if (args.includes("--json")) console.log(JSON.stringify({ ab: { other, rows, repeats, results } }));
 } else await main(parseArgs(args));
