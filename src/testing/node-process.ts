@@ -121,6 +121,11 @@ export abstract class NodeProcess {
   private outputTail = "";
   private stopping: Promise<void> | undefined;
   private spawnFailed = false;
+  /**
+   * The child sent SIGKILL: it counts as stopped at once, not only once its exit event arrives
+   * (until then a cluster could still name it leader to a caller that just killed it).
+   */
+  private killedChild: ChildProcess | undefined;
   /** More directories that `stop()` removes (a certificate made for this node, say). */
   protected readonly ownedDirs: string[] = [];
 
@@ -149,7 +154,7 @@ export abstract class NodeProcess {
 
   get running(): boolean {
     const child = this.child;
-    return child !== undefined && !this.spawnFailed && child.exitCode === null && child.signalCode === null;
+    return child !== undefined && child !== this.killedChild && !this.spawnFailed && child.exitCode === null && child.signalCode === null;
   }
 
   output(): string {
@@ -215,7 +220,9 @@ export abstract class NodeProcess {
   }
 
   kill(signal: NodeJS.Signals = "SIGKILL"): void {
-    if (this.running) this.child?.kill(signal);
+    if (!this.running) return;
+    this.child?.kill(signal);
+    if (signal === "SIGKILL") this.killedChild = this.child;
   }
 
   async pause(): Promise<void> {
