@@ -93,6 +93,22 @@ function scanChunks(chunks: Uint8Array[], options: FrameScannerOptions): WalkedF
   return out;
 }
 
+/**
+ * Two frames (16 and 24 bytes) cut 4 bytes into the second, the first chunk pushed into a
+ * borrow-mode scanner: the first frame lies within one chunk, the second spans both.
+ */
+function twoFramesCutInTheSecond() {
+  const stream = buildStream([
+    { type: 1, schema: 0, body: new Uint8Array(8).fill(3) },
+    { type: 2, schema: 0, body: new Uint8Array(16).fill(4) },
+  ]);
+  const first = stream.slice(0, 20);
+  const second = stream.slice(20);
+  const scanner = new FrameScanner({ input: "borrow" });
+  scanner.push(first);
+  return { stream, first, second, scanner };
+}
+
 const MODES: FrameScannerOptions[] = [
   { input: "copy" },
   // A buffer smaller than most frames: it must grow, and compact once frames are taken.
@@ -127,14 +143,7 @@ describe("FrameScanner: chunks cut anywhere", () => {
   });
 
   test("borrow mode: a frame within one chunk is a view of that chunk, a frame across chunks is a copy", () => {
-    const stream = buildStream([
-      { type: 1, schema: 0, body: new Uint8Array(8).fill(3) },
-      { type: 2, schema: 0, body: new Uint8Array(16).fill(4) },
-    ]);
-    const first = stream.slice(0, 20);
-    const second = stream.slice(20);
-    const scanner = new FrameScanner({ input: "borrow" });
-    scanner.push(first);
+    const { stream, first, second, scanner } = twoFramesCutInTheSecond();
     const inOne = scanner.next()!;
     expect(inOne.bytes.buffer).toBe(first.buffer);
     expect(scanner.next()).toBeUndefined();
@@ -422,14 +431,7 @@ describe("FrameScanner: passFrame", () => {
   });
 
   test("borrow mode: the bytes of a passed frame in one chunk are a view of it; a header across chunks comes from the spill", () => {
-    const stream = buildStream([
-      { type: 1, schema: 0, body: new Uint8Array(8).fill(3) },
-      { type: 2, schema: 0, body: new Uint8Array(16).fill(4) },
-    ]);
-    const first = stream.slice(0, 20);
-    const second = stream.slice(20);
-    const scanner = new FrameScanner({ input: "borrow" });
-    scanner.push(first);
+    const { stream, first, second, scanner } = twoFramesCutInTheSecond();
     const inOne = scanner.passFrame();
     expect(inOne.length).toBe(1);
     expect(inOne[0]!.buffer).toBe(first.buffer);
