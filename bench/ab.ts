@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { createInterface } from "node:readline";
 import type { Shape } from "./corpus.ts";
-import type { CaseSpec, Output, Retention } from "./offline.ts";
+import type { CaseSpec, Output, Retention } from "./case-spec.ts";
 import { SERVE_FLAG } from "./paired.ts";
 
 export interface AbResult {

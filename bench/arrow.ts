@@ -22,7 +22,7 @@ import type { RowEngine } from "../src/rows/engine.ts";
 import { ResultReader } from "../src/rows/result-reader.ts";
 import type { RowBatch } from "../src/rows/row-batch.ts";
 import type { CellValue } from "../src/values/cell.ts";
-import { BATCH_BYTES, decodeResult } from "./offline.ts";
+import { BATCH_BYTES, decodeResult } from "./rows-decode.ts";
 
 /** Decodes `bytes` in socket-sized views, handing each batch to `use`. */
 export function eachBatch(engine: RowEngine | "js", bytes: Uint8Array, use: (batch: RowBatch) => void): readonly string[] {

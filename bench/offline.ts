@@ -9,17 +9,14 @@
 
 import { writeFileSync } from "node:fs";
 import type { RowEngine } from "../src/rows/engine.ts";
-import { ResultReader } from "../src/rows/result-reader.ts";
-import type { CellValue } from "../src/values/cell.ts";
 import { type Corpus, SHAPES, type Shape, buildCorpus, corpusJson } from "./corpus.ts";
 import { ARROW_OUTPUTS, type ArrowOutput, bodyBytes, ipcRows, ownIpc } from "./arrow.ts";
 import { type GoPeerResult, runGoPeer } from "./go-peer.ts";
 import { pairedShape } from "./paired.ts";
+import type { CaseSpec, Output, Retention } from "./case-spec.ts";
+import { type RowOutput, decodeResult } from "./rows-decode.ts";
 import { collect, timeCase } from "./measure.ts";
 import type { BenchResult } from "./report.ts";
-
-export type Output = "columns" | "arrays" | "objects" | ArrowOutput;
-export type Retention = "kept" | "dropped";
 
 const CASES: { output: Output; retention: Retention }[] = [
   { output: "columns", retention: "dropped" },
@@ -28,41 +25,6 @@ const CASES: { output: Output; retention: Retention }[] = [
   { output: "objects", retention: "dropped" },
   { output: "objects", retention: "kept" },
 ];
-
-/** Input views per reader call: what a socket reader holds at a time. */
-export const BATCH_BYTES = 256 * 1024;
-
-/**
- * Decodes a whole result in views of BATCH_BYTES (zero-copy, as a socket reader lends its
- * buffer). Kept rows are collected as `.all()` collects them; returns them, or the row count.
- */
-export function decodeResult(
-  engine: RowEngine | "js",
-  bytes: Uint8Array,
-  output: Output,
-  retention: Retention,
-): CellValue[][] | Record<string, CellValue>[] | number {
-  const reader = new ResultReader({ engine, input: output === "columns" ? "copy" : "borrow" });
-  const kept: (CellValue[] | Record<string, CellValue>)[] = [];
-  let rows = 0;
-  let at = 0;
-  for (;;) {
-    const step = reader.read(bytes.subarray(at, Math.min(bytes.length, at + BATCH_BYTES)));
-    if (step.consumed === 0) throw new Error(`a view of ${BATCH_BYTES} bytes holds no whole frame at ${at}`);
-    at += step.consumed;
-    const batch = step.batch;
-    if (batch !== undefined) {
-      rows += batch.rowCount;
-      if (output === "columns") {
-        for (let c = 0; c < batch.columns.length; c++) batch.column(c);
-      } else {
-        const values = output === "arrays" ? batch.arrays() : batch.objects();
-        if (retention === "kept") for (const row of values) kept.push(row);
-      }
-    }
-    if (step.state !== "more") return retention === "kept" ? (kept as CellValue[][]) : rows;
-  }
-}
 
 export interface OfflineOptions {
   rows: number;
@@ -140,14 +102,6 @@ function inProcessShape(
   return { results, memcpy };
 }
 
-/** One offline case: a shape, an engine (or "JSON.parse"), an output and a retention. */
-export interface CaseSpec {
-  shape: Shape;
-  engine: string;
-  output: Output;
-  retention: Retention;
-}
-
 export interface CaseMeasure {
   result: BenchResult;
   /** memcpy of the same bytes, timed before each repetition. */
@@ -169,7 +123,7 @@ export function caseFunction(spec: CaseSpec, corpus: Corpus, engines: readonly [
     if (written !== corpus.rows) throw new Error(`${spec.engine} ${spec.output} wrote ${written} rows of ${corpus.rows}`);
     return () => write(engine, bytes, columns);
   }
-  const output = spec.output as "columns" | "arrays" | "objects";
+  const output = spec.output as RowOutput;
   const decoded = rowsOf(decodeResult(engine, bytes, output, spec.retention));
   if (decoded !== corpus.rows) throw new Error(`${spec.engine} ${spec.output} decoded ${decoded} rows of ${corpus.rows}`);
   return () => decodeResult(engine, bytes, output, spec.retention);

@@ -15,7 +15,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface, type Interface } from "node:readline";
 import type { Shape } from "./corpus.ts";
 import { timing } from "./measure.ts";
-import type { CaseSpec } from "./offline.ts";
+import type { CaseSpec } from "./case-spec.ts";
 import type { BenchResult } from "./report.ts";
 
 /** The flag by which main.ts serves one case's repetitions over stdin/stdout. */
