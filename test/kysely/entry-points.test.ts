@@ -24,7 +24,11 @@ test("no module outside src/kysely imports kysely", () => {
 
 test("package.json: ./kysely is exported and kysely is an optional peer dependency", () => {
   const pkg = JSON.parse(readFileSync("package.json", "utf8"));
-  expect(pkg.exports["./kysely"]).toEqual({ types: "./dist/src/kysely/index.d.ts", default: "./dist/bundle/kysely.js" });
+  expect(pkg.exports["./kysely"]).toEqual({
+    types: "./dist/src/kysely/index.d.ts",
+    node: "./dist/bundle/kysely.js",
+    default: "./dist/src/kysely/index.js",
+  });
   expect(pkg.peerDependencies.kysely).toBe("^0.28.0");
   expect(pkg.peerDependenciesMeta.kysely).toEqual({ optional: true });
   expect(pkg.dependencies?.kysely).toBeUndefined();
