@@ -22,6 +22,8 @@
 //   --import-cost only the cold import of each entry point and the command line, beside `node -e ''`
 //                 (bench/import-cost.ts; --runs N processes per case, 5 by default; --json; --root DIR
 //                 measures another checkout's dist/ as it is, beside this one's, in the same rounds)
+//   --latency     one caller's point read through the client beside the same read over a bare
+//                 socket with the codec, on one node (bench/latency.ts; --node 1.18; --json)
 //   --ab DIR      this checkout's row decoding against another checkout's (DIR), each case's
 //                 repetitions alternating between the two (bench/ab.ts; --repeats N pairs, 15 by
 //                 default; --rows N; --json)
@@ -47,6 +49,7 @@ import { collect, memcpySeconds, timeOnce } from "./measure.ts";
 import { createInterface } from "node:readline";
 import { abBench, buildOtherBench } from "./ab.ts";
 import { importCost, importCostTable } from "./import-cost.ts";
+import { latencyBench, latencyTable } from "./latency.ts";
 import { type BenchResult, liveTable, offlineTable } from "./report.ts";
 import { streamPeakRss } from "./rss.ts";
 
@@ -254,6 +257,10 @@ else if (args.includes("--import-cost")) {
     console.log(
       JSON.stringify({ importCost: cases, ...(compared === undefined ? {} : { compared: { root: other, importCost: compared } }) }),
     );
+} else if (args.includes("--latency")) {
+  const results = await latencyBench({ node: benchNodeVersion(args), reads: 2000, blocks: 6, log: (line) => console.log(line) });
+  console.log(latencyTable(results));
+  if (args.includes("--json")) console.log(JSON.stringify({ latency: results }));
 } else if (args.includes("--ab")) {
   const other = args[args.indexOf("--ab") + 1]!;
   const here = fileURLToPath(new URL("../../../", import.meta.url));
