@@ -214,9 +214,26 @@ async function readInTransaction(db: Database, options: ConcurrencyOptions): Pro
 }
 
 function runTheirs(binary: string, address: string, workload: Workload, callers: number, options: ConcurrencyOptions): ConcurrencyResult {
-  const args = ["-addr", address, "-db", "bench", "-workload", workload, "-callers", String(callers), "-rows", String(options.rows)];
-  args.push("-warmup", `${options.warmupMs}ms`, "-duration", `${options.durationMs}ms`);
-  const output = execFileSync(binary, args, { encoding: "utf8", timeout: options.warmupMs + options.durationMs + 60_000 });
+  return runGoPool(binary, address, {
+    db: "bench",
+    workload,
+    callers,
+    rows: options.rows,
+    warmupMs: options.warmupMs,
+    durationMs: options.durationMs,
+  });
+}
+
+/** One run of bench/go-pool: N goroutines over one database/sql pool on the node at `address`. */
+export function runGoPool(
+  binary: string,
+  address: string,
+  run: { db: string; workload: Workload; callers: number; rows: number; warmupMs: number; durationMs: number },
+): ConcurrencyResult {
+  const { workload, callers } = run;
+  const args = ["-addr", address, "-db", run.db, "-workload", workload, "-callers", String(callers), "-rows", String(run.rows)];
+  args.push("-warmup", `${run.warmupMs}ms`, "-duration", `${run.durationMs}ms`);
+  const output = execFileSync(binary, args, { encoding: "utf8", timeout: run.warmupMs + run.durationMs + 60_000 });
   const line = JSON.parse(output.trim().split("\n").at(-1)!) as ConcurrencyResult & { ops: number; seconds: number; writeOps?: number };
   return {
     engine: line.engine,

@@ -23,7 +23,8 @@
 //                 (bench/import-cost.ts; --runs N processes per case, 5 by default; --json; --root DIR
 //                 measures another checkout's dist/ as it is, beside this one's, in the same rounds)
 //   --latency     one caller's point read through the client beside the same read over a bare
-//                 socket with the codec, on one node (bench/latency.ts; --node 1.18; --json)
+//                 socket with the codec and through go-dqlite, on one node (bench/latency.ts;
+//                 --node 1.18; --json)
 //   --ab DIR      this checkout's row decoding against another checkout's (DIR), each case's
 //                 repetitions alternating between the two (bench/ab.ts; --repeats N pairs, 15 by
 //                 default; --rows N; --json)
@@ -258,7 +259,8 @@ else if (args.includes("--import-cost")) {
       JSON.stringify({ importCost: cases, ...(compared === undefined ? {} : { compared: { root: other, importCost: compared } }) }),
     );
 } else if (args.includes("--latency")) {
-  const results = await latencyBench({ node: benchNodeVersion(args), reads: 2000, blocks: 6, log: (line) => console.log(line) });
+  const root = fileURLToPath(new URL("../../../", import.meta.url));
+  const results = await latencyBench({ root, node: benchNodeVersion(args), reads: 2000, blocks: 6, log: (line) => console.log(line) });
   console.log(latencyTable(results));
   if (args.includes("--json")) console.log(JSON.stringify({ latency: results }));
 } else if (args.includes("--ab")) {
