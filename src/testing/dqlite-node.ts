@@ -12,7 +12,7 @@
 //   database, so "the API port accepts" is the strongest readiness signal it gives.
 // - SIGTERM makes it hand leadership over and exit, which takes 1.5–2 s.
 
-import { accessSync, constants as fsConstants, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -27,6 +27,7 @@ import {
   NodeProcess,
   PROBE_TIMEOUT_MS,
   PortTakenError,
+  firstExecutable,
   formCluster,
   freePorts,
 } from "./node-process.ts";
@@ -70,14 +71,8 @@ export function findDqliteDemo(): string {
   for (const dir of (process.env["PATH"] ?? "").split(delimiter)) {
     if (dir !== "") candidates.push(join(dir, "dqlite-demo"));
   }
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, fsConstants.X_OK);
-      return candidate;
-    } catch {
-      // Try the next one.
-    }
-  }
+  const found = firstExecutable(candidates);
+  if (found !== undefined) return found;
   throw new Error(`dqlite-demo not found (looked in $DQLITE_DEMO, /usr/bin and $PATH); ${INSTALL_HINT}`);
 }
 

@@ -37,18 +37,25 @@ export function findBuiltBinary(binary: BuiltBinary): string {
   for (let up = "../../"; up.length <= "../".repeat(5).length; up += "../") {
     candidates.push(fileURLToPath(new URL(`${up}build/${binary.buildPath}`, import.meta.url)));
   }
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, fsConstants.X_OK);
-      return candidate;
-    } catch {
-      // Try the next one.
-    }
-  }
+  const found = firstExecutable(candidates);
+  if (found !== undefined) return found;
   throw new Error(
     `${binary.name} not found (looked in $${binary.envVar} and build/ of the checkout, ${candidates.slice(-4).join(", ")}); ${binary.buildHint}`,
   );
 }
+
+/** The first of `candidates` that is an executable file. */
+export function firstExecutable(candidates: readonly string[]): string | undefined {
+  return candidates.find((candidate) => {
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 export const DEFAULT_STARTUP_TIMEOUT_MS = 15_000;
 export const DEFAULT_STOP_GRACE_MS = 5_000;
 export const DEFAULT_FORM_TIMEOUT_MS = 30_000;
