@@ -13,16 +13,17 @@ import { describe, expect, it } from "vitest";
 
 const root = resolve(".");
 const manifest = JSON.parse(readFileSync("package.json", "utf8")) as {
-  exports: Record<string, string | { types: string; default: string }>;
+  exports: Record<string, string | { types: string; node: string; default: string }>;
 };
 
 /**
  * The module entry points of the exports map, each with its source file: the one its declarations
- * were written from (the code itself ships bundled, in dist/bundle/).
+ * were written from (runtimes get the entry bundled, in dist/bundle/; bundlers the module beside
+ * the declarations).
  */
 const ENTRIES: Record<string, string> = Object.fromEntries(
   Object.entries(manifest.exports)
-    .filter((entry): entry is [string, { types: string; default: string }] => typeof entry[1] === "object")
+    .filter((entry): entry is [string, { types: string; node: string; default: string }] => typeof entry[1] === "object")
     .map(([key, target]) => [
       key === "." ? "dqlite-wire" : `dqlite-wire/${key.slice(2)}`,
       target.types.replace(/^\.\/dist\//, "").replace(/\.d\.ts$/, ".ts"),
@@ -78,6 +79,15 @@ describe("the public surface", () => {
   it("the exports map has the entry points this file pins, each with an index.ts", () => {
     expect(Object.keys(ENTRIES).sort()).toEqual(Object.keys(RUNTIME_EXPORTS).sort());
     for (const source of Object.values(ENTRIES)) expect(source).toMatch(/(^src\/index|\/index)\.ts$/);
+  });
+
+  it("each entry gives runtimes its bundle and bundlers the module its declarations describe", () => {
+    for (const [key, target] of Object.entries(manifest.exports)) {
+      if (typeof target !== "object") continue;
+      expect(Object.keys(target), key).toEqual(["types", "node", "default"]);
+      expect(target.default, key).toBe(target.types.replace(/\.d\.ts$/, ".js"));
+      expect(target.node, key).toMatch(/^\.\/dist\/bundle\/[\w-]+\.js$/);
+    }
   });
 
   for (const [entry, expected] of Object.entries(RUNTIME_EXPORTS)) {
