@@ -16,6 +16,7 @@ import { pathToFileURL } from "node:url";
 import { createInterface } from "node:readline";
 import type { Shape } from "./corpus.ts";
 import type { CaseSpec, Output, Retention } from "./case-spec.ts";
+import { timing } from "./measure.ts";
 import { SERVE_FLAG } from "./paired.ts";
 
 export interface AbResult {
@@ -83,7 +84,7 @@ export async function buildOtherBench(root: string): Promise<void> {
   if (existsSync(inline)) await (await import(pathToFileURL(inline).href)).inlineLayout(join(root, ".tmp/bench-build/src"));
 }
 
-const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[(values.length - 1) >> 1]!;
+const median = (values: number[]) => timing(values).median;
 
 export async function abBench(
   here: string,

@@ -16,6 +16,7 @@ import type { Response } from "../src/messages/types.ts";
 import { FrameDecoder } from "../src/stream/frame-decoder.ts";
 import { type BenchNodeVersion, describeBenchNode, startBenchNode } from "./bench-node.ts";
 import { buildGoPool, runGoPool } from "./concurrency.ts";
+import { timing } from "./measure.ts";
 
 export interface LatencyResult {
   path: "client" | "bare socket" | "go-dqlite";
@@ -137,7 +138,7 @@ export async function latencyBench(options: {
       options.log(`go-dqlite: not measured (${go.skipped})`);
       return ours;
     }
-    const middle = (values: number[]) => values.sort((a, b) => a - b)[(values.length - 1) >> 1]!;
+    const middle = (values: number[]) => timing(values).median;
     const theirs: LatencyResult = {
       path: "go-dqlite",
       p50us: middle(goRuns.map((run) => run.p50us)),
