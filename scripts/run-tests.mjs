@@ -7,8 +7,11 @@
 // killed by a signal, cannot start) and a step that prints no counts each count as a failure,
 // with a line saying why.
 
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+
+/** The folder every checkout shares (../shared, or beside the checkout this one was cloned from). */
+const SHARED = execFileSync("bash", ["scripts/shared-dir.sh"], { encoding: "utf8" }).trim();
 
 const only = (() => {
   const i = process.argv.indexOf("--only");
@@ -81,11 +84,11 @@ const steps = [
     before: () => rmSync(".tmp/vitest.json", { force: true }),
     count: vitestCounts(".tmp/vitest.json"),
   },
-  // The CLI contract lives beside the repository (../shared/tools), shared by every checkout.
+  // The CLI contract lives in the folder every checkout shares (scripts/shared-dir.sh).
   {
     name: "cli-contract",
-    command: ["node", "../shared/tools/cli-contract.mjs"],
-    needs: ["../shared/tools/cli-contract.mjs"],
+    command: ["node", `${SHARED}/tools/cli-contract.mjs`],
+    needs: [`${SHARED}/tools/cli-contract.mjs`],
     count: byExitCode,
   },
   { name: "e2e", command: ["node", "test/e2e/run.mjs"], needs: ["test/e2e/run.mjs"], count: closingLine },

@@ -63,18 +63,11 @@ fi
 # (src/testing/bare-node/main.c): the rig's second dqlite version beside Debian's 1.11. Rebuilt
 # only when missing or older than the archive or the node's source.
 dqlite_version=1.18.6
-# The archive lives in ../shared beside the checkout; a local clone made elsewhere (git clone
-# /path/to/checkout /tmp/x) finds it beside the checkout it was cloned from.
-dqlite_archive_name=vendor/dqlite-$dqlite_version.tar.gz
-dqlite_archive=${DQLITE_ARCHIVE:-../shared/$dqlite_archive_name}
-origin=$(git config --get remote.origin.url 2>/dev/null || true)
-if [ -z "${DQLITE_ARCHIVE:-}" ] && [ ! -f "$dqlite_archive" ] && [ -d "$origin" ] && [ -f "$origin/../shared/$dqlite_archive_name" ]; then
-  dqlite_archive=$(cd "$origin/../shared" && pwd)/$dqlite_archive_name
-fi
+dqlite_archive=${DQLITE_ARCHIVE:-$(bash scripts/shared-dir.sh)/vendor/dqlite-$dqlite_version.tar.gz}
 dqlite_prefix=$PWD/build/dqlite-$dqlite_version
 bare_node=$dqlite_prefix/bin/dqlite-bare-node
 if [ ! -f "$dqlite_archive" ]; then
-  echo "setup: $dqlite_archive is missing (looked beside this checkout and beside the one it was cloned from): it holds dqlite $dqlite_version's source (set DQLITE_ARCHIVE to its path)" >&2
+  echo "setup: $dqlite_archive is missing (../shared beside this checkout, or beside the one it was cloned from: scripts/shared-dir.sh): it holds dqlite $dqlite_version's source (set DQLITE_ARCHIVE to its path)" >&2
   exit 1
 fi
 if [ ! -f "$dqlite_prefix/lib/libdqlite.so" ] || [ "$dqlite_archive" -nt "$dqlite_prefix/lib/libdqlite.so" ]; then
